@@ -1,0 +1,110 @@
+#include "hba_model/hba.h"
+
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+namespace qedisim::hba {
+
+std::int64_t sim_now_ns() {
+  return static_cast<std::int64_t>(sc_core::sc_time_stamp() / sc_core::sc_time(1, sc_core::SC_NS));
+}
+
+namespace {
+std::int64_t to_ns(const sc_core::sc_time& t) {
+  return static_cast<std::int64_t>(t / sc_core::sc_time(1, sc_core::SC_NS));
+}
+}  // namespace
+
+Hba::Hba(sc_core::sc_module_name name, const FirmwareConfig& cfg, Failpoints* failpoints)
+    : sc_module(name), mmio("mmio"), dma("dma"), msix("msix") {
+  fw_ = std::make_unique<Firmware>(cfg, static_cast<HostBus&>(*this), failpoints);
+  mmio.register_b_transport(this, &Hba::b_transport);
+  SC_HAS_PROCESS(Hba);
+  SC_METHOD(engine_method);
+  sensitive << wake_;
+  dont_initialize();
+}
+
+// LT MMIO: the access takes effect at now + annotated delay; the caller keeps
+// running (no wait() on the hot path).
+void Hba::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) {
+  const std::uint64_t offset = trans.get_address();
+  const unsigned len = trans.get_data_length();
+  if ((len != 4 && len != 8) || trans.get_byte_enable_ptr()) {
+    trans.set_response_status(tlm::TLM_BURST_ERROR_RESPONSE);
+    return;
+  }
+  const std::int64_t at = sim_now_ns() + to_ns(delay);
+  if (trans.is_write()) {
+    std::uint64_t value = 0;
+    std::memcpy(&value, trans.get_data_ptr(), len);
+    fw_->mmio_write(offset, value, at);
+    rearm();
+  } else {
+    const std::uint64_t value = fw_->mmio_read(offset, at);
+    std::memcpy(trans.get_data_ptr(), &value, len);
+  }
+  trans.set_response_status(tlm::TLM_OK_RESPONSE);
+}
+
+void Hba::pdu_to_initiator(const IscsiPdu& pdu) {
+  fw_->pdu_from_target(pdu, sim_now_ns());
+  rearm();
+}
+
+void Hba::engine_method() {
+  fw_->run_due(sim_now_ns());
+  rearm();
+}
+
+void Hba::set_tracer(Tracer* tracer) {
+  tracer_ = tracer && tracer->enabled() ? tracer : nullptr;
+  if (!tracer_) return;
+  tids_signal_ = tracer_->declare_int("hba.fw", "tids_in_use", 16);
+  for (unsigned v = 0; v < fw_->vectors(); ++v)
+    cq_signals_.push_back(tracer_->declare_int("hba.cq" + std::to_string(v), "occupancy", 32));
+}
+
+void Hba::trace() {
+  const std::int64_t now = sim_now_ns();
+  tracer_->set(tids_signal_, now, fw_->tids_in_use());
+  for (unsigned v = 0; v < cq_signals_.size(); ++v) tracer_->set(cq_signals_[v], now, fw_->cq_occupancy(v));
+}
+
+void Hba::rearm() {
+  if (tracer_) trace();
+  activity_.notify(sc_core::SC_ZERO_TIME);
+  const auto next = fw_->next_due();
+  if (!next) return;
+  const std::int64_t now = sim_now_ns();
+  const std::int64_t delta = *next > now ? *next - now : 0;
+  // notify() keeps the earlier of a pending and a new notification.
+  wake_.notify(sc_core::sc_time(static_cast<double>(delta), sc_core::SC_NS));
+}
+
+void Hba::dma_transaction(tlm::tlm_command cmd, std::uint64_t addr, void* data, std::size_t len) {
+  tlm::tlm_generic_payload trans;
+  sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
+  trans.set_command(cmd);
+  trans.set_address(addr);
+  trans.set_data_ptr(static_cast<unsigned char*>(data));
+  trans.set_data_length(static_cast<unsigned>(len));
+  trans.set_streaming_width(static_cast<unsigned>(len));
+  trans.set_byte_enable_ptr(nullptr);
+  trans.set_dmi_allowed(false);
+  trans.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+  dma->b_transport(trans, delay);
+  if (trans.is_response_error())
+    throw std::runtime_error("HBA DMA failed at 0x" + std::to_string(addr) + ": " + trans.get_response_string());
+}
+
+void Hba::dma_read(std::uint64_t addr, void* dst, std::size_t len) { dma_transaction(tlm::TLM_READ_COMMAND, addr, dst, len); }
+
+void Hba::dma_write(std::uint64_t addr, const void* src, std::size_t len) {
+  dma_transaction(tlm::TLM_WRITE_COMMAND, addr, const_cast<void*>(src), len);
+}
+
+void Hba::raise_msix(unsigned vector) { msix->msix_raise(vector); }
+
+}  // namespace qedisim::hba

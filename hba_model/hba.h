@@ -1,0 +1,68 @@
+// The HBA as a SystemC device: BAR0 as a TLM-2.0 target socket, DMA through
+// a TLM-2.0 initiator socket into HostMemory, MSI-X through a port, the
+// iSCSI wire to the target. All behaviour is in Firmware; this shell gives it
+// time (one SC_METHOD that wakes at the firmware's next due step) and buses.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_initiator_socket.h>
+#include <tlm_utils/simple_target_socket.h>
+
+#include "hba_model/firmware.h"
+#include "hba_model/msix.h"
+#include "hba_model/wire.h"
+#include "sim/trace/tracer.h"
+
+namespace qedisim::hba {
+
+class Hba : public sc_core::sc_module, private HostBus, public InitiatorPort {
+ public:
+  tlm_utils::simple_target_socket<Hba> mmio;
+  tlm_utils::simple_initiator_socket<Hba> dma;
+  sc_core::sc_port<MsixIf> msix;
+
+  Hba(sc_core::sc_module_name name, const FirmwareConfig& cfg, Failpoints* failpoints);
+
+  void bind_target(TargetPort& target) { fw_->set_target(&target); }
+  void set_observer(FwObserver* observer) { fw_->set_observer(observer); }
+  // Declares hba.fw.tids_in_use and hba.cq<v>.occupancy; recorded after every
+  // firmware step while the tracer is enabled.
+  void set_tracer(Tracer* tracer);
+
+  // InitiatorPort: a PDU from the target arrives now.
+  void pdu_to_initiator(const IscsiPdu& pdu) override;
+
+  // Read-only probes.
+  const Firmware& firmware() const { return *fw_; }
+  // Notified whenever the firmware ran a step; quiescence checks wait on it.
+  const sc_core::sc_event& activity() const { return activity_; }
+
+ private:
+  void b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
+  void engine_method();
+  void rearm();
+  void trace();
+
+  // HostBus
+  void dma_read(std::uint64_t addr, void* dst, std::size_t len) override;
+  void dma_write(std::uint64_t addr, const void* src, std::size_t len) override;
+  void raise_msix(unsigned vector) override;
+  void dma_transaction(tlm::tlm_command cmd, std::uint64_t addr, void* data, std::size_t len);
+
+  std::unique_ptr<Firmware> fw_;
+  sc_core::sc_event wake_;
+  sc_core::sc_event activity_;
+  Tracer* tracer_ = nullptr;
+  Tracer::SignalId tids_signal_ = 0;
+  std::vector<Tracer::SignalId> cq_signals_;
+};
+
+// Current simulated time in ns (the model runs at 1 ns resolution).
+std::int64_t sim_now_ns();
+
+}  // namespace qedisim::hba

@@ -1,0 +1,52 @@
+// Host DRAM: the rings, status blocks and task contexts the driver and the
+// HBA share. The HBA reaches it only through its TLM target socket (DMA);
+// the host CPU (driver model) uses the load/store accessors, as a CPU uses
+// its RAM. dma_alloc_coherent hands out zeroed, aligned ranges.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_target_socket.h>
+
+namespace qedisim::hba {
+
+class HostMemory : public sc_core::sc_module {
+ public:
+  tlm_utils::simple_target_socket<HostMemory> socket;
+
+  explicit HostMemory(sc_core::sc_module_name name);
+
+  // dma_alloc_coherent: zeroed range, never freed (the model allocates at
+  // probe and ep_connect only). Address 0 is never handed out.
+  std::uint64_t dma_alloc_coherent(std::size_t size, std::size_t align = 64);
+
+  void read(std::uint64_t addr, void* dst, std::size_t len) const;
+  void write(std::uint64_t addr, const void* src, std::size_t len);
+
+  template <typename T>
+  T load(std::uint64_t addr) const {
+    T v{};
+    read(addr, &v, sizeof(T));
+    return v;
+  }
+  template <typename T>
+  void store(std::uint64_t addr, const T& v) {
+    write(addr, &v, sizeof(T));
+  }
+
+  std::size_t size() const { return bytes_.size(); }
+  std::uint64_t dma_transactions() const { return dma_transactions_; }
+
+ private:
+  void b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
+  bool in_range(std::uint64_t addr, std::size_t len) const;
+
+  std::vector<std::uint8_t> bytes_;
+  std::uint64_t dma_transactions_ = 0;
+};
+
+}  // namespace qedisim::hba

@@ -1,0 +1,31 @@
+// Module-level state of the modelled kernel that every layer reaches, as
+// the kernel's globals and per-host structures are: parameters, the fix
+// set, the probes, the LLD's transport ops, the sessions.
+#pragma once
+
+#include <vector>
+
+#include "host_driver_model/fixes.h"
+#include "host_driver_model/kernel/kernel.h"
+#include "host_driver_model/libiscsi/iscsi_objects.h"
+#include "host_driver_model/libiscsi/transport.h"
+#include "host_driver_model/probes.h"
+#include "sim/scenario/params.h"
+
+namespace qedisim::drv {
+
+struct Driver {
+  const ModelParams* params = nullptr;
+  FixSet fixes;
+  DriverObserver* probes = nullptr;
+  IscsiTransport* transport = nullptr;
+  std::vector<kern::KPtr<IscsiSession>> sessions;  // by session id
+};
+
+// The one Driver of this process (set up by the host stack at elaboration).
+Driver& driver();
+inline bool fixed(Patch p) { return driver().fixes.fixed(p); }
+inline const ModelParams& params() { return *driver().params; }
+inline DriverObserver& probes() { return *driver().probes; }
+
+}  // namespace qedisim::drv

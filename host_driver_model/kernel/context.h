@@ -1,0 +1,45 @@
+// A kernel execution context (SPEC.md 1.1): the EH thread, a workqueue
+// worker, a per-CPU io thread, iscsid, a queue context, the timer softirq.
+// Each runs as one SystemC process; kernel code in it blocks only through
+// the primitives of this folder, which restore "current" on every resume.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace qedisim::kern {
+
+class Lock;
+
+class Context {
+ public:
+  explicit Context(std::string name) : name_(std::move(name)) {}
+  Context(const Context&) = delete;
+  Context& operator=(const Context&) = delete;
+
+  const std::string& name() const { return name_; }
+
+  // The kernel function running now (innermost), for findings and traces.
+  const char* function() const { return functions_.empty() ? "-" : functions_.back(); }
+  void push_function(const char* fn) { functions_.push_back(fn); }
+  void pop_function() { functions_.pop_back(); }
+
+  // Locks held, innermost last (lockset for data_race; no sleeping under a spinlock).
+  const std::vector<const Lock*>& held() const { return held_; }
+  void acquired(const Lock* l) { held_.push_back(l); }
+  void released(const Lock* l);
+  bool holds_spinlock() const;
+
+  // Whether this context may sleep at all (timer callbacks and MSI-X handlers may not).
+  bool can_sleep() const { return can_sleep_; }
+  void set_atomic() { can_sleep_ = false; }
+
+ private:
+  std::string name_;
+  std::vector<const char*> functions_;
+  std::vector<const Lock*> held_;
+  bool can_sleep_ = true;
+};
+
+}  // namespace qedisim::kern

@@ -1,0 +1,37 @@
+#include "host_driver_model/kernel/io_mem.h"
+
+#include <stdexcept>
+#include <string>
+
+namespace qedisim::kernel {
+
+IoMem::IoMem(sc_core::sc_module_name name) : sc_module(name), socket("socket") {}
+
+void IoMem::access(tlm::tlm_command cmd, std::uint64_t offset, void* data, unsigned len) {
+  ++accesses_;
+  tlm::tlm_generic_payload trans;
+  sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
+  trans.set_command(cmd);
+  trans.set_address(offset);
+  trans.set_data_ptr(static_cast<unsigned char*>(data));
+  trans.set_data_length(len);
+  trans.set_streaming_width(len);
+  trans.set_byte_enable_ptr(nullptr);
+  trans.set_dmi_allowed(false);
+  trans.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+  socket->b_transport(trans, delay);
+  if (trans.is_response_error())
+    throw std::runtime_error("MMIO access failed at offset " + std::to_string(offset));
+}
+
+void IoMem::writel(std::uint64_t offset, std::uint32_t value) { access(tlm::TLM_WRITE_COMMAND, offset, &value, 4); }
+
+void IoMem::writeq(std::uint64_t offset, std::uint64_t value) { access(tlm::TLM_WRITE_COMMAND, offset, &value, 8); }
+
+std::uint32_t IoMem::readl(std::uint64_t offset) {
+  std::uint32_t value = 0;
+  access(tlm::TLM_READ_COMMAND, offset, &value, 4);
+  return value;
+}
+
+}  // namespace qedisim::kernel

@@ -1,0 +1,282 @@
+#include "host_driver_model/kernel/kernel.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "host_driver_model/kernel/context.h"
+#include "host_driver_model/kernel/lock.h"
+#include "host_driver_model/kernel/sched.h"
+#include "host_driver_model/kernel/timer.h"
+#include "host_driver_model/kernel/workqueue.h"
+#include "sim/failpoints/failpoints.h"
+
+namespace qedisim::kern {
+
+namespace {
+Kernel* g_kernel = nullptr;
+TimerWheel* g_wheel = nullptr;
+// Code run during elaboration (object setup before any process) runs here.
+Context g_setup_context("setup");
+}  // namespace
+
+// ---- Kernel ---------------------------------------------------------------
+
+Kernel::Kernel(Failpoints* failpoints, Observer* observer, std::uint64_t seed, Duration jitter)
+    : failpoints_(failpoints), observer_(observer), current_(&g_setup_context), rng_(seed), jitter_(jitter) {
+  g_kernel = this;
+}
+
+Kernel& Kernel::get() {
+  if (!g_kernel) throw std::logic_error("kernel layer used before a Kernel was created");
+  return *g_kernel;
+}
+
+std::int64_t Kernel::now_ns() { return static_cast<std::int64_t>(sc_core::sc_time_stamp().value()); }
+
+std::int64_t Kernel::jitter_ns() {
+  if (jitter_.ns <= 0) return 0;
+  return static_cast<std::int64_t>(rng_() % static_cast<std::uint64_t>(jitter_.ns + 1));
+}
+
+// ---- Context --------------------------------------------------------------
+
+void Context::released(const Lock* l) {
+  const auto it = std::find(held_.rbegin(), held_.rend(), l);
+  if (it != held_.rend()) held_.erase(std::next(it).base());
+}
+
+bool Context::holds_spinlock() const {
+  return std::any_of(held_.begin(), held_.end(), [](const Lock* l) { return l->kind() == Lock::Kind::spinlock; });
+}
+
+// ---- scheduling -----------------------------------------------------------
+
+namespace {
+void check_may_sleep(Context& self, const char* what) {
+  if (!self.can_sleep() || self.holds_spinlock())
+    throw std::logic_error(fmt::format("modelling error: {} in {} (context {}) that may not sleep", what,
+                                       self.function(), self.name()));
+}
+}  // namespace
+
+void sleep_for(Duration d) {
+  Kernel& k = Kernel::get();
+  Context& self = k.current();
+  check_may_sleep(self, "sleep");
+  sc_core::wait(to_sc(d));
+  k.set_current(&self);
+}
+
+bool wait_on(sc_core::sc_event& ev, Duration timeout) {
+  Kernel& k = Kernel::get();
+  Context& self = k.current();
+  check_may_sleep(self, "wait");
+  const std::int64_t start = Kernel::now_ns();
+  sc_core::wait(to_sc(timeout), ev);
+  k.set_current(&self);
+  // wait(t, e) cannot say which woke it; an event at the deadline counts as the timeout.
+  return Kernel::now_ns() - start < timeout.ns;
+}
+
+void wait_on(sc_core::sc_event& ev) {
+  Kernel& k = Kernel::get();
+  Context& self = k.current();
+  check_may_sleep(self, "wait");
+  sc_core::wait(ev);
+  k.set_current(&self);
+}
+
+namespace {
+// A hold models slow code, not a sleep: allowed under a spinlock.
+void hold(Kernel& k, std::int64_t delay_ns) {
+  if (delay_ns <= 0) return;
+  Context& self = k.current();
+  sc_core::wait(ns(delay_ns));
+  k.set_current(&self);
+}
+}  // namespace
+
+void point(std::string_view name, std::optional<std::uint32_t> session) {
+  Kernel& k = Kernel::get();
+  std::int64_t delay = k.jitter_ns();
+  if (k.failpoints()) {
+    PointEvent ev;
+    ev.point = name;
+    ev.session = session;
+    Context& self = k.current();
+    const PointOutcome out = k.failpoints()->hit(ev);
+    k.set_current(&self);  // an `on:` action may have run kernel code in another context
+    delay += out.delay.ns;
+  }
+  hold(k, delay);
+}
+
+void sched_point() {
+  Kernel& k = Kernel::get();
+  hold(k, k.jitter_ns());
+}
+
+// ---- locks ----------------------------------------------------------------
+
+void Lock::lock() {
+  Kernel& k = Kernel::get();
+  Context& self = k.current();
+  if (owner_ == &self)
+    throw std::logic_error(fmt::format("modelling error: {} takes {} twice in {}", self.name(), name_, self.function()));
+  if (owner_) {
+    if (kind_ == Kind::mutex) check_may_sleep(self, "mutex_lock");
+    k.observer().wait_begin(self, name_, false);
+    while (owner_) sc_core::wait(released_);
+    k.set_current(&self);
+    k.observer().wait_end(self, false);
+  }
+  owner_ = &self;
+  self.acquired(this);
+}
+
+void Lock::unlock() {
+  Kernel& k = Kernel::get();
+  if (owner_) owner_->released(this);
+  owner_ = nullptr;
+  released_.notify(sc_core::SC_ZERO_TIME);
+  (void)k;
+}
+
+// ---- timers ---------------------------------------------------------------
+
+Timer::~Timer() {
+  if (pending_ && g_wheel) g_wheel->forget(*this);
+}
+
+void Timer::mod_timer(Duration delay) {
+  if (pending_) TimerWheel::get().forget(*this);
+  ++generation_;
+  pending_ = true;
+  expires_ns_ = Kernel::now_ns() + delay.ns;
+  TimerWheel::get().arm(*this, expires_ns_);
+}
+
+bool Timer::del_timer() {
+  if (!pending_) return false;
+  TimerWheel::get().forget(*this);
+  ++generation_;
+  pending_ = false;
+  return true;
+}
+
+TimerWheel::TimerWheel(sc_core::sc_module_name name, Context& timer_context)
+    : sc_core::sc_module(name), context_(timer_context) {
+  g_wheel = this;
+  SC_HAS_PROCESS(TimerWheel);
+  SC_METHOD(fire);
+  sensitive << wake_;
+  dont_initialize();
+}
+
+TimerWheel& TimerWheel::get() {
+  if (!g_wheel) throw std::logic_error("timer used before the TimerWheel was created");
+  return *g_wheel;
+}
+
+void TimerWheel::arm(Timer& t, std::int64_t expires_ns) {
+  heap_.push(Entry{expires_ns, seq_++, &t, t.generation_});
+  ++pending_;
+  reschedule();
+}
+
+void TimerWheel::forget(Timer& t) {
+  // The heap entry goes stale (generation mismatch) and is skipped when reached.
+  (void)t;
+  if (pending_ > 0) --pending_;
+}
+
+void TimerWheel::reschedule() {
+  while (!heap_.empty()) {
+    const Entry& top = heap_.top();
+    if (!top.timer->pending_ || top.timer->generation_ != top.generation) {
+      heap_.pop();
+      continue;
+    }
+    const std::int64_t delay = std::max<std::int64_t>(0, top.expires_ns - Kernel::now_ns());
+    wake_.cancel();
+    wake_.notify(ns(delay));
+    return;
+  }
+}
+
+void TimerWheel::fire() {
+  Kernel& k = Kernel::get();
+  const std::int64_t now = Kernel::now_ns();
+  while (!heap_.empty() && heap_.top().expires_ns <= now) {
+    const Entry e = heap_.top();
+    heap_.pop();
+    Timer* t = e.timer;
+    if (!t->pending_ || t->generation_ != e.generation) continue;
+    t->pending_ = false;
+    if (pending_ > 0) --pending_;
+    Context* previous = &k.current();
+    k.set_current(&context_);
+    try {
+      t->fn_();
+    } catch (const AbandonCall&) {
+      // null dereference in a timer callback: recorded, the callback ends.
+    }
+    k.set_current(previous);
+  }
+  reschedule();
+}
+
+// ---- workqueues -----------------------------------------------------------
+
+Workqueue::Workqueue(sc_core::sc_module_name name, std::string context_name)
+    : sc_core::sc_module(name), context_(std::move(context_name)) {
+  SC_HAS_PROCESS(Workqueue);
+  SC_THREAD(worker);
+}
+
+bool Workqueue::queue_work(Work& w) {
+  if (w.pending) return false;
+  w.pending = true;
+  queue_.push_back(&w);
+  queued_.notify(sc_core::SC_ZERO_TIME);
+  return true;
+}
+
+void Workqueue::flush_work(Work& w) {
+  Kernel& k = Kernel::get();
+  Context& self = k.current();
+  if (!w.pending && running_ != &w) return;
+  k.observer().wait_begin(self, "flush_work", false);
+  while (w.pending || running_ == &w) wait_on(done_);
+  k.observer().wait_end(self, false);
+}
+
+void Workqueue::worker() {
+  Kernel& k = Kernel::get();
+  for (;;) {
+    k.set_current(&context_);
+    if (queue_.empty()) {
+      k.observer().wait_begin(context_, "work", true);
+      while (queue_.empty()) sc_core::wait(queued_);
+      k.set_current(&context_);
+      k.observer().wait_end(context_, false);
+    }
+    Work* w = queue_.front();
+    queue_.pop_front();
+    w->pending = false;
+    running_ = w;
+    try {
+      KFunc f(w->name);
+      w->fn();
+    } catch (const AbandonCall&) {
+      // null dereference: the work function is abandoned, the worker goes on.
+    }
+    k.set_current(&context_);
+    running_ = nullptr;
+    done_.notify(sc_core::SC_ZERO_TIME);
+  }
+}
+
+}  // namespace qedisim::kern

@@ -1,0 +1,52 @@
+// The simulated kernel's shared state: the current context, the hooks that
+// connect the driver model to failpoints, tracing and the checkers, and the
+// seeded PRNG behind sched.jitter. One Kernel per simulation.
+#pragma once
+
+#include <cstdint>
+#include <random>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "host_driver_model/kernel/observer.h"
+#include "sim/scenario/duration.h"
+
+namespace qedisim {
+class Failpoints;
+class Tracer;
+}  // namespace qedisim
+
+namespace qedisim::kern {
+
+class Context;
+
+class Kernel {
+ public:
+  Kernel(Failpoints* failpoints, Observer* observer, std::uint64_t seed, Duration jitter);
+
+  Failpoints* failpoints() const { return failpoints_; }
+  Observer& observer() const { return *observer_; }
+
+  // Time now in ns (sc_time_stamp), as every record wants it.
+  static std::int64_t now_ns();
+
+  // The context whose code is running. Set on every resume by the kernel
+  // primitives; never null while model code runs.
+  Context& current() const { return *current_; }
+  void set_current(Context* c) { current_ = c; }
+
+  // Random delay in [0, jitter] for a scheduling point; 0 when jitter is off.
+  std::int64_t jitter_ns();
+
+  static Kernel& get();  // the one instance of this process
+
+ private:
+  Failpoints* failpoints_;
+  Observer* observer_;
+  Context* current_ = nullptr;
+  std::mt19937_64 rng_;
+  Duration jitter_;
+};
+
+}  // namespace qedisim::kern

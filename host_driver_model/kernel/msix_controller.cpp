@@ -1,0 +1,31 @@
+#include "host_driver_model/kernel/msix_controller.h"
+
+#include <string>
+
+namespace qedisim::kernel {
+
+MsixController::MsixController(sc_core::sc_module_name name, unsigned vectors)
+    : sc_module(name), handlers_(vectors), raised_(vectors, 0) {
+  for (unsigned v = 0; v < vectors; ++v) {
+    pending_.push_back(std::make_unique<sc_core::sc_event>());
+    sc_core::sc_spawn_options opts;
+    opts.spawn_method();
+    opts.dont_initialize();
+    opts.set_sensitivity(pending_.back().get());
+    sc_core::sc_spawn(
+        [this, v] {
+          if (handlers_[v]) handlers_[v](v);
+        },
+        ("vector" + std::to_string(v)).c_str(), &opts);
+  }
+}
+
+void MsixController::request_irq(unsigned vector, Handler handler) { handlers_.at(vector) = std::move(handler); }
+
+void MsixController::msix_raise(unsigned vector) {
+  if (vector >= pending_.size()) return;
+  ++raised_[vector];
+  pending_[vector]->notify(sc_core::SC_ZERO_TIME);
+}
+
+}  // namespace qedisim::kernel

@@ -1,0 +1,77 @@
+// A fixed pool of tracked slots with FIFO reuse: libiscsi's task pool
+// (session->cmds[] + the kfifo of free tasks, drivers/scsi/libiscsi.c
+// iscsi_pool_init). A slot gets a new incarnation each time it leaves the
+// pool, so a pointer kept across a free and a reuse is caught (SPEC.md 5.1).
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <new>
+#include <string>
+#include <vector>
+
+#include "host_driver_model/kernel/slab.h"
+
+namespace qedisim::kern {
+
+template <typename T>
+class Pool {
+ public:
+  explicit Pool(std::size_t size) : slots_(size) {
+    for (std::size_t i = 0; i < size; ++i) {
+      slots_[i] = std::make_unique<Tracked<T>>();
+      slots_[i]->hdr.index = static_cast<std::uint32_t>(i);
+      free_.push_back(static_cast<std::uint32_t>(i));
+    }
+  }
+
+  std::size_t size() const { return slots_.size(); }
+  std::size_t free_count() const { return free_.size(); }
+
+  // kfifo_out: the oldest free slot, or null when the pool is empty.
+  KPtr<T> alloc(std::string name) {
+    if (free_.empty()) return KPtr<T>();
+    const std::uint32_t i = free_.front();
+    free_.pop_front();
+    Tracked<T>* t = slots_[i].get();
+    t->obj.~T();
+    new (&t->obj) T();
+    ++t->hdr.incarnation;
+    t->hdr.type = T::kTypeName;
+    t->hdr.name = std::move(name);
+    t->hdr.live = true;
+    t->hdr.alloc_ns = Kernel::now_ns();
+    t->hdr.alloc_fn = Kernel::get().current().function();
+    t->hdr.alloc_ctx = Kernel::get().current().name();
+    return KPtr<T>(t);
+  }
+
+  // kfifo_in: back to the pool. A second return of the same incarnation is a double_free.
+  void free(const KPtr<T>& p) {
+    if (p.is_null()) return;
+    const std::uint32_t i = index_of(p);
+    Tracked<T>* t = slots_[i].get();
+    if (!t->hdr.live || t->hdr.incarnation != p.incarnation()) {
+      Kernel::get().observer().double_free(t->hdr, p.incarnation());
+      return;
+    }
+    t->hdr.live = false;
+    t->hdr.free_ns = Kernel::now_ns();
+    t->hdr.free_fn = Kernel::get().current().function();
+    t->hdr.free_ctx = Kernel::get().current().name();
+    free_.push_back(i);
+  }
+
+  // session->cmds[i]: the slot as it is now (its current incarnation).
+  KPtr<T> at(std::uint32_t i) const { return i < slots_.size() ? KPtr<T>(slots_[i].get()) : KPtr<T>(); }
+  bool live(std::uint32_t i) const { return i < slots_.size() && slots_[i]->hdr.live; }
+
+  std::uint32_t index_of(const KPtr<T>& p) const { return p.header() ? p.header()->index : UINT32_MAX; }
+
+ private:
+  std::vector<std::unique_ptr<Tracked<T>>> slots_;
+  std::deque<std::uint32_t> free_;
+};
+
+}  // namespace qedisim::kern

@@ -1,0 +1,53 @@
+// Blocking and scheduling points. Kernel code in a context blocks only
+// through these calls; each restores Kernel::current() when it resumes.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+#include <systemc>
+
+#include "host_driver_model/kernel/context.h"
+#include "host_driver_model/kernel/kernel.h"
+#include "sim/scenario/duration.h"
+
+namespace qedisim::kern {
+
+inline sc_core::sc_time to_sc(Duration d) { return sc_core::sc_time(static_cast<double>(d.ns), sc_core::SC_NS); }
+inline sc_core::sc_time ns(std::int64_t v) { return sc_core::sc_time(static_cast<double>(v), sc_core::SC_NS); }
+
+// Sleep for d (msleep, or a context held at a failpoint).
+void sleep_for(Duration d);
+// Block until `ev` fires or `timeout` passes; true if the event fired.
+bool wait_on(sc_core::sc_event& ev, Duration timeout);
+// Block until `ev` fires.
+void wait_on(sc_core::sc_event& ev);
+
+// A named step inside a kernel function (SCENARIOS.md qedi.* / libiscsi.*):
+// counts the occurrence, fires `on:` actions, then holds the context for the
+// failpoint's delay plus sched.jitter.
+void point(std::string_view name, std::optional<std::uint32_t> session);
+
+// A plain scheduling point: sched.jitter only.
+void sched_point();
+
+// RAII: names the kernel function running in the current context.
+class KFunc {
+ public:
+  explicit KFunc(const char* fn) : ctx_(&Kernel::get().current()) { ctx_->push_function(fn); }
+  ~KFunc() { ctx_->pop_function(); }
+  KFunc(const KFunc&) = delete;
+  KFunc& operator=(const KFunc&) = delete;
+
+ private:
+  Context* ctx_;
+};
+
+// Thrown by a null dereference (SPEC.md 5.3): the kernel call is abandoned,
+// RAII guards release what it holds, and the context's loop catches it.
+struct AbandonCall {
+  const char* function;
+};
+
+}  // namespace qedisim::kern

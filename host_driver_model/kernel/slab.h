@@ -1,0 +1,153 @@
+// Tracked storage (SPEC.md 5.1, KASAN-like). Every modelled kernel object
+// lives in a slot that is never returned to the C++ heap while the run
+// lasts: freeing marks it dead and a later allocation of the same type may
+// reuse it as a new incarnation. A KPtr remembers the incarnation it was
+// taken in, so an access after free is detected and recorded, and still
+// reads defined memory (the stale or the reused object) instead of UB.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <new>
+#include <string>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "host_driver_model/kernel/kernel.h"
+#include "host_driver_model/kernel/observer.h"
+#include "host_driver_model/kernel/context.h"
+#include "host_driver_model/kernel/sched.h"
+
+namespace qedisim::kern {
+
+struct ObjectHeader {
+  const char* type = "";
+  std::string name;  // "s0c0", "s0 itt 0x05"
+  std::uint32_t incarnation = 0;
+  std::uint32_t index = 0;  // slot number in its pool (libiscsi itt)
+  bool live = false;
+  std::int64_t alloc_ns = 0;
+  std::int64_t free_ns = 0;
+  const char* alloc_fn = "";
+  const char* free_fn = "";
+  std::string alloc_ctx;
+  std::string free_ctx;
+
+  // "iscsi_task s0 itt 0x05 #3"
+  std::string describe(std::uint32_t inc) const { return fmt::format("{} {} #{}", type, name, inc); }
+  std::string describe() const { return describe(incarnation); }
+};
+
+template <typename T>
+struct Tracked {
+  ObjectHeader hdr;
+  T obj{};
+};
+
+template <typename T>
+class KPtr {
+ public:
+  KPtr() = default;
+  KPtr(std::nullptr_t) {}
+  explicit KPtr(Tracked<T>* t) : t_(t), inc_(t ? t->hdr.incarnation : 0) {}
+
+  bool is_null() const { return t_ == nullptr; }
+  explicit operator bool() const { return t_ != nullptr; }
+  // Still the object it was taken from (not freed, same incarnation).
+  bool valid() const { return t_ && t_->hdr.live && t_->hdr.incarnation == inc_; }
+  std::uint32_t incarnation() const { return inc_; }
+  const ObjectHeader* header() const { return t_ ? &t_->hdr : nullptr; }
+  std::string describe() const { return t_ ? t_->hdr.describe(inc_) : std::string("NULL"); }
+
+  // Checked access: null -> null_deref and the call is abandoned; freed or
+  // reused -> use_after_free recorded, the slot's memory is returned.
+  T& use(AccessKind kind, const char* field) const {
+    if (!t_) {
+      Kernel::get().observer().null_deref(T::kTypeName, field);
+      throw AbandonCall{Kernel::get().current().function()};
+    }
+    if (!valid()) Kernel::get().observer().use_after_free(t_->hdr, inc_, kind, field);
+    return t_->obj;
+  }
+  // Unchecked: for bookkeeping that the kernel would not do through this pointer.
+  T* raw() const { return t_ ? &t_->obj : nullptr; }
+
+  friend bool operator==(const KPtr& a, const KPtr& b) { return a.t_ == b.t_ && a.inc_ == b.inc_; }
+  friend bool operator!=(const KPtr& a, const KPtr& b) { return !(a == b); }
+
+ private:
+  template <typename U>
+  friend class Slab;
+  Tracked<T>* t_ = nullptr;
+  std::uint32_t inc_ = 0;
+};
+
+// Read or write a field through a checked pointer: KRD(task, sc), KWR(cmd, state) = X.
+#define KRD(p, field) ((p).use(::qedisim::kern::AccessKind::read, #field).field)
+#define KWR(p, field) ((p).use(::qedisim::kern::AccessKind::write, #field).field)
+
+// kmalloc/kzalloc + kfree for one object type. Freed slots wait in a FIFO
+// quarantine before reuse, like KASAN's, so use-after-free reports name the
+// freed object rather than its successor.
+template <typename T>
+class Slab {
+ public:
+  explicit Slab(std::size_t quarantine = 64) : quarantine_(quarantine) {}
+
+  KPtr<T> alloc(std::string name) {
+    Tracked<T>* t = nullptr;
+    if (free_.size() > quarantine_) {
+      t = free_.front();
+      free_.pop_front();
+      // Objects hold events and timers: rebuild in place rather than assign.
+      t->obj.~T();
+      new (&t->obj) T();
+    } else {
+      slots_.push_back(std::make_unique<Tracked<T>>());
+      t = slots_.back().get();
+    }
+    ++t->hdr.incarnation;
+    t->hdr.type = T::kTypeName;
+    t->hdr.name = std::move(name);
+    t->hdr.live = true;
+    stamp(t->hdr.alloc_ns, t->hdr.alloc_fn, t->hdr.alloc_ctx);
+    Kernel::get().observer().object_allocated(t->hdr);
+    ++live_;
+    return KPtr<T>(t);
+  }
+
+  // kfree: a second free of the same incarnation is a double_free, not a crash.
+  void free(const KPtr<T>& p) {
+    if (p.is_null()) return;  // kfree(NULL)
+    Tracked<T>* t = p.t_;
+    if (!t->hdr.live || t->hdr.incarnation != p.inc_) {
+      Kernel::get().observer().double_free(t->hdr, p.inc_);
+      return;
+    }
+    t->hdr.live = false;
+    stamp(t->hdr.free_ns, t->hdr.free_fn, t->hdr.free_ctx);
+    Kernel::get().observer().object_freed(t->hdr);
+    free_.push_back(t);
+    --live_;
+  }
+
+  std::size_t live() const { return live_; }
+  std::size_t slots() const { return slots_.size(); }
+
+ private:
+  static void stamp(std::int64_t& at, const char*& fn, std::string& ctx) {
+    Kernel& k = Kernel::get();
+    at = Kernel::now_ns();
+    fn = k.current().function();
+    ctx = k.current().name();
+  }
+
+  std::size_t quarantine_;
+  std::deque<std::unique_ptr<Tracked<T>>> slots_;
+  std::deque<Tracked<T>*> free_;
+  std::size_t live_ = 0;
+};
+
+}  // namespace qedisim::kern

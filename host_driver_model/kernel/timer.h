@@ -1,0 +1,75 @@
+// Kernel timers (include/linux/timer.h) on one timer wheel: a single SystemC
+// method runs every callback at its expiry, in the "timer" context, which
+// may not sleep (softirq). Per-command timers cost no SystemC process.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <queue>
+#include <vector>
+
+#include <systemc>
+
+#include "sim/scenario/duration.h"
+
+namespace qedisim::kern {
+
+class Context;
+class TimerWheel;
+
+class Timer {
+ public:
+  Timer(const char* name, std::function<void()> fn) : name_(name), fn_(std::move(fn)) {}
+  ~Timer();
+  Timer(const Timer&) = delete;
+  Timer& operator=(const Timer&) = delete;
+
+  const char* name() const { return name_; }
+  // timer_setup: the callback, run in the timer context.
+  void setup(std::function<void()> fn) { fn_ = std::move(fn); }
+  // mod_timer / add_timer: (re)arm to fire after `delay`.
+  void mod_timer(Duration delay);
+  // del_timer / del_timer_sync: true if it was pending. Callbacks run to
+  // completion without a scheduling point, so _sync has nothing more to wait for.
+  bool del_timer();
+  bool pending() const { return pending_; }
+  std::int64_t expires_ns() const { return expires_ns_; }
+
+ private:
+  friend class TimerWheel;
+  const char* name_;
+  std::function<void()> fn_;
+  bool pending_ = false;
+  std::int64_t expires_ns_ = 0;
+  std::uint64_t generation_ = 0;  // bumped on every arm/cancel; stale wheel entries are skipped
+};
+
+class TimerWheel : public sc_core::sc_module {
+ public:
+  TimerWheel(sc_core::sc_module_name name, Context& timer_context);
+  void arm(Timer& t, std::int64_t expires_ns);
+  void forget(Timer& t);  // timer destroyed while pending
+  std::size_t pending_count() const { return pending_; }
+
+  static TimerWheel& get();
+
+ private:
+  struct Entry {
+    std::int64_t expires_ns;
+    std::uint64_t seq;  // FIFO among equal expiries: deterministic
+    Timer* timer;
+    std::uint64_t generation;
+    bool operator>(const Entry& o) const { return expires_ns != o.expires_ns ? expires_ns > o.expires_ns : seq > o.seq; }
+  };
+  void fire();
+  void reschedule();
+
+  Context& context_;
+  std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> heap_;
+  std::uint64_t seq_ = 0;
+  std::size_t pending_ = 0;
+  sc_core::sc_event wake_;
+};
+
+}  // namespace qedisim::kern

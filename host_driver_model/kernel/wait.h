@@ -1,0 +1,63 @@
+// Wait queues (include/linux/wait.h): wake_up wakes every waiter, each
+// re-tests its condition, as in the kernel; no wakeup is lost because the
+// test and the sleep happen without a scheduling point between them.
+#pragma once
+
+#include <cstdint>
+
+#include <systemc>
+
+#include "host_driver_model/kernel/sched.h"
+
+namespace qedisim::kern {
+
+class WaitQueue {
+ public:
+  explicit WaitQueue(const char* name) : name_(name) {}
+  const char* name() const { return name_; }
+  // wake_up / wake_up_interruptible / wake_up_all.
+  void wake_up() { event_.notify(sc_core::SC_ZERO_TIME); }
+  sc_core::sc_event& event() { return event_; }
+
+ private:
+  const char* name_;
+  sc_core::sc_event event_;
+};
+
+// wait_event_timeout / wait_event_interruptible_timeout: returns 0 if the
+// condition is still false when the timeout elapses, else the time left
+// (at least 1 ns, as the kernel returns at least 1 jiffy).
+template <typename Cond>
+std::int64_t wait_event_timeout(WaitQueue& wq, Cond cond, Duration timeout) {
+  if (cond()) return timeout.ns > 0 ? timeout.ns : 1;
+  Kernel& k = Kernel::get();
+  Context& self = k.current();
+  const std::int64_t deadline = Kernel::now_ns() + timeout.ns;
+  k.observer().wait_begin(self, wq.name(), false);
+  for (;;) {
+    const std::int64_t left = deadline - Kernel::now_ns();
+    if (left <= 0) break;
+    wait_on(wq.event(), Duration{left});
+    if (cond()) {
+      k.observer().wait_end(self, false);
+      const std::int64_t rem = deadline - Kernel::now_ns();
+      return rem > 0 ? rem : 1;
+    }
+  }
+  const bool ok = cond();
+  k.observer().wait_end(self, !ok);
+  return ok ? 1 : 0;
+}
+
+// wait_event: no timeout.
+template <typename Cond>
+void wait_event(WaitQueue& wq, Cond cond, bool idle = false) {
+  if (cond()) return;
+  Kernel& k = Kernel::get();
+  Context& self = k.current();
+  k.observer().wait_begin(self, wq.name(), idle);
+  while (!cond()) wait_on(wq.event());
+  k.observer().wait_end(self, false);
+}
+
+}  // namespace qedisim::kern

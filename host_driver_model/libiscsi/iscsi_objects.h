@@ -1,0 +1,121 @@
+// libiscsi and scsi_transport_iscsi objects (include/scsi/libiscsi.h,
+// scsi_transport_iscsi.h). dd_data of the task and the conn is qedi's
+// (qedi_cmd, qedi_conn): the model has one LLD, so it is embedded by type.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "host_driver_model/kernel/lock.h"
+#include "host_driver_model/kernel/pool.h"
+#include "host_driver_model/kernel/slab.h"
+#include "host_driver_model/kernel/timer.h"
+#include "host_driver_model/kernel/wait.h"
+#include "host_driver_model/qedi/qedi_objects.h"
+#include "host_driver_model/scsi/scsi_objects.h"
+
+namespace qedisim::drv {
+
+struct IscsiConn;
+struct IscsiSession;
+
+// enum iscsi_task_state
+enum class TaskState { FREE, COMPLETED, PENDING, RUNNING, ABRT_TMF, ABRT_SESS_RECOV, REQUEUE_SCSIQ };
+
+// TMF_INITIAL etc. (drivers/scsi/libiscsi.c)
+enum class TmfState { INITIAL, QUEUED, SUCCESS, FAILED, TIMEDOUT, NOT_FOUND };
+
+// enum iscsi_session_state: session->state (libiscsi's own view)
+enum class SessionState { FREE, LOGGED_IN, FAILED, TERMINATE, IN_RECOVERY, RECOVERY_FAILED, LOGGING_OUT };
+
+// iscsi_cls_session->state (the transport class view, SPEC.md 5.13)
+enum class ClsSessionState { LOGGED_IN, FAILED, FREE };
+
+// conn->c_stage
+enum class ConnStage { INITIAL, STARTED, STOPPED, CLEANUP_WAIT };
+
+// The PDU header fields the model needs (struct iscsi_hdr / iscsi_tm / iscsi_scsi_req).
+struct IscsiHdr {
+  std::uint8_t opcode = 0;     // hsi::IscsiOpcode
+  std::uint32_t itt = 0;       // libiscsi's itt (build_itt: task index | age)
+  std::uint32_t lun = 0;
+  std::uint8_t tm_function = 0;  // hsi::IscsiTmFunc for ISCSI_OP_SCSI_TMFUNC
+  std::uint32_t rtt = 0;       // ABORT TASK: the victim's hdr_itt
+};
+
+// struct iscsi_task: a pool slot, SCSI command or management PDU.
+struct IscsiTask {
+  static constexpr const char* kTypeName = "iscsi_task";
+
+  IscsiHdr hdr;
+  std::uint32_t hdr_itt = 0;  // itt as sent on the wire
+  std::uint32_t itt = 0;      // pool index
+  kern::KPtr<ScsiCmnd> sc;    // NULL for management tasks and once freed
+  kern::KPtr<IscsiConn> conn;
+  TaskState state = TaskState::FREE;
+  int refcount = 0;           // refcount_t: __iscsi_get_task / __iscsi_put_task
+  std::int64_t last_xfer_ns = 0;
+  std::int64_t last_timeout_ns = 0;
+
+  QediCmd dd_data;            // struct qedi_cmd (task->dd_data)
+};
+
+// The TMF state that lived on the conn before p06 and on the session after it.
+struct TmfFields {
+  kern::WaitQueue ehwait{"ehwait"};
+  IscsiHdr tmhdr;
+  kern::Timer tmf_timer{"tmf_timer", nullptr};
+  TmfState tmf_state = TmfState::INITIAL;
+};
+
+// struct iscsi_conn + struct iscsi_cls_conn (+ qedi_conn as dd_data).
+struct IscsiConn {
+  static constexpr const char* kTypeName = "iscsi_conn";
+
+  kern::KPtr<IscsiSession> session;
+  std::uint32_t id = 0;  // "s0c0"
+  ConnStage c_stage = ConnStage::INITIAL;
+  bool suspend_tx = false;   // ISCSI_SUSPEND_BIT in conn->suspend_tx
+  bool suspend_rx = false;
+  bool bound = false;        // an endpoint is bound (iscsi_conn_bind)
+  int stop_stage = 0;
+
+  TmfFields tmf;  // used only before p06 (iscsi_conn_setup initialised them there)
+
+  kern::KPtr<IscsiTask> login_task;
+  kern::KPtr<IscsiTask> ping_task;  // outstanding NOP-Out
+  kern::Timer transport_timer{"transport_timer", nullptr};
+  std::int64_t last_recv_ns = 0;
+  std::int64_t last_ping_ns = 0;
+
+  QediConn dd_data;  // struct qedi_conn (conn->dd_data)
+};
+
+// struct iscsi_session + iscsi_cls_session.
+struct IscsiSession {
+  static constexpr const char* kTypeName = "iscsi_session";
+
+  std::uint32_t id = 0;  // "s0"
+  std::uint32_t luns = 1;
+  SessionState state = SessionState::FREE;
+  int age = 0;
+  kern::KPtr<IscsiConn> leadconn;
+
+  kern::SpinLock frwd_lock{"frwd_lock"};
+  kern::SpinLock back_lock{"back_lock"};
+  kern::Mutex eh_mutex{"eh_mutex"};
+
+  TmfFields tmf;  // used from p06 on (iscsi_session_setup)
+
+  std::unique_ptr<kern::Pool<IscsiTask>> cmds;  // session->cmdpool; freed by iscsi_pool_free
+  std::uint32_t cmds_max = 128;
+
+  // Transport class (scsi_transport_iscsi.c).
+  ClsSessionState cls_state = ClsSessionState::LOGGED_IN;
+  bool target_blocked = false;  // scsi_target_block / unblock of its devices
+  kern::Timer recovery_work{"recovery_work", nullptr};  // replacement timeout
+  bool relogin_pending = false;
+};
+
+}  // namespace qedisim::drv

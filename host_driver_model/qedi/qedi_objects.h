@@ -1,0 +1,78 @@
+// qedi driver objects (drivers/scsi/qedi/qedi.h, qedi_iscsi.h): the
+// qedi_cmd in each task slot, qedi_conn in each conn, the abort work maps,
+// the endpoint and the per-HBA context.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+#include "host_driver_model/kernel/lock.h"
+#include "host_driver_model/kernel/slab.h"
+#include "host_driver_model/kernel/wait.h"
+#include "host_driver_model/kernel/workqueue.h"
+
+namespace qedisim::drv {
+
+struct IscsiTask;
+struct IscsiConn;
+struct ScsiCmnd;
+struct QediEndpoint;
+
+constexpr std::uint16_t kNoTid = std::numeric_limits<std::uint16_t>::max();  // U16_MAX (p09)
+
+// enum qedi_cmd state
+enum class CleanupState { NONE, CLEANUP_WAIT, CLEANUP_WAIT_FAILED, CLEANUP_RECV, RESPONSE_RECEIVED };
+
+// struct qedi_work_map: one per abort, on qedi_conn->tmf_work_list.
+struct QediWorkMap {
+  static constexpr const char* kTypeName = "qedi_work_map";
+  kern::KPtr<IscsiTask> qedi_cmd;  // the ABORT mtask (its qedi_cmd)
+  std::uint16_t rtid = 0;          // victim tid
+  kern::KPtr<IscsiTask> ctask;     // p10: the referenced victim
+  bool listed = false;             // on tmf_work_list
+};
+
+// struct qedi_cmd: task->dd_data, never kfree'd ("freed" = slot reusable).
+struct QediCmd {
+  std::uint16_t task_id = kNoTid;
+  CleanupState state = CleanupState::NONE;
+  kern::KPtr<QediWorkMap> list_tmf_work;
+  bool io_cmd_in_list = false;     // on qedi_conn->active_cmd_list
+  kern::KPtr<ScsiCmnd> scsi_cmd;
+  kern::Work tmf_work{"qedi_tmf_work"};  // abort work (qedi_abort_work after p11)
+  kern::Work cqe_work{"qedi_cqe_work"};
+  std::uint8_t type = 0;           // TYPEIO / TYPERESET
+};
+
+// struct qedi_conn: conn->dd_data.
+struct QediConn {
+  kern::KPtr<QediEndpoint> ep;
+  std::uint32_t iscsi_conn_id = 0;  // cid
+  std::vector<kern::KPtr<IscsiTask>> active_cmd_list;
+  std::uint32_t active_cmd_count = 0;
+  kern::SpinLock list_lock{"list_lock"};
+  std::vector<kern::KPtr<QediWorkMap>> tmf_work_list;
+  kern::SpinLock tmf_work_lock{"tmf_work_lock"};
+  std::uint32_t cmd_cleanup_req = 0;
+  std::uint32_t cmd_cleanup_cmpl = 0;
+  kern::WaitQueue wait_queue{"qedi_conn->wait_queue"};
+  bool fw_cleanup_flag = false;        // QEDI_CONN_FW_CLEANUP (before p16)
+  std::uint32_t fw_cleanup_works = 0;  // p16
+  bool ep_disconnect_starting = false;  // p16
+  kern::Work offload_work{"qedi_offload_work"};
+};
+
+// struct qedi_endpoint
+struct QediEndpoint {
+  static constexpr const char* kTypeName = "qedi_endpoint";
+  std::uint32_t iscsi_cid = 0;
+  kern::KPtr<IscsiConn> conn;
+  bool offloaded = false;
+  std::uint64_t sq_base = 0;        // ep->sq in host memory (0 = freed)
+  std::uint32_t fw_sq_prod_idx = 0;
+  kern::WaitQueue tcp_ofld_wait{"tcp_ofld_wait"};
+  int state = 0;
+};
+
+}  // namespace qedisim::drv

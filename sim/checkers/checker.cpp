@@ -1,0 +1,48 @@
+#include "sim/checkers/checker.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "sim/scenario/duration.h"
+
+namespace qedisim::checkers {
+
+std::string where(const Site& s) { return fmt::format("({}, {})", s.ctx, format_seconds(s.ns)); }
+std::string secs(std::int64_t ns) { return format_seconds(ns); }
+
+void Findings::add(Violation v) {
+  std::vector<Violation>& list = is_warning(v.id) ? warnings_ : violations_;
+  const auto key = std::make_tuple(v.id, v.object.substr(0, v.object.find(' ')), v.function);
+  auto it = kept_.find(key);
+  if (it == kept_.end()) it = kept_.emplace(key, std::make_pair(std::size_t{0}, std::size_t{0})).first;
+  auto& [kept, last] = it->second;
+  if (kept >= keep_per_key_) {
+    list[last].count += v.count;
+    return;
+  }
+  ++kept;
+  last = list.size();
+  list.push_back(std::move(v));
+}
+
+std::vector<Violation> Findings::sorted(std::vector<Violation> v) {
+  std::stable_sort(v.begin(), v.end(), [](const Violation& a, const Violation& b) { return a.time_ns < b.time_ns; });
+  return v;
+}
+
+std::vector<Violation> Findings::violations() const { return sorted(violations_); }
+std::vector<Violation> Findings::warnings() const { return sorted(warnings_); }
+
+void Checker::report(const Site& at, std::string object, std::string function, std::string message) {
+  Violation v;
+  v.id = id_;
+  v.time_ns = at.ns;
+  v.context = at.ctx;
+  v.object = std::move(object);
+  v.function = std::move(function);
+  v.message = std::move(message);
+  out_->add(std::move(v));
+}
+
+}  // namespace qedisim::checkers

@@ -1,0 +1,52 @@
+// What every checker shares: the findings sink and the way a finding is
+// recorded. A finding is recorded, never thrown (SPEC.md 5).
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "sim/checkers/site.h"
+#include "sim/checkers/violation.h"
+#include "sim/scenario/vocabulary.h"
+
+namespace qedisim::checkers {
+
+// Collects findings of all checkers. Repeats of (id, object type, function)
+// beyond `keep_per_key` only raise the count of the last one kept, so memory
+// stays flat on long runs; the report folds the rest.
+class Findings {
+ public:
+  explicit Findings(std::size_t keep_per_key = 64) : keep_per_key_(keep_per_key) {}
+  void add(Violation v);
+  // Time order; equal times keep recording order.
+  std::vector<Violation> violations() const;
+  std::vector<Violation> warnings() const;
+
+ private:
+  static std::vector<Violation> sorted(std::vector<Violation> v);
+  std::size_t keep_per_key_;
+  std::vector<Violation> violations_;
+  std::vector<Violation> warnings_;
+  std::map<std::tuple<InvariantId, std::string, std::string>, std::pair<std::size_t, std::size_t>> kept_;
+};
+
+class Checker {
+ public:
+  Checker(InvariantId id, Findings& out) : id_(id), out_(&out) {}
+  virtual ~Checker() = default;
+  InvariantId id() const { return id_; }
+
+ protected:
+  // `at` gives time and context; `function` the kernel function the finding
+  // names (often at.fn).
+  void report(const Site& at, std::string object, std::string function, std::string message);
+
+ private:
+  InvariantId id_;
+  Findings* out_;
+};
+
+}  // namespace qedisim::checkers

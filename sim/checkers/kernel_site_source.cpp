@@ -1,0 +1,20 @@
+#include "sim/checkers/kernel_site_source.h"
+
+#include "host_driver_model/kernel/context.h"
+#include "host_driver_model/kernel/kernel.h"
+#include "host_driver_model/kernel/lock.h"
+
+namespace qedisim::checkers {
+
+Site KernelSiteSource::site() const {
+  const kern::Context& c = kern::Kernel::get().current();
+  return Site{kern::Kernel::now_ns(), c.name(), c.function()};
+}
+
+std::vector<HeldLock> KernelSiteSource::held_locks() const {
+  std::vector<HeldLock> out;
+  for (const kern::Lock* l : kern::Kernel::get().current().held()) out.push_back(HeldLock{l, l->name()});
+  return out;
+}
+
+}  // namespace qedisim::checkers

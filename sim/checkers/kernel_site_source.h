@@ -1,0 +1,15 @@
+// The SiteSource of a real run: the simulated kernel's current context,
+// its innermost kernel function and SystemC time.
+#pragma once
+
+#include "sim/checkers/site.h"
+
+namespace qedisim::checkers {
+
+class KernelSiteSource : public SiteSource {
+ public:
+  Site site() const override;
+  std::vector<HeldLock> held_locks() const override;
+};
+
+}  // namespace qedisim::checkers

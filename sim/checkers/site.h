@@ -1,0 +1,45 @@
+// Where and when an event happened, as a finding reports it: simulated
+// time, the kernel context that ran and the kernel function it was in.
+// Pure C++: checkers take a Site with every event so they can be driven by
+// synthetic sequences without a SystemC kernel.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace qedisim::checkers {
+
+struct Site {
+  std::int64_t ns = 0;
+  std::string ctx;  // "eh/host0", "qedi_thread/1", "fw", "checker"
+  std::string fn;   // kernel function, "-" when none
+};
+
+// A lock the current context holds: identity (for set intersection) and name
+// (for messages).
+struct HeldLock {
+  const void* id = nullptr;
+  std::string name;
+  friend bool operator<(const HeldLock& a, const HeldLock& b) { return a.name != b.name ? a.name < b.name : a.id < b.id; }
+  friend bool operator==(const HeldLock& a, const HeldLock& b) { return a.id == b.id; }
+};
+
+// Supplies the Site of the event being delivered. The default reads the
+// simulated kernel (Kernel::get().current(), Kernel::now_ns()); tests inject
+// their own clock and context.
+class SiteSource {
+ public:
+  virtual ~SiteSource() = default;
+  virtual Site site() const = 0;
+  // Locks held by the current context (data_race lockset).
+  virtual std::vector<HeldLock> held_locks() const = 0;
+};
+
+// "(qedi_thread/0, 40.998s)"
+std::string where(const Site& s);
+// "31.060s"
+std::string secs(std::int64_t ns);
+
+}  // namespace qedisim::checkers

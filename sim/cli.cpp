@@ -1,0 +1,242 @@
+#include "sim/cli.h"
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "sim/failpoints/catalog.h"
+#include "sim/isolated_run.h"
+#include "sim/report/atomic_file.h"
+#include "sim/report/report.h"
+#include "sim/scenario/loader.h"
+#include "sim/testbench.h"
+
+#ifndef QEDISIM_VERSION
+#define QEDISIM_VERSION "0.0.0"
+#endif
+
+namespace qedisim {
+
+namespace {
+
+struct Options {
+  std::string file;
+  std::optional<std::string> vcd;  // set, possibly empty = default path
+  std::string report;
+  std::optional<std::uint64_t> seed;
+  std::vector<std::string> revert;
+  bool quiet = false;
+};
+
+class BadInput : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// "out/x.json" -> "out/x.reverted.json" (SCENARIOS.md: check's second run).
+std::string with_suffix(const std::string& path, const std::string& suffix) {
+  const std::filesystem::path p(path);
+  if (!p.has_extension()) return path + "." + suffix;
+  return (p.parent_path() / (p.stem().string() + "." + suffix + p.extension().string())).string();
+}
+
+std::string vcd_path_for(const Options& o, const Scenario& s) {
+  if (!o.vcd) return {};
+  if (!o.vcd->empty()) return *o.vcd;
+  std::error_code ec;
+  std::filesystem::create_directories("waves", ec);
+  return fmt::format("waves/{}.vcd", s.name);
+}
+
+FixSet fixes_for(const Scenario& s, const Options& o) {
+  FixSet fixes = s.fixes;
+  for (const auto& r : o.revert) fixes.set(*patch_from_string(r), false);
+  return fixes;
+}
+
+void print_violations(const RunResult& r) {
+  for (const auto& v : fold_repeats(r.violations)) fmt::print("  violation {}\n", format_violation(v));
+  for (const auto& v : fold_repeats(r.warnings)) fmt::print("  warning   {}\n", format_violation(v));
+}
+
+std::string counters_line(const RunResult& r) {
+  auto get = [&](const char* name) {
+    const auto it = r.counters.find(name);
+    return it == r.counters.end() ? std::int64_t{0} : it->second;
+  };
+  return fmt::format("{} commands completed, {} failed, {} tids in use at end, EH max level {}",
+                     get("cmds_completed"), get("cmds_failed"), get("tids_in_use"), to_string(r.eh_max_level));
+}
+
+struct Variant {
+  const char* label;
+  FixSet fixes;
+  std::vector<InvariantId> expected;
+  const FinalCounters* final;
+  std::string report_path;
+  std::string vcd_path;
+};
+
+// Runs one variant, writes its report, prints its block; returns expectations met.
+bool run_variant(const Scenario& s, const Options& o, const Variant& v, bool in_child, RunResult* out) {
+  RunOptions ro;
+  ro.fixes = v.fixes.effective();
+  ro.seed = o.seed.value_or(s.seed);
+  ro.vcd_path = v.vcd_path;
+  const auto t0 = std::chrono::steady_clock::now();
+  RunResult r = in_child ? run_in_child(s, ro) : run_simulation(s, ro);
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const Judgement j = judge(r, v.expected, v.final);
+  if (!v.report_path.empty()) write_file_atomically(v.report_path, report_json(s, ro, r, j).dump(2) + "\n");
+  if (!o.quiet) {
+    fmt::print("[{}] fixes: {}\n", v.label, describe_fixes(ro.fixes));
+    fmt::print("  {}\n", counters_line(r));
+    fmt::print("  simulated {} in {:.2f}s wall ({})\n", format_seconds(r.sim_time_ns), wall, r.end_reason);
+    print_violations(r);
+    for (const auto& d : j.details) fmt::print("  expectation not met: {}\n", d);
+    if (!v.report_path.empty()) fmt::print("  report: {}\n", v.report_path);
+    if (!v.vcd_path.empty()) fmt::print("  waveform: {}\n", v.vcd_path);
+  }
+  if (out) *out = std::move(r);
+  return j.met;
+}
+
+int cmd_run(const Options& o) {
+  const Scenario s = load_scenario_file(o.file);
+  const FixSet fixes = fixes_for(s, o);
+  Variant v{"run", fixes, s.expect.fixed, &s.expect.final, o.report, vcd_path_for(o, s)};
+  // A run whose fix set is check's reverted one is judged like check's second run.
+  if (s.expect.reverted && fixes.effective() == s.reverted_fixes().effective() &&
+      !(fixes.effective() == s.fixes.effective())) {
+    v.expected = *s.expect.reverted;
+    v.final = nullptr;
+  }
+  if (!o.quiet) fmt::print("qedisim {}: scenario {} ({}), seed {}\n", QEDISIM_VERSION, s.name, s.file, o.seed.value_or(s.seed));
+  RunResult r;
+  run_variant(s, o, v, false, &r);
+  const bool clean = r.violations.empty();
+  fmt::print("verdict: {}\n", clean ? "CLEAN (no invariant violated)"
+                                   : fmt::format("VIOLATED ({} violation(s))", fold_repeats(r.violations).size()));
+  return clean ? kExitClean : kExitViolation;
+}
+
+int cmd_check(const Options& o) {
+  const Scenario s = load_scenario_file(o.file);
+  const FixSet fixes = fixes_for(s, o);
+  if (!o.quiet) fmt::print("qedisim {}: check {} ({}), seed {}\n", QEDISIM_VERSION, s.name, s.file, o.seed.value_or(s.seed));
+  const std::string vcd = vcd_path_for(o, s);
+  bool met = run_variant(s, o, Variant{"fixed", fixes, s.expect.fixed, &s.expect.final, o.report, vcd}, true, nullptr);
+  if (s.expect.reverted) {
+    FixSet reverted = fixes;
+    reverted.set(*s.patch, false);
+    const Variant v{"reverted", reverted, *s.expect.reverted, nullptr,
+                    o.report.empty() ? std::string() : with_suffix(o.report, "reverted"),
+                    vcd.empty() ? std::string() : with_suffix(vcd, "reverted")};
+    met = run_variant(s, o, v, true, nullptr) && met;
+  }
+  fmt::print("check: {}\n", met ? "PASS (every expectation held)" : "FAIL");
+  return met ? kExitClean : kExitViolation;
+}
+
+int cmd_points() {
+  fmt::print("{:<44} {:<32} {:<22} {}\n", "point", "match keys", "actions", "where");
+  for (const auto& p : point_catalog()) {
+    std::vector<std::string> keys;
+    const std::pair<unsigned, const char*> kKeys[] = {{kMatchSession, "session"}, {kMatchLun, "lun"},
+                                                      {kMatchFunction, "function"}, {kMatchType, "type"},
+                                                      {kMatchGfp, "gfp"}, {kMatchSite, "site"},
+                                                      {kMatchNth, "nth"}};
+    for (const auto& [bit, name] : kKeys)
+      if (p.match_keys & bit) keys.emplace_back(name);
+    std::vector<std::string> acts;
+    const std::pair<unsigned, const char*> kActs[] = {
+        {kActDrop, "drop"}, {kActDelay, "delay"}, {kActRespond, "respond"}, {kActFail, "fail"}};
+    for (const auto& [bit, name] : kActs)
+      if (p.actions & bit) acts.emplace_back(name);
+    fmt::print("{:<44} {:<32} {:<22} {}\n", p.name, fmt::format("{}", fmt::join(keys, ",")),
+               fmt::format("{}", fmt::join(acts, ",")), p.where);
+  }
+  return kExitClean;
+}
+
+int cmd_params() {
+  const ModelParams defaults;
+  fmt::print("{:<30} {:>8}  {}\n", "param", "default", "meaning");
+  for (const auto& p : param_catalog())
+    fmt::print("{:<30} {:>8}  {}\n", p.key, param_value_string(defaults, p.key), p.meaning);
+  return kExitClean;
+}
+
+void add_run_options(CLI::App* cmd, Options& o) {
+  cmd->add_option("FILE", o.file, "scenario YAML file (schema v1)")->required();
+  cmd->add_option("--vcd", o.vcd, "write a VCD waveform (default path waves/<scenario>.vcd)")
+      ->expected(0, 1)
+      ->default_str("");
+  cmd->add_option("--report", o.report, "write the JSON report to this path");
+  cmd->add_option("--seed", o.seed, "override the scenario's seed (unsigned 64-bit)")
+      ->check([](const std::string& v) -> std::string {
+        const bool digits = !v.empty() && v.size() <= 20 && v.find_first_not_of("0123456789") == std::string::npos;
+        if (digits && (v.size() < 20 || v <= "18446744073709551615")) return std::string();
+        return fmt::format("seed must be a whole number from 0 to 18446744073709551615, got '{}'", v);
+      });
+  cmd->add_option("--revert", o.revert, "remove pNN from the fix set (repeatable)")
+      ->check([](const std::string& v) -> std::string {
+        return patch_from_string(v) ? std::string() : fmt::format("unknown patch id '{}' (allowed: p01 .. p17)", v);
+      });
+  cmd->add_flag("--quiet,-q", o.quiet, "print only the verdict line");
+}
+
+}  // namespace
+
+int cli_main(int argc, char** argv) {
+  CLI::App app{"qedisim: replays the races of the 2021 'libiscsi and qedi TMF fixes' series on a simulated "
+               "FastLinQ iSCSI offload HBA and Linux host stack."};
+  app.set_version_flag("--version", std::string("qedisim ") + QEDISIM_VERSION);
+  app.require_subcommand(1);
+  Options o;
+  auto* run = app.add_subcommand("run", "run a scenario once; exit 0 clean, 1 an invariant fired");
+  add_run_options(run, o);
+  auto* check = app.add_subcommand(
+      "check", "run a scenario with its fixes and, if expect.reverted is given, with its patch reverted; exit 0 when "
+               "every expectation holds");
+  add_run_options(check, o);
+  auto* points = app.add_subcommand("points", "list every failpoint the build has");
+  auto* params = app.add_subcommand("params", "list every model parameter with its default");
+  app.footer("Exit codes: 0 clean / expectations held, 1 invariant violated / expectation failed, 2 bad input, "
+             "3 internal error.");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? kExitClean : kExitBadInput;
+  }
+  try {
+    if (run->parsed()) return cmd_run(o);
+    if (check->parsed()) return cmd_check(o);
+    if (points->parsed()) return cmd_points();
+    if (params->parsed()) return cmd_params();
+  } catch (const ScenarioError& e) {
+    std::fflush(stdout);
+    fmt::print(stderr, "{}\n", e.what());
+    return kExitBadInput;
+  } catch (const OutputError& e) {
+    std::fflush(stdout);
+    fmt::print(stderr, "qedisim: {}\n", e.what());
+    return kExitBadInput;
+  } catch (const std::exception& e) {
+    std::fflush(stdout);
+    fmt::print(stderr, "qedisim: internal error: {}\n", e.what());
+    return kExitInternal;
+  }
+  return kExitBadInput;
+}
+
+}  // namespace qedisim

@@ -1,0 +1,66 @@
+// Failpoints and point-triggered actions (SCENARIOS.md "Failpoints").
+// The model reports each time a context reaches a named point; this class
+// counts occurrences, fires `on:` actions first, then returns what the
+// matching failpoint asks for. Pure C++: the model layers call it through
+// this one interface and never see the scenario.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sim/scenario/scenario.h"
+
+namespace qedisim {
+
+// What the model knows at the point; unset fields match nothing that names them.
+struct PointEvent {
+  std::string_view point{};
+  std::optional<std::uint32_t> session{};
+  std::optional<std::uint32_t> lun{};
+  std::optional<TmfFunction> function{};
+  std::optional<CqeType> type{};
+  std::optional<Gfp> gfp{};
+  std::string_view site{};  // mem.alloc: the allocating kernel function
+};
+
+struct PointOutcome {
+  bool drop = false;
+  bool fail = false;
+  Duration delay{};
+  std::optional<TmfRespond> respond;
+};
+
+class Failpoints {
+ public:
+  using ActionFn = std::function<void(const Action&)>;
+
+  Failpoints(std::vector<Failpoint> failpoints, std::vector<Action> point_actions);
+
+  // Called by the testbench once at elaboration: runs `on:` actions.
+  void set_action_runner(ActionFn fn) { run_action_ = std::move(fn); }
+
+  // A context reached `ev.point`. Fires due `on:` actions, then returns the
+  // first matching failpoint's outcome (several matching entries combine:
+  // delays add, any drop/fail wins, the first respond wins).
+  PointOutcome hit(const PointEvent& ev);
+
+  // Points reached at least once, for coverage figures.
+  const std::map<std::string, std::uint64_t, std::less<>>& occurrences() const { return occurrences_; }
+
+ private:
+  struct Entry {
+    Failpoint fp;
+    std::uint64_t matched = 0;  // occurrences that matched the non-nth keys
+  };
+  std::vector<Entry> entries_;
+  std::vector<Action> point_actions_;
+  std::map<std::string, std::uint64_t, std::less<>> occurrences_;
+  ActionFn run_action_;
+};
+
+}  // namespace qedisim

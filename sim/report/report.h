@@ -1,0 +1,36 @@
+// The run report: judging a run against its expectations, the JSON report
+// (SCENARIOS.md "Report") and the human summary printed on stdout.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "sim/testbench.h"
+
+namespace qedisim {
+
+struct Judgement {
+  bool met = true;
+  std::vector<std::string> details;  // one line per unmet item
+};
+
+// `expected` is an exact set of violation ids (warnings never count);
+// `final` (may be null) compares end-of-run counters.
+Judgement judge(const RunResult& result, const std::vector<InvariantId>& expected, const FinalCounters* final);
+
+// Folds repeats of (id, object type, function) into the first one's count.
+std::vector<Violation> fold_repeats(const std::vector<Violation>& violations);
+
+// "all", "none", "all but p11", "p06, p11"
+std::string describe_fixes(const FixSet& fixes);
+
+nlohmann::json report_json(const Scenario& scenario, const RunOptions& options, const RunResult& result,
+                           const Judgement& judgement);
+
+// RunResult through a pipe between a forked run and its parent.
+nlohmann::json result_to_json(const RunResult& result);
+RunResult result_from_json(const nlohmann::json& j);
+
+}  // namespace qedisim

@@ -1,0 +1,582 @@
+// Scenario format v1 loader: yaml-cpp node tree -> typed Scenario.
+// Every rejection names the file, the 1-based line and column of the
+// offending node and, where a closed set exists, the allowed values.
+#include "sim/scenario/loader.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <limits>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <sys/stat.h>
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include "sim/failpoints/catalog.h"
+
+namespace qedisim {
+
+ScenarioError::ScenarioError(std::string file, int line, int column, std::string message)
+    : std::runtime_error(fmt::format("{}:{}:{}: {}", file, line, column, message)),
+      file_(std::move(file)),
+      line_(line),
+      column_(column),
+      message_(std::move(message)) {}
+
+namespace {
+
+// Limits that keep a hostile file from asking for absurd models.
+constexpr std::uint64_t kMaxSessions = 64;
+constexpr std::uint64_t kMaxLuns = 256;
+constexpr std::uint64_t kMaxOps = 1'000'000'000;
+constexpr std::uint64_t kMaxDepth = 4096;
+constexpr std::uint64_t kMaxSize = 16ull << 20;
+constexpr std::size_t kMaxNameLength = 64;
+
+std::string join(const std::vector<std::string_view>& v) {
+  std::string out;
+  for (auto s : v) {
+    if (!out.empty()) out += ", ";
+    out += s;
+  }
+  return out;
+}
+
+class Loader {
+ public:
+  explicit Loader(std::string file) : file_(std::move(file)) {}
+
+  Scenario load(const std::string& text);
+
+ private:
+  [[noreturn]] void fail(const YAML::Node& at, const std::string& msg) const {
+    const auto m = at.Mark();
+    fail_at(m.line + 1, m.column + 1, msg);
+  }
+  [[noreturn]] void fail_at(int line, int column, const std::string& msg) const {
+    throw ScenarioError(file_, line < 1 ? 1 : line, column < 1 ? 1 : column, msg);
+  }
+
+  // A mapping's entries by key, checked for duplicates and unknown keys.
+  struct MapView {
+    const YAML::Node node;
+    std::vector<std::pair<YAML::Node, YAML::Node>> entries;  // key, value
+    const std::pair<YAML::Node, YAML::Node>* find(std::string_view key) const {
+      for (const auto& e : entries)
+        if (e.first.Scalar() == key) return &e;
+      return nullptr;
+    }
+    std::optional<YAML::Node> get(std::string_view key) const {
+      const auto* e = find(key);
+      if (!e) return std::nullopt;
+      return e->second;
+    }
+  };
+  MapView map_of(const YAML::Node& n, std::string_view what, const std::vector<std::string_view>& allowed) const;
+  const YAML::Node& require(const MapView& m, std::string_view key, std::string_view what) const;
+
+  std::string scalar(const YAML::Node& n, std::string_view what) const;
+  std::uint64_t uint(const YAML::Node& n, std::string_view what, std::uint64_t min, std::uint64_t max) const;
+  Duration duration(const YAML::Node& n, std::string_view what) const;
+  std::uint64_t size(const YAML::Node& n, std::string_view what) const;
+  bool boolean(const YAML::Node& n, std::string_view what) const;
+  template <typename E>
+  E enumeration(const YAML::Node& n, std::string_view what) const;
+  Patch patch_id(const YAML::Node& n) const;
+  void require_sequence(const YAML::Node& n, std::string_view what) const;
+
+  FixSet fixes(const YAML::Node& n) const;
+  void params(const YAML::Node& n, Scenario& s) const;
+  void sessions(const YAML::Node& n, Scenario& s) const;
+  void workload(const YAML::Node& n, Scenario& s) const;
+  void failpoints(const YAML::Node& n, Scenario& s) const;
+  Match match(const YAML::Node& n, const PointInfo& point, const Scenario& s) const;
+  FailAction fail_action(const YAML::Node& n, const PointInfo& point) const;
+  void actions(const YAML::Node& n, Scenario& s) const;
+  ActionArgs action_args(const YAML::Node& n, ActionKind kind, const Scenario& s) const;
+  void expect(const YAML::Node& n, Scenario& s, const YAML::Node& root) const;
+  std::vector<InvariantId> invariant_list(const YAML::Node& n, std::string_view what) const;
+
+  std::uint32_t session_index(const YAML::Node& n, const Scenario& s) const;
+  std::uint32_t lun_index(const YAML::Node& n, const Scenario& s, std::optional<std::uint32_t> session) const;
+
+  static SourceMark mark(const YAML::Node& n) { return SourceMark{n.Mark().line + 1, n.Mark().column + 1}; }
+
+  std::string file_;
+};
+
+Loader::MapView Loader::map_of(const YAML::Node& n, std::string_view what,
+                               const std::vector<std::string_view>& allowed) const {
+  if (!n.IsMap()) fail(n, fmt::format("{} must be a mapping (allowed keys: {})", what, join(allowed)));
+  MapView view{n, {}};
+  for (auto it = n.begin(); it != n.end(); ++it) {
+    const YAML::Node key = it->first;
+    if (!key.IsScalar()) fail(key, fmt::format("{}: keys must be plain names (allowed: {})", what, join(allowed)));
+    const std::string& k = key.Scalar();
+    if (view.find(k)) {
+      const auto* first = view.find(k);
+      fail(key, fmt::format("duplicate key '{}' in {} (first at line {})", k, what, first->first.Mark().line + 1));
+    }
+    if (std::find(allowed.begin(), allowed.end(), k) == allowed.end())
+      fail(key, fmt::format("unknown key '{}' in {} (allowed: {})", k, what, join(allowed)));
+    view.entries.emplace_back(key, it->second);
+  }
+  return view;
+}
+
+const YAML::Node& Loader::require(const MapView& m, std::string_view key, std::string_view what) const {
+  const auto* e = m.find(key);
+  if (!e) fail(m.node, fmt::format("{} is missing required key '{}'", what, key));
+  return e->second;
+}
+
+std::string Loader::scalar(const YAML::Node& n, std::string_view what) const {
+  if (!n.IsScalar()) {
+    const char* got = n.IsMap() ? "a mapping" : n.IsSequence() ? "a list" : "nothing (null)";
+    fail(n, fmt::format("{} must be a single value, got {}", what, got));
+  }
+  return n.Scalar();
+}
+
+std::uint64_t Loader::uint(const YAML::Node& n, std::string_view what, std::uint64_t min, std::uint64_t max) const {
+  const std::string v = scalar(n, what);
+  static const std::regex kInt("[+]?[0-9]+");
+  if (!v.empty() && v[0] == '-' && std::regex_match(v.substr(1), kInt))
+    fail(n, fmt::format("{} must not be negative, got {} (allowed: {}..{})", what, v, min, max));
+  if (!std::regex_match(v, kInt)) fail(n, fmt::format("{} must be a whole number, got '{}' (allowed: {}..{})", what, v, min, max));
+  std::uint64_t out = 0;
+  for (char c : v) {
+    if (c == '+') continue;
+    const std::uint64_t d = static_cast<std::uint64_t>(c - '0');
+    if (out > (std::numeric_limits<std::uint64_t>::max() - d) / 10)
+      fail(n, fmt::format("{} is out of range: {} (allowed: {}..{})", what, v, min, max));
+    out = out * 10 + d;
+  }
+  if (out < min || out > max) fail(n, fmt::format("{} is out of range: {} (allowed: {}..{})", what, v, min, max));
+  return out;
+}
+
+Duration Loader::duration(const YAML::Node& n, std::string_view what) const {
+  const std::string v = scalar(n, what);
+  static const std::regex kDur("([0-9]+)(?:\\.([0-9]+))?(ns|us|ms|s)");
+  static const std::string kAllowed = "a number with unit ns, us, ms or s, e.g. 1.5ms";
+  std::smatch m;
+  if (!v.empty() && v[0] == '-') fail(n, fmt::format("{} must not be negative, got '{}' ({})", what, v, kAllowed));
+  if (!std::regex_match(v, m, kDur)) fail(n, fmt::format("{} is not a duration: '{}' (allowed: {})", what, v, kAllowed));
+  const std::string unit = m[3];
+  const std::int64_t scale = unit == "s" ? 1000000000 : unit == "ms" ? 1000000 : unit == "us" ? 1000 : 1;
+  const std::string whole = m[1];
+  const std::string frac = m[2];
+  // Exact integer arithmetic; the model's resolution is 1 ns.
+  constexpr std::int64_t kMaxNs = std::numeric_limits<std::int64_t>::max() / 4;
+  if (whole.size() > 18) fail(n, fmt::format("{} is too large: '{}'", what, v));
+  std::int64_t ns = std::stoll(whole);
+  if (ns > kMaxNs / scale) fail(n, fmt::format("{} is too large: '{}'", what, v));
+  ns *= scale;
+  std::int64_t place = scale;
+  for (char c : frac) {
+    place /= 10;
+    const int digit = c - '0';
+    if (place == 0) {
+      if (digit != 0) fail(n, fmt::format("{} is finer than the model's 1ns resolution: '{}'", what, v));
+      continue;
+    }
+    ns += digit * place;
+  }
+  return Duration{ns};
+}
+
+std::uint64_t Loader::size(const YAML::Node& n, std::string_view what) const {
+  const std::string v = scalar(n, what);
+  static const std::regex kSize("([0-9]+)([km]?)");
+  static const std::string kAllowed = "bytes, or a number with suffix k or m, e.g. 512, 4k, 1m";
+  std::smatch m;
+  if (!v.empty() && v[0] == '-') fail(n, fmt::format("{} must not be negative, got '{}' (allowed: {})", what, v, kAllowed));
+  if (!std::regex_match(v, m, kSize)) fail(n, fmt::format("{} is not a size: '{}' (allowed: {})", what, v, kAllowed));
+  const std::string digits = m[1];
+  if (digits.size() > 12) fail(n, fmt::format("{} is too large: '{}' (at most 16m)", what, v));
+  std::uint64_t bytes = std::stoull(digits);
+  const std::string suffix = m[2];
+  if (suffix == "k") bytes <<= 10;
+  if (suffix == "m") bytes <<= 20;
+  if (bytes == 0) fail(n, fmt::format("{} must be positive, got '{}'", what, v));
+  if (bytes > kMaxSize) fail(n, fmt::format("{} is too large: '{}' (at most 16m)", what, v));
+  return bytes;
+}
+
+bool Loader::boolean(const YAML::Node& n, std::string_view what) const {
+  const std::string v = scalar(n, what);
+  if (v == "true") return true;
+  if (v == "false") return false;
+  fail(n, fmt::format("{} must be true or false, got '{}' (allowed: true, false)", what, v));
+}
+
+template <typename E>
+E Loader::enumeration(const YAML::Node& n, std::string_view what) const {
+  const std::string v = scalar(n, what);
+  if (auto e = enum_from_string<E>(v)) return *e;
+  fail(n, fmt::format("unknown {} '{}' (allowed: {})", what, v, allowed_names<E>()));
+}
+
+Patch Loader::patch_id(const YAML::Node& n) const {
+  const std::string v = scalar(n, "patch id");
+  if (auto p = patch_from_string(v)) return *p;
+  fail(n, fmt::format("unknown patch id '{}' (allowed: p01 .. p17)", v));
+}
+
+void Loader::require_sequence(const YAML::Node& n, std::string_view what) const {
+  if (!n.IsSequence()) fail(n, fmt::format("{} must be a list", what));
+}
+
+FixSet Loader::fixes(const YAML::Node& n) const {
+  if (n.IsScalar()) {
+    if (n.Scalar() == "all") return FixSet::all();
+    if (n.Scalar() == "none") return FixSet::none();
+    fail(n, fmt::format("unknown fixes value '{}' (allowed: all, none, {{except: [pNN, ...]}}, {{only: [pNN, ...]}})",
+                        n.Scalar()));
+  }
+  const MapView m = map_of(n, "fixes", {"except", "only"});
+  if (m.entries.size() != 1) fail(n, "fixes must have exactly one of 'except' or 'only'");
+  const auto& [key, list] = m.entries.front();
+  require_sequence(list, fmt::format("fixes.{}", key.Scalar()));
+  const bool only = key.Scalar() == "only";
+  FixSet s = only ? FixSet::none() : FixSet::all();
+  std::set<int> seen;
+  for (const auto& item : list) {
+    const Patch p = patch_id(item);
+    if (!seen.insert(static_cast<int>(p)).second) fail(item, fmt::format("patch {} listed twice", patch_name(p)));
+    s.set(p, only);
+  }
+  return s;
+}
+
+void Loader::params(const YAML::Node& n, Scenario& s) const {
+  std::vector<std::string_view> keys;
+  for (const auto& p : param_catalog()) keys.push_back(p.key);
+  const MapView m = map_of(n, "params", keys);
+  for (const auto& [key, value] : m.entries) {
+    const ParamInfo* info = find_param(key.Scalar());
+    const std::string what = fmt::format("params.{}", key.Scalar());
+    if (info->kind == ParamKind::duration) {
+      set_param(s.params, info->key, duration(value, what));
+    } else {
+      set_param(s.params, info->key, uint(value, what, info->min_count, 1u << 20));
+    }
+    s.written_params.push_back(key.Scalar());
+  }
+}
+
+void Loader::sessions(const YAML::Node& n, Scenario& s) const {
+  require_sequence(n, "sessions");
+  if (n.size() == 0) fail(n, "sessions must list at least one session");
+  if (n.size() > kMaxSessions) fail(n, fmt::format("too many sessions: {} (at most {})", n.size(), kMaxSessions));
+  s.sessions.clear();
+  for (const auto& item : n) {
+    const MapView m = map_of(item, "a sessions entry", {"luns"});
+    SessionSpec spec;
+    if (auto v = m.get("luns")) spec.luns = static_cast<std::uint32_t>(uint(*v, "luns", 1, kMaxLuns));
+    s.sessions.push_back(spec);
+  }
+}
+
+std::uint32_t Loader::session_index(const YAML::Node& n, const Scenario& s) const {
+  const auto v = uint(n, "session", 0, std::numeric_limits<std::uint32_t>::max());
+  if (v >= s.sessions.size())
+    fail(n, fmt::format("session {} is not defined (allowed: 0..{}, from the sessions list)", v, s.sessions.size() - 1));
+  return static_cast<std::uint32_t>(v);
+}
+
+std::uint32_t Loader::lun_index(const YAML::Node& n, const Scenario& s, std::optional<std::uint32_t> session) const {
+  const auto v = uint(n, "lun", 0, std::numeric_limits<std::uint32_t>::max());
+  std::uint32_t luns = 0;
+  if (session) {
+    luns = s.sessions[*session].luns;
+  } else {
+    for (const auto& spec : s.sessions) luns = std::max(luns, spec.luns);
+  }
+  if (v >= luns)
+    fail(n, fmt::format("lun {} is not defined{} (allowed: 0..{})", v,
+                        session ? fmt::format(" for session {}", *session) : std::string(), luns - 1));
+  return static_cast<std::uint32_t>(v);
+}
+
+void Loader::workload(const YAML::Node& n, Scenario& s) const {
+  require_sequence(n, "workload");
+  for (const auto& item : n) {
+    const MapView m = map_of(item, "a workload entry", {"session", "lun", "ops", "depth", "start", "op", "size"});
+    WorkloadStream w;
+    w.mark = mark(item);
+    if (auto v = m.get("session")) w.session = session_index(*v, s);
+    if (auto v = m.get("lun")) w.lun = lun_index(*v, s, w.session);
+    w.ops = uint(require(m, "ops", "a workload entry"), "ops", 1, kMaxOps);
+    if (auto v = m.get("depth")) w.depth = static_cast<std::uint32_t>(uint(*v, "depth", 1, kMaxDepth));
+    if (auto v = m.get("start")) w.start = duration(*v, "start");
+    if (auto v = m.get("op")) w.op = enumeration<OpKind>(*v, "op");
+    if (auto v = m.get("size")) w.size = size(*v, "size");
+    s.workload.push_back(w);
+  }
+}
+
+Match Loader::match(const YAML::Node& n, const PointInfo& point, const Scenario& s) const {
+  struct KeyBit {
+    std::string_view key;
+    unsigned bit;
+  };
+  static constexpr KeyBit kKeys[] = {{"session", kMatchSession}, {"lun", kMatchLun},   {"function", kMatchFunction},
+                                     {"type", kMatchType},       {"gfp", kMatchGfp},   {"site", kMatchSite},
+                                     {"nth", kMatchNth}};
+  std::vector<std::string_view> allowed;
+  for (const auto& k : kKeys)
+    if (point.match_keys & k.bit) allowed.push_back(k.key);
+  const MapView m = map_of(n, fmt::format("match of {}", point.name), allowed);
+  Match out;
+  if (auto v = m.get("session")) out.session = session_index(*v, s);
+  if (auto v = m.get("lun")) out.lun = lun_index(*v, s, out.session);
+  if (auto v = m.get("function")) out.function = enumeration<TmfFunction>(*v, "TMF function");
+  if (auto v = m.get("type")) out.type = enumeration<CqeType>(*v, "CQE type");
+  if (auto v = m.get("gfp")) out.gfp = enumeration<Gfp>(*v, "gfp flag");
+  if (auto v = m.get("site")) {
+    out.site = scalar(*v, "site");
+    if (out.site->empty()) fail(*v, "site must name a kernel function");
+  }
+  if (auto v = m.get("nth")) {
+    if (v->IsMap()) {
+      const MapView every = map_of(*v, "nth", {"every"});
+      out.nth.every = uint(require(every, "every", "nth"), "nth.every", 1, std::numeric_limits<std::uint64_t>::max());
+    } else if (v->IsSequence()) {
+      if (v->size() == 0) fail(*v, "nth must list at least one occurrence (omit it to match every occurrence)");
+      for (const auto& item : *v) out.nth.list.push_back(uint(item, "nth", 1, std::numeric_limits<std::uint64_t>::max()));
+    } else {
+      fail(*v, "nth must be a list of occurrence numbers or {every: N} (allowed: [1, 2, ...], {every: N})");
+    }
+  }
+  return out;
+}
+
+FailAction Loader::fail_action(const YAML::Node& n, const PointInfo& point) const {
+  std::vector<std::string_view> allowed;
+  if (point.actions & kActDrop) allowed.push_back("drop");
+  if (point.actions & kActFail) allowed.push_back("fail");
+  if (point.actions & kActDelay) allowed.push_back("{delay: D}");
+  if (point.actions & kActRespond) allowed.push_back("{respond: complete|no_task|rejected}");
+  const std::string allowed_text = join(allowed);
+  FailAction a;
+  if (n.IsScalar()) {
+    const std::string& v = n.Scalar();
+    if (v == "drop" && (point.actions & kActDrop)) {
+      a.kind = FailAction::Kind::drop;
+      return a;
+    }
+    if (v == "fail" && (point.actions & kActFail)) {
+      a.kind = FailAction::Kind::fail;
+      return a;
+    }
+    fail(n, fmt::format("action '{}' is not available at {} (allowed: {})", v, point.name, allowed_text));
+  }
+  if (!n.IsMap() || n.size() != 1)
+    fail(n, fmt::format("action at {} must be one of: {}", point.name, allowed_text));
+  std::vector<std::string_view> keys;
+  if (point.actions & kActDelay) keys.push_back("delay");
+  if (point.actions & kActRespond) keys.push_back("respond");
+  const MapView m = map_of(n, fmt::format("action at {}", point.name), keys);
+  if (auto v = m.get("delay")) {
+    a.kind = FailAction::Kind::delay;
+    a.delay = duration(*v, "delay");
+  } else if (auto r = m.get("respond")) {
+    a.kind = FailAction::Kind::respond;
+    a.respond = enumeration<TmfRespond>(*r, "TMF response");
+  }
+  return a;
+}
+
+void Loader::failpoints(const YAML::Node& n, Scenario& s) const {
+  require_sequence(n, "failpoints");
+  for (const auto& item : n) {
+    const MapView m = map_of(item, "a failpoints entry", {"point", "match", "action"});
+    Failpoint fp;
+    fp.mark = mark(item);
+    const YAML::Node& pn = require(m, "point", "a failpoints entry");
+    fp.point = scalar(pn, "point");
+    const PointInfo* info = find_point(fp.point);
+    if (!info) fail(pn, fmt::format("unknown failpoint '{}' (`qedisim points` lists all; vocabulary v1: target.scsi_rsp, "
+                                    "target.tmf_rsp, target.logout_rsp, fw.cqe, fw.cleanup, mem.alloc, qedi.*, libiscsi.*)",
+                                    fp.point));
+    if (auto v = m.get("match")) fp.match = match(*v, *info, s);
+    fp.action = fail_action(require(m, "action", "a failpoints entry"), *info);
+    s.failpoints.push_back(fp);
+  }
+}
+
+ActionArgs Loader::action_args(const YAML::Node& n, ActionKind kind, const Scenario& s) const {
+  std::vector<std::string_view> allowed;
+  switch (kind) {
+    case ActionKind::iscsid_terminate: allowed = {"session", "unbind_target"}; break;
+    case ActionKind::iscsid_stop_conn: allowed = {"session", "flag"}; break;
+    case ActionKind::scsi_reset: allowed = {"session", "lun", "level"}; break;
+    case ActionKind::scsi_abort: allowed = {"session", "stream", "op"}; break;
+    case ActionKind::hba_remove: allowed = {}; break;
+    default: allowed = {"session"}; break;
+  }
+  const std::string what = fmt::format("args of {}", to_string(kind));
+  ActionArgs a;
+  if (!n.IsMap() && allowed.empty()) fail(n, fmt::format("{} takes no args", to_string(kind)));
+  const MapView m = map_of(n, what, allowed);
+  if (allowed.empty() && !m.entries.empty()) fail(n, fmt::format("{} takes no args", to_string(kind)));
+  if (auto v = m.get("session")) a.session = session_index(*v, s);
+  if (auto v = m.get("unbind_target")) a.unbind_target = boolean(*v, "unbind_target");
+  if (auto v = m.get("flag")) a.flag = enumeration<StopFlag>(*v, "stop_conn flag");
+  if (auto v = m.get("lun")) a.lun = lun_index(*v, s, a.session);
+  if (auto v = m.get("level")) a.level = enumeration<ResetLevel>(*v, "reset level");
+  if (kind == ActionKind::scsi_abort) {
+    if (s.workload.empty()) fail(n, "scsi.abort needs a workload stream to abort a command of");
+    if (auto v = m.get("stream")) {
+      const auto idx = uint(*v, "stream", 0, std::numeric_limits<std::uint32_t>::max());
+      if (idx >= s.workload.size())
+        fail(*v, fmt::format("stream {} is not defined (allowed: 0..{}, workload entry index)", idx, s.workload.size() - 1));
+      a.stream = static_cast<std::uint32_t>(idx);
+    }
+    const WorkloadStream& w = s.workload[a.stream];
+    if (auto v = m.get("op")) {
+      a.op = uint(*v, "op", 0, std::numeric_limits<std::uint64_t>::max());
+      if (a.op >= w.ops) fail(*v, fmt::format("op {} is beyond stream {} (allowed: 0..{})", a.op, a.stream, w.ops - 1));
+    }
+    if (m.get("session") && a.session != w.session)
+      fail(*m.get("session"), fmt::format("session {} does not match stream {}, which runs on session {}", a.session,
+                                          a.stream, w.session));
+    a.session = w.session;
+  }
+  return a;
+}
+
+void Loader::actions(const YAML::Node& n, Scenario& s) const {
+  require_sequence(n, "actions");
+  std::vector<std::string> kinds;
+  for (std::string_view k : EnumNames<ActionKind>::all()) kinds.emplace_back(k);
+  for (const auto& item : n) {
+    const MapView m = map_of(item, "an actions entry", {"at", "on", "do", "args"});
+    Action a;
+    a.mark = mark(item);
+    const auto at = m.get("at");
+    const auto on = m.get("on");
+    if (at && on) fail(item, "an action has both 'at' and 'on' (allowed: exactly one)");
+    if (!at && !on) fail(item, "an action needs 'at: T' or 'on: {point: P, nth: N}' (allowed: exactly one)");
+    if (at) a.at = duration(*at, "at");
+    if (on) {
+      const MapView om = map_of(*on, "on", {"point", "nth"});
+      const YAML::Node& pn = require(om, "point", "on");
+      ActionTrigger t;
+      t.point = scalar(pn, "point");
+      if (!find_point(t.point)) fail(pn, fmt::format("unknown failpoint '{}' (`qedisim points` lists all)", t.point));
+      if (auto v = om.get("nth")) t.nth = uint(*v, "nth", 1, std::numeric_limits<std::uint64_t>::max());
+      a.on = t;
+    }
+    a.kind = enumeration<ActionKind>(require(m, "do", "an actions entry"), "action");
+    if (auto v = m.get("args")) {
+      a.args = action_args(*v, a.kind, s);
+    } else {
+      a.args = action_args(YAML::Node(YAML::NodeType::Map), a.kind, s);
+    }
+    s.actions.push_back(a);
+  }
+}
+
+std::vector<InvariantId> Loader::invariant_list(const YAML::Node& n, std::string_view what) const {
+  require_sequence(n, what);
+  std::vector<InvariantId> out;
+  for (const auto& item : n) {
+    const InvariantId id = enumeration<InvariantId>(item, "invariant id");
+    if (std::find(out.begin(), out.end(), id) != out.end())
+      fail(item, fmt::format("invariant id '{}' listed twice in {}", to_string(id), what));
+    out.push_back(id);
+  }
+  return out;
+}
+
+void Loader::expect(const YAML::Node& n, Scenario& s, const YAML::Node& root) const {
+  const MapView m = map_of(n, "expect", {"fixed", "reverted", "final"});
+  if (auto v = m.get("fixed")) s.expect.fixed = invariant_list(*v, "expect.fixed");
+  if (auto v = m.get("reverted")) {
+    if (!s.patch) fail(m.find("reverted")->first, "expect.reverted needs a top-level 'patch: pNN' to revert");
+    s.expect.reverted = invariant_list(*v, "expect.reverted");
+  }
+  (void)root;
+  if (auto v = m.get("final")) {
+    const MapView f = map_of(*v, "expect.final", {"tids_in_use", "cmds_completed", "cmds_failed", "eh_max_level"});
+    const auto max = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+    if (auto c = f.get("tids_in_use")) s.expect.final.tids_in_use = static_cast<std::int64_t>(uint(*c, "tids_in_use", 0, max));
+    if (auto c = f.get("cmds_completed"))
+      s.expect.final.cmds_completed = static_cast<std::int64_t>(uint(*c, "cmds_completed", 0, max));
+    if (auto c = f.get("cmds_failed")) s.expect.final.cmds_failed = static_cast<std::int64_t>(uint(*c, "cmds_failed", 0, max));
+    if (auto c = f.get("eh_max_level")) s.expect.final.eh_max_level = enumeration<EhLevel>(*c, "eh_max_level");
+  }
+}
+
+Scenario Loader::load(const std::string& text) {
+  std::vector<YAML::Node> docs;
+  try {
+    docs = YAML::LoadAll(text);
+  } catch (const YAML::Exception& e) {
+    fail_at(e.mark.line + 1, e.mark.column + 1, fmt::format("YAML syntax error: {}", e.msg));
+  }
+  if (docs.empty() || docs.front().IsNull()) fail_at(1, 1, "empty document: a scenario needs at least 'qedisim: 1' and 'name'");
+  if (docs.size() > 1) fail(docs[1], "more than one YAML document in the file (allowed: one)");
+  const YAML::Node root = docs.front();
+  const MapView m = map_of(root, "the scenario",
+                           {"qedisim", "name", "about", "patch", "seed", "stop_at", "fixes", "params", "sessions",
+                            "workload", "failpoints", "actions", "expect"});
+  Scenario s;
+  s.file = file_;
+  s.schema = static_cast<int>(uint(require(m, "qedisim", "the scenario"), "qedisim (schema version)", 1, 1));
+  {
+    const YAML::Node& n = require(m, "name", "the scenario");
+    s.name = scalar(n, "name");
+    static const std::regex kName("[a-z0-9-]+");
+    if (!std::regex_match(s.name, kName) || s.name.size() > kMaxNameLength)
+      fail(n, fmt::format("name '{}' must be 1..{} characters of [a-z0-9-] (it names output files)", s.name, kMaxNameLength));
+  }
+  if (auto v = m.get("about")) s.about = scalar(*v, "about");
+  if (auto v = m.get("patch")) s.patch = patch_id(*v);
+  if (auto v = m.get("seed")) s.seed = uint(*v, "seed", 0, std::numeric_limits<std::uint64_t>::max());
+  if (auto v = m.get("stop_at")) {
+    s.stop_at = duration(*v, "stop_at");
+    if (s.stop_at.ns == 0) fail(*v, "stop_at must be positive");
+  }
+  if (auto v = m.get("fixes")) s.fixes = fixes(*v);
+  if (auto v = m.get("params")) params(*v, s);
+  // Topology first: later sections refer to sessions, LUNs and streams by index.
+  if (auto v = m.get("sessions")) sessions(*v, s);
+  if (auto v = m.get("workload")) workload(*v, s);
+  if (auto v = m.get("failpoints")) failpoints(*v, s);
+  if (auto v = m.get("actions")) actions(*v, s);
+  if (auto v = m.get("expect")) expect(*v, s, root);
+  return s;
+}
+
+}  // namespace
+
+Scenario load_scenario_text(const std::string& text, const std::string& name_for_errors) {
+  return Loader(name_for_errors).load(text);
+}
+
+Scenario load_scenario_file(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0)
+    throw ScenarioError(path, 1, 1, fmt::format("cannot read scenario file: {}", std::strerror(errno)));
+  if (S_ISDIR(st.st_mode)) throw ScenarioError(path, 1, 1, "cannot read scenario file: it is a directory");
+  constexpr off_t kMaxFile = 1 << 20;
+  if (st.st_size > kMaxFile)
+    throw ScenarioError(path, 1, 1, fmt::format("scenario file is {} bytes (at most {})", st.st_size, kMaxFile));
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ScenarioError(path, 1, 1, fmt::format("cannot read scenario file: {}", std::strerror(errno)));
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  const std::string text = buf.str();
+  if (text.find('\0') != std::string::npos) throw ScenarioError(path, 1, 1, "scenario file is binary (contains NUL bytes)");
+  return load_scenario_text(text, path);
+}
+
+}  // namespace qedisim

@@ -1,0 +1,109 @@
+// The remote iSCSI target(s) as the initiator observes them: one portal per
+// scenario session, each with its LUNs. Every command and TMF takes
+// target.latency to serve; the failpoints target.scsi_rsp, target.tmf_rsp
+// and target.logout_rsp drop, delay or rewrite answers. A dropped SCSI
+// response leaves the command outstanding (a hung command the target still
+// knows), so a later ABORT TASK finds it. ABORT TASK, LU RESET and TARGET
+// WARM/COLD RESET remove the affected commands without answering them.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <vector>
+
+#include <systemc>
+
+#include "hba_model/timed_queue.h"
+#include "hba_model/wire.h"
+#include "sim/scenario/duration.h"
+
+namespace qedisim {
+class Failpoints;
+}
+
+namespace qedisim::target {
+
+struct TargetConfig {
+  Duration latency = Duration::from_us(100);
+  std::vector<std::uint32_t> luns_per_portal{1};
+};
+
+struct TargetCounters {
+  std::uint64_t scsi_cmds_received = 0;
+  std::uint64_t scsi_rsps_sent = 0;
+  std::uint64_t scsi_rsps_dropped = 0;  // target.scsi_rsp drop: command stays outstanding
+  std::uint64_t scsi_rsps_delayed = 0;
+  std::uint64_t itt_collisions = 0;     // a new command reused an outstanding itt
+  std::uint64_t tmfs_received = 0;
+  std::uint64_t tmf_rsps_sent = 0;
+  std::uint64_t tasks_aborted = 0;      // removed by ABORT TASK
+  std::uint64_t tasks_reset = 0;        // removed by LU / target reset
+  std::uint64_t tasks_dropped_on_close = 0;
+  std::uint64_t mgmt_rsps_sent = 0;     // login, logout, text, NOP-In
+  std::uint64_t pdus_for_unknown_conn = 0;
+};
+
+class IscsiTarget : public sc_core::sc_module, public hba::TargetPort {
+ public:
+  IscsiTarget(sc_core::sc_module_name name, const TargetConfig& cfg, Failpoints* failpoints);
+
+  void bind_initiator(hba::InitiatorPort& initiator) { initiator_ = &initiator; }
+
+  // hba::TargetPort
+  void tcp_connect(std::uint16_t cid, std::uint32_t portal) override;
+  void tcp_close(std::uint16_t cid, bool abortive) override;
+  void pdu_to_target(const hba::IscsiPdu& pdu) override;
+
+  // A target-initiated NOP-In ping (unsolicited, itt = ISCSI_RESERVED_TAG).
+  void send_nop_in(std::uint32_t portal);
+
+  const TargetCounters& counters() const { return counters_; }
+  std::size_t outstanding(std::uint32_t portal) const;
+  // No answer scheduled (held commands do not count: nothing will happen to them).
+  bool idle() const { return jobs_.empty(); }
+  const sc_core::sc_event& activity() const { return activity_; }
+
+ private:
+  struct Cmd {
+    std::uint16_t cid;
+    std::uint64_t lun;
+    std::uint64_t token;
+    bool delayed = false;  // response already delayed once by the failpoint
+  };
+  struct Portal {
+    std::uint32_t luns = 1;
+    std::map<std::uint32_t, Cmd> outstanding;  // by PDU itt
+  };
+  struct Job {
+    enum class Kind : std::uint8_t { serve_scsi, serve_tmf, serve_mgmt, send };
+    Kind kind;
+    std::uint32_t portal;
+    std::uint64_t token;  // serve_scsi: the command's token
+    hba::IscsiPdu pdu;    // the request, or the response to send
+  };
+
+  void engine_method();
+  void rearm();
+  std::int64_t now_ns() const;
+
+  void serve_scsi(const Job& j);
+  void serve_tmf(const Job& j);
+  void serve_mgmt(const Job& j);
+  void send(const hba::IscsiPdu& rsp);
+  void send_or_delay(std::uint32_t portal, const hba::IscsiPdu& rsp, Duration delay);
+  std::optional<std::uint32_t> portal_of(std::uint16_t cid) const;
+
+  TargetConfig cfg_;
+  Failpoints* failpoints_;
+  hba::InitiatorPort* initiator_ = nullptr;
+  std::vector<Portal> portals_;
+  std::map<std::uint16_t, std::uint32_t> conns_;  // cid -> portal
+  TimedQueue<Job> jobs_;
+  std::uint64_t next_token_ = 1;
+  sc_core::sc_event wake_;
+  sc_core::sc_event activity_;
+  TargetCounters counters_;
+};
+
+}  // namespace qedisim::target

@@ -1,0 +1,36 @@
+// Builds one simulation from a Scenario and runs it to the end. SystemC can
+// elaborate once per process: call run_simulation at most once per process
+// (`check` forks a child per run).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "host_driver_model/fixes.h"
+#include "sim/checkers/violation.h"
+#include "sim/scenario/scenario.h"
+
+namespace qedisim {
+
+struct RunOptions {
+  FixSet fixes;           // effective set, dependencies already applied
+  std::uint64_t seed = 1;
+  std::string vcd_path;   // empty: no VCD
+};
+
+struct RunResult {
+  std::int64_t sim_time_ns = 0;
+  // Report counters by name; at least tids_in_use, cmds_completed,
+  // cmds_failed, cmds_issued. Ordered, so reports are deterministic.
+  std::map<std::string, std::int64_t> counters;
+  EhLevel eh_max_level = EhLevel::none;
+  std::vector<Violation> violations;
+  std::vector<Violation> warnings;
+  std::string end_reason;  // "quiescent", "stop_at"
+};
+
+RunResult run_simulation(const Scenario& scenario, const RunOptions& options);
+
+}  // namespace qedisim

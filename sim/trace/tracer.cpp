@@ -1,0 +1,32 @@
+#include "sim/trace/tracer.h"
+
+namespace qedisim {
+
+Tracer::SignalId Tracer::declare_int(std::string scope, std::string name, unsigned width_bits) {
+  signals_.push_back(Signal{std::move(scope), std::move(name), width_bits == 0 ? 1 : width_bits});
+  last_value_.push_back(~std::uint64_t{0});
+  last_text_.emplace_back();
+  return static_cast<SignalId>(signals_.size() - 1);
+}
+
+Tracer::SignalId Tracer::declare_string(std::string scope, std::string name) {
+  signals_.push_back(Signal{std::move(scope), std::move(name), 0});
+  last_value_.push_back(0);
+  last_text_.emplace_back("\x01");  // never equal to a real first value
+  return static_cast<SignalId>(signals_.size() - 1);
+}
+
+void Tracer::record(SignalId id, std::int64_t time_ns, std::uint64_t value, std::string_view text) {
+  if (signals_[id].width == 0) {
+    if (last_text_[id] == text) return;
+    last_text_[id] = std::string(text);
+    texts_.emplace_back(text);
+    changes_.push_back(Change{time_ns, id, 0, static_cast<std::uint32_t>(texts_.size() - 1)});
+    return;
+  }
+  if (last_value_[id] == value) return;
+  last_value_[id] = value;
+  changes_.push_back(Change{time_ns, id, value, 0});
+}
+
+}  // namespace qedisim

@@ -1,0 +1,107 @@
+#include "sim/trace/vcd_writer.h"
+
+#include <algorithm>
+#include <map>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "sim/report/atomic_file.h"
+
+namespace qedisim {
+
+namespace {
+
+// Printable VCD identifier codes: '!' .. '~' in base 94.
+std::string vcd_code(std::uint32_t index) {
+  std::string code;
+  do {
+    code.push_back(static_cast<char>('!' + index % 94));
+    index /= 94;
+  } while (index != 0);
+  return code;
+}
+
+std::string binary(std::uint64_t v, unsigned width) {
+  std::string s;
+  for (int bit = static_cast<int>(width) - 1; bit >= 0; --bit) s.push_back(((v >> bit) & 1) ? '1' : '0');
+  const auto first_one = s.find('1');
+  return first_one == std::string::npos ? "0" : s.substr(first_one);
+}
+
+std::string escape_string(const std::string& s) {
+  std::string out;
+  for (char c : s) out.push_back(c == ' ' ? '_' : c);
+  return out.empty() ? "-" : out;
+}
+
+std::vector<std::string> split_scope(const std::string& scope) {
+  std::vector<std::string> parts;
+  std::size_t start = 0;
+  while (start <= scope.size()) {
+    const auto dot = scope.find('.', start);
+    parts.push_back(scope.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
+    if (dot == std::string::npos) break;
+    start = dot + 1;
+  }
+  return parts;
+}
+
+}  // namespace
+
+void write_vcd(const Tracer& tracer, const std::string& path, const std::string& scenario_name) {
+  std::string out;
+  out += "$comment qedisim waveform of scenario " + scenario_name + " $end\n";
+  out += "$timescale 1ns $end\n";
+
+  // Scopes as a tree, signals in declaration order inside each scope.
+  const auto& signals = tracer.signals();
+  std::vector<std::uint32_t> order(signals.size());
+  for (std::uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::uint32_t a, std::uint32_t b) { return signals[a].scope < signals[b].scope; });
+  std::vector<std::string> open;
+  for (std::uint32_t i : order) {
+    const auto parts = split_scope(signals[i].scope);
+    std::size_t common = 0;
+    while (common < open.size() && common < parts.size() && open[common] == parts[common]) ++common;
+    while (open.size() > common) {
+      out += "$upscope $end\n";
+      open.pop_back();
+    }
+    for (std::size_t p = common; p < parts.size(); ++p) {
+      out += "$scope module " + parts[p] + " $end\n";
+      open.push_back(parts[p]);
+    }
+    const auto& s = signals[i];
+    if (s.width == 0) {
+      out += fmt::format("$var string 1 {} {} $end\n", vcd_code(i), s.name);
+    } else {
+      out += fmt::format("$var wire {} {} {} $end\n", s.width, vcd_code(i), s.name);
+    }
+  }
+  while (!open.empty()) {
+    out += "$upscope $end\n";
+    open.pop_back();
+  }
+  out += "$enddefinitions $end\n";
+
+  std::int64_t current = -1;
+  for (const auto& c : tracer.changes()) {
+    if (c.time_ns != current) {
+      out += fmt::format("#{}\n", c.time_ns);
+      current = c.time_ns;
+    }
+    const auto& s = signals[c.id];
+    if (s.width == 0) {
+      out += "s" + escape_string(tracer.texts()[c.text]) + " " + vcd_code(c.id) + "\n";
+    } else if (s.width == 1) {
+      out += ((c.value & 1) ? "1" : "0") + vcd_code(c.id) + "\n";
+    } else {
+      out += "b" + binary(c.value, s.width) + " " + vcd_code(c.id) + "\n";
+    }
+  }
+  write_file_atomically(path, out);
+}
+
+}  // namespace qedisim

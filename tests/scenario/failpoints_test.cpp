@@ -1,0 +1,68 @@
+// Failpoint matching: keys, nth counting among matching occurrences, and
+// `on:` actions firing before the point's own action.
+#include <boost/test/unit_test.hpp>
+
+#include "sim/failpoints/failpoints.h"
+#include "sim/scenario/loader.h"
+
+using namespace qedisim;
+
+BOOST_AUTO_TEST_SUITE(failpoints)
+
+BOOST_AUTO_TEST_CASE(nth_counts_only_occurrences_matching_the_other_keys) {
+  const Scenario s = load_scenario_text(R"(qedisim: 1
+name: fp
+sessions: [{luns: 2}]
+failpoints:
+  - {point: target.scsi_rsp, match: {lun: 1, nth: [2]}, action: drop}
+  - {point: target.tmf_rsp, match: {function: abort_task}, action: {respond: no_task}}
+  - {point: fw.cleanup, action: {delay: 5ms}}
+  - {point: fw.cleanup, match: {nth: [2]}, action: {delay: 1ms}}
+)",
+                                        "fp.yaml");
+  Failpoints fp(s.failpoints, s.actions);
+  auto rsp = [&](std::uint32_t lun) { return fp.hit(PointEvent{"target.scsi_rsp", 0u, lun}).drop; };
+  BOOST_TEST(!rsp(0));
+  BOOST_TEST(!rsp(1));  // first lun-1 response
+  BOOST_TEST(!rsp(0));
+  BOOST_TEST(rsp(1));   // second lun-1 response
+  BOOST_TEST(!rsp(1));
+
+  PointEvent tmf{"target.tmf_rsp"};
+  tmf.function = TmfFunction::lu_reset;
+  BOOST_TEST(!fp.hit(tmf).respond.has_value());
+  tmf.function = TmfFunction::abort_task;
+  BOOST_TEST((*fp.hit(tmf).respond == TmfRespond::no_task));
+
+  BOOST_TEST(fp.hit(PointEvent{"fw.cleanup"}).delay.ns == 5'000'000);
+  BOOST_TEST(fp.hit(PointEvent{"fw.cleanup"}).delay.ns == 6'000'000);  // both entries apply
+  BOOST_TEST(fp.occurrences().at("target.scsi_rsp") == 5u);
+}
+
+BOOST_AUTO_TEST_CASE(on_actions_fire_at_their_occurrence_before_the_point_action) {
+  const Scenario s = load_scenario_text(R"(qedisim: 1
+name: on
+failpoints:
+  - {point: fw.cqe, action: {delay: 1ms}}
+actions:
+  - {on: {point: fw.cqe, nth: 2}, do: link.down}
+  - {on: {point: fw.cqe, nth: 2}, do: link.up}
+)",
+                                        "on.yaml");
+  std::vector<Action> on_actions;
+  for (const auto& a : s.actions)
+    if (a.on) on_actions.push_back(a);
+  Failpoints fp(s.failpoints, on_actions);
+  std::vector<ActionKind> fired;
+  fp.set_action_runner([&](const Action& a) { fired.push_back(a.kind); });
+  fp.hit(PointEvent{"fw.cqe"});
+  BOOST_TEST(fired.empty());
+  fp.hit(PointEvent{"fw.cqe"});
+  BOOST_REQUIRE(fired.size() == 2u);
+  BOOST_TEST((fired[0] == ActionKind::link_down));
+  BOOST_TEST((fired[1] == ActionKind::link_up));
+  fp.hit(PointEvent{"fw.cqe"});
+  BOOST_TEST(fired.size() == 2u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
