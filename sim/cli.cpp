@@ -33,12 +33,17 @@ struct Options {
   std::optional<std::uint64_t> seed;
   std::vector<std::string> revert;
   bool quiet = false;
+  double time_scale = 1.0;
+  bool fixed_only = false;  // check: skip the reverted run (mutation check)
 };
 
-class BadInput : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
+// The scenario as the options ask for it: --time-scale multiplies every
+// duration the file wrote (SCENARIOS.md "Timing robustness").
+Scenario load_for(const Options& o) {
+  Scenario s = load_scenario_file(o.file);
+  if (o.time_scale != 1.0) s = s.scaled(o.time_scale);
+  return s;
+}
 
 // "out/x.json" -> "out/x.reverted.json" (SCENARIOS.md: check's second run).
 std::string with_suffix(const std::string& path, const std::string& suffix) {
@@ -109,7 +114,7 @@ bool run_variant(const Scenario& s, const Options& o, const Variant& v, bool in_
 }
 
 int cmd_run(const Options& o) {
-  const Scenario s = load_scenario_file(o.file);
+  const Scenario s = load_for(o);
   const FixSet fixes = fixes_for(s, o);
   Variant v{"run", fixes, s.expect.fixed, &s.expect.final, o.report, vcd_path_for(o, s)};
   // A run whose fix set is check's reverted one is judged like check's second run.
@@ -128,12 +133,12 @@ int cmd_run(const Options& o) {
 }
 
 int cmd_check(const Options& o) {
-  const Scenario s = load_scenario_file(o.file);
+  const Scenario s = load_for(o);
   const FixSet fixes = fixes_for(s, o);
   if (!o.quiet) fmt::print("qedisim {}: check {} ({}), seed {}\n", QEDISIM_VERSION, s.name, s.file, o.seed.value_or(s.seed));
   const std::string vcd = vcd_path_for(o, s);
   bool met = run_variant(s, o, Variant{"fixed", fixes, s.expect.fixed, &s.expect.final, o.report, vcd}, true, nullptr);
-  if (s.expect.reverted) {
+  if (s.expect.reverted && !o.fixed_only) {
     FixSet reverted = fixes;
     reverted.set(*s.patch, false);
     const Variant v{"reverted", reverted, *s.expect.reverted, nullptr,
@@ -143,6 +148,37 @@ int cmd_check(const Options& o) {
   }
   fmt::print("check: {}\n", met ? "PASS (every expectation held)" : "FAIL");
   return met ? kExitClean : kExitViolation;
+}
+
+// For refactor-only patches: the run with `patch` reverted must give the same
+// report as the run with the fixes as given, apart from the list of fixes.
+int cmd_equiv(const Options& o) {
+  const Scenario s = load_for(o);
+  if (!s.patch) throw ScenarioError(s.file, 1, 1, "equiv needs a scenario with 'patch: pNN'");
+  RunOptions base;
+  base.fixes = fixes_for(s, o).effective();
+  base.seed = o.seed.value_or(s.seed);
+  RunOptions reverted = base;
+  FixSet r = fixes_for(s, o);
+  r.set(*s.patch, false);
+  reverted.fixes = r.effective();
+  auto report_of = [&](const RunOptions& ro) {
+    const RunResult res = run_in_child(s, ro);
+    nlohmann::json j = report_json(s, ro, res, judge(res, s.expect.fixed, nullptr));
+    j.erase("fixes");
+    return j;
+  };
+  const nlohmann::json a = report_of(base);
+  const nlohmann::json b = report_of(reverted);
+  if (a == b) {
+    fmt::print("equiv: SAME (fixes {} and {} give identical reports)\n", describe_fixes(base.fixes),
+               describe_fixes(reverted.fixes));
+    return kExitClean;
+  }
+  fmt::print("equiv: DIFFERENT (fixes {} vs {})\n", describe_fixes(base.fixes), describe_fixes(reverted.fixes));
+  const nlohmann::json diff = nlohmann::json::diff(a, b);
+  for (const auto& d : diff) fmt::print("  {}\n", d.dump());
+  return kExitViolation;
 }
 
 int cmd_points() {
@@ -191,6 +227,9 @@ void add_run_options(CLI::App* cmd, Options& o) {
         return patch_from_string(v) ? std::string() : fmt::format("unknown patch id '{}' (allowed: p01 .. p17)", v);
       });
   cmd->add_flag("--quiet,-q", o.quiet, "print only the verdict line");
+  cmd->add_option("--time-scale", o.time_scale,
+                  "multiply every duration the scenario wrote (params, delays, action times, starts, stop_at)")
+      ->check(CLI::Range(0.01, 100.0));
 }
 
 }  // namespace
@@ -207,6 +246,11 @@ int cli_main(int argc, char** argv) {
       "check", "run a scenario with its fixes and, if expect.reverted is given, with its patch reverted; exit 0 when "
                "every expectation holds");
   add_run_options(check, o);
+  check->add_flag("--fixed-only", o.fixed_only, "judge only the run with the fixes as given (mutation check)");
+  auto* equiv = app.add_subcommand(
+      "equiv", "for a refactor-only patch: compare the reports with and without the scenario's patch (exit 0 when "
+               "identical apart from the fix list)");
+  add_run_options(equiv, o);
   auto* points = app.add_subcommand("points", "list every failpoint the build has");
   auto* params = app.add_subcommand("params", "list every model parameter with its default");
   app.footer("Exit codes: 0 clean / expectations held, 1 invariant violated / expectation failed, 2 bad input, "
@@ -221,6 +265,7 @@ int cli_main(int argc, char** argv) {
   try {
     if (run->parsed()) return cmd_run(o);
     if (check->parsed()) return cmd_check(o);
+    if (equiv->parsed()) return cmd_equiv(o);
     if (points->parsed()) return cmd_points();
     if (params->parsed()) return cmd_params();
   } catch (const ScenarioError& e) {
