@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include <fmt/format.h>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include "sim/failpoints/catalog.h"
@@ -104,10 +105,47 @@ class Loader {
   std::uint32_t session_index(const YAML::Node& n, const Scenario& s) const;
   std::uint32_t lun_index(const YAML::Node& n, const Scenario& s, std::optional<std::uint32_t> session) const;
 
+  int count_documents(const std::string& text) const;
+
   static SourceMark mark(const YAML::Node& n) { return SourceMark{n.Mark().line + 1, n.Mark().column + 1}; }
 
   std::string file_;
 };
+
+namespace {
+// Counts document starts, remembering where the second one begins.
+struct DocumentCounter : YAML::EventHandler {
+  int documents = 0;
+  YAML::Mark second;
+  void OnDocumentStart(const YAML::Mark& m) override {
+    if (++documents == 2) second = m;
+  }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+}  // namespace
+
+int Loader::count_documents(const std::string& text) const {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  DocumentCounter counter;
+  try {
+    // Two are enough to know the file is not one document.
+    while (counter.documents < 2 && parser.HandleNextDocument(counter)) {
+    }
+  } catch (const YAML::Exception& e) {
+    fail_at(e.mark.line + 1, e.mark.column + 1, fmt::format("YAML syntax error: {}", e.msg));
+  }
+  if (counter.documents > 1)
+    fail_at(counter.second.line + 1, counter.second.column + 1, "more than one YAML document in the file (allowed: one)");
+  return counter.documents;
+}
 
 Loader::MapView Loader::map_of(const YAML::Node& n, std::string_view what,
                                const std::vector<std::string_view>& allowed) const {
@@ -516,15 +554,16 @@ void Loader::expect(const YAML::Node& n, Scenario& s, const YAML::Node& root) co
 }
 
 Scenario Loader::load(const std::string& text) {
-  std::vector<YAML::Node> docs;
+  // Count documents with the event parser first: yaml-cpp 0.7's LoadAll never
+  // ends on some malformed input (e.g. ",m" yields documents forever).
+  count_documents(text);
+  YAML::Node root;
   try {
-    docs = YAML::LoadAll(text);
+    root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
     fail_at(e.mark.line + 1, e.mark.column + 1, fmt::format("YAML syntax error: {}", e.msg));
   }
-  if (docs.empty() || docs.front().IsNull()) fail_at(1, 1, "empty document: a scenario needs at least 'qedisim: 1' and 'name'");
-  if (docs.size() > 1) fail(docs[1], "more than one YAML document in the file (allowed: one)");
-  const YAML::Node root = docs.front();
+  if (root.IsNull()) fail_at(1, 1, "empty document: a scenario needs at least 'qedisim: 1' and 'name'");
   const MapView m = map_of(root, "the scenario",
                            {"qedisim", "name", "about", "patch", "seed", "stop_at", "fixes", "params", "sessions",
                             "workload", "failpoints", "actions", "expect"});
