@@ -91,6 +91,9 @@ struct Variant {
 
 // Runs one variant, writes its report, prints its block; returns expectations met.
 bool run_variant(const Scenario& s, const Options& o, const Variant& v, bool in_child, RunResult* out) {
+  // Before the run: a bad output path is bad input, not a lost run.
+  if (!v.report_path.empty()) check_writable(v.report_path);
+  if (!v.vcd_path.empty()) check_writable(v.vcd_path);
   RunOptions ro;
   ro.fixes = v.fixes.effective();
   ro.seed = o.seed.value_or(s.seed);

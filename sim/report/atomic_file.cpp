@@ -9,6 +9,14 @@
 
 namespace qedisim {
 
+void check_writable(const std::string& path) {
+  const std::string tmp = fmt::format("{}.tmp.{}", path, static_cast<long>(::getpid()));
+  std::FILE* f = std::fopen(tmp.c_str(), "wb");
+  if (!f) throw OutputError(fmt::format("cannot write {}: {}", path, std::strerror(errno)));
+  std::fclose(f);
+  std::remove(tmp.c_str());
+}
+
 void write_file_atomically(const std::string& path, const std::string& contents) {
   const std::string tmp = fmt::format("{}.tmp.{}", path, static_cast<long>(::getpid()));
   std::FILE* f = std::fopen(tmp.c_str(), "wb");

@@ -13,6 +13,10 @@ class OutputError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Checks before a run that `path` can be written (creates and removes its
+// temporary), so a bad --report/--vcd fails fast instead of after the run.
+void check_writable(const std::string& path);
+
 // Throws OutputError naming the path and the OS reason.
 void write_file_atomically(const std::string& path, const std::string& contents);
 
