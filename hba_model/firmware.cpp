@@ -17,6 +17,7 @@ FirmwareConfig FirmwareConfig::from(const ModelParams& p) {
   c.cleanup_latency = p.fw_cleanup_latency;
   c.drain_latency = p.fw_drain_latency;
   c.destroy_conn_latency = p.fw_destroy_conn_latency;
+  c.link_detect_time = p.link_detect_time;
   return c;
 }
 
@@ -142,6 +143,15 @@ void Firmware::run_due(std::int64_t now_ns) {
       }
       case Timer::Kind::spq_fetch: spq_fetch(); break;
       case Timer::Kind::ramrod_done: ramrod_done(t->id); break;
+      case Timer::Kind::tcp_error: {
+        Conn* c = conn(t->cid);
+        if (!c || c->state != FwConnState::offloaded || !c->tcp_failed) break;
+        EventRingEntry e;
+        e.opcode = ISCSI_EVENT_TYPE_TCP_CONN_ERROR;
+        e.cid = t->cid;
+        eq_.post(e);
+        break;
+      }
     }
   }
 }
@@ -208,6 +218,7 @@ void Firmware::exec_task(Conn& c, const FetchedWqe& f) {
   pdu.ttt = f.ctx.ttt;
   pdu.data_length = f.ctx.data_length;
   pdu.lun = f.ctx.lun;
+  if (c.tcp_failed) return;  // link down: the PDU never reaches the target
   if (f.ctx.opcode == ISCSI_OP_SCSI_CMD)
     ++counters_.scsi_cmds_sent;
   else
@@ -270,7 +281,7 @@ void Firmware::cleanup_done(std::uint64_t id) {
 void Firmware::pdu_from_target(const IscsiPdu& pdu, std::int64_t now_ns) {
   now_ = now_ns;
   Conn* c = conn(pdu.cid);
-  if (!c || c->state != FwConnState::offloaded) {
+  if (!c || c->state != FwConnState::offloaded || c->tcp_failed) {
     ++counters_.responses_dropped_no_conn;
     if (observer_) observer_->on_response_dropped(pdu, "connection not offloaded");
     return;
@@ -391,6 +402,10 @@ void Firmware::offload_conn(const SpqEntry& e) {
     post_event(ISCSI_EVENT_TYPE_ASYN_CONNECT_COMPLETE, e.cid, e.echo, FW_RETURN_CONN_BUSY);
     return;
   }
+  if (down_portals_.count(e.target_portal)) {
+    post_event(ISCSI_EVENT_TYPE_ASYN_CONNECT_COMPLETE, e.cid, e.echo, FW_RETURN_NO_ROUTE);
+    return;
+  }
   Conn c;
   c.state = FwConnState::offloaded;
   c.session = e.target_portal;
@@ -432,7 +447,23 @@ void Firmware::destroy_conn(std::uint16_t cid, bool abortive) {
     }
   }
   c->state = FwConnState::terminated;
-  if (target_) target_->tcp_close(cid, abortive);
+  if (target_ && !c->tcp_failed) target_->tcp_close(cid, abortive);
+}
+
+void Firmware::link_down(std::uint32_t portal, std::int64_t now_ns) {
+  now_ = now_ns;
+  if (!down_portals_.insert(portal).second) return;
+  for (auto& [cid, c] : conns_) {
+    if (c.state != FwConnState::offloaded || c.session != portal || c.tcp_failed) continue;
+    c.tcp_failed = true;
+    if (target_) target_->tcp_close(cid, true);
+    schedule(now_ + cfg_.link_detect_time.ns, Timer{Timer::Kind::tcp_error, cid, 0});
+  }
+}
+
+void Firmware::link_up(std::uint32_t portal, std::int64_t now_ns) {
+  now_ = now_ns;
+  down_portals_.erase(portal);
 }
 
 void Firmware::post_event(std::uint8_t opcode, std::uint16_t cid, std::uint32_t echo, std::uint8_t rc) {

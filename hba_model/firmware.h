@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <vector>
 
 #include "hba_model/completion_ring.h"
@@ -37,6 +38,7 @@ struct FirmwareConfig {
   Duration cleanup_latency = Duration::from_us(20);
   Duration drain_latency = Duration::from_ms(1);
   Duration destroy_conn_latency = Duration::from_ms(1);
+  Duration link_detect_time = Duration::from_ms(10);  // link.down to the TCP error event
 
   static FirmwareConfig from(const ModelParams& p);
 };
@@ -55,6 +57,14 @@ class Firmware {
 
   // Wire side.
   void pdu_from_target(const IscsiPdu& pdu, std::int64_t now_ns);
+  // link.down / link.up of the path to target portal `portal`: every
+  // offloaded connection to it stops carrying PDUs, the target forgets it
+  // (RST), and link.detect_time later an ISCSI_EVENT_TYPE_TCP_CONN_ERROR
+  // event per connection goes to the event ring. Offloads towards a down
+  // portal fail with FW_RETURN_NO_ROUTE until link_up.
+  void link_down(std::uint32_t portal, std::int64_t now_ns);
+  void link_up(std::uint32_t portal, std::int64_t now_ns);
+  bool link_is_down(std::uint32_t portal) const { return down_portals_.count(portal) != 0; }
 
   // Runs every engine step due at or before now_ns.
   void run_due(std::int64_t now_ns);
@@ -88,6 +98,7 @@ class Firmware {
     std::uint32_t sq_cons = 0;  // next WQE to fetch
     std::uint32_t sq_prod = 0;  // last doorbell
     std::deque<FetchedWqe> fetched;
+    bool tcp_failed = false;    // link down: nothing crosses the wire any more
   };
   struct PendingCleanup {
     std::uint16_t cid;
@@ -101,7 +112,7 @@ class Firmware {
     hsi::IscsiCqe cqe;
   };
   struct Timer {
-    enum class Kind : std::uint8_t { sq_fetch, wqe_exec, cleanup_done, cqe_release, spq_fetch, ramrod_done };
+    enum class Kind : std::uint8_t { sq_fetch, wqe_exec, cleanup_done, cqe_release, spq_fetch, ramrod_done, tcp_error };
     Kind kind;
     std::uint16_t cid;
     std::uint64_t id;  // wqe seq, pending cleanup / delayed CQE / ramrod id
@@ -152,6 +163,7 @@ class Firmware {
   std::map<std::uint64_t, DelayedCqe> delayed_cqes_;
   std::map<std::uint64_t, hsi::SpqEntry> pending_ramrods_;
   std::uint64_t next_id_ = 1;
+  std::set<std::uint32_t> down_portals_;
   FwCounters counters_;
 };
 

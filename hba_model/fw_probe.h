@@ -46,6 +46,10 @@ class FwObserver {
   virtual void on_cleanup(std::uint16_t /*cid*/, std::uint16_t /*tid*/, const FwTask& /*victim*/) {}
   virtual void on_response_dropped(const IscsiPdu& /*pdu*/, const char* /*reason*/) {}
   virtual void on_cqe(unsigned /*vector*/, const hsi::IscsiCqe& /*cqe*/) {}
+  // Added for fw_orphan (issue 6): clear_sq or destroy_conn dropped every WQE
+  // of connection cid not yet fetched (sq_cons = sq_prod). Emit in
+  // Firmware::clear_sq and Firmware::destroy_conn.
+  virtual void on_sq_discarded(std::uint16_t /*cid*/) {}
 };
 
 }  // namespace qedisim::hba

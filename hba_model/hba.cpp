@@ -48,6 +48,16 @@ void Hba::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) 
   trans.set_response_status(tlm::TLM_OK_RESPONSE);
 }
 
+void Hba::link_down(std::uint32_t portal) {
+  fw_->link_down(portal, sim_now_ns());
+  rearm();
+}
+
+void Hba::link_up(std::uint32_t portal) {
+  fw_->link_up(portal, sim_now_ns());
+  rearm();
+}
+
 void Hba::pdu_to_initiator(const IscsiPdu& pdu) {
   fw_->pdu_from_target(pdu, sim_now_ns());
   rearm();

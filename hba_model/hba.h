@@ -34,6 +34,10 @@ class Hba : public sc_core::sc_module, private HostBus, public InitiatorPort {
   // firmware step while the tracer is enabled.
   void set_tracer(Tracer* tracer);
 
+  // link.down / link.up actions (Firmware::link_down / link_up).
+  void link_down(std::uint32_t portal);
+  void link_up(std::uint32_t portal);
+
   // InitiatorPort: a PDU from the target arrives now.
   void pdu_to_initiator(const IscsiPdu& pdu) override;
 

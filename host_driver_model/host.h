@@ -12,7 +12,7 @@
 #include "hba_model/host_memory.h"
 #include "host_driver_model/kernel/io_mem.h"
 #include "host_driver_model/kernel/msix_controller.h"
-#include "host_driver_model/qedi/qedi.h"
+#include "host_driver_model/qedi/thin/qedi_thin.h"
 #include "host_driver_model/scsi/workload.h"
 #include "sim/scenario/scenario.h"
 

@@ -19,6 +19,10 @@ enum class PduKind { scsi_cmd, tmf, nop_out, logout, text, login };
 enum class TmfWorkKind { abort, reset_resp };
 enum class SessionChange { block, unblock, set_logged_in, set_failed, recovery_timer_cancel, recovery_timer_start };
 enum class CleanupWaitKind { abort_victim, bulk_wait1, bulk_wait2 };
+// What an object is allocated for (leak, SPEC.md 5.4): it must be freed
+// before its scope object is, and an `operation` object (work map, CQE work
+// item, TMF buffer) must not survive two quiescent points.
+enum class LeakScope { operation, conn, session, host };
 
 class DriverObserver : public kern::Observer {
  public:
@@ -72,6 +76,41 @@ class DriverObserver : public kern::Observer {
   virtual void abort_end(kern::KPtr<ScsiCmnd> /*cmd*/, bool /*success*/) {}
   virtual void escalation(kern::KPtr<ScsiCmnd> /*cmd*/, EhLevel /*level*/) {}
   virtual void alloc_failed(Gfp /*gfp*/, std::string_view /*site*/, bool /*could_sleep*/) {}
+
+  // ---- added for the checkers (issue 6); default no-op ----
+
+  // qedi_get_task_idx: the bit of `tid` was set (before any binding). A tid
+  // allocated and never bound is a tid_leak at quiescence. Optional: without
+  // it, tid_bound counts as the allocation.
+  virtual void tid_allocated(std::uint16_t /*tid*/) {}
+  // qedi_cmd->task_id of `task` no longer names `tid` (set to U16_MAX in
+  // qedi_cleanup_task after p09, or wherever the model resets it). Emit at
+  // the assignment. tid_double_owner and tid_leak stop counting the task as
+  // the tid's owner.
+  virtual void tid_unbound(kern::KPtr<IscsiTask> /*task*/, std::uint16_t /*tid*/) {}
+  // A WQE for conn's SQ was written (qedi_ring_doorbell callers: qedi_task_xmit
+  // -> qedi_iscsi_send_ioreq / qedi_send_iscsi_*; qedi_iscsi_cleanup_task for
+  // cleanup = true), before the doorbell. `tid` the task context, `pdu_itt`
+  // the itt the PDU carries (qedi_set_itt), `task` its libiscsi task (NULL for
+  // a cleanup's own). fw_orphan (WQE not yet fetched) and xmit_after_unbind.
+  virtual void wqe_posted(kern::KPtr<IscsiConn> /*conn*/, std::uint16_t /*tid*/, kern::KPtr<IscsiTask> /*task*/,
+                          PduKind /*kind*/, bool /*cleanup*/, std::uint32_t /*pdu_itt*/) {}
+  // __iscsi_get_task / __iscsi_put_task: refcount of `task` after the change.
+  // A put below zero is a double_free.
+  virtual void task_ref_changed(kern::KPtr<IscsiTask> /*task*/, int /*delta*/, int /*refcount_after*/) {}
+  // The EH handed a command issue back (scsi_eh_finish_cmd: to be retried as
+  // a new issue, or finished). After this the issue is finished for
+  // double_complete.
+  virtual void eh_done(kern::KPtr<ScsiCmnd> /*cmd*/) {}
+  // iscsi_conn_stop entered (STOP_CONN_TERM or STOP_CONN_RECOVER). Opens the
+  // "conn stopped" window of driver_session_state until conn_started.
+  virtual void conn_stopped(kern::KPtr<IscsiConn> /*conn*/, StopFlag /*flag*/) {}
+  // Right after an object is allocated: what it serves (leak). `owner` is
+  // the conn / session it belongs to (NULL for host and operation scope
+  // without one). Emit at the kzalloc of qedi_work_map (operation, its conn),
+  // CQE work items (operation), conn/session/endpoint objects.
+  virtual void object_scope(const kern::ObjectHeader& /*obj*/, LeakScope /*scope*/,
+                            const kern::ObjectHeader* /*owner*/) {}
 };
 
 }  // namespace qedisim::drv

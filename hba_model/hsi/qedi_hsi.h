@@ -170,10 +170,18 @@ enum IscsiEqeOpcode : std::uint8_t {
   ISCSI_EVENT_TYPE_ASYN_CONNECT_COMPLETE = 7,
   ISCSI_EVENT_TYPE_ASYN_TERMINATE_DONE = 8,
   ISCSI_EVENT_TYPE_CLEAR_SQ = 4,
+  // The offloaded TCP connection failed (link down, RST, retransmit limit):
+  // qedi_iscsi_event_cb -> qedi_process_tcp_error -> iscsi_conn_failure.
+  ISCSI_EVENT_TYPE_TCP_CONN_ERROR = 18,
   QED_EVENT_DRAIN_DONE = 0x80,
 };
 
-enum : std::uint8_t { FW_RETURN_OK = 0, FW_RETURN_INVALID_CID = 1, FW_RETURN_CONN_BUSY = 2 };
+enum : std::uint8_t {
+  FW_RETURN_OK = 0,
+  FW_RETURN_INVALID_CID = 1,
+  FW_RETURN_CONN_BUSY = 2,
+  FW_RETURN_NO_ROUTE = 3,  // offload towards a portal whose link is down
+};
 
 struct EventRingEntry {
   std::uint8_t opcode = 0;  // IscsiEqeOpcode

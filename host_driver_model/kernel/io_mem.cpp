@@ -3,7 +3,7 @@
 #include <stdexcept>
 #include <string>
 
-namespace qedisim::kernel {
+namespace qedisim::kern {
 
 IoMem::IoMem(sc_core::sc_module_name name) : sc_module(name), socket("socket") {}
 
@@ -34,4 +34,4 @@ std::uint32_t IoMem::readl(std::uint64_t offset) {
   return value;
 }
 
-}  // namespace qedisim::kernel
+}  // namespace qedisim::kern

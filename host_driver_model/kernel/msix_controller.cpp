@@ -2,7 +2,7 @@
 
 #include <string>
 
-namespace qedisim::kernel {
+namespace qedisim::kern {
 
 MsixController::MsixController(sc_core::sc_module_name name, unsigned vectors)
     : sc_module(name), handlers_(vectors), raised_(vectors, 0) {
@@ -28,4 +28,4 @@ void MsixController::msix_raise(unsigned vector) {
   pending_[vector]->notify(sc_core::SC_ZERO_TIME);
 }
 
-}  // namespace qedisim::kernel
+}  // namespace qedisim::kern

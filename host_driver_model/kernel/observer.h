@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "sim/scenario/vocabulary.h"
+
 namespace qedisim::kern {
 
 class Context;
@@ -32,6 +34,42 @@ class Observer {
   // `idle` waits (a worker waiting for work) do not count for hung_task.
   virtual void wait_begin(const Context&, std::string_view /*what*/, bool /*idle*/) {}
   virtual void wait_end(const Context&, bool /*timed_out*/) {}
+
+  // ---- added for the checkers (issue 6); default no-op ----
+
+  // A blocked wait's condition became true (lost-wakeup detection, SPEC.md
+  // 5.16 (B)). Emit from the kernel layer: after each write to a field a
+  // blocked wait_event*/poll loop reads, re-test that wait's condition and
+  // call this once per wait, with the waiting context, when it first holds
+  // while the context is still blocked. Used by unnecessary_escalation and
+  // shown by hung_task.
+  virtual void wait_condition_met(const Context& /*waiter*/) {}
+
+  // A tracked pointer field was set to NULL (qedi_conn->ep = NULL at the end
+  // of qedi_ep_disconnect, task->sc = NULL in iscsi_free_task, ...). Emit at
+  // the assignment, in the context doing it. null_deref names it.
+  virtual void pointer_nulled(const ObjectHeader& /*owner*/, std::string_view /*field*/,
+                              std::string_view /*pointee_type*/) {}
+
+  // data_race (SPEC.md 5.14). One access to field `field` of the object in
+  // its incarnation, by the current context (its held locks are the
+  // lockset). `marked`: atomic_*, bitops, READ_ONCE/WRITE_ONCE. Emit from the
+  // tracked accessors (KRD/KWR or their marked variants); kind read or write.
+  virtual void field_access(const ObjectHeader& /*obj*/, std::uint32_t /*incarnation*/, std::string_view /*field*/,
+                            AccessKind /*kind*/, bool /*marked*/) {}
+  // Happens-before handoff on `channel`, from the current context: send at
+  // wake_up (channel = the wait queue), complete, queue_work (the Work),
+  // timer arm (the Timer), kthread start, publication of a new object;
+  // recv when the woken wait returns, the work function starts, the timer
+  // callback starts, the kthread runs, the object is first looked up.
+  virtual void handoff_send(const void* /*channel*/) {}
+  virtual void handoff_recv(const void* /*channel*/) {}
+
+  // kzalloc (alloc.h) failed at the mem.alloc failpoint: `site` is the
+  // allocating kernel function, `could_sleep` whether the caller's context
+  // could have slept (process context, no spinlock held). Declared again,
+  // with the same signature, in drv::DriverObserver, which thus overrides it.
+  virtual void alloc_failed(Gfp /*gfp*/, std::string_view /*site*/, bool /*could_sleep*/) {}
 };
 
 }  // namespace qedisim::kern

@@ -71,6 +71,9 @@ class KPtr {
     if (!valid()) Kernel::get().observer().use_after_free(t_->hdr, inc_, kind, field);
     return t_->obj;
   }
+  // The same slot in its current incarnation (a pool slot reused since this
+  // pointer was taken): what a raw kernel pointer into the slot now reaches.
+  KPtr current() const { return KPtr(t_); }
   // Unchecked: for bookkeeping that the kernel would not do through this pointer.
   T* raw() const { return t_ ? &t_->obj : nullptr; }
 

@@ -57,6 +57,7 @@ struct IscsiTask {
   int refcount = 0;           // refcount_t: __iscsi_get_task / __iscsi_put_task
   std::int64_t last_xfer_ns = 0;
   std::int64_t last_timeout_ns = 0;
+  bool have_checked_conn = false;  // iscsi_eh_cmd_timed_out sent a NOP-Out for it
 
   QediCmd dd_data;            // struct qedi_cmd (task->dd_data)
 };
@@ -85,6 +86,8 @@ struct IscsiConn {
 
   kern::KPtr<IscsiTask> login_task;
   kern::KPtr<IscsiTask> ping_task;  // outstanding NOP-Out
+  bool ping_starting = false;       // ping_task == INVALID_SCSI_TASK (iscsi_send_nopout)
+  kern::KPtr<QediEndpoint> ep;      // iscsi_cls_conn->ep: the bound endpoint (scsi_transport_iscsi)
   kern::Timer transport_timer{"transport_timer", nullptr};
   std::int64_t last_recv_ns = 0;
   std::int64_t last_ping_ns = 0;
@@ -110,6 +113,7 @@ struct IscsiSession {
 
   std::unique_ptr<kern::Pool<IscsiTask>> cmds;  // session->cmdpool; freed by iscsi_pool_free
   std::uint32_t cmds_max = 128;
+  std::uint32_t scsi_cmds_max = 113;  // cmds_max - ISCSI_MGMT_CMDS_MAX: the target's can_queue
 
   // Transport class (scsi_transport_iscsi.c).
   ClsSessionState cls_state = ClsSessionState::LOGGED_IN;

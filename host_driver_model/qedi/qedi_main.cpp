@@ -1,11 +1,17 @@
-// Probe, interrupts and io threads (drivers/scsi/qedi/qedi_main.c).
+// Probe, interrupts, io threads, tid allocator and slow path
+// (drivers/scsi/qedi/qedi_main.c, and the qed calls it makes).
 #include <string>
+
+#include <fmt/format.h>
 
 #include "hba_model/hsi/regs.h"
 #include "hba_model/hsi/ring.h"
+#include "host_driver_model/driver.h"
+#include "host_driver_model/kernel/sched.h"
+#include "host_driver_model/libiscsi/libiscsi_internal.h"
 #include "host_driver_model/qedi/qedi.h"
 
-namespace qedisim::qedi {
+namespace qedisim::drv {
 
 using namespace hsi;
 
@@ -15,28 +21,69 @@ QediParams QediParams::from(const ModelParams& p) {
   q.cq_depth = static_cast<std::uint32_t>(p.hba_cq_depth);
   q.sq_depth = static_cast<std::uint32_t>(p.hba_sq_depth);
   q.num_queues = static_cast<std::uint32_t>(p.hba_cpus);
-  q.cmds_max = static_cast<std::uint32_t>(p.session_cmds_max);
+  q.cleanup_wait = p.qedi_cleanup_wait;
+  q.drain_wait = p.qedi_drain_wait;
+  q.abort_cleanup_wait = p.qedi_abort_cleanup_wait;
+  q.ep_disconnect_poll = p.qedi_ep_disconnect_poll;
+  q.ep_disconnect_max_polls = static_cast<std::uint32_t>(p.qedi_ep_disconnect_max_polls);
   return q;
 }
 
-QediCtx::QediCtx(const QediParams& params, hba::HostMemory& mem, kernel::IoMem& bar, kernel::MsixController& irq)
-    : params_(params), mem_(&mem), bar_(&bar), irq_(&irq), tids_(params.tids), itt_map_(params.tids) {
+Qedi::Qedi(sc_core::sc_module_name name, const QediParams& params, hba::HostMemory& mem, kern::IoMem& bar,
+           kern::MsixController& irq)
+    : sc_core::sc_module(name),
+      params_(params),
+      mem_(&mem),
+      bar_(&bar),
+      irq_(&irq),
+      tids_(params.tids),
+      itt_map_(params.tids) {
   // qedi_setup_int: one fast-path vector per queue, the slow path after them.
+  for (unsigned v = 0; v <= params_.num_queues; ++v) {
+    irq_ctx_.push_back(std::make_unique<kern::Context>(fmt::format("irq/v{}", v)));
+    irq_ctx_.back()->set_atomic();
+  }
   for (unsigned v = 0; v < params_.num_queues; ++v)
     irq_->request_irq(v, [this](unsigned vec) { qedi_msix_handler(vec); });
   irq_->request_irq(params_.num_queues, [this](unsigned vec) { qedi_slowpath_handler(vec); });
   // qedi_percpu_thread_create: "qedi_thread/N", one per CPU.
   for (unsigned cpu = 0; cpu < params_.num_queues; ++cpu) {
     percpu_.push_back(std::make_unique<QediPercpu>());
-    sc_core::sc_spawn_options opts;
-    sc_core::sc_spawn([this, cpu] { qedi_percpu_io_thread(cpu); }, ("qedi_thread_" + std::to_string(cpu)).c_str(),
-                      &opts);
+    io_threads_.push_back(std::make_unique<kern::KThread>(fmt::format("qedi_thread_{}", cpu).c_str(),
+                                                          fmt::format("qedi_thread/{}", cpu),
+                                                          [this, cpu] { qedi_percpu_io_thread(cpu); }));
   }
+  // qedi->tmf_thread = create_singlethread_workqueue (ordered, HBA-wide).
+  tmf_thread_ = std::make_unique<kern::Workqueue>("tmf_wq", "tmf_wq/host0");
+  probe_thread_ = std::make_unique<kern::KThread>("qedi_probe", "probe", [this] { qedi_probe_thread(); });
+}
+
+Qedi::~Qedi() = default;
+
+bool Qedi::idle() const {
+  for (const auto& p : percpu_)
+    if (!p->work_list.empty() || p->running) return false;
+  return !tmf_thread_->busy();
+}
+
+std::uint32_t Qedi::session_of(kern::KPtr<IscsiConn> conn) {
+  const IscsiConn* c = conn.raw();
+  if (!c || !c->session.raw()) return 0;
+  return c->session.raw()->id;
+}
+
+// ---- probe ------------------------------------------------------------------
+
+void Qedi::qedi_probe_thread() {
+  qedi_probe();
+  probed_ = true;
+  probe_wait_.wake_up();
 }
 
 // qedi_probe -> qedi_alloc_global_queues, qedi_setup_int, qed start: the
 // rings live in host memory and their addresses go into the card's registers.
-void QediCtx::qedi_probe() {
+void Qedi::qedi_probe() {
+  kern::KFunc f("qedi_probe");
   const unsigned nvec = params_.num_queues;
   sb_dma_ = mem_->dma_alloc_coherent((nvec + 1) * sizeof(StatusBlock));
   task_ctx_dma_ = mem_->dma_alloc_coherent(static_cast<std::size_t>(params_.tids) * sizeof(IscsiTaskContext));
@@ -56,26 +103,83 @@ void QediCtx::qedi_probe() {
   }
 }
 
-bool QediCtx::idle() const {
-  for (const auto& p : percpu_)
-    if (!p->work_list.empty()) return false;
-  for (const auto& [idx, conn] : sessions_)
-    if (conn->active_cmd_count != 0 || !conn->requeue.empty()) return false;
-  return true;
+// ---- tid allocator and itt map ----------------------------------------------
+
+// qedi_get_task_idx: lowest free tid (find_first_zero_bit + test_and_set_bit).
+int Qedi::qedi_get_task_idx() {
+  const int tid = tids_.qedi_get_task_idx();
+  if (tid < 0) {
+    ++counters_.task_pool_full;  // "FW task context pool is full"
+    return -1;
+  }
+  probes().tid_allocated(static_cast<std::uint16_t>(tid));
+  return tid;
 }
+
+// qedi_clear_task_idx: test_and_clear_bit; "FW task context, already cleared".
+void Qedi::qedi_clear_task_idx(std::uint32_t tid) {
+  kern::KFunc f("qedi_clear_task_idx");
+  const bool ok = tids_.qedi_clear_task_idx(tid);
+  if (!ok) ++counters_.tid_double_clear;
+  probes().tid_cleared(static_cast<std::uint16_t>(tid), ok);
+}
+
+// qedi_update_itt_map
+void Qedi::qedi_update_itt_map(std::uint32_t tid, std::uint32_t proto_itt, kern::KPtr<IscsiTask> task) {
+  itt_map_[tid] = ItMap{proto_itt, task};
+  probes().tid_bound(static_cast<std::uint16_t>(tid), task);
+}
+
+// qedi_get_proto_itt
+std::uint32_t Qedi::qedi_get_proto_itt(std::uint32_t tid) const { return tid < itt_map_.size() ? itt_map_[tid].itt : 0; }
+
+// qedi_get_cmd_from_tid: the qedi_cmd in the itt map if it still holds this
+// tid (so a late CQE for a reused tid reaches the new owner); the entry is
+// consumed. The slot is read as it is now, as the kernel's raw pointer would.
+kern::KPtr<IscsiTask> Qedi::qedi_get_cmd_from_tid(std::uint32_t tid) {
+  if (tid >= itt_map_.size() || itt_map_[tid].p_cmd.is_null()) return {};
+  const kern::KPtr<IscsiTask> cmd = itt_map_[tid].p_cmd.current();
+  if (cmd.raw()->dd_data.task_id != tid) return {};
+  itt_map_[tid].p_cmd = nullptr;
+  return cmd;
+}
+
+// ---- interrupts and io threads -------------------------------------------
+
+namespace {
+// Runs kernel code of a hard-irq handler in its own (atomic) context.
+class IrqScope {
+ public:
+  explicit IrqScope(kern::Context& ctx) : k_(kern::Kernel::get()), prev_(&k_.current()) { k_.set_current(&ctx); }
+  ~IrqScope() { k_.set_current(prev_); }
+  IrqScope(const IrqScope&) = delete;
+  IrqScope& operator=(const IrqScope&) = delete;
+
+ private:
+  kern::Kernel& k_;
+  kern::Context* prev_;
+};
+}  // namespace
 
 // qedi_msix_handler -> qedi_process_completions: mask the vector, move every
 // new CQE to this CPU's io thread, write the consumer index back, unmask with
 // the status-block index we saw (the card re-raises if it moved meanwhile).
-void QediCtx::qedi_msix_handler(unsigned vector) {
+void Qedi::qedi_msix_handler(unsigned vector) {
+  IrqScope irq(*irq_ctx_[vector]);
+  kern::KFunc f("qedi_msix_handler");
   ++counters_.interrupts;
   bar_->writel(reg_cq(vector, REG_IGU_ACK), 0);  // qed_sb_ack(IGU_INT_DISABLE)
   const auto sb = mem_->load<StatusBlock>(sb_dma_ + vector * sizeof(StatusBlock));
-  qedi_process_completions(vector);
+  try {
+    qedi_process_completions(vector);
+  } catch (const kern::AbandonCall&) {
+  }
   bar_->writel(reg_cq(vector, REG_IGU_ACK), IGU_INT_ENABLE | (sb.sb_index & 0xffffu));
 }
 
-void QediCtx::qedi_process_completions(unsigned vector) {
+// qedi_process_completions
+void Qedi::qedi_process_completions(unsigned vector) {
+  kern::KFunc f("qedi_process_completions");
   const auto prod = mem_->load<StatusBlock>(sb_dma_ + vector * sizeof(StatusBlock)).cq_prod;
   std::uint32_t& cons = cq_cons_idx_[vector];
   if (cons == prod) return;
@@ -86,29 +190,61 @@ void QediCtx::qedi_process_completions(unsigned vector) {
     ++cons;
   }
   bar_->writel(reg_cq(vector, REG_CQ_CONS), cons);
-  percpu_[vector]->wake.notify(sc_core::SC_ZERO_TIME);
+  percpu_[vector]->wq.wake_up();
 }
 
-// qedi_queue_cqe: the CPU that took the vector queues the work for its own
-// io thread. (The full model binds solicited CQEs to their qedi_cmd here.)
-void QediCtx::qedi_queue_cqe(const IscsiCqe& cqe, unsigned que_idx) {
-  percpu_[que_idx]->work_list.push_back(QediWork{cqe, que_idx});
+// qedi_queue_cqe: solicited CQEs are bound to their qedi_cmd here, in the
+// MSI-X handler, before the io thread runs (SPEC 2.2); the others get a
+// GFP_ATOMIC work item the io thread frees.
+void Qedi::qedi_queue_cqe(const IscsiCqe& cqe, unsigned que_idx) {
+  kern::KFunc f("qedi_queue_cqe");
+  QediWork w;
+  w.cqe = cqe;
+  w.que_idx = que_idx;
+  switch (cqe.cqe_type) {
+    case ISCSI_CQE_TYPE_SOLICITED:
+    case ISCSI_CQE_TYPE_SOLICITED_WITH_SENSE:
+      w.task = qedi_get_cmd_from_tid(cqe.itid);
+      if (w.task.is_null()) {
+        ++counters_.cqe_unbound;
+        return;
+      }
+      break;
+    case ISCSI_CQE_TYPE_UNSOLICITED:
+    case ISCSI_CQE_TYPE_DUMMY:
+    case ISCSI_CQE_TYPE_TASK_CLEANUP:
+      break;
+    default:
+      return;
+  }
+  percpu_[que_idx]->work_list.push_back(w);
 }
 
 // qedi_percpu_io_thread: drains its work list in CQ order.
-void QediCtx::qedi_percpu_io_thread(unsigned cpu) {
+void Qedi::qedi_percpu_io_thread(unsigned cpu) {
   QediPercpu& p = *percpu_[cpu];
   for (;;) {
-    while (p.work_list.empty()) sc_core::wait(p.wake);
+    kern::wait_event(p.wq, [&] { return !p.work_list.empty(); }, true);
     const QediWork work = p.work_list.front();
     p.work_list.pop_front();
-    qedi_fp_process_cqes(work);
+    p.running = true;
+    try {
+      kern::KFunc f("qedi_fp_process_cqes");
+      qedi_fp_process_cqes(work);
+    } catch (const kern::AbandonCall&) {
+      // null dereference: recorded, this CQE's processing ends (an oops in the kernel).
+    }
+    p.running = false;
     activity_.notify(sc_core::SC_ZERO_TIME);
   }
 }
 
+// ---- slow path ----------------------------------------------------------
+
 // The slow-path status block carries the event ring producer (qed's EQ).
-void QediCtx::qedi_slowpath_handler(unsigned vector) {
+void Qedi::qedi_slowpath_handler(unsigned vector) {
+  IrqScope irq(*irq_ctx_[vector]);
+  kern::KFunc f("qed_int_sp_dpc");
   bar_->writel(reg_cq(vector, REG_IGU_ACK), 0);
   const auto sb = mem_->load<StatusBlock>(sb_dma_ + vector * sizeof(StatusBlock));
   if (eq_cons_ != sb.cq_prod) {
@@ -116,30 +252,97 @@ void QediCtx::qedi_slowpath_handler(unsigned vector) {
       const auto eqe =
           mem_->load<EventRingEntry>(eq_dma_ + RingIndex::slot(eq_cons_, eq_size_) * sizeof(EventRingEntry));
       ++eq_cons_;
-      qedi_iscsi_event_cb(eqe);
+      try {
+        qedi_iscsi_event_cb(eqe);
+      } catch (const kern::AbandonCall&) {
+      }
     }
     bar_->writel(REG_EQ_CONS, eq_cons_);
   }
   bar_->writel(reg_cq(vector, REG_IGU_ACK), IGU_INT_ENABLE | (sb.sb_index & 0xffffu));
+  activity_.notify(sc_core::SC_ZERO_TIME);
 }
 
-// qedi_iscsi_event_cb (qedi_main.c): offload completion wakes ep_connect.
-void QediCtx::qedi_iscsi_event_cb(const EventRingEntry& eqe) {
+// qedi_iscsi_event_cb (qedi_main.c), plus the qed SPQ completions that the
+// EBLOCK ramrods (clear_sq, drain) wait for.
+void Qedi::qedi_iscsi_event_cb(const EventRingEntry& eqe) {
+  kern::KFunc f("qedi_iscsi_event_cb");
   ++counters_.events;
+  switch (eqe.opcode) {
+    case ISCSI_EVENT_TYPE_CLEAR_SQ:
+    case QED_EVENT_DRAIN_DONE:
+      spq_done_.insert(eqe.echo);
+      spq_wait_.wake_up();
+      return;
+    default:
+      break;
+  }
   auto it = ep_tbl_.find(eqe.cid);
   if (it == ep_tbl_.end()) return;
-  QediEndpoint& ep = *it->second;
-  if (eqe.opcode == ISCSI_EVENT_TYPE_ASYN_CONNECT_COMPLETE) {
-    ep.state = eqe.fw_return_code == FW_RETURN_OK ? QediEndpoint::State::offloaded : QediEndpoint::State::ofld_failed;
-    ep.tcp_ofld_wait.notify(sc_core::SC_ZERO_TIME);
+  kern::KPtr<QediEndpoint> ep = it->second;
+  switch (eqe.opcode) {
+    case ISCSI_EVENT_TYPE_ASYN_CONNECT_COMPLETE:
+      KWR(ep, fw_return_code) = eqe.fw_return_code;
+      KWR(ep, ep_state) = eqe.fw_return_code == FW_RETURN_OK ? EpState::OFLDCONN_COMPL : EpState::OFLDCONN_FAILED;
+      KRD(ep, tcp_ofld_wait).wake_up();
+      break;
+    case ISCSI_EVENT_TYPE_ASYN_TERMINATE_DONE:
+      KWR(ep, ep_state) = EpState::DISCONN_COMPL;
+      KRD(ep, tcp_ofld_wait).wake_up();
+      break;
+    case ISCSI_EVENT_TYPE_TCP_CONN_ERROR:
+      qedi_process_tcp_error(ep);
+      break;
+    default:
+      break;
   }
 }
 
+// qedi_process_tcp_error: the offloaded TCP connection failed; libiscsi
+// fails the conn and iscsid starts recovery.
+void Qedi::qedi_process_tcp_error(kern::KPtr<QediEndpoint> ep) {
+  kern::KFunc f("qedi_process_tcp_error");
+  ++counters_.tcp_errors;
+  const kern::KPtr<IscsiConn> conn = KRD(ep, conn);
+  if (conn.is_null()) return;
+  iscsi_conn_failure(conn, ISCSI_ERR_CONN_FAILED);
+}
+
 // qed_spq_post: one ramrod into the slow-path queue, then its doorbell.
-void QediCtx::post_ramrod(const SpqEntry& e) {
+std::uint32_t Qedi::qed_spq_post(SpqEntry e) {
+  e.echo = next_echo_++;
   mem_->store(spq_dma_ + RingIndex::slot(spq_prod_, spq_size_) * sizeof(SpqEntry), e);
   ++spq_prod_;
   bar_->writel(REG_SPQ_PROD, spq_prod_);
+  return e.echo;
 }
 
-}  // namespace qedisim::qedi
+// QED_SPQ_MODE_EBLOCK: sleep until the ramrod's completion event.
+bool Qedi::qed_spq_wait(std::uint32_t echo, Duration timeout) {
+  const bool ok = kern::wait_event_timeout(spq_wait_, [&] { return spq_done_.count(echo) != 0; }, timeout) != 0;
+  spq_done_.erase(echo);
+  return ok;
+}
+
+// qedi_ops->common->drain: the MCP drains the whole card.
+void Qedi::qed_drain() {
+  kern::KFunc f("qed_drain");
+  ++counters_.drains;
+  SpqEntry e;
+  e.cmd_id = QED_MCP_CMD_DRAIN;
+  qed_spq_wait(qed_spq_post(e), params_.ramrod_wait);
+}
+
+// ---- hba.remove --------------------------------------------------------------
+
+// qedi_shutdown -> __qedi_remove(QEDI_MODE_SHUTDOWN)
+void Qedi::qedi_shutdown() {
+  kern::KFunc f("qedi_shutdown");
+  in_shutdown_ = true;  // set_bit(QEDI_IN_SHUTDOWN)
+  // iscsi_host_for_each_session(qedi->shost, qedi_clear_session_ctx)
+  const std::vector<kern::KPtr<IscsiSession>> sessions = driver().sessions;
+  for (const auto& s : sessions)
+    if (s.valid()) qedi_clear_session_ctx(s);
+}
+
+}  // namespace qedisim::drv

@@ -24,6 +24,22 @@ constexpr std::uint16_t kNoTid = std::numeric_limits<std::uint16_t>::max();  // 
 // enum qedi_cmd state
 enum class CleanupState { NONE, CLEANUP_WAIT, CLEANUP_WAIT_FAILED, CLEANUP_RECV, RESPONSE_RECEIVED };
 
+// qedi_cmd->type (qedi_iscsi.h)
+enum : std::uint8_t { TYPEIO = 1, TYPERESET = 2 };
+
+// enum qedi_ep_state (qedi_iscsi.h), the states the model uses.
+enum class EpState { IDLE, OFLDCONN_START, OFLDCONN_COMPL, OFLDCONN_FAILED, DISCONN_START, DISCONN_COMPL };
+
+// The TMF response header qedi_process_tmf_resp saves for qedi_tmf_resp_work
+// (qedi_cmd->tmf_resp_buf, a kzalloc'd struct iscsi_tm_rsp; held by value
+// here, its allocation passes the mem.alloc failpoint).
+struct QediTmfRspBuf {
+  bool valid = false;
+  std::uint8_t opcode = 0;
+  std::uint32_t itt = 0;
+  std::uint8_t response = 0;
+};
+
 // struct qedi_work_map: one per abort, on qedi_conn->tmf_work_list.
 struct QediWorkMap {
   static constexpr const char* kTypeName = "qedi_work_map";
@@ -40,9 +56,13 @@ struct QediCmd {
   kern::KPtr<QediWorkMap> list_tmf_work;
   bool io_cmd_in_list = false;     // on qedi_conn->active_cmd_list
   kern::KPtr<ScsiCmnd> scsi_cmd;
-  kern::Work tmf_work{"qedi_tmf_work"};  // abort work (qedi_abort_work after p11)
-  kern::Work cqe_work{"qedi_cqe_work"};
+  kern::Work tmf_work{"qedi_tmf_work"};  // unused: the model queues Qedi-owned work items (qedi.h)
+  kern::Work cqe_work{"qedi_cqe_work"};  // unused: CQE work items live on the per-CPU lists
   std::uint8_t type = 0;           // TYPEIO / TYPERESET
+  // ---- added with the full driver (qedi/qedi.h) ----
+  kern::KPtr<IscsiTask> task;      // qedi_cmd->task: set at xmit (and in qedi_iscsi_abort_work)
+  kern::KPtr<IscsiConn> conn;      // qedi_cmd->conn (the iscsi_conn whose dd_data is the qedi_conn)
+  QediTmfRspBuf tmf_resp_buf;      // qedi_process_tmf_resp -> qedi_tmf_resp_work
 };
 
 // struct qedi_conn: conn->dd_data.
@@ -61,6 +81,10 @@ struct QediConn {
   std::uint32_t fw_cleanup_works = 0;  // p16
   bool ep_disconnect_starting = false;  // p16
   kern::Work offload_work{"qedi_offload_work"};
+  // ---- added with the full driver (qedi/qedi.h) ----
+  kern::KPtr<IscsiConn> cls_conn;   // qedi_conn->cls_conn->dd_data: the conn this is embedded in
+  kern::KPtr<QediEndpoint> iscsi_ep;  // qedi_conn->iscsi_ep (qedi_clear_session_ctx)
+  int abrt_conn = 0;
 };
 
 // struct qedi_endpoint
@@ -72,7 +96,13 @@ struct QediEndpoint {
   std::uint64_t sq_base = 0;        // ep->sq in host memory (0 = freed)
   std::uint32_t fw_sq_prod_idx = 0;
   kern::WaitQueue tcp_ofld_wait{"tcp_ofld_wait"};
-  int state = 0;
+  int state = 0;  // unused: see ep_state
+  // ---- added with the full driver (qedi/qedi.h) ----
+  EpState ep_state = EpState::IDLE;
+  std::uint32_t sq_size = 0;        // entries
+  std::uint32_t sq_prod_idx = 0;    // slot index, wraps at sq_size (qedi_get_wqe_idx)
+  std::uint32_t portal = 0;         // which remote target (scenario session)
+  std::uint8_t fw_return_code = 0;  // of the offload completion event
 };
 
 }  // namespace qedisim::drv

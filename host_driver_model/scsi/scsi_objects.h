@@ -53,6 +53,7 @@ struct ScsiCmnd {
   std::int64_t jiffies_at_alloc_ns = 0;
 
   kern::KPtr<IscsiTask> task;  // sc->SCp.ptr: the libiscsi task while queued
+  std::int32_t scp_phase = 0;  // sc->SCp.phase: session age at iscsi_alloc_task
   kern::Timer* timer = nullptr;  // blk-mq request timeout, owned by the block layer
 };
 

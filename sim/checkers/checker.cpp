@@ -9,6 +9,7 @@
 namespace qedisim::checkers {
 
 std::string where(const Site& s) { return fmt::format("({}, {})", s.ctx, format_seconds(s.ns)); }
+std::string by(const Site& s) { return fmt::format("{}, {}, {}", s.fn, s.ctx, format_seconds(s.ns)); }
 std::string secs(std::int64_t ns) { return format_seconds(ns); }
 
 void Findings::add(Violation v) {

@@ -1,6 +1,8 @@
 #include "sim/checkers/object_ref.h"
 
 #include <cstring>
+#include <deque>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -17,11 +19,47 @@ bool prints_incarnation(const char* type) {
 }
 }  // namespace
 
+namespace {
+// Stable ids for (slot, incarnation), issued in order of first sight, so
+// keys never contain an address and maps iterate the same way every run.
+// A slot's address only finds its entry; a new object at an old address (a
+// pool freed and another allocated in its place) is told apart by its
+// allocation time. A few incarnations per slot are kept: enough for a stale
+// pointer to find the object it was taken from.
+class ObjectIds {
+ public:
+  std::uint64_t id(const kern::ObjectHeader* h, std::uint32_t inc) {
+    auto& recent = slots_[h];
+    const bool current = inc == h->incarnation;
+    for (auto it = recent.rbegin(); it != recent.rend(); ++it)
+      if (it->inc == inc && (!current || it->alloc_ns == h->alloc_ns)) return it->id;
+    recent.push_back(Entry{inc, current ? h->alloc_ns : -1, next_++});
+    if (recent.size() > kKeep) recent.pop_front();
+    return recent.back().id;
+  }
+
+ private:
+  static constexpr std::size_t kKeep = 8;
+  struct Entry {
+    std::uint32_t inc;
+    std::int64_t alloc_ns;
+    std::uint64_t id;
+  };
+  std::unordered_map<const kern::ObjectHeader*, std::deque<Entry>> slots_;  // lookup only
+  std::uint64_t next_ = 1;
+};
+
+ObjectIds& object_ids() {
+  static ObjectIds ids;
+  return ids;
+}
+}  // namespace
+
 ObjRef ref_of(const kern::ObjectHeader* h, std::uint32_t inc) {
   if (!h) return ObjRef{"", "NULL", "NULL"};
   ObjRef r;
   r.type = h->type;
-  r.key = fmt::format("{}|{}|{}|{}", h->type, h->name, inc, inc == h->incarnation ? h->alloc_ns : -1);
+  r.key = fmt::format("{}|{:012}", h->type, object_ids().id(h, inc));
   r.desc = h->type;
   if (!h->name.empty()) r.desc += " " + h->name;
   if (prints_incarnation(h->type)) r.desc += fmt::format(" #{}", inc);

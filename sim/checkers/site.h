@@ -39,6 +39,8 @@ class SiteSource {
 
 // "(qedi_thread/0, 40.998s)"
 std::string where(const Site& s);
+// "qedi_ep_disconnect, iscsid, 95.120s"
+std::string by(const Site& s);
 // "31.060s"
 std::string secs(std::int64_t ns);
 

@@ -1,0 +1,516 @@
+#include "host_driver_model/scsi/scsi_host.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "host_driver_model/driver.h"
+#include "host_driver_model/kernel/sched.h"
+
+namespace qedisim::drv {
+
+namespace {
+ScsiHost* g_shost = nullptr;
+}  // namespace
+
+ScsiHost& shost() {
+  if (!g_shost) throw std::logic_error("scsi host used before the host stack created it");
+  return *g_shost;
+}
+void set_shost(ScsiHost* h) { g_shost = h; }
+
+// scsi_host_alloc + scsi_add_host + one scsi_target per session.
+ScsiHost::ScsiHost(sc_core::sc_module_name name, unsigned cpus, std::vector<std::uint32_t> luns, ScsiHostTemplate tmpl)
+    : sc_core::sc_module(name), cpus_(cpus == 0 ? 1 : cpus), tmpl_(std::move(tmpl)) {
+  const std::uint64_t cmds_max = params().session_cmds_max;
+  for (std::uint32_t n : luns) {
+    Target t;
+    t.luns = n;
+    // iscsi_target_alloc: starget->can_queue = session->scsi_cmds_max (cmds_max - ISCSI_MGMT_CMDS_MAX).
+    t.can_queue = cmds_max > 16 ? static_cast<std::uint32_t>(cmds_max - 15) : 1;
+    t.sdev.assign(n, SdevState::RUNNING);
+    t.blocked = true;  // no devices before the first login unblocks the session
+    targets_.push_back(std::move(t));
+  }
+  dispatch_q_.resize(cpus_);
+  for (unsigned c = 0; c < cpus_; ++c) {
+    dispatch_ev_.push_back(std::make_unique<sc_core::sc_event>());
+    queue_threads_.push_back(std::make_unique<kern::KThread>(fmt::format("queue_cpu{}", c).c_str(),
+                                                             fmt::format("queue/cpu{}", c),
+                                                             [this, c] { dispatch_thread(c); }));
+  }
+  tmf_work_q_ = std::make_unique<kern::Workqueue>("scsi_tmf_host0", "scsi_tmf/host0");
+  eh_thread_ = std::make_unique<kern::KThread>("eh_host0", "eh/host0", [this] { scsi_error_handler(); });
+}
+
+bool ScsiHost::quiescent() const {
+  return reqs_.empty() && !tmf_work_q_->busy() && !eh_running_ && host_failed_ == 0 && !tmf_in_progress_;
+}
+
+void ScsiHost::push(std::uint32_t cpu, std::uint32_t tag, bool front) {
+  auto& q = dispatch_q_[cpu % cpus_];
+  if (front)
+    q.push_front(tag);
+  else
+    q.push_back(tag);
+  dispatch_ev_[cpu % cpus_]->notify(sc_core::SC_ZERO_TIME);
+}
+
+// blk_mq_submit_bio: allocate the request and its scsi_cmnd, then dispatch on the submitting CPU.
+void ScsiHost::submit(const IoRequest& rq, IoDone done) {
+  auto r = std::make_unique<Request>();
+  r->tag = next_tag_++;
+  r->cmd = cmnds_.alloc(fmt::format("s{} lun{} tag {}", rq.session, rq.lun, r->tag));
+  ScsiCmnd& c = *r->cmd.raw();
+  c.session = rq.session;
+  c.lun = rq.lun;
+  c.tag = r->tag;
+  c.issue = 1;
+  c.stream = static_cast<std::int32_t>(rq.stream);
+  c.op_index = rq.op_index;
+  c.op = rq.op;
+  c.size = rq.size;
+  c.cpu = rq.cpu % cpus_;
+  c.owner = CmdOwner::lld;
+  c.jiffies_at_alloc_ns = kern::Kernel::now_ns();
+  r->done = std::move(done);
+  const std::uint32_t tag = r->tag;
+  r->cmd_timer = std::make_unique<kern::Timer>("scsi_cmd_timer", [this, tag] { scsi_timeout(tag); });
+  r->requeue_timer = std::make_unique<kern::Timer>("requeue_timer", [this, tag] {
+    auto it = reqs_.find(tag);
+    if (it != reqs_.end()) push(it->second->cmd.raw()->cpu, tag, false);
+  });
+  r->abort_work = std::make_unique<kern::Work>("scmd_eh_abort_handler", [this, tag] { scmd_eh_abort_handler(tag); });
+  const std::uint32_t cpu = c.cpu;
+  reqs_.emplace(tag, std::move(r));
+  push(cpu, tag, false);
+}
+
+ScsiHost::Request* ScsiHost::find(const kern::KPtr<ScsiCmnd>& cmd) {
+  const ScsiCmnd* c = cmd.raw();
+  if (!c) return nullptr;
+  auto it = reqs_.find(c->tag);
+  if (it == reqs_.end() || it->second->cmd != cmd) return nullptr;
+  return it->second.get();
+}
+
+ScsiHost::Request* ScsiHost::find_stream_op(std::uint32_t stream, std::uint64_t op) {
+  for (auto& [tag, r] : reqs_) {
+    const ScsiCmnd& c = *r->cmd.raw();
+    if (c.stream == static_cast<std::int32_t>(stream) && c.op_index == op) return r.get();
+  }
+  return nullptr;
+}
+
+// One blk-mq hardware queue context per CPU ("queue/cpuN").
+void ScsiHost::dispatch_thread(unsigned cpu) {
+  kern::Kernel& k = kern::Kernel::get();
+  kern::Context& self = k.current();
+  for (;;) {
+    graveyard_.clear();
+    if (dispatch_q_[cpu].empty()) {
+      k.observer().wait_begin(self, "blk_mq_hctx", true);
+      while (dispatch_q_[cpu].empty()) kern::wait_on(*dispatch_ev_[cpu]);
+      k.observer().wait_end(self, false);
+    }
+    const std::uint32_t tag = dispatch_q_[cpu].front();
+    dispatch_q_[cpu].pop_front();
+    auto it = reqs_.find(tag);
+    if (it == reqs_.end()) continue;
+    try {
+      scsi_queue_rq(*it->second);
+    } catch (const kern::AbandonCall&) {
+      // null dereference inside queuecommand: recorded; the dispatch goes on.
+    }
+    kern::sched_point();
+  }
+}
+
+// scsi_queue_rq: device/target/host readiness, then the template's queuecommand.
+void ScsiHost::scsi_queue_rq(Request& r) {
+  kern::KFunc f("scsi_queue_rq");
+  ScsiCmnd& c = *r.cmd.raw();
+  if (c.owner != CmdOwner::lld || r.in_lld) return;
+  Target& t = targets_.at(c.session);
+  const SdevState st = t.removed ? SdevState::DEL : t.sdev.at(c.lun);
+  if (st == SdevState::DEL || st == SdevState::OFFLINE) {
+    finish(r, make_result(DID_NO_CONNECT));
+    return;
+  }
+  if (st == SdevState::TRANSPORT_OFFLINE) {
+    finish(r, make_result(DID_TRANSPORT_FAILFAST));
+    return;
+  }
+  // scsi_target_queue_ready / scsi_host_queue_ready: blocked target, host in
+  // recovery (SHOST_RECOVERY or tmf_in_progress), target busy -> not now.
+  if (t.blocked || host_in_recovery() || t.busy >= t.can_queue) {
+    stalled_.push_back(r.tag);
+    return;
+  }
+  t.busy++;
+  host_busy_++;
+  r.in_lld = true;
+  c.result = 0;
+  r.cmd_timer->mod_timer(params().scsi_cmd_timeout);
+  const int rtn = tmpl_.queuecommand(r.cmd);
+  if (rtn == 0) return;
+  // SCSI_MLQUEUE_*_BUSY: the request goes back with SCSI_QUEUE_DELAY.
+  if (reqs_.count(r.tag) == 0 || !r.in_lld) return;
+  r.cmd_timer->del_timer();
+  leave_lld(r);
+  queue_insert(r, params().scsi_requeue_delay);
+}
+
+void ScsiHost::leave_lld(Request& r) {
+  if (!r.in_lld) return;
+  r.in_lld = false;
+  Target& t = targets_.at(r.cmd.raw()->session);
+  if (t.busy > 0) t.busy--;
+  if (host_busy_ > 0) host_busy_--;
+  host_wait_.wake_up();
+  kick_stalled();
+}
+
+void ScsiHost::queue_insert(Request& r, Duration delay) {
+  ScsiCmnd& c = *r.cmd.raw();
+  c.owner = CmdOwner::lld;
+  c.task = nullptr;
+  if (delay.ns <= 0)
+    push(c.cpu, r.tag, false);
+  else
+    r.requeue_timer->mod_timer(delay);
+}
+
+// A retry is a new issue of the same request (SPEC 5.5).
+void ScsiHost::retry(Request& r, Duration delay) {
+  r.cmd.raw()->issue++;
+  queue_insert(r, delay);
+}
+
+// scsi_finish_command + blk_mq_end_request: back to the stream.
+void ScsiHost::finish(Request& r, int result) {
+  ScsiCmnd& c = *r.cmd.raw();
+  c.owner = CmdOwner::finished;
+  c.result = result;
+  r.cmd_timer->del_timer();
+  r.requeue_timer->del_timer();
+  if (host_byte(result) == DID_OK && (result & 0xff) == 0)
+    counters_.cmds_completed++;
+  else
+    counters_.cmds_failed++;
+  IoDone done = std::move(r.done);
+  kern::KPtr<ScsiCmnd> cmd = r.cmd;
+  auto node = reqs_.extract(r.tag);  // keep the Request alive while its callbacks unwind
+  cmnds_.free(cmd);
+  host_wait_.wake_up();
+  kick_stalled();
+  if (done) done(result);
+  // Its timer or work callback may be the caller: the Request dies later, in a dispatch thread.
+  graveyard_.push_back(std::move(node.mapped()));
+}
+
+ScsiHost::Disposition ScsiHost::scsi_decide_disposition(Request& r) {
+  ScsiCmnd& c = *r.cmd.raw();
+  const std::uint64_t allowed = params().scsi_eh_retries;
+  auto maybe_retry = [&] { return ++c.retries <= allowed ? Disposition::NEEDS_RETRY : Disposition::SUCCESS; };
+  switch (host_byte(c.result)) {
+    case DID_OK:
+      return Disposition::SUCCESS;
+    case DID_REQUEUE:
+      return Disposition::ADD_TO_MLQUEUE;
+    case DID_IMM_RETRY:
+      return Disposition::NEEDS_RETRY;
+    case DID_TRANSPORT_DISRUPTED:
+    case DID_ERROR:
+    case DID_BUS_BUSY:
+      return maybe_retry();
+    default:  // DID_ABORT, DID_NO_CONNECT, DID_TRANSPORT_FAILFAST, DID_TIME_OUT, DID_RESET
+      return Disposition::SUCCESS;
+  }
+}
+
+// scsi_done -> scsi_softirq_done. A command the EH owns was already marked
+// complete by the timeout (SCMD_STATE_COMPLETE): the LLD's scsi_done is absorbed.
+void ScsiHost::scsi_done(kern::KPtr<ScsiCmnd> cmd) {
+  probes().scsi_done(cmd);
+  Request* r = find(cmd);
+  if (!r) return;  // finished or superseded issue: the checker judges it
+  ScsiCmnd& c = *cmd.raw();
+  if (c.owner != CmdOwner::lld || !r->in_lld) return;
+  r->cmd_timer->del_timer();
+  leave_lld(*r);
+  // scsi_softirq_done: a command older than (allowed + 1) * timeout is not retried again.
+  const std::int64_t wait_for = static_cast<std::int64_t>(params().scsi_eh_retries + 1) * params().scsi_cmd_timeout.ns;
+  Disposition d = scsi_decide_disposition(*r);
+  if (kern::Kernel::now_ns() - c.jiffies_at_alloc_ns > wait_for) d = Disposition::SUCCESS;
+  switch (d) {
+    case Disposition::SUCCESS:
+      finish(*r, c.result);
+      break;
+    case Disposition::NEEDS_RETRY:
+    case Disposition::ADD_TO_MLQUEUE:
+      // Every requeue waits SCSI_QUEUE_DELAY: an immediate one would spin in zero simulated time.
+      retry(*r, params().scsi_requeue_delay);
+      break;
+  }
+}
+
+// scsi_timeout (blk_mq_rq_timed_out): runs in the timer context.
+void ScsiHost::scsi_timeout(std::uint32_t tag) {
+  kern::KFunc f("scsi_timeout");
+  auto it = reqs_.find(tag);
+  if (it == reqs_.end()) return;
+  Request& r = *it->second;
+  ScsiCmnd& c = *r.cmd.raw();
+  if (c.owner != CmdOwner::lld || !r.in_lld) return;
+  BlkEhTimerReturn rtn = BlkEhTimerReturn::DONE;
+  if (tmpl_.eh_timed_out) {
+    try {
+      rtn = tmpl_.eh_timed_out(r.cmd);
+    } catch (const kern::AbandonCall&) {
+    }
+  }
+  if (reqs_.count(tag) == 0 || c.owner != CmdOwner::lld || !r.in_lld) return;  // completed meanwhile
+  if (rtn == BlkEhTimerReturn::RESET_TIMER) {
+    r.cmd_timer->mod_timer(params().scsi_cmd_timeout);
+    return;
+  }
+  // SCMD_STATE_COMPLETE: from here the EH owns this issue. scsi_abort_command queues the abort work.
+  c.owner = CmdOwner::eh;
+  probes().eh_owns(r.cmd);
+  tmf_work_q_->queue_work(*r.abort_work);
+}
+
+bool ScsiHost::force_abort(std::uint32_t stream, std::uint64_t op_index) {
+  Request* r = find_stream_op(stream, op_index);
+  if (!r || !r->in_lld || r->cmd.raw()->owner != CmdOwner::lld) return false;
+  r->cmd_timer->del_timer();
+  r->cmd.raw()->owner = CmdOwner::eh;
+  probes().eh_owns(r->cmd);
+  tmf_work_q_->queue_work(*r->abort_work);
+  return true;
+}
+
+// scmd_eh_abort_handler on shost->tmf_work_q ("scsi_tmf/host0").
+void ScsiHost::scmd_eh_abort_handler(std::uint32_t tag) {
+  auto it = reqs_.find(tag);
+  if (it == reqs_.end()) return;
+  Request& r = *it->second;
+  kern::KPtr<ScsiCmnd> cmd = r.cmd;
+  note_level(EhLevel::abort);
+  probes().abort_begin(cmd);
+  int rtn = FAILED;
+  try {
+    rtn = tmpl_.eh_abort_handler ? tmpl_.eh_abort_handler(cmd) : FAILED;
+  } catch (const kern::AbandonCall&) {
+    rtn = FAILED;
+  }
+  probes().abort_end(cmd, rtn == SUCCESS);
+  if (reqs_.count(tag) == 0) return;
+  ScsiCmnd& c = *cmd.raw();
+  if (rtn == SUCCESS) {
+    c.result = (c.result & ~(0xff << 16)) | make_result(DID_TIME_OUT);
+    leave_lld(r);
+    if (++c.retries <= params().scsi_eh_retries)
+      retry(r, Duration{});  // scsi_queue_insert(SCSI_MLQUEUE_EH_RETRY)
+    else
+      finish(r, c.result);
+    return;
+  }
+  c.result = (c.result & ~(0xff << 16)) | make_result(DID_TIME_OUT);
+  scsi_eh_scmd_add(r);
+}
+
+// scsi_eh_scmd_add: the host enters recovery; the EH thread runs once every busy command has failed.
+void ScsiHost::scsi_eh_scmd_add(Request& r) {
+  shost_recovery_ = true;
+  host_failed_++;
+  eh_cmd_q_.push_back(r.tag);
+  host_wait_.wake_up();
+}
+
+void ScsiHost::note_level(EhLevel level) {
+  if (static_cast<int>(level) > static_cast<int>(counters_.eh_max_level)) counters_.eh_max_level = level;
+}
+
+void ScsiHost::note_eh_level(kern::KPtr<ScsiCmnd> cmd, EhLevel level) {
+  note_level(level);
+  if (find(cmd)) probes().escalation(cmd, level);
+}
+
+// scsi_error_handler: the "eh/host0" thread.
+void ScsiHost::scsi_error_handler() {
+  for (;;) {
+    kern::wait_event(host_wait_, [this] { return host_failed_ > 0 && host_failed_ == host_busy_; }, true);
+    eh_running_ = true;
+    {
+      kern::KFunc f("scsi_error_handler");
+      scsi_unjam_host();
+    }
+    host_failed_ = 0;
+    shost_recovery_ = false;  // scsi_restart_operations
+    eh_running_ = false;
+    kick_stalled();
+  }
+}
+
+// scsi_unjam_host -> scsi_eh_ready_devs (device, target, bus, host reset), scsi_eh_flush_done_q.
+void ScsiHost::scsi_unjam_host() {
+  std::vector<std::uint32_t> work_q;
+  work_q.swap(eh_cmd_q_);
+  std::vector<std::uint32_t> done_q;
+  auto live = [this](std::uint32_t tag) { return reqs_.count(tag) != 0; };
+  auto take = [&](auto pred) {
+    for (auto it = work_q.begin(); it != work_q.end();) {
+      if (!live(*it) || pred(*reqs_.at(*it)->cmd.raw())) {
+        if (live(*it)) done_q.push_back(*it);
+        it = work_q.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  };
+  auto run = [&](const std::function<int(kern::KPtr<ScsiCmnd>)>& h, kern::KPtr<ScsiCmnd> cmd) -> int {
+    if (!h) return FAILED;
+    try {
+      return h(cmd);
+    } catch (const kern::AbandonCall&) {
+      return FAILED;
+    }
+  };
+  // scsi_eh_bus_device_reset: one LU reset per device with failed commands.
+  std::set<std::pair<std::uint32_t, std::uint32_t>> tried_dev;
+  for (std::size_t i = 0; i < work_q.size(); ++i) {
+    if (!live(work_q[i])) continue;
+    kern::KPtr<ScsiCmnd> cmd = reqs_.at(work_q[i])->cmd;
+    const auto dev = std::make_pair(cmd.raw()->session, cmd.raw()->lun);
+    if (!tried_dev.insert(dev).second) continue;
+    kern::KFunc f("scsi_eh_bus_device_reset");
+    note_level(EhLevel::device);
+    probes().escalation(cmd, EhLevel::device);
+    if (run(tmpl_.eh_device_reset_handler, cmd) == SUCCESS) {
+      take([&](const ScsiCmnd& c) { return c.session == dev.first && c.lun == dev.second; });
+      i = static_cast<std::size_t>(-1);  // restart the scan over what is left
+    }
+  }
+  // scsi_eh_target_reset: iscsi_eh_recover_target (target reset, then session reset).
+  std::set<std::uint32_t> tried_tgt;
+  for (std::size_t i = 0; i < work_q.size(); ++i) {
+    if (!live(work_q[i])) continue;
+    kern::KPtr<ScsiCmnd> cmd = reqs_.at(work_q[i])->cmd;
+    const std::uint32_t s = cmd.raw()->session;
+    if (!tried_tgt.insert(s).second) continue;
+    kern::KFunc f("scsi_eh_target_reset");
+    note_level(EhLevel::target);
+    probes().escalation(cmd, EhLevel::target);
+    if (run(tmpl_.eh_target_reset_handler, cmd) == SUCCESS) {
+      take([&](const ScsiCmnd& c) { return c.session == s; });
+      i = static_cast<std::size_t>(-1);
+    }
+  }
+  // No bus reset handler. scsi_eh_host_reset: the iSCSI templates have none.
+  if (!work_q.empty() && live(work_q.front())) {
+    kern::KFunc f("scsi_eh_host_reset");
+    kern::KPtr<ScsiCmnd> cmd = reqs_.at(work_q.front())->cmd;
+    note_level(EhLevel::host);
+    probes().escalation(cmd, EhLevel::host);
+    if (run(tmpl_.eh_host_reset_handler, cmd) == SUCCESS) take([](const ScsiCmnd&) { return true; });
+  }
+  // scsi_eh_offline_sdevs: what is left fails and its device goes offline.
+  for (std::uint32_t tag : work_q) {
+    if (!live(tag)) continue;
+    Request& r = *reqs_.at(tag);
+    targets_.at(r.cmd.raw()->session).sdev.at(r.cmd.raw()->lun) = SdevState::OFFLINE;
+    r.offline_fail = true;
+    done_q.push_back(tag);
+  }
+  // scsi_eh_flush_done_q: retry while allowed and the device is online, else finish.
+  for (std::uint32_t tag : done_q) {
+    if (!live(tag)) continue;
+    Request& r = *reqs_.at(tag);
+    ScsiCmnd& c = *r.cmd.raw();
+    if (host_failed_ > 0) host_failed_--;
+    leave_lld(r);
+    const bool online = targets_.at(c.session).sdev.at(c.lun) == SdevState::RUNNING;
+    if (!r.offline_fail && online && ++c.retries <= params().scsi_eh_retries)
+      retry(r, Duration{});
+    else
+      finish(r, c.result ? c.result : make_result(DID_TIME_OUT));
+  }
+}
+
+// Requests that dispatch refused go back to their queues in their order.
+void ScsiHost::kick_stalled() {
+  if (stalled_.empty()) return;
+  std::vector<std::uint32_t> s;
+  s.swap(stalled_);
+  for (auto it = s.rbegin(); it != s.rend(); ++it) {
+    auto r = reqs_.find(*it);
+    if (r != reqs_.end()) push(r->second->cmd.raw()->cpu, *it, true);
+  }
+}
+
+// scsi_ioctl_reset: a fake command; the host counts as in recovery (tmf_in_progress) meanwhile.
+int ScsiHost::scsi_ioctl_reset(std::uint32_t session, std::uint32_t lun, ResetLevel level) {
+  kern::KFunc f("scsi_ioctl_reset");
+  kern::KPtr<ScsiCmnd> scmd = cmnds_.alloc(fmt::format("s{} lun{} sg_reset", session, lun));
+  ScsiCmnd& c = *scmd.raw();
+  c.session = session;
+  c.lun = lun;
+  c.stream = -1;
+  c.owner = CmdOwner::eh;
+  tmf_in_progress_ = true;
+  auto run = [&](const std::function<int(kern::KPtr<ScsiCmnd>)>& h, EhLevel lvl) -> int {
+    note_level(lvl);
+    if (!h) return FAILED;
+    try {
+      return h(scmd);
+    } catch (const kern::AbandonCall&) {
+      return FAILED;
+    }
+  };
+  int rtn = FAILED;
+  switch (level) {
+    case ResetLevel::device:
+      rtn = run(tmpl_.eh_device_reset_handler, EhLevel::device);
+      if (rtn == SUCCESS) break;
+      [[fallthrough]];
+    case ResetLevel::target:
+      rtn = run(tmpl_.eh_target_reset_handler, EhLevel::target);
+      if (rtn == SUCCESS) break;
+      [[fallthrough]];
+    case ResetLevel::host:
+      rtn = run(tmpl_.eh_host_reset_handler, EhLevel::host);
+      break;
+  }
+  tmf_in_progress_ = false;
+  cmnds_.free(scmd);
+  kick_stalled();  // scsi_run_host_queues
+  host_wait_.wake_up();
+  return rtn;
+}
+
+void ScsiHost::scsi_target_block(std::uint32_t session) { targets_.at(session).blocked = true; }
+
+void ScsiHost::scsi_target_unblock(std::uint32_t session, SdevState new_state) {
+  Target& t = targets_.at(session);
+  t.blocked = false;
+  for (auto& s : t.sdev)
+    if (s == SdevState::RUNNING || s == SdevState::TRANSPORT_OFFLINE) s = new_state;
+  kick_stalled();
+}
+
+void ScsiHost::scsi_remove_target(std::uint32_t session) {
+  kern::KFunc f("scsi_remove_target");
+  Target& t = targets_.at(session);
+  t.removed = true;
+  t.blocked = false;
+  kick_stalled();
+  kern::wait_event(host_wait_, [this, session] {
+    return std::none_of(reqs_.begin(), reqs_.end(),
+                        [session](const auto& kv) { return kv.second->cmd.raw()->session == session; });
+  });
+}
+
+}  // namespace qedisim::drv

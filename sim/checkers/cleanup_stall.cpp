@@ -1,0 +1,72 @@
+#include "sim/checkers/cleanup_stall.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+namespace qedisim::checkers {
+
+const char* wait_word(drv::CleanupWaitKind k) {
+  switch (k) {
+    case drv::CleanupWaitKind::abort_victim: return "victim cleanup wait";
+    case drv::CleanupWaitKind::bulk_wait1: return "wait";
+    case drv::CleanupWaitKind::bulk_wait2: return "wait after the drain";
+  }
+  return "wait";
+}
+
+std::string CleanupStallChecker::wait_key(const ObjRef& conn, drv::CleanupWaitKind kind) {
+  return fmt::format("{}|{}", conn.key, static_cast<int>(kind));
+}
+
+void CleanupStallChecker::cleanup_posted(const Site& at, std::uint16_t tid) { posted_ns_[tid] = at.ns; }
+
+void CleanupStallChecker::cqe_handled(const Site& at, std::uint16_t tid) { handled_ns_[tid] = at.ns; }
+
+void CleanupStallChecker::wait_begin(const Site& at, const ObjRef& conn, long session, drv::CleanupWaitKind kind,
+                                     const std::vector<std::uint16_t>& tids, std::int64_t deadline_ns) {
+  waits_[wait_key(conn, kind)] = Wait{session, at, tids, deadline_ns};
+}
+
+bool CleanupStallChecker::wait_end(const Site& at, const ObjRef& conn, drv::CleanupWaitKind kind, bool timed_out,
+                                   StalledWait& stalled) {
+  const auto it = waits_.find(wait_key(conn, kind));
+  if (it == waits_.end()) return false;
+  const Wait w = it->second;
+  waits_.erase(it);
+  if (!timed_out || w.tids.empty()) return false;
+  std::size_t in_time = 0;
+  std::int64_t last = 0;
+  for (std::uint16_t tid : w.tids) {
+    const auto h = handled_ns_.find(tid);
+    if (h == handled_ns_.end()) continue;
+    const auto p = posted_ns_.find(tid);
+    if (p != posted_ns_.end() && h->second < p->second) continue;  // a CQE of an earlier cleanup
+    if (h->second > w.deadline_ns - slack_ns_) continue;            // came late: an outside delay
+    ++in_time;
+    last = std::max(last, h->second);
+  }
+  if (in_time != w.tids.size()) return false;
+  std::string msg = fmt::format("{} timed out after {}; {} of {} cleanup CQEs handled by {}", wait_word(kind),
+                                secs(w.deadline_ns - w.begin.ns), in_time, w.tids.size(), secs(last));
+  const auto c = counters_.find(conn.key);
+  if (c != counters_.end() && c->second.known && kind != drv::CleanupWaitKind::abort_victim)
+    msg += fmt::format(", driver counted {}", c->second.cmpl);
+  report(at, retype(conn, "qedi_conn"), w.begin.fn, std::move(msg));
+  stalled = StalledWait{w.session, kind, w.begin, last, w.deadline_ns};
+  return true;
+}
+
+void CleanupStallChecker::counters(const Site& at, const ObjRef& conn, std::uint32_t req, std::uint32_t cmpl) {
+  Counters& c = counters_[conn.key];
+  if (req < c.req || cmpl < c.cmpl) c.over_reported = false;  // reset by a new bulk cleanup
+  c.known = true;
+  c.req = req;
+  c.cmpl = cmpl;
+  if (cmpl <= req || c.over_reported) return;
+  c.over_reported = true;
+  report(at, retype(conn, "qedi_conn"), at.fn,
+         fmt::format("cmd_cleanup_cmpl {} exceeds cmd_cleanup_req {}", cmpl, req));
+}
+
+}  // namespace qedisim::checkers

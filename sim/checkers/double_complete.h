@@ -1,0 +1,40 @@
+// double_complete (SPEC.md 5.5): scsi-ml's view of each command issue (a
+// retry is a new issue): with the LLD, owned by the EH, finished. Fires on
+// scsi_done for a finished issue, or a second scsi_done while the EH owns
+// it; the first one during EH ownership is absorbed, as in the kernel.
+#pragma once
+
+#include <cstddef>
+#include <deque>
+#include <map>
+#include <string>
+
+#include "sim/checkers/checker.h"
+#include "sim/checkers/object_ref.h"
+
+namespace qedisim::checkers {
+
+class DoubleCompleteChecker : public Checker {
+ public:
+  explicit DoubleCompleteChecker(Findings& out, std::size_t remember_finished = 8192)
+      : Checker(InvariantId::double_complete, out), remember_(remember_finished) {}
+  void scsi_done(const Site& at, const ObjRef& cmd);
+  void eh_owns(const Site& at, const ObjRef& cmd);
+  void eh_done(const Site& at, const ObjRef& cmd);
+
+ private:
+  enum class Owner { lld, eh, finished };
+  struct Issue {
+    Owner owner = Owner::lld;
+    bool absorbed = false;  // a scsi_done while the EH owned it
+    Site first_done;
+    Site finished_at;
+  };
+  void finish(const std::string& key, Issue& i, const Site& at);
+
+  std::size_t remember_;
+  std::map<std::string, Issue> issues_;
+  std::deque<std::string> finished_order_;  // oldest finished issues are forgotten first
+};
+
+}  // namespace qedisim::checkers

@@ -1,0 +1,58 @@
+#include "sim/checkers/hung_task.h"
+
+#include <fmt/format.h>
+
+namespace qedisim::checkers {
+
+void HungTaskChecker::wait_begin(const Site& at, const std::string& what, bool idle) {
+  waits_[at.ctx] = Wait{what, at, idle, false, -1};
+}
+
+void HungTaskChecker::wait_end(const Site& at, bool) {
+  tick(at.ns);
+  waits_.erase(at.ctx);
+  deadlock_reported_ = false;
+}
+
+void HungTaskChecker::condition_met(const Site& at) {
+  const auto it = waits_.find(at.ctx);
+  if (it != waits_.end() && it->second.condition_met_ns < 0) it->second.condition_met_ns = at.ns;
+}
+
+const HungTaskChecker::Wait* HungTaskChecker::open_wait(const std::string& ctx) const {
+  const auto it = waits_.find(ctx);
+  return it == waits_.end() ? nullptr : &it->second;
+}
+
+void HungTaskChecker::tick(std::int64_t now_ns) {
+  for (auto& [ctx, w] : waits_) {
+    if (w.idle || w.fired || now_ns - w.begin.ns < limit_ns_) continue;
+    w.fired = true;
+    std::string msg = fmt::format("blocked {} in {} (since {})", secs(limit_ns_), w.what, secs(w.begin.ns));
+    if (w.condition_met_ns >= 0) msg += fmt::format("; its condition held since {}, no wakeup", secs(w.condition_met_ns));
+    report(Site{w.begin.ns + limit_ns_, ctx, w.begin.fn}, "wait " + w.what, w.begin.fn, std::move(msg));
+  }
+}
+
+void HungTaskChecker::no_pending_activity(std::int64_t now_ns,
+                                          const std::map<std::string, std::vector<std::string>>& held) {
+  tick(now_ns);
+  if (deadlock_reported_) return;
+  std::string chain;
+  const Wait* first = nullptr;
+  for (const auto& [ctx, w] : waits_) {
+    if (w.idle) continue;
+    if (!first) first = &w;
+    if (!chain.empty()) chain += "; ";
+    chain += fmt::format("{} waits on {} in {}", ctx, w.what, w.begin.fn);
+    for (const auto& [holder, locks] : held)
+      for (const std::string& l : locks)
+        if (l == w.what && holder != ctx) chain += fmt::format(" (held by {})", holder);
+  }
+  if (!first) return;
+  deadlock_reported_ = true;
+  report(Site{now_ns, "checker", ""}, "wait " + first->what, first->begin.fn,
+         "global deadlock: every context blocked or idle, nothing timed pending; " + chain);
+}
+
+}  // namespace qedisim::checkers

@@ -1,0 +1,46 @@
+// hung_task (SPEC.md 5.15). A context is blocked from entering one logical
+// wait (wait queue, mutex, completion, or an msleep loop re-testing one
+// condition) until it leaves it; idle waits for new work do not count.
+// Fires (1) when a context stays blocked longer than the limit, once per
+// wait, stamped at begin + limit; (2) on a global deadlock (the testbench
+// says nothing timed is pending) with at least one context blocked, giving
+// the wait-for chain through held locks.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "sim/checkers/checker.h"
+
+namespace qedisim::checkers {
+
+class HungTaskChecker : public Checker {
+ public:
+  HungTaskChecker(Findings& out, std::int64_t limit_ns) : Checker(InvariantId::hung_task, out), limit_ns_(limit_ns) {}
+  void wait_begin(const Site& at, const std::string& what, bool idle);
+  void wait_end(const Site& at, bool timed_out);
+  void condition_met(const Site& at);
+  // (1) for every wait blocked past the limit by now.
+  void tick(std::int64_t now_ns);
+  // (2) nothing timed pending; `held`: locks each context holds, by context name.
+  void no_pending_activity(std::int64_t now_ns, const std::map<std::string, std::vector<std::string>>& held);
+
+  // The open wait of a context, for other checkers (lost wakeups).
+  struct Wait {
+    std::string what;
+    Site begin;
+    bool idle = false;
+    bool fired = false;
+    std::int64_t condition_met_ns = -1;
+  };
+  const Wait* open_wait(const std::string& ctx) const;
+
+ private:
+  std::int64_t limit_ns_;
+  std::map<std::string, Wait> waits_;  // by context name
+  bool deadlock_reported_ = false;
+};
+
+}  // namespace qedisim::checkers

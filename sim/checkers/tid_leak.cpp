@@ -1,0 +1,27 @@
+#include "sim/checkers/tid_leak.h"
+
+#include <fmt/format.h>
+
+namespace qedisim::checkers {
+
+void TidLeakChecker::check(std::int64_t now_ns, TidShadow& tids) {
+  const std::uint32_t in_use = tids.in_use();
+  const std::uint32_t owners = tids.live_owners();
+  for (auto& [tid, e] : tids.entries()) {
+    if (tid == 0 || !e.set || e.leak_reported || e.owner_live()) continue;
+    std::string fate;
+    if (!e.has_owner)
+      fate = "never bound to a task";
+    else if (e.owner_moved)
+      fate = fmt::format("for {}, then {} in {} at {}", e.owner.desc, e.moved_how, e.owner_gone_at.fn,
+                         secs(e.owner_gone_at.ns));
+    else
+      fate = fmt::format("for {}, which {} freed at {}", e.owner.desc, e.owner_gone_at.fn, secs(e.owner_gone_at.ns));
+    e.leak_reported = true;
+    report(Site{now_ns, "checker", ""}, tid_name(tid), e.allocated.fn,
+           fmt::format("set at quiescence; allocated by {} {} {}; in use {}, owners {}", e.allocated.fn,
+                       where(e.allocated), fate, in_use, owners));
+  }
+}
+
+}  // namespace qedisim::checkers

@@ -1,0 +1,21 @@
+// tid_leak (SPEC.md 5.6): at each quiescent point and at the end of the run,
+// every set tid but reserved tid 0 whose owner is gone (task freed, its
+// qedi_cmd now holds another tid or none, or never bound) is reported once
+// per allocation. Nothing is checked in between: a tid may lawfully outlive
+// its task briefly.
+#pragma once
+
+#include <cstdint>
+
+#include "sim/checkers/checker.h"
+#include "sim/checkers/tid_shadow.h"
+
+namespace qedisim::checkers {
+
+class TidLeakChecker : public Checker {
+ public:
+  explicit TidLeakChecker(Findings& out) : Checker(InvariantId::tid_leak, out) {}
+  void check(std::int64_t now_ns, TidShadow& tids);
+};
+
+}  // namespace qedisim::checkers

@@ -1,0 +1,109 @@
+#include "sim/checkers/tid_shadow.h"
+
+namespace qedisim::checkers {
+
+void TidShadow::allocated(std::uint16_t tid, const Site& at) {
+  TidEntry& e = tids_[tid];
+  const TidEntry previous = e;
+  e = TidEntry{};
+  e.set = true;
+  e.allocated = at;
+  // The previous owner stays known until a bind replaces it: tid_double_owner
+  // judges the bind, not the allocation.
+  e.has_owner = previous.has_owner;
+  e.owner = previous.owner;
+  e.owner_freed = previous.owner_freed;
+  e.owner_moved = previous.owner_moved;
+  e.owner_gone_at = previous.owner_gone_at;
+  e.moved_how = previous.moved_how;
+  e.ever_cleared = previous.ever_cleared;
+  e.last_clear = previous.last_clear;
+}
+
+void TidShadow::bound(std::uint16_t tid, const ObjRef& owner, const Site& at) {
+  TidEntry& e = tids_[tid];
+  if (!e.set) {
+    e.set = true;
+    e.allocated = at;
+    e.leak_reported = false;
+  }
+  // The owner's qedi_cmd held another tid: that one has lost its owner.
+  const auto held = held_by_.find(owner.key);
+  if (held != held_by_.end() && held->second != tid) {
+    TidEntry& old = tids_[held->second];
+    if (old.has_owner && old.owner.key == owner.key && !old.owner_moved) {
+      old.owner_moved = true;
+      old.owner_gone_at = at;
+      old.moved_how = "overwritten by a second tid, " + tid_name(tid) + ",";
+    }
+  }
+  e.has_owner = true;
+  e.owner = owner;
+  e.owner_freed = false;
+  e.owner_moved = false;
+  e.bound = at;
+  held_by_[owner.key] = tid;
+  last_tid_[owner.key] = tid;
+}
+
+void TidShadow::cleared(std::uint16_t tid, const Site& at) {
+  TidEntry& e = tids_[tid];
+  e.set = false;
+  e.ever_cleared = true;
+  e.last_clear = at;
+}
+
+void TidShadow::unbound(const ObjRef& owner, std::uint16_t tid, const Site& at) {
+  const auto held = held_by_.find(owner.key);
+  if (held != held_by_.end() && held->second == tid) held_by_.erase(held);
+  TidEntry* e = find(tid);
+  if (e && e->has_owner && e->owner.key == owner.key && !e->owner_moved && !e->owner_freed) {
+    e->owner_moved = true;
+    e->owner_gone_at = at;
+    e->moved_how = "task_id reset";
+  }
+}
+
+void TidShadow::task_freed(const ObjRef& owner, const Site& at) {
+  const auto held = held_by_.find(owner.key);
+  if (held == held_by_.end()) return;
+  TidEntry* e = find(held->second);
+  if (e && e->has_owner && e->owner.key == owner.key && !e->owner_moved) {
+    e->owner_freed = true;
+    e->owner_gone_at = at;
+  }
+  held_by_.erase(held);
+}
+
+const TidEntry* TidShadow::find(std::uint16_t tid) const {
+  const auto it = tids_.find(tid);
+  return it == tids_.end() ? nullptr : &it->second;
+}
+
+TidEntry* TidShadow::find(std::uint16_t tid) {
+  const auto it = tids_.find(tid);
+  return it == tids_.end() ? nullptr : &it->second;
+}
+
+bool TidShadow::tid_of(const ObjRef& owner, std::uint16_t& tid) const {
+  const auto it = last_tid_.find(owner.key);
+  if (it == last_tid_.end()) return false;
+  tid = it->second;
+  return true;
+}
+
+std::uint32_t TidShadow::in_use() const {
+  std::uint32_t n = 0;
+  for (const auto& [tid, e] : tids_)
+    if (tid != 0 && e.set) ++n;
+  return n;
+}
+
+std::uint32_t TidShadow::live_owners() const {
+  std::uint32_t n = 0;
+  for (const auto& [tid, e] : tids_)
+    if (tid != 0 && e.set && e.owner_live()) ++n;
+  return n;
+}
+
+}  // namespace qedisim::checkers

@@ -1,0 +1,60 @@
+// The checkers' shadow of qedi's tid bitmap (SPEC.md 5.6-5.9): for each tid,
+// whether its bit is set, which task (incarnation) the driver bound it to,
+// whether that owner is gone (freed, or its qedi_cmd now holds another tid
+// or none), and where it was allocated and last cleared. Fed by the tid
+// events before the tid checkers look at it. Pure C++.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "sim/checkers/object_ref.h"
+#include "sim/checkers/site.h"
+
+namespace qedisim::checkers {
+
+struct TidEntry {
+  bool set = false;
+  bool has_owner = false;
+  ObjRef owner;
+  bool owner_freed = false;
+  bool owner_moved = false;  // its qedi_cmd holds another tid, or none
+  Site owner_gone_at;
+  std::string moved_how;     // "overwritten by tid 0x022", "task_id reset"
+  Site allocated;            // qedi_get_task_idx (or the bind when not reported)
+  Site bound;
+  bool ever_cleared = false;
+  Site last_clear;
+  bool leak_reported = false;  // for this allocation
+
+  bool owner_live() const { return has_owner && !owner_freed && !owner_moved; }
+};
+
+class TidShadow {
+ public:
+  void allocated(std::uint16_t tid, const Site& at);
+  void bound(std::uint16_t tid, const ObjRef& owner, const Site& at);
+  void cleared(std::uint16_t tid, const Site& at);
+  void unbound(const ObjRef& owner, std::uint16_t tid, const Site& at);
+  void task_freed(const ObjRef& owner, const Site& at);
+
+  const TidEntry* find(std::uint16_t tid) const;
+  TidEntry* find(std::uint16_t tid);
+  // The tid the task's qedi_cmd holds now, or last held (kept until the task
+  // is freed and forgotten).
+  bool tid_of(const ObjRef& owner, std::uint16_t& tid) const;
+  void forget(const ObjRef& owner) { last_tid_.erase(owner.key); }
+
+  const std::map<std::uint16_t, TidEntry>& entries() const { return tids_; }
+  std::map<std::uint16_t, TidEntry>& entries() { return tids_; }
+  std::uint32_t in_use() const;  // set bits but tid 0
+  std::uint32_t live_owners() const;
+
+ private:
+  std::map<std::uint16_t, TidEntry> tids_;
+  std::map<std::string, std::uint16_t> held_by_;  // owner key -> tid its qedi_cmd holds
+  std::map<std::string, std::uint16_t> last_tid_;  // owner key -> last tid it held
+};
+
+}  // namespace qedisim::checkers

@@ -1,0 +1,959 @@
+// Every checker fires on the bug and stays silent on the same activity done
+// right, driven through the CheckerSet with synthetic event sequences.
+// Objects are built by hand (Tracked<T> + KPtr); time and context come from
+// a fake SiteSource, so no SystemC process runs.
+#include <boost/test/unit_test.hpp>
+
+#include <memory>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "hba_model/fw_task_table.h"
+#include "host_driver_model/libiscsi/iscsi_objects.h"
+#include "sim/checkers/checker_set.h"
+
+namespace qedisim {
+// Boost.Test prints ids in failed assertions.
+inline std::ostream& operator<<(std::ostream& os, InvariantId id) { return os << to_string(id); }
+}  // namespace qedisim
+
+using namespace qedisim;
+using namespace qedisim::checkers;
+using drv::IscsiConn;
+using drv::IscsiSession;
+using drv::IscsiTask;
+using drv::QediWorkMap;
+using drv::ScsiCmnd;
+using kern::KPtr;
+using kern::Tracked;
+
+namespace {
+
+constexpr std::int64_t kMs = 1'000'000;
+constexpr std::int64_t kS = 1'000 * kMs;
+
+struct Clock {
+  std::int64_t ns = 0;
+  std::string ctx = "test";
+  std::string fn = "-";
+  std::vector<HeldLock> locks;
+};
+
+class FakeSites : public SiteSource {
+ public:
+  explicit FakeSites(std::shared_ptr<Clock> c) : c_(std::move(c)) {}
+  Site site() const override { return Site{c_->ns, c_->ctx, c_->fn}; }
+  std::vector<HeldLock> held_locks() const override { return c_->locks; }
+
+ private:
+  std::shared_ptr<Clock> c_;
+};
+
+// A hand-built tracked object: live, incarnation `inc`.
+template <typename T>
+struct Obj {
+  std::unique_ptr<Tracked<T>> t = std::make_unique<Tracked<T>>();
+  Obj(std::string name, std::uint32_t inc = 1, std::int64_t alloc_ns = 0) {
+    t->hdr.type = T::kTypeName;
+    t->hdr.name = std::move(name);
+    t->hdr.incarnation = inc;
+    t->hdr.live = true;
+    t->hdr.alloc_ns = alloc_ns;
+  }
+  KPtr<T> ptr() const { return KPtr<T>(t.get()); }
+  T& obj() { return t->obj; }
+  kern::ObjectHeader& hdr() { return t->hdr; }
+  void free(std::int64_t ns, const char* fn, const char* ctx) {
+    t->hdr.live = false;
+    t->hdr.free_ns = ns;
+    t->hdr.free_fn = fn;
+    t->hdr.free_ctx = ctx;
+  }
+  // The slot leaves the pool again: a new incarnation.
+  void reuse(std::int64_t ns) {
+    ++t->hdr.incarnation;
+    t->hdr.live = true;
+    t->hdr.alloc_ns = ns;
+  }
+};
+
+struct Rig {
+  std::shared_ptr<Clock> clock = std::make_shared<Clock>();
+  CheckerSet set;
+  Obj<IscsiSession> session{"s0"};
+  Obj<IscsiConn> conn{"s0c0"};
+
+  explicit Rig(CheckerConfig cfg = {}) : set(cfg, std::make_unique<FakeSites>(clock)) {
+    session.obj().id = 0;
+    session.obj().state = drv::SessionState::LOGGED_IN;
+    conn.obj().session = session.ptr();
+    conn.obj().dd_data.iscsi_conn_id = 3;
+  }
+  // Subsequent events happen at `ns` in `ctx`, inside kernel function `fn`.
+  void at(std::int64_t ns, const char* ctx, const char* fn) {
+    clock->ns = ns;
+    clock->ctx = ctx;
+    clock->fn = fn;
+  }
+  std::unique_ptr<Obj<IscsiTask>> task(const char* name, std::uint32_t inc = 1) {
+    auto t = std::make_unique<Obj<IscsiTask>>(name, inc, clock->ns);
+    t->obj().conn = conn.ptr();
+    return t;
+  }
+  std::vector<InvariantId> ids() const {
+    std::vector<InvariantId> out;
+    for (const auto& v : set.violations()) out.push_back(v.id);
+    return out;
+  }
+  std::size_t count(InvariantId id) const {
+    std::size_t n = 0;
+    for (const auto& v : set.violations()) n += v.id == id;
+    return n;
+  }
+  // The one finding; fails the test if there is not exactly one.
+  Violation only() const {
+    const auto v = set.violations();
+    BOOST_REQUIRE_EQUAL(v.size(), 1u);
+    BOOST_TEST_MESSAGE(format_violation(v[0]));
+    return v[0];
+  }
+  bool clean() const {
+    for (const auto& v : set.violations()) BOOST_TEST_MESSAGE("unexpected: " << format_violation(v));
+    return set.violations().empty();
+  }
+};
+
+bool has(const std::string& s, const std::string& part) {
+  if (s.find(part) != std::string::npos) return true;
+  BOOST_TEST_MESSAGE("'" << s << "' lacks '" << part << "'");
+  return false;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+BOOST_AUTO_TEST_SUITE(uaf)
+
+BOOST_AUTO_TEST_CASE(fires_on_tmf_state_read_after_conn_teardown) {
+  Rig r;
+  r.conn.hdr().alloc_fn = "iscsi_conn_setup";
+  r.conn.hdr().alloc_ctx = "iscsid";
+  r.conn.hdr().alloc_ns = 10 * kMs;
+  r.conn.free(30'101 * kMs, "iscsi_conn_teardown", "iscsid");
+  r.at(30'104 * kMs, "eh/host0", "iscsi_exec_task_mgmt_fn");
+  r.set.use_after_free(r.conn.hdr(), 1, kern::AccessKind::read, "tmf_state");
+  r.set.use_after_free(r.conn.hdr(), 1, kern::AccessKind::read, "tmf_state");  // same site: once
+  const Violation v = r.only();
+  BOOST_TEST(v.id == InvariantId::uaf);
+  BOOST_TEST(v.context == "eh/host0");
+  BOOST_TEST(v.object == "iscsi_conn s0c0");
+  BOOST_TEST(v.function == "iscsi_exec_task_mgmt_fn");
+  BOOST_TEST(v.message ==
+             "read of tmf_state after free; alloc iscsi_conn_setup (iscsid, 0.010s), free iscsi_conn_teardown "
+             "(iscsid, 30.101s)");
+}
+
+BOOST_AUTO_TEST_CASE(names_the_reuse_of_a_pool_slot) {
+  Rig r;
+  auto t = r.task("s0 itt 0x05", 3);
+  t->free(5 * kMs, "iscsi_free_task", "qedi_thread/0");
+  t->reuse(6 * kMs);
+  t->hdr().alloc_fn = "iscsi_alloc_task";
+  t->hdr().alloc_ctx = "queue/cpu1";
+  r.at(7 * kMs, "tmf_wq/host0", "qedi_tmf_work");
+  r.set.use_after_free(t->hdr(), 3, kern::AccessKind::write, "state");
+  const Violation v = r.only();
+  BOOST_TEST(v.object == "iscsi_task s0 itt 0x05 #3");
+  BOOST_TEST(has(v.message, "#3 ended, slot reused as #4 by iscsi_alloc_task"));
+}
+
+BOOST_AUTO_TEST_CASE(silent_when_the_conn_is_used_before_teardown) {
+  Rig r;
+  r.at(1 * kMs, "iscsid", "iscsi_conn_setup");
+  r.set.object_allocated(r.conn.hdr());
+  r.at(2 * kMs, "eh/host0", "iscsi_exec_task_mgmt_fn");
+  r.set.field_access(r.conn.hdr(), 1, "tmf_state", kern::AccessKind::read, false);
+  r.at(3 * kMs, "iscsid", "iscsi_conn_teardown");
+  r.conn.free(3 * kMs, "iscsi_conn_teardown", "iscsid");
+  r.set.object_freed(r.conn.hdr());
+  BOOST_TEST(r.clean());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ---------------------------------------------------------------------------
+BOOST_AUTO_TEST_SUITE(double_free)
+
+BOOST_AUTO_TEST_CASE(fires_on_a_tid_cleared_twice) {
+  Rig r;
+  auto t = r.task("s0 itt 0x05");
+  r.at(40'000 * kMs, "queue/cpu0", "qedi_task_xmit");
+  r.set.tid_allocated(0x1a);
+  r.set.tid_bound(0x1a, t->ptr());
+  r.at(40'998 * kMs, "qedi_thread/0", "qedi_process_cmd_cleanup_resp");
+  r.set.tid_cleared(0x1a, true);
+  r.at(41'002 * kMs, "qedi_thread/0", "qedi_clear_task_idx");
+  r.set.tid_cleared(0x1a, false);
+  const Violation v = r.only();
+  BOOST_TEST(v.id == InvariantId::double_free);
+  BOOST_TEST(v.object == "tid 0x01a");
+  BOOST_TEST(v.message == "tid already cleared; first clear by qedi_process_cmd_cleanup_resp (qedi_thread/0, 40.998s)");
+}
+
+BOOST_AUTO_TEST_CASE(fires_on_a_kfree_of_a_freed_work_map_and_a_put_below_zero) {
+  Rig r;
+  Obj<QediWorkMap> wm{"", 12};
+  wm.free(35 * kMs, "qedi_process_cmd_cleanup_resp", "qedi_thread/0");
+  r.at(36 * kMs, "tmf_wq/host0", "qedi_tmf_work");
+  r.set.double_free(wm.hdr(), 12);
+  auto t = r.task("s0 itt 0x05");
+  r.at(37 * kMs, "eh/host0", "iscsi_eh_abort");
+  r.set.task_ref_changed(t->ptr(), -1, -1);
+  BOOST_TEST(r.count(InvariantId::double_free) == 2u);
+  BOOST_TEST(has(r.set.violations()[0].message, "freed twice; first free by qedi_process_cmd_cleanup_resp"));
+  BOOST_TEST(r.set.violations()[0].object == "qedi_work_map #12");
+}
+
+BOOST_AUTO_TEST_CASE(silent_when_each_tid_and_reference_is_released_once) {
+  Rig r;
+  auto t = r.task("s0 itt 0x05");
+  r.set.tid_allocated(0x1a);
+  r.set.tid_bound(0x1a, t->ptr());
+  r.set.task_ref_changed(t->ptr(), 1, 2);
+  r.set.task_ref_changed(t->ptr(), -1, 1);
+  r.set.task_ref_changed(t->ptr(), -1, 0);
+  r.set.tid_cleared(0x1a, true);
+  r.set.task_freed(t->ptr());
+  BOOST_TEST(r.clean());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ---------------------------------------------------------------------------
+BOOST_AUTO_TEST_SUITE(null_deref)
+
+BOOST_AUTO_TEST_CASE(fires_on_ep_used_after_ep_disconnect_cleared_it) {
+  Rig r;
+  r.at(95'120 * kMs, "iscsid", "qedi_ep_disconnect");
+  r.set.pointer_nulled(r.conn.hdr(), "ep", "qedi_endpoint");
+  r.at(95'310 * kMs, "tmf_wq/host0", "qedi_iscsi_cleanup_task");
+  r.set.null_deref("qedi_endpoint", "sq_base");
+  const Violation v = r.only();
+  BOOST_TEST(v.id == InvariantId::null_deref);
+  BOOST_TEST(v.context == "tmf_wq/host0");
+  BOOST_TEST(v.object == "iscsi_conn s0c0");
+  BOOST_TEST(v.message == "ep is NULL (set by qedi_ep_disconnect, iscsid, 95.120s); call abandoned at sq_base");
+}
+
+BOOST_AUTO_TEST_CASE(silent_when_nothing_dereferences_the_cleared_ep) {
+  Rig r;
+  r.at(95'120 * kMs, "iscsid", "qedi_ep_disconnect");
+  r.set.pointer_nulled(r.conn.hdr(), "ep", "qedi_endpoint");
+  BOOST_TEST(r.clean());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ---------------------------------------------------------------------------
+BOOST_AUTO_TEST_SUITE(leak)
+
+BOOST_AUTO_TEST_CASE(fires_for_a_work_map_left_behind_by_its_torn_down_conn) {
+  Rig r;
+  Obj<QediWorkMap> wm{"", 12, 35'002 * kMs};
+  r.at(35'002 * kMs, "tmf_wq/host0", "qedi_tmf_work");
+  r.set.object_allocated(r.conn.hdr());
+  r.set.object_allocated(wm.hdr());
+  r.set.object_scope(wm.hdr(), drv::LeakScope::conn, &r.conn.hdr());
+  r.at(52'100 * kMs, "iscsid", "iscsi_conn_teardown");
+  r.set.object_freed(r.conn.hdr());
+  r.set.end_of_run(600 * kS);
+  const Violation v = r.only();
+  BOOST_TEST(v.id == InvariantId::leak);
+  BOOST_TEST(v.context == "checker");
+  BOOST_TEST(v.object == "qedi_work_map #12");
+  BOOST_TEST(v.function == "qedi_tmf_work");
+  BOOST_TEST(v.message == "allocated by qedi_tmf_work (tmf_wq/host0, 35.002s) never freed; iscsi_conn s0c0 freed at 52.100s");
+}
+
+BOOST_AUTO_TEST_CASE(fires_for_an_operation_object_live_at_two_quiescent_points) {
+  Rig r;
+  Obj<QediWorkMap> wm{"", 1};
+  r.at(1 * kS, "tmf_wq/host0", "qedi_tmf_work");
+  r.set.object_allocated(wm.hdr());
+  r.set.object_scope(wm.hdr(), drv::LeakScope::operation, &r.conn.hdr());
+  r.set.quiescent_point(10 * kS);
+  BOOST_TEST(r.clean());  // grace for hand-offs
+  r.set.quiescent_point(20 * kS);
+  BOOST_TEST(r.only().id == InvariantId::leak);
+}
+
+BOOST_AUTO_TEST_CASE(silent_when_the_cleanup_cqe_handler_frees_the_work_map) {
+  Rig r;
+  Obj<QediWorkMap> wm{"", 12};
+  r.at(35 * kS, "tmf_wq/host0", "qedi_tmf_work");
+  r.set.object_allocated(r.conn.hdr());
+  r.set.object_allocated(wm.hdr());
+  r.set.object_scope(wm.hdr(), drv::LeakScope::operation, &r.conn.hdr());
+  r.at(36 * kS, "qedi_thread/0", "qedi_process_cmd_cleanup_resp");
+  r.set.object_freed(wm.hdr());
+  r.set.quiescent_point(40 * kS);
+  r.set.quiescent_point(50 * kS);
+  r.set.object_freed(r.conn.hdr());
+  r.set.end_of_run(600 * kS);
+  BOOST_TEST(r.clean());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ---------------------------------------------------------------------------
+BOOST_AUTO_TEST_SUITE(double_complete)
+
+Obj<ScsiCmnd> make_cmd(std::uint32_t tag) {
+  Obj<ScsiCmnd> c{"cmd"};
+  c.obj().session = 0;
+  c.obj().lun = 0;
+  c.obj().tag = tag;
+  c.obj().issue = 1;
+  return c;
+}
+
+BOOST_AUTO_TEST_CASE(fires_when_a_reset_response_completes_a_command_conn_stop_failed) {
+  Rig r;
+  auto cmd = make_cmd(17);
+  r.at(95'900 * kMs, "iscsid", "iscsi_conn_stop");
+  r.set.scsi_done(cmd.ptr());
+  r.at(96'002 * kMs, "tmf_wq/host0", "iscsi_free_task");
+  r.set.scsi_done(cmd.ptr());
+  const Violation v = r.only();
+  BOOST_TEST(v.id == InvariantId::double_complete);
+  BOOST_TEST(v.object == "scsi_cmnd s0 lun0 tag 17 issue 1");
+  BOOST_TEST(v.message == "scsi_done via iscsi_free_task for a command already finished by iscsi_conn_stop (iscsid, 95.900s)");
+}
+
+BOOST_AUTO_TEST_CASE(fires_on_a_second_completion_while_the_eh_owns_it) {
+  Rig r;
+  auto cmd = make_cmd(3);
+  r.at(30 * kS, "timer", "scsi_timeout");
+  r.set.eh_owns(cmd.ptr());
+  r.at(31 * kS, "qedi_thread/0", "qedi_scsi_completion");
+  r.set.scsi_done(cmd.ptr());  // absorbed, as in the kernel
+  BOOST_TEST(r.clean());
+  r.at(32 * kS, "eh/host0", "fail_scsi_task");
+  r.set.scsi_done(cmd.ptr());
+  BOOST_TEST(has(r.only().message, "second scsi_done while the EH owns the command"));
+}
+
+BOOST_AUTO_TEST_CASE(silent_when_the_eh_hands_back_and_the_retry_completes) {
+  Rig r;
+  auto cmd = make_cmd(3);
+  r.set.eh_owns(cmd.ptr());
+  r.set.scsi_done(cmd.ptr());  // absorbed
+  r.set.eh_done(cmd.ptr());
+  cmd.obj().issue = 2;  // the retry is a new issue
+  r.set.scsi_done(cmd.ptr());
+  BOOST_TEST(r.clean());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ---------------------------------------------------------------------------
+BOOST_AUTO_TEST_SUITE(tid_leak)
+
+BOOST_AUTO_TEST_CASE(fires_for_the_first_of_two_tids_taken_for_one_tmf) {
+  Rig r;
+  auto mtask = r.task("s0 itt 0x40", 2);
+  r.at(33'001 * kMs, "tmf_wq/host0", "qedi_tmf_work");
+  r.set.tid_allocated(0x21);
+  r.set.tid_bound(0x21, mtask->ptr());
+  r.at(33'002 * kMs, "tmf_wq/host0", "qedi_iscsi_send_generic_request");
+  r.set.tid_allocated(0x22);
+  r.set.tid_bound(0x22, mtask->ptr());
+  r.at(33'100 * kMs, "qedi_thread/0", "qedi_process_tmf_resp");
+  r.set.tid_cleared(0x22, true);
+  r.set.task_freed(mtask->ptr());
+  r.set.quiescent_point(120 * kS);
+  r.set.quiescent_point(130 * kS);  // once per allocation
+  const Violation v = r.only();
+  BOOST_TEST(v.id == InvariantId::tid_leak);
+  BOOST_TEST(v.context == "checker");
+  BOOST_TEST(v.object == "tid 0x021");
+  BOOST_TEST(v.function == "qedi_tmf_work");
+  BOOST_TEST(has(v.message, "set at quiescence; allocated by qedi_tmf_work (tmf_wq/host0, 33.001s) for iscsi_task "
+                            "s0 itt 0x40 #2, then overwritten by a second tid, tid 0x022, in qedi_iscsi_send_generic_request at 33.002s"));
+  BOOST_TEST(has(v.message, "in use 1, owners 0"));
+}
+
+BOOST_AUTO_TEST_CASE(fires_for_a_tid_whose_task_was_freed_without_clearing_it) {
+  Rig r;
+  auto t = r.task("s0 itt 0x07");
+  r.set.tid_bound(0x30, t->ptr());
+  r.at(5 * kS, "qedi_thread/1", "iscsi_free_task");
+  r.set.task_freed(t->ptr());
+  r.set.end_of_run(10 * kS);
+  BOOST_TEST(has(r.only().message, "which iscsi_free_task freed at 5.000s"));
+}
+
+BOOST_AUTO_TEST_CASE(silent_when_one_tid_per_tmf_is_taken_and_freed) {
+  Rig r;
+  auto mtask = r.task("s0 itt 0x40", 2);
+  auto io = r.task("s0 itt 0x41");
+  r.set.tid_allocated(0x21);
+  r.set.tid_bound(0x21, mtask->ptr());
+  r.set.tid_bound(0x22, io->ptr());  // live at quiescence is not a leak
+  r.set.tid_cleared(0x21, true);
+  r.set.task_freed(mtask->ptr());
+  r.set.quiescent_point(120 * kS);
+  BOOST_TEST(r.clean());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ---------------------------------------------------------------------------
+BOOST_AUTO_TEST_SUITE(tid_double_owner)
+
+BOOST_AUTO_TEST_CASE(fires_when_a_tid_freed_at_completion_is_given_to_a_new_command) {
+  Rig r;
+  auto victim = r.task("s0 itt 0x05", 3);
+  auto next = r.task("s0 itt 0x21", 5);
+  r.set.tid_bound(0x0c, victim->ptr());
+  r.at(31'050 * kMs, "qedi_thread/2", "qedi_scsi_completion");
+  r.set.tid_cleared(0x0c, true);  // victim still referenced by the EH
+  r.at(31'052 * kMs, "queue/cpu2", "qedi_task_xmit");
+  r.set.tid_allocated(0x0c);
+  r.set.tid_bound(0x0c, next->ptr());
+  const Violation v = r.only();
+  BOOST_TEST(v.id == InvariantId::tid_double_owner);
+  BOOST_TEST(v.object == "tid 0x00c");
+  BOOST_TEST(v.message == "tid given to iscsi_task s0 itt 0x21 #5 while iscsi_task s0 itt 0x05 #3 owns it; cleared by "
+                          "qedi_scsi_completion at 31.050s while the owner was still live");
+}
+
+BOOST_AUTO_TEST_CASE(fires_on_the_firmware_side_when_a_held_context_is_overwritten) {
+  Rig r;
+  hba::FwTask prev, now;
+  prev.state = hba::FwTaskState::active;
+  prev.cid = 3;
+  prev.itt = 0x0005;
+  now.cid = 3;
+  now.itt = 0x0021;
+  r.set.on_task_init(0x0c, prev, now, true);
+  const Violation v = r.only();
+  BOOST_TEST(v.context == "fw");
+  BOOST_TEST(has(v.message, "over the one it still held (active) for cid 3 itt 0x5"));
+}
+
+BOOST_AUTO_TEST_CASE(silent_when_the_tid_is_freed_with_its_task) {
+  Rig r;
+  auto victim = r.task("s0 itt 0x05", 3);
+  auto next = r.task("s0 itt 0x21", 5);
+  r.set.tid_bound(0x0c, victim->ptr());
+  r.set.tid_cleared(0x0c, true);
+  r.set.tid_unbound(victim->ptr(), 0x0c);
+  r.set.task_freed(victim->ptr());
+  r.set.tid_allocated(0x0c);
+  r.set.tid_bound(0x0c, next->ptr());
+  hba::FwTask prev, now;
+  prev.state = hba::FwTaskState::completed;
+  r.set.on_task_init(0x0c, prev, now, false);
+  BOOST_TEST(r.clean());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ---------------------------------------------------------------------------
+BOOST_AUTO_TEST_SUITE(wrong_task_cleanup)
+
+BOOST_AUTO_TEST_CASE(fires_when_the_victims_tid_was_reused_before_the_cleanup_ran) {
+  Rig r;
+  auto victim = r.task("s0 itt 0x05", 3);
+  auto next = r.task("s0 itt 0x21", 5);
+  r.set.tid_bound(0x0c, victim->ptr());
+  r.at(31'055 * kMs, "tmf_wq/host0", "qedi_tmf_work");
+  r.set.cleanup_posted(0x0c, victim->ptr());
+  r.at(31'056 * kMs, "qedi_thread/0", "qedi_scsi_completion");
+  r.set.tid_cleared(0x0c, true);
+  r.set.task_freed(victim->ptr());
+  r.at(31'058 * kMs, "queue/cpu0", "qedi_task_xmit");
+  r.set.tid_bound(0x0c, next->ptr());
+  r.at(31'060 * kMs, "checker-does-not-care", "-");
+  r.set.on_cleanup(3, 0x0c, hba::FwTask{});
+  const Violation v = r.only();
+  BOOST_TEST(v.id == InvariantId::wrong_task_cleanup);
+  BOOST_TEST(v.context == "fw");
+  BOOST_TEST(v.function == "qedi_iscsi_cleanup_task");
+  BOOST_TEST(v.message == "cleanup meant for iscsi_task s0 itt 0x05 #3 hit task iscsi_task s0 itt 0x21 #5; posted by "
+                          "qedi_tmf_work (tmf_wq/host0, 31.055s)");
+}
+
+BOOST_AUTO_TEST_CASE(fires_when_an_abort_references_another_tasks_tid) {
+  Rig r;
+  auto victim = r.task("s0 itt 0x05", 3);
+  auto other = r.task("s0 itt 0x05", 4);
+  r.set.tid_bound(0x0d, other->ptr());
+  r.at(1 * kS, "tmf_wq/host0", "qedi_send_iscsi_tmf");
+  r.set.abort_sent(0x0d, victim->ptr());
+  BOOST_TEST(has(r.only().message, "ABORT TASK meant for victim iscsi_task s0 itt 0x05 #3"));
+}
+
+BOOST_AUTO_TEST_CASE(silent_when_the_cleanup_hits_the_victim_or_an_idle_tid) {
+  Rig r;
+  auto victim = r.task("s0 itt 0x05", 3);
+  r.set.tid_bound(0x0c, victim->ptr());
+  r.set.cleanup_posted(0x0c, victim->ptr());
+  r.set.abort_sent(0x0c, victim->ptr());
+  r.set.on_cleanup(3, 0x0c, hba::FwTask{});  // still the victim's
+  r.set.cleanup_posted(0x0c, victim->ptr());
+  r.set.tid_cleared(0x0c, true);
+  r.set.task_freed(victim->ptr());
+  r.set.on_cleanup(3, 0x0c, hba::FwTask{});  // idle: the victim had finished
+  BOOST_TEST(r.clean());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ---------------------------------------------------------------------------
+BOOST_AUTO_TEST_SUITE(fw_orphan)
+
+BOOST_AUTO_TEST_CASE(fires_when_a_reset_fails_a_task_the_firmware_still_runs) {
+  Rig r;
+  hba::FwTaskTable table(128);
+  r.set.set_firmware_tasks(&table);
+  auto t = r.task("s0 itt 0x33");
+  r.at(61'150 * kMs, "queue/cpu3", "qedi_task_xmit");
+  r.set.tid_bound(0x44, t->ptr());
+  r.set.wqe_posted(r.conn.ptr(), 0x44, t->ptr(), drv::PduKind::scsi_cmd, false, 0x00440033);
+  table.init(0x44, 3, 0x01, 0x00440033, 0, 0);
+  table.set_state(0x44, hba::FwTaskState::active);
+  hba::FwTask now = table.at(0x44);
+  r.set.on_task_init(0x44, hba::FwTask{}, now, false);
+  r.at(61'204 * kMs, "eh/host0", "fail_scsi_tasks");
+  r.set.task_ended(t->ptr(), "failed with DID_ERROR after LU reset");
+  r.set.task_freed(t->ptr());  // once per task
+  const Violation v = r.only();
+  BOOST_TEST(v.id == InvariantId::fw_orphan);
+  BOOST_TEST(v.object == "iscsi_task s0 itt 0x33 #1");
+  BOOST_TEST(v.function == "fail_scsi_tasks");
+  BOOST_TEST(v.message == "failed with DID_ERROR after LU reset while firmware still runs tid 0x044 (active, posted by "
+                          "qedi_task_xmit, queue/cpu3, 61.150s)");
+}
+
+BOOST_AUTO_TEST_CASE(fires_for_a_wqe_not_yet_fetched) {
+  Rig r;
+  hba::FwTaskTable table(128);
+  r.set.set_firmware_tasks(&table);
+  auto t = r.task("s0 itt 0x33");
+  r.set.tid_bound(0x44, t->ptr());
+  r.set.wqe_posted(r.conn.ptr(), 0x44, t->ptr(), drv::PduKind::scsi_cmd, false, 0x00440033);
+  r.set.task_ended(t->ptr(), "failed");
+  BOOST_TEST(has(r.only().message, "WQE not yet fetched from the SQ"));
+}
+
+BOOST_AUTO_TEST_CASE(silent_when_the_firmware_completed_or_cleaned_it_first) {
+  Rig r;
+  hba::FwTaskTable table(128);
+  r.set.set_firmware_tasks(&table);
+  auto t = r.task("s0 itt 0x33");
+  auto u = r.task("s0 itt 0x34");
+  r.set.tid_bound(0x44, t->ptr());
+  r.set.wqe_posted(r.conn.ptr(), 0x44, t->ptr(), drv::PduKind::scsi_cmd, false, 0x00440033);
+  table.init(0x44, 3, 0x01, 0x00440033, 0, 0);
+  r.set.on_task_init(0x44, hba::FwTask{}, table.at(0x44), false);
+  table.set_state(0x44, hba::FwTaskState::completed);
+  r.set.task_ended(t->ptr(), "completed");
+  r.set.task_freed(t->ptr());
+  // A second task whose WQE the teardown's clear_sq dropped before the fetch.
+  r.set.tid_bound(0x45, u->ptr());
+  r.set.wqe_posted(r.conn.ptr(), 0x45, u->ptr(), drv::PduKind::scsi_cmd, false, 0x00450034);
+  r.set.on_sq_discarded(3);
+  r.set.task_ended(u->ptr(), "failed");
+  BOOST_TEST(r.clean());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ---------------------------------------------------------------------------
+BOOST_AUTO_TEST_SUITE(xmit_after_unbind)
+
+BOOST_AUTO_TEST_CASE(fires_when_a_nop_out_reaches_the_driver_during_ep_disconnect) {
+  Rig r;
+  r.at(44'900 * kMs, "iscsid", "qedi_ep_disconnect");
+  r.set.ep_disconnect_entered(r.conn.ptr());
+  r.at(45'020 * kMs, "timer", "qedi_task_xmit");
+  r.set.xmit_entry(r.conn.ptr(), drv::PduKind::nop_out);
+  r.set.wqe_posted(r.conn.ptr(), 0x10, KPtr<IscsiTask>(), drv::PduKind::nop_out, false, 0);  // same PDU
+  const Violation v = r.only();
+  BOOST_TEST(v.id == InvariantId::xmit_after_unbind);
+  BOOST_TEST(v.context == "timer");
+  BOOST_TEST(v.object == "iscsi_conn s0c0");
+  BOOST_TEST(v.message == "nop-out reached the driver 0.120s after qedi_ep_disconnect began (iscsid, 44.900s); session "
+                          "still LOGGED_IN");
+}
+
+BOOST_AUTO_TEST_CASE(silent_before_unbind_for_teardown_cleanups_and_after_restart) {
+  Rig r;
+  r.set.xmit_entry(r.conn.ptr(), drv::PduKind::scsi_cmd);
+  r.at(1 * kS, "iscsid", "iscsi_if_ep_disconnect");
+  r.set.unbind_returned(r.conn.ptr());
+  r.set.wqe_posted(r.conn.ptr(), 0x10, KPtr<IscsiTask>(), drv::PduKind::scsi_cmd, true, 0);  // cleanup WQE
+  r.set.conn_started(r.conn.ptr());
+  r.set.xmit_entry(r.conn.ptr(), drv::PduKind::scsi_cmd);
+  BOOST_TEST(r.clean());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ---------------------------------------------------------------------------
+BOOST_AUTO_TEST_SUITE(work_after_disconnect)
+
+BOOST_AUTO_TEST_CASE(fires_for_a_work_that_runs_after_the_barrier) {
+  Rig r;
+  int w1 = 0;
+  r.at(96'300 * kMs, "iscsid", "qedi_ep_disconnect");
+  r.set.ep_disconnect_barrier(r.conn.ptr());
+  r.at(96'900 * kMs, "iscsid", "qedi_ep_disconnect");
+  r.set.ep_disconnect_returned(r.conn.ptr());
+  r.at(97'300 * kMs, "qedi_thread/0", "qedi_process_tmf_resp");
+  r.set.tmf_work_queued(r.conn.ptr(), drv::TmfWorkKind::reset_resp, &w1);
+  r.at(97'310 * kMs, "tmf_wq/host0", "qedi_tmf_resp_work");
+  r.set.tmf_work_step(r.conn.ptr(), drv::TmfWorkKind::reset_resp, &w1);  // same work: once
+  const Violation v = r.only();
+  BOOST_TEST(v.id == InvariantId::work_after_disconnect);
+  BOOST_TEST(v.object == "qedi_conn s0c0");
+  BOOST_TEST(v.message == "reset-response work queued after qedi_ep_disconnect passed its TMF wait (iscsid, 96.300s, "
+                          "returned 96.900s)");
+}
+
+BOOST_AUTO_TEST_CASE(fires_for_a_work_still_queued_at_the_barrier) {
+  Rig r;
+  int w1 = 0;
+  r.at(1 * kS, "eh/host0", "qedi_send_iscsi_tmf");
+  r.set.tmf_work_queued(r.conn.ptr(), drv::TmfWorkKind::abort, &w1);
+  r.at(11 * kS, "iscsid", "qedi_ep_disconnect");
+  r.set.ep_disconnect_barrier(r.conn.ptr());
+  r.at(12 * kS, "tmf_wq/host0", "qedi_abort_work");
+  r.set.tmf_work_step(r.conn.ptr(), drv::TmfWorkKind::abort, &w1);
+  const Violation v = r.only();
+  BOOST_TEST(v.function == "qedi_ep_disconnect");
+  BOOST_TEST(has(v.message, "abort work still queued when qedi_ep_disconnect stopped waiting"));
+}
+
+BOOST_AUTO_TEST_CASE(silent_when_ep_disconnect_waits_for_every_work) {
+  Rig r;
+  int w1 = 0;
+  r.set.tmf_work_queued(r.conn.ptr(), drv::TmfWorkKind::abort, &w1);
+  r.set.tmf_work_step(r.conn.ptr(), drv::TmfWorkKind::abort, &w1);
+  r.set.tmf_work_done(r.conn.ptr(), drv::TmfWorkKind::abort, &w1);
+  r.set.ep_disconnect_barrier(r.conn.ptr());
+  r.set.ep_disconnect_returned(r.conn.ptr());
+  r.set.conn_started(r.conn.ptr());  // relogin
+  r.set.tmf_work_queued(r.conn.ptr(), drv::TmfWorkKind::abort, &w1);
+  r.set.tmf_work_step(r.conn.ptr(), drv::TmfWorkKind::abort, &w1);
+  BOOST_TEST(r.clean());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ---------------------------------------------------------------------------
+BOOST_AUTO_TEST_SUITE(cleanup_stall)
+
+void bulk_cleanup(Rig& r, std::int64_t cqe_at) {
+  r.at(61'400 * kMs, "tmf_wq/host0", "qedi_cleanup_all_io");
+  r.set.cleanup_posted(5, KPtr<IscsiTask>());
+  r.set.cleanup_posted(6, KPtr<IscsiTask>());
+  r.set.cleanup_counters(r.conn.ptr(), 2, 0);
+  r.set.cleanup_wait_begin(r.conn.ptr(), drv::CleanupWaitKind::bulk_wait1, {5, 6}, 66'400 * kMs);
+  r.at(cqe_at, "qedi_thread/0", "qedi_process_cmd_cleanup_resp");
+  r.set.cleanup_cqe_handled(5);
+  r.set.cleanup_counters(r.conn.ptr(), 2, 1);
+  r.set.cleanup_cqe_handled(6);  // the driver's lookup missed this one (p17)
+  r.at(66'400 * kMs, "tmf_wq/host0", "qedi_cleanup_all_io");
+  r.set.cleanup_wait_end(r.conn.ptr(), drv::CleanupWaitKind::bulk_wait1, true);
+}
+
+BOOST_AUTO_TEST_CASE(fires_when_the_wait_times_out_with_every_cqe_handled) {
+  Rig r;
+  bulk_cleanup(r, 61'431 * kMs);
+  const Violation v = r.only();
+  BOOST_TEST(v.id == InvariantId::cleanup_stall);
+  BOOST_TEST(v.object == "qedi_conn s0c0");
+  BOOST_TEST(v.function == "qedi_cleanup_all_io");
+  BOOST_TEST(v.message == "wait timed out after 5.000s; 2 of 2 cleanup CQEs handled by 61.431s, driver counted 1");
+}
+
+BOOST_AUTO_TEST_CASE(fires_when_cmpl_exceeds_req) {
+  Rig r;
+  r.set.cleanup_counters(r.conn.ptr(), 2, 3);
+  r.set.cleanup_counters(r.conn.ptr(), 2, 4);  // once until reset
+  BOOST_TEST(has(r.only().message, "cmd_cleanup_cmpl 3 exceeds cmd_cleanup_req 2"));
+}
+
+BOOST_AUTO_TEST_CASE(silent_when_the_cqes_came_late_or_the_wait_was_woken) {
+  Rig r;
+  bulk_cleanup(r, 66'399'500'000);  // within wake_slack of the deadline: a firmware delay
+  r.set.cleanup_posted(7, KPtr<IscsiTask>());
+  r.set.cleanup_wait_begin(r.conn.ptr(), drv::CleanupWaitKind::abort_victim, {7}, 80 * kS);
+  r.set.cleanup_cqe_handled(7);
+  r.set.cleanup_wait_end(r.conn.ptr(), drv::CleanupWaitKind::abort_victim, false);
+  BOOST_TEST(r.clean());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ---------------------------------------------------------------------------
+BOOST_AUTO_TEST_SUITE(driver_session_state)
+
+BOOST_AUTO_TEST_CASE(fires_when_the_driver_unblocks_a_session_whose_conn_failed) {
+  Rig r;
+  r.at(12'020 * kMs, "qedi_thread/0", "iscsi_conn_failure");
+  r.set.conn_failed(r.conn.ptr());
+  r.at(12'051 * kMs, "tmf_wq/host0", "iscsi_unblock_session");
+  r.set.session_change(r.session.ptr(), drv::SessionChange::unblock, "qedi_tmf_resp_work");
+  const Violation v = r.only();
+  BOOST_TEST(v.id == InvariantId::driver_session_state);
+  BOOST_TEST(v.object == "iscsi_cls_session s0");
+  BOOST_TEST(v.function == "qedi_tmf_resp_work");
+  BOOST_TEST(v.message == "iscsi_unblock_session called by the driver while conn s0c0 failed (12.020s)");
+}
+
+BOOST_AUTO_TEST_CASE(fires_when_a_command_reaches_the_driver_during_recovery) {
+  Rig r;
+  Obj<ScsiCmnd> cmd{"cmd"};
+  cmd.obj().tag = 9;
+  r.set.conn_failed(r.conn.ptr());
+  r.at(1 * kS, "queue/cpu0", "qedi_queuecommand");
+  r.set.scsi_cmd_to_driver(r.session.ptr(), cmd.ptr());
+  r.set.scsi_cmd_to_driver(r.session.ptr(), cmd.ptr());  // once per window
+  BOOST_TEST(has(r.only().message, "scsi_cmnd s0 lun0 tag 9 issue 1 reached the driver while the session is in recovery"));
+}
+
+BOOST_AUTO_TEST_CASE(silent_when_libiscsi_blocks_and_the_relogin_unblocks) {
+  Rig r;
+  Obj<ScsiCmnd> cmd{"cmd"};
+  r.set.conn_failed(r.conn.ptr());
+  r.set.session_change(r.session.ptr(), drv::SessionChange::block, "iscsi_conn_failure");
+  r.set.session_change(r.session.ptr(), drv::SessionChange::set_failed, "iscsi_conn_failure");
+  r.set.session_change(r.session.ptr(), drv::SessionChange::recovery_timer_start, "iscsi_block_session");
+  r.set.conn_stopped(r.conn.ptr(), StopFlag::recover);
+  r.set.conn_started(r.conn.ptr());
+  r.set.session_change(r.session.ptr(), drv::SessionChange::set_logged_in, "iscsi_conn_start");
+  r.set.session_change(r.session.ptr(), drv::SessionChange::recovery_timer_cancel, "iscsi_unblock_session");
+  r.set.session_change(r.session.ptr(), drv::SessionChange::unblock, "iscsi_conn_start");
+  r.set.scsi_cmd_to_driver(r.session.ptr(), cmd.ptr());
+  BOOST_TEST(r.clean());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ---------------------------------------------------------------------------
+BOOST_AUTO_TEST_SUITE(data_race)
+
+int list_lock = 0;
+
+BOOST_AUTO_TEST_CASE(warns_on_an_unlocked_unordered_write_and_read) {
+  Rig r;
+  r.at(40'299 * kMs, "tmf_wq/host0", "qedi_cleanup_all_io");
+  r.set.field_access(r.conn.hdr(), 1, "active_cmd_list.next", kern::AccessKind::write, false);
+  r.at(40'300 * kMs, "qedi_thread/2", "qedi_process_cmd_cleanup_resp");
+  r.clock->locks = {HeldLock{&list_lock, "list_lock"}};
+  r.set.field_access(r.conn.hdr(), 1, "active_cmd_list.next", kern::AccessKind::read, false);
+  r.set.field_access(r.conn.hdr(), 1, "active_cmd_list.next", kern::AccessKind::read, false);  // once per site pair
+  BOOST_TEST(r.set.violations().empty());  // a warning, never a violation
+  const auto w = r.set.warnings();
+  BOOST_REQUIRE_EQUAL(w.size(), 1u);
+  BOOST_TEST(w[0].id == InvariantId::data_race);
+  BOOST_TEST(w[0].message == "read of active_cmd_list.next under {list_lock} vs write in qedi_cleanup_all_io "
+                             "(tmf_wq/host0, 40.299s) under {}; no common lock, no handoff");
+}
+
+BOOST_AUTO_TEST_CASE(silent_under_a_common_lock_after_a_handoff_or_for_marked_accesses) {
+  Rig r;
+  int wq = 0;
+  r.clock->locks = {HeldLock{&list_lock, "list_lock"}};
+  r.at(1, "tmf_wq/host0", "qedi_cleanup_all_io");
+  r.set.field_access(r.conn.hdr(), 1, "active_cmd_count", kern::AccessKind::write, false);
+  r.at(2, "qedi_thread/2", "qedi_process_cmd_cleanup_resp");
+  r.set.field_access(r.conn.hdr(), 1, "active_cmd_count", kern::AccessKind::read, false);
+  r.clock->locks.clear();
+  r.at(3, "tmf_wq/host0", "qedi_cleanup_all_io");
+  r.set.field_access(r.conn.hdr(), 1, "cmd_cleanup_req", kern::AccessKind::write, false);
+  r.set.handoff_send(&wq);  // wake_up(&qedi_conn->wait_queue)
+  r.at(4, "qedi_thread/2", "qedi_process_cmd_cleanup_resp");
+  r.set.handoff_recv(&wq);
+  r.set.field_access(r.conn.hdr(), 1, "cmd_cleanup_req", kern::AccessKind::read, false);
+  r.at(5, "tmf_wq/host0", "qedi_cleanup_all_io");
+  r.set.field_access(r.conn.hdr(), 1, "flags", kern::AccessKind::write, true);
+  r.at(6, "qedi_thread/2", "qedi_process_cmd_cleanup_resp");
+  r.set.field_access(r.conn.hdr(), 1, "flags", kern::AccessKind::read, true);
+  BOOST_TEST(r.set.warnings().empty());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ---------------------------------------------------------------------------
+BOOST_AUTO_TEST_SUITE(hung_task)
+
+BOOST_AUTO_TEST_CASE(fires_once_for_a_context_blocked_past_the_limit) {
+  Rig r;
+  kern::Context iscsid("iscsid");
+  iscsid.push_function("iscsi_conn_teardown");
+  r.at(38 * kS, "iscsid", "iscsi_conn_teardown");
+  r.set.wait_begin(iscsid, "teardown poll for tasks", false);
+  r.set.tick(100 * kS);
+  BOOST_TEST(r.clean());
+  r.set.tick(170 * kS);
+  r.set.end_of_run(600 * kS);  // once per wait
+  const Violation v = r.only();
+  BOOST_TEST(v.id == InvariantId::hung_task);
+  BOOST_TEST(v.time_ns == 158 * kS);
+  BOOST_TEST(v.context == "iscsid");
+  BOOST_TEST(v.function == "iscsi_conn_teardown");
+  BOOST_TEST(v.message == "blocked 120.000s in teardown poll for tasks (since 38.000s)");
+}
+
+BOOST_AUTO_TEST_CASE(fires_on_a_global_deadlock_with_the_wait_for_chain) {
+  Rig r;
+  kern::Context eh("eh/host0"), wq("tmf_wq/host0");
+  kern::Mutex eh_mutex("eh_mutex");
+  eh.push_function("iscsi_eh_device_reset");
+  wq.push_function("qedi_tmf_work");
+  eh.acquired(&eh_mutex);
+  r.set.wait_begin(eh, "flush_work", false);
+  r.set.wait_begin(wq, "eh_mutex", false);
+  r.set.no_pending_activity(5 * kS);
+  const Violation v = r.only();
+  BOOST_TEST(v.context == "checker");
+  BOOST_TEST(has(v.message, "global deadlock"));
+  BOOST_TEST(has(v.message, "tmf_wq/host0 waits on eh_mutex in qedi_tmf_work (held by eh/host0)"));
+  eh.released(&eh_mutex);
+}
+
+BOOST_AUTO_TEST_CASE(silent_for_short_waits_and_idle_workers) {
+  Rig r;
+  kern::Context eh("eh/host0"), worker("tmf_wq/host0");
+  r.set.wait_begin(worker, "work", true);
+  r.at(1 * kS, "eh/host0", "iscsi_exec_task_mgmt_fn");
+  r.set.wait_begin(eh, "ehwait", false);
+  r.at(16 * kS, "eh/host0", "iscsi_exec_task_mgmt_fn");
+  r.set.wait_end(eh, true);
+  r.set.no_pending_activity(500 * kS);
+  r.set.end_of_run(600 * kS);
+  BOOST_TEST(r.clean());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ---------------------------------------------------------------------------
+BOOST_AUTO_TEST_SUITE(unnecessary_escalation)
+
+Obj<ScsiCmnd> timed_out_cmd() {
+  Obj<ScsiCmnd> c{"cmd"};
+  c.obj().tag = 3;
+  return c;
+}
+
+// An abort whose work cannot allocate its work map with GFP_ATOMIC.
+void atomic_alloc_abort(Rig& r, const Obj<ScsiCmnd>& cmd) {
+  r.at(30 * kS, "scsi_tmf/host0", "iscsi_eh_abort");
+  r.set.abort_begin(cmd.ptr());
+  r.at(30'001 * kMs, "tmf_wq/host0", "qedi_tmf_work");
+  r.set.alloc_failed(Gfp::atomic, "qedi_tmf_work", true);
+}
+
+BOOST_AUTO_TEST_CASE(fires_when_a_gfp_atomic_failure_in_a_sleeping_context_escalates) {
+  Rig r;
+  auto cmd = timed_out_cmd();
+  atomic_alloc_abort(r, cmd);
+  r.at(45 * kS, "scsi_tmf/host0", "iscsi_eh_abort");
+  r.set.abort_end(cmd.ptr(), false);
+  r.at(45'010 * kMs, "eh/host0", "scsi_eh_bus_device_reset");
+  r.set.escalation(cmd.ptr(), EhLevel::device);
+  const Violation v = r.only();
+  BOOST_TEST(v.id == InvariantId::unnecessary_escalation);
+  BOOST_TEST(v.context == "scsi_tmf/host0");
+  BOOST_TEST(v.object == "scsi_cmnd s0 lun0 tag 3 issue 1");
+  BOOST_TEST(v.function == "iscsi_eh_abort");
+  BOOST_TEST(v.message == "abort FAILED, device reset next; ABORT never sent: GFP_ATOMIC allocation failed in "
+                          "qedi_tmf_work (tmf_wq/host0, 30.001s), which could sleep");
+}
+
+BOOST_AUTO_TEST_CASE(fires_when_the_victim_cleanup_wait_missed_its_cqe) {
+  Rig r;
+  auto cmd = timed_out_cmd();
+  r.at(30 * kS, "scsi_tmf/host0", "iscsi_eh_abort");
+  r.set.abort_begin(cmd.ptr());
+  r.at(30'001 * kMs, "tmf_wq/host0", "qedi_wait_for_cleanup_request");
+  r.set.cleanup_posted(9, KPtr<IscsiTask>());
+  r.set.cleanup_wait_begin(r.conn.ptr(), drv::CleanupWaitKind::abort_victim, {9}, 35'001 * kMs);
+  r.at(30'002 * kMs, "qedi_thread/0", "qedi_process_cmd_cleanup_resp");
+  r.set.cleanup_cqe_handled(9);
+  r.at(35'001 * kMs, "tmf_wq/host0", "qedi_wait_for_cleanup_request");
+  r.set.cleanup_wait_end(r.conn.ptr(), drv::CleanupWaitKind::abort_victim, true);
+  r.at(45 * kS, "scsi_tmf/host0", "iscsi_eh_abort");
+  r.set.abort_end(cmd.ptr(), false);
+  r.set.escalation(cmd.ptr(), EhLevel::device);
+  BOOST_TEST(r.count(InvariantId::unnecessary_escalation) == 1u);
+  BOOST_TEST(r.count(InvariantId::cleanup_stall) == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(silent_when_the_target_dropped_the_abort_or_memory_was_really_short) {
+  Rig r;
+  auto cmd = timed_out_cmd();
+  atomic_alloc_abort(r, cmd);
+  r.set.fault_injected(InjectedFault{"target.tmf_rsp", 0u, FaultKind::drop, 0, 30'002 * kMs});
+  r.set.abort_end(cmd.ptr(), false);
+  r.set.escalation(cmd.ptr(), EhLevel::device);
+
+  auto cmd2 = timed_out_cmd();
+  cmd2.obj().tag = 4;
+  r.set.abort_begin(cmd2.ptr());
+  r.set.alloc_failed(Gfp::noio, "qedi_tmf_work", true);  // allowed to sleep: real OOM
+  r.set.abort_end(cmd2.ptr(), false);
+  r.set.escalation(cmd2.ptr(), EhLevel::device);
+
+  auto cmd3 = timed_out_cmd();
+  cmd3.obj().tag = 5;
+  r.set.abort_begin(cmd3.ptr());
+  r.set.abort_end(cmd3.ptr(), true);  // aborted: nothing escalates
+  BOOST_TEST(r.clean());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ---------------------------------------------------------------------------
+BOOST_AUTO_TEST_SUITE(checker_set)
+
+BOOST_AUTO_TEST_CASE(findings_come_out_in_time_order_and_repeats_fold) {
+  CheckerConfig cfg;
+  cfg.keep_per_key = 2;
+  Rig r(cfg);
+  kern::Context iscsid("iscsid");
+  r.at(10 * kS, "iscsid", "iscsi_conn_teardown");
+  r.set.wait_begin(iscsid, "teardown poll for tasks", false);
+  for (int i = 0; i < 5; ++i) {
+    r.at((200 + i) * kS, "qedi_thread/0", "qedi_clear_task_idx");
+    r.set.tid_cleared(static_cast<std::uint16_t>(0x10 + i), false);
+  }
+  r.set.tick(300 * kS);  // hung_task stamped at 130 s, recorded later
+  const auto v = r.set.violations();
+  BOOST_REQUIRE_EQUAL(v.size(), 3u);
+  BOOST_TEST(v[0].id == InvariantId::hung_task);
+  BOOST_TEST(v[1].object == "tid 0x010");
+  BOOST_TEST(v[1].count == 1u);
+  BOOST_TEST(v[2].object == "tid 0x011");
+  BOOST_TEST(v[2].count == 4u);
+}
+
+BOOST_AUTO_TEST_CASE(object_keys_follow_the_incarnation_not_the_address) {
+  Rig r;
+  auto t = r.task("s0 itt 0x05", 1);
+  const ObjRef first = ref_of(t->ptr());
+  const KPtr<IscsiTask> stale = t->ptr();
+  t->free(1, "iscsi_free_task", "x");
+  t->reuse(2);
+  BOOST_TEST(ref_of(stale).key == first.key);      // a stale pointer still names the first task
+  BOOST_TEST(ref_of(t->ptr()).key != first.key);   // the slot's next incarnation is another task
+  BOOST_TEST(ref_of(t->ptr()).desc == "iscsi_task s0 itt 0x05 #2");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
