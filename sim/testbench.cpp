@@ -1,6 +1,7 @@
-// One simulation: host memory, the HBA, the remote target and the host
-// driver, wired through the bus; runs until the workload is done, every `at`
-// action time has passed and the model is quiescent, or until stop_at.
+// One simulation: host memory, the HBA, the remote target, the qedi driver
+// and the Linux stack above it, wired through the bus; the checkers observe
+// every layer. Runs until the workload is done, every `at` action has fired
+// and the model is quiescent, or until stop_at.
 #include "sim/testbench.h"
 
 #include <algorithm>
@@ -10,49 +11,99 @@
 
 #include "hba_model/hba.h"
 #include "hba_model/host_memory.h"
-#include "host_driver_model/host.h"
+#include "host_driver_model/host_stack.h"
+#include "host_driver_model/kernel/kernel.h"
+#include "host_driver_model/qedi/qedi.h"
+#include "host_driver_model/qedi/qedi_host.h"
+#include "sim/checkers/checker_set.h"
 #include "sim/failpoints/failpoints.h"
 #include "sim/target/iscsi_target.h"
+#include "sim/trace/gtkw_writer.h"
 #include "sim/trace/tracer.h"
 #include "sim/trace/vcd_writer.h"
+#include "sim/workload.h"
 
 namespace qedisim {
 
 namespace {
 
 sc_core::sc_time ns(std::int64_t v) { return sc_core::sc_time(static_cast<double>(v), sc_core::SC_NS); }
+std::int64_t now_ns() { return static_cast<std::int64_t>(sc_core::sc_time_stamp().value()); }
 
-// Stops the kernel at the first quiescent point after the workload and the
-// last `at` action. Re-checks whenever a part of the model reports activity.
+// Fires the `at:` actions in time order (list order at the same instant).
+class ActionScheduler : public sc_core::sc_module {
+ public:
+  ActionScheduler(sc_core::sc_module_name name, const std::vector<Action>& actions, drv::HostStack& host)
+      : sc_module(name), host_(host) {
+    for (const auto& a : actions)
+      if (a.at) timed_.push_back(a);
+    std::stable_sort(timed_.begin(), timed_.end(), [](const Action& a, const Action& b) { return *a.at < *b.at; });
+    SC_HAS_PROCESS(ActionScheduler);
+    SC_METHOD(fire);
+  }
+  bool all_fired() const { return next_ == timed_.size(); }
+  const sc_core::sc_event& fired() const { return fired_; }
+
+ private:
+  void fire() {
+    const std::int64_t now = now_ns();
+    bool any = false;
+    while (next_ < timed_.size() && timed_[next_].at->ns <= now) {
+      host_.run_action(timed_[next_++]);
+      any = true;
+    }
+    if (any) fired_.notify(sc_core::SC_ZERO_TIME);
+    if (next_ < timed_.size()) next_trigger(ns(timed_[next_].at->ns - now));
+    else next_trigger(never_);
+  }
+
+  drv::HostStack& host_;
+  std::vector<Action> timed_;
+  std::size_t next_ = 0;
+  sc_core::sc_event fired_;
+  sc_core::sc_event never_;
+};
+
+// Watches for quiescent points (end-state checks) and for the end of the run.
 class EndMonitor : public sc_core::sc_module {
  public:
-  EndMonitor(sc_core::sc_module_name name, const Host& host, const hba::Hba& hba, const target::IscsiTarget& target,
-             Duration last_action)
-      : sc_module(name), host_(host), hba_(hba), target_(target), last_action_(last_action) {
+  struct Parts {
+    const drv::HostStack& host;
+    const drv::Qedi& qedi;
+    const hba::Hba& hba;
+    const target::IscsiTarget& target;
+    const Workload& workload;
+    const ActionScheduler& actions;
+    checkers::CheckerSet& checkers;
+  };
+  EndMonitor(sc_core::sc_module_name name, Parts parts) : sc_module(name), p_(parts) {
     SC_HAS_PROCESS(EndMonitor);
     SC_METHOD(check);
   }
   bool stopped_quiescent() const { return stopped_; }
 
  private:
+  bool model_quiescent() const {
+    return p_.host.quiescent() && p_.qedi.idle() && p_.hba.firmware().quiescent() && p_.target.idle();
+  }
   void check() {
-    const std::int64_t now = hba::sim_now_ns();
-    if (now < last_action_.ns) {
-      next_trigger(ns(last_action_.ns - now));
-      return;
-    }
-    if (host_.quiescent() && hba_.firmware().quiescent() && target_.idle()) {
+    const std::int64_t now = now_ns();
+    const bool quiet = model_quiescent();
+    if (quiet && !was_quiet_) p_.checkers.quiescent_point(now);
+    was_quiet_ = quiet;
+    if (quiet && p_.workload.done() && p_.actions.all_fired()) {
       stopped_ = true;
       sc_core::sc_stop();
       return;
     }
-    next_trigger(host_.activity() | hba_.activity() | target_.activity());
+    // Re-check on any activity; the poll is a safety net for state changes
+    // that raise none of these events (timers inside the host stack).
+    next_trigger(sc_core::sc_time(10, sc_core::SC_MS), p_.qedi.activity() | p_.hba.activity() | p_.target.activity() | p_.workload.changed() |
+                            p_.actions.fired());
   }
 
-  const Host& host_;
-  const hba::Hba& hba_;
-  const target::IscsiTarget& target_;
-  Duration last_action_;
+  Parts p_;
+  bool was_quiet_ = false;
   bool stopped_ = false;
 };
 
@@ -63,27 +114,47 @@ std::vector<Action> point_actions(const Scenario& s) {
   return out;
 }
 
-Duration last_at_action(const Scenario& s) {
-  Duration last{};
-  for (const auto& a : s.actions)
-    if (a.at && last < *a.at) last = *a.at;
-  return last;
+checkers::FaultKind fault_kind(const PointOutcome& o) {
+  if (o.drop) return checkers::FaultKind::drop;
+  if (o.fail) return checkers::FaultKind::fail;
+  if (o.respond) return checkers::FaultKind::respond;
+  return checkers::FaultKind::delay;
 }
 
-void fill_counters(RunResult& r, const Host& host, const hba::Hba& hba, const target::IscsiTarget& target) {
-  auto& c = r.counters;
-  const auto& w = host.workload();
-  const auto& q = host.qedi();
-  c["tids_in_use"] = q.tids_in_use();
-  c["cmds_issued"] = static_cast<std::int64_t>(w.issued());
-  c["cmds_completed"] = static_cast<std::int64_t>(w.completed());
-  c["cmds_failed"] = static_cast<std::int64_t>(w.failed());
-  c["sessions_logged_in"] = host.sessions_logged_in();
-  c["qedi_task_pool_full"] = static_cast<std::int64_t>(q.counters().task_pool_full);
-  c["qedi_cmds_requeued"] = static_cast<std::int64_t>(q.counters().cmds_requeued);
-  c["qedi_interrupts"] = static_cast<std::int64_t>(q.counters().interrupts);
+// Everything one run builds. Lives until the process exits: SystemC keeps
+// references to processes and events, and a process elaborates once.
+struct Bench {
+  std::unique_ptr<Tracer> tracer;
+  std::unique_ptr<Failpoints> failpoints;
+  std::unique_ptr<checkers::CheckerSet> checkers;
+  std::unique_ptr<kern::Kernel> kernel;
+  std::unique_ptr<hba::HostMemory> mem;
+  std::unique_ptr<hba::Hba> hba;
+  std::unique_ptr<target::IscsiTarget> target;
+  std::unique_ptr<drv::QediHost> qedi_host;
+  std::unique_ptr<drv::HostStack> host;
+  std::unique_ptr<Workload> workload;
+  std::unique_ptr<ActionScheduler> actions;
+  std::unique_ptr<EndMonitor> monitor;
+};
 
-  const auto& fw = hba.firmware();
+void fill_counters(RunResult& r, const Bench& b) {
+  auto& c = r.counters;
+  const auto& q = b.qedi_host->qedi();
+  c["tids_in_use"] = q.tids_in_use();
+  c["cmds_issued"] = static_cast<std::int64_t>(b.workload->issued());
+  c["cmds_completed"] = static_cast<std::int64_t>(b.workload->completed());
+  c["cmds_failed"] = static_cast<std::int64_t>(b.workload->failed());
+  const auto& qc = q.counters();
+  c["qedi_task_pool_full"] = static_cast<std::int64_t>(qc.task_pool_full);
+  c["qedi_tid_double_clear"] = static_cast<std::int64_t>(qc.tid_double_clear);
+  c["qedi_abort_works"] = static_cast<std::int64_t>(qc.abort_works);
+  c["qedi_reset_resp_works"] = static_cast<std::int64_t>(qc.reset_resp_works);
+  c["qedi_cleanup_waits_timed_out"] = static_cast<std::int64_t>(qc.cleanup_waits_timed_out);
+  c["qedi_alloc_failures"] = static_cast<std::int64_t>(qc.alloc_failures);
+  c["qedi_drains"] = static_cast<std::int64_t>(qc.drains);
+
+  const auto& fw = b.hba->firmware();
   const auto& f = fw.counters();
   c["fw_tids_in_use"] = fw.tids_in_use();
   c["fw_wqes_executed"] = static_cast<std::int64_t>(f.wqes_executed);
@@ -92,43 +163,37 @@ void fill_counters(RunResult& r, const Host& host, const hba::Hba& hba, const ta
   c["fw_cleanups_completed"] = static_cast<std::int64_t>(f.cleanups_completed);
   c["fw_responses_dropped"] = static_cast<std::int64_t>(f.responses_dropped_invalidated +
                                                         f.responses_dropped_unmatched + f.responses_dropped_no_conn);
-  std::uint64_t stalls = 0;
-  for (unsigned v = 0; v < fw.vectors(); ++v) stalls += fw.cq(v).full_stalls();
-  c["fw_cq_full_stalls"] = static_cast<std::int64_t>(stalls);
-
-  const auto& t = target.counters();
+  const auto& t = b.target->counters();
   c["target_scsi_rsps_dropped"] = static_cast<std::int64_t>(t.scsi_rsps_dropped);
   c["target_tmf_rsps_sent"] = static_cast<std::int64_t>(t.tmf_rsps_sent);
+  r.eh_max_level = b.host->eh_max_level();
 }
-
-struct Bench {
-  std::unique_ptr<Tracer> tracer;
-  std::unique_ptr<Failpoints> failpoints;
-  std::unique_ptr<hba::HostMemory> mem;
-  std::unique_ptr<hba::Hba> hba;
-  std::unique_ptr<target::IscsiTarget> target;
-  std::unique_ptr<Host> host;
-  std::unique_ptr<EndMonitor> monitor;
-};
 
 }  // namespace
 
 RunResult run_simulation(const Scenario& scenario, const RunOptions& options) {
-  // Before any sc_time exists. A second elaboration in one process is not
-  // supported by SystemC 2.3 anyway (see testbench.h).
+  // Before any sc_time exists.
   sc_core::sc_set_time_resolution(1, sc_core::SC_NS);
   sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
-  // options.fixes and options.seed matter once the full driver model lands.
 
   const ModelParams& p = scenario.params;
-  // The modules live until the process exits: SystemC keeps references to
-  // their processes and events, and one elaboration is all a process gets.
-  // Reachable from this static, so LeakSanitizer does not count them.
+  // Reachable from this static, so LeakSanitizer does not count the modules.
   static Bench* const bench = new Bench;
   Bench& b = *bench;
+
+  b.tracer = std::make_unique<Tracer>(!options.vcd_path.empty());
   b.failpoints = std::make_unique<Failpoints>(scenario.failpoints, point_actions(scenario));
-  // `on:` actions are counted by Failpoints; executing them comes with the driver model.
-  b.failpoints->set_action_runner([](const Action&) {});
+  b.checkers = std::make_unique<checkers::CheckerSet>(checkers::CheckerConfig::from(p));
+  b.kernel = std::make_unique<kern::Kernel>(b.failpoints.get(), b.checkers.get(), options.seed, p.sched_jitter);
+  b.failpoints->set_fault_listener([&b](const PointEvent& ev, const PointOutcome& out) {
+    checkers::InjectedFault f;
+    f.point = std::string(ev.point);
+    f.session = ev.session;
+    f.kind = fault_kind(out);
+    f.delay_ns = out.delay.ns;
+    f.at_ns = now_ns();
+    b.checkers->fault_injected(f);
+  });
 
   target::TargetConfig tcfg;
   tcfg.latency = p.target_latency;
@@ -138,26 +203,53 @@ RunResult run_simulation(const Scenario& scenario, const RunOptions& options) {
   b.mem = std::make_unique<hba::HostMemory>("host_memory");
   b.hba = std::make_unique<hba::Hba>("hba", hba::FirmwareConfig::from(p), b.failpoints.get());
   b.target = std::make_unique<target::IscsiTarget>("target", tcfg, b.failpoints.get());
-  b.host = std::make_unique<Host>("host", p, scenario.sessions, scenario.workload, *b.mem);
-
   b.hba->dma.bind(b.mem->socket);
-  b.host->iomem.socket.bind(b.hba->mmio);
-  b.hba->msix.bind(b.host->msix);
   b.hba->bind_target(*b.target);
   b.target->bind_initiator(*b.hba);
-
-  b.tracer = std::make_unique<Tracer>(!options.vcd_path.empty());
+  b.hba->set_observer(b.checkers.get());
   b.hba->set_tracer(b.tracer.get());
+  b.checkers->set_firmware_tasks(&b.hba->firmware().tasks());
 
-  b.monitor = std::make_unique<EndMonitor>("end_monitor", *b.host, *b.hba, *b.target, last_at_action(scenario));
+  b.qedi_host = std::make_unique<drv::QediHost>("qedi_host", p, *b.mem);
+  b.qedi_host->iomem.socket.bind(b.hba->mmio);
+  b.hba->msix.bind(b.qedi_host->msix);
+  b.host = std::make_unique<drv::HostStack>("host_stack", p, options.fixes, *b.checkers, b.qedi_host->qedi(),
+                                            scenario.sessions);
+  b.qedi_host->connect(*b.host, *b.hba);
+
+  b.failpoints->set_action_runner([&b](const Action& a) {
+    if (a.kind == ActionKind::link_down || a.kind == ActionKind::hba_remove) {
+      checkers::InjectedFault f;
+      f.point = std::string(to_string(a.kind));
+      f.session = a.args.session;
+      f.kind = checkers::FaultKind::fail;
+      f.at_ns = now_ns();
+      b.checkers->fault_injected(f);
+    }
+    b.host->run_action(a);
+  });
+  b.workload = std::make_unique<Workload>("workload", scenario.workload, static_cast<unsigned>(p.hba_cpus), *b.host);
+  b.actions = std::make_unique<ActionScheduler>("actions", scenario.actions, *b.host);
+  b.monitor = std::make_unique<EndMonitor>(
+      "end_monitor", EndMonitor::Parts{*b.host, b.qedi_host->qedi(), *b.hba, *b.target, *b.workload, *b.actions,
+                                       *b.checkers});
 
   sc_core::sc_start(ns(scenario.stop_at.ns));
 
   RunResult r;
-  r.sim_time_ns = hba::sim_now_ns();
+  r.sim_time_ns = now_ns();
   r.end_reason = b.monitor->stopped_quiescent() ? "quiescent" : "stop_at";
-  fill_counters(r, *b.host, *b.hba, *b.target);
-  if (b.tracer->enabled()) write_vcd(*b.tracer, options.vcd_path, scenario.name);
+  b.checkers->end_of_run(r.sim_time_ns);
+  fill_counters(r, b);
+  r.violations = b.checkers->violations();
+  r.warnings = b.checkers->warnings();
+  if (b.tracer->enabled()) {
+    write_vcd(*b.tracer, options.vcd_path, scenario.name);
+    GtkwView view;
+    view.end_ns = r.sim_time_ns;
+    if (!r.violations.empty()) view.violation_ns = r.violations.front().time_ns;
+    write_gtkw(*b.tracer, options.vcd_path, view);
+  }
   return r;
 }
 

@@ -68,7 +68,13 @@ bool Iscsid::relogin_once(Sess& s) {
     return false;
   }
   s.ep = ep;
-  if (iscsi_if_start_conn(s.conn) != 0) return false;
+  // Login done: the relogin is no longer pending; start_conn completes it.
+  const bool was_pending = KRD(s.session, relogin_pending);
+  KWR(s.session, relogin_pending) = false;
+  if (iscsi_if_start_conn(s.conn) != 0) {
+    KWR(s.session, relogin_pending) = was_pending;
+    return false;
+  }
   return true;
 }
 

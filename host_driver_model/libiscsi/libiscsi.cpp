@@ -1112,9 +1112,11 @@ void iscsi_conn_start(KPtr<IscsiConn> conn) {
         break;
     }
   }
+  // The conn is started before the session is unblocked: the checkers judge
+  // the unblock against the conn's state at that moment.
+  probes().conn_started(conn);
   iscsi_unblock_session(session, "iscsi_conn_start");
   TMF(session, conn, wake, ehwait).wake_up();
-  probes().conn_started(conn);
 }
 
 // iscsi_conn_stop (.stop_conn): STOP_CONN_TERM or STOP_CONN_RECOVER; fails every task of the conn.

@@ -446,8 +446,8 @@ void Qedi::qedi_tmf_resp_work(TmfWork& w) {
     rsp.response = buf.response;
     __iscsi_complete_pdu(conn, rsp);
   }
-  // exit_tmf_resp:
-  KWR(mtask, dd_data).tmf_resp_buf.valid = false;  // kfree(resp_hdr_ptr)
+  // exit_tmf_resp: kfree(resp_hdr_ptr) goes through the work's local copy
+  // (`buf`), never the mtask, which __iscsi_complete_pdu may have freed.
   if (fixed(Patch::p16)) {
     Guard g(qc.tmf_work_lock);
     qc.fw_cleanup_works--;

@@ -44,6 +44,7 @@ PointOutcome Failpoints::hit(const PointEvent& ev) {
         break;
     }
   }
+  if (fault_listener_ && (out.drop || out.fail || out.delay.ns > 0 || out.respond)) fault_listener_(ev, out);
   return out;
 }
 

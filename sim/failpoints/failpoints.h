@@ -43,6 +43,9 @@ class Failpoints {
 
   // Called by the testbench once at elaboration: runs `on:` actions.
   void set_action_runner(ActionFn fn) { run_action_ = std::move(fn); }
+  // Told of every hit whose outcome changes behaviour (checkers' outside causes).
+  using FaultFn = std::function<void(const PointEvent&, const PointOutcome&)>;
+  void set_fault_listener(FaultFn fn) { fault_listener_ = std::move(fn); }
 
   // A context reached `ev.point`. Fires due `on:` actions, then returns the
   // first matching failpoint's outcome (several matching entries combine:
@@ -61,6 +64,7 @@ class Failpoints {
   std::vector<Action> point_actions_;
   std::map<std::string, std::uint64_t, std::less<>> occurrences_;
   ActionFn run_action_;
+  FaultFn fault_listener_;
 };
 
 }  // namespace qedisim
