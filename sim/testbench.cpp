@@ -19,6 +19,7 @@
 #include "sim/failpoints/failpoints.h"
 #include "sim/target/iscsi_target.h"
 #include "sim/trace/gtkw_writer.h"
+#include "sim/trace/model_tracer.h"
 #include "sim/trace/tracer.h"
 #include "sim/trace/vcd_writer.h"
 #include "sim/workload.h"
@@ -136,6 +137,7 @@ struct Bench {
   std::unique_ptr<Workload> workload;
   std::unique_ptr<ActionScheduler> actions;
   std::unique_ptr<EndMonitor> monitor;
+  std::unique_ptr<ModelTracer> model_tracer;  // only when a VCD is asked for
 };
 
 void fill_counters(RunResult& r, const Bench& b) {
@@ -234,6 +236,13 @@ RunResult run_simulation(const Scenario& scenario, const RunOptions& options) {
       "end_monitor", EndMonitor::Parts{*b.host, b.qedi_host->qedi(), *b.hba, *b.target, *b.workload, *b.actions,
                                        *b.checkers});
 
+  if (b.tracer->enabled())
+    b.model_tracer = std::make_unique<ModelTracer>(
+        "model_tracer", *b.tracer, b.qedi_host->qedi(), *b.hba,
+        std::vector<const sc_core::sc_event*>{&b.qedi_host->qedi().activity(), &b.hba->activity(),
+                                              &b.target->activity(), &b.workload->changed(), &b.actions->fired()},
+        static_cast<unsigned>(scenario.sessions.size()));
+
   sc_core::sc_start(ns(scenario.stop_at.ns));
 
   RunResult r;
@@ -244,6 +253,7 @@ RunResult run_simulation(const Scenario& scenario, const RunOptions& options) {
   r.violations = b.checkers->violations();
   r.warnings = b.checkers->warnings();
   if (b.tracer->enabled()) {
+    b.model_tracer->add_violation_pulses(r.violations);
     write_vcd(*b.tracer, options.vcd_path, scenario.name);
     GtkwView view;
     view.end_ns = r.sim_time_ns;

@@ -14,7 +14,8 @@ class Lock;
 
 class Context {
  public:
-  explicit Context(std::string name) : name_(std::move(name)) {}
+  explicit Context(std::string name);
+  ~Context();
   Context(const Context&) = delete;
   Context& operator=(const Context&) = delete;
 
@@ -31,6 +32,18 @@ class Context {
   void released(const Lock* l);
   bool holds_spinlock() const;
 
+  // What the context is doing, for waveforms: waiting on `waiting_on()`
+  // (nullptr when not blocked), idle (waiting for work) or running.
+  const char* waiting_on() const { return waiting_on_; }
+  bool idle() const { return idle_; }
+  void set_waiting(const char* what, bool idle) {
+    waiting_on_ = what;
+    idle_ = idle;
+  }
+
+  // Every context that exists, in creation order (deterministic).
+  static const std::vector<Context*>& all();
+
   // Whether this context may sleep at all (timer callbacks and MSI-X handlers may not).
   bool can_sleep() const { return can_sleep_; }
   void set_atomic() { can_sleep_ = false; }
@@ -40,6 +53,8 @@ class Context {
   std::vector<const char*> functions_;
   std::vector<const Lock*> held_;
   bool can_sleep_ = true;
+  const char* waiting_on_ = nullptr;
+  bool idle_ = false;
 };
 
 }  // namespace qedisim::kern

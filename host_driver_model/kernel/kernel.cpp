@@ -42,6 +42,33 @@ std::int64_t Kernel::jitter_ns() {
 
 // ---- Context --------------------------------------------------------------
 
+namespace {
+std::vector<Context*>& registry() {
+  static std::vector<Context*> contexts;
+  return contexts;
+}
+}  // namespace
+
+Context::Context(std::string name) : name_(std::move(name)) { registry().push_back(this); }
+
+Context::~Context() {
+  auto& r = registry();
+  r.erase(std::remove(r.begin(), r.end(), this), r.end());
+}
+
+const std::vector<Context*>& Context::all() { return registry(); }
+
+void Kernel::wait_begin(Context& ctx, std::string_view what, bool idle) {
+  // Wait names are string literals or long-lived object names.
+  ctx.set_waiting(what.data(), idle);
+  observer_->wait_begin(ctx, what, idle);
+}
+
+void Kernel::wait_end(Context& ctx, bool timed_out) {
+  ctx.set_waiting(nullptr, false);
+  observer_->wait_end(ctx, timed_out);
+}
+
 void Context::released(const Lock* l) {
   const auto it = std::find(held_.rbegin(), held_.rend(), l);
   if (it != held_.rend()) held_.erase(std::next(it).base());
@@ -127,10 +154,10 @@ void Lock::lock() {
     throw std::logic_error(fmt::format("modelling error: {} takes {} twice in {}", self.name(), name_, self.function()));
   if (owner_) {
     if (kind_ == Kind::mutex) check_may_sleep(self, "mutex_lock");
-    k.observer().wait_begin(self, name_, false);
+    k.wait_begin(self, name_, false);
     while (owner_) sc_core::wait(released_);
     k.set_current(&self);
-    k.observer().wait_end(self, false);
+    k.wait_end(self, false);
   }
   owner_ = &self;
   self.acquired(this);
@@ -248,9 +275,9 @@ void Workqueue::flush_work(Work& w) {
   Kernel& k = Kernel::get();
   Context& self = k.current();
   if (!w.pending && running_ != &w) return;
-  k.observer().wait_begin(self, "flush_work", false);
+  k.wait_begin(self, "flush_work", false);
   while (w.pending || running_ == &w) wait_on(done_);
-  k.observer().wait_end(self, false);
+  k.wait_end(self, false);
 }
 
 void Workqueue::worker() {
@@ -258,10 +285,10 @@ void Workqueue::worker() {
   for (;;) {
     k.set_current(&context_);
     if (queue_.empty()) {
-      k.observer().wait_begin(context_, "work", true);
+      k.wait_begin(context_, "work", true);
       while (queue_.empty()) sc_core::wait(queued_);
       k.set_current(&context_);
-      k.observer().wait_end(context_, false);
+      k.wait_end(context_, false);
     }
     Work* w = queue_.front();
     queue_.pop_front();

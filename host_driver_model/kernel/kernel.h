@@ -36,6 +36,11 @@ class Kernel {
   Context& current() const { return *current_; }
   void set_current(Context* c) { current_ = c; }
 
+  // A context enters / leaves one logical wait: recorded on the context (for
+  // traces) and told to the observer (hung_task). `idle`: waiting for work.
+  void wait_begin(Context& ctx, std::string_view what, bool idle);
+  void wait_end(Context& ctx, bool timed_out);
+
   // Random delay in [0, jitter] for a scheduling point; 0 when jitter is off.
   std::int64_t jitter_ns();
 

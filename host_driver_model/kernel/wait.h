@@ -33,19 +33,19 @@ std::int64_t wait_event_timeout(WaitQueue& wq, Cond cond, Duration timeout) {
   Kernel& k = Kernel::get();
   Context& self = k.current();
   const std::int64_t deadline = Kernel::now_ns() + timeout.ns;
-  k.observer().wait_begin(self, wq.name(), false);
+  k.wait_begin(self, wq.name(), false);
   for (;;) {
     const std::int64_t left = deadline - Kernel::now_ns();
     if (left <= 0) break;
     wait_on(wq.event(), Duration{left});
     if (cond()) {
-      k.observer().wait_end(self, false);
+      k.wait_end(self, false);
       const std::int64_t rem = deadline - Kernel::now_ns();
       return rem > 0 ? rem : 1;
     }
   }
   const bool ok = cond();
-  k.observer().wait_end(self, !ok);
+  k.wait_end(self, !ok);
   return ok ? 1 : 0;
 }
 
@@ -55,9 +55,9 @@ void wait_event(WaitQueue& wq, Cond cond, bool idle = false) {
   if (cond()) return;
   Kernel& k = Kernel::get();
   Context& self = k.current();
-  k.observer().wait_begin(self, wq.name(), idle);
+  k.wait_begin(self, wq.name(), idle);
   while (!cond()) wait_on(wq.event());
-  k.observer().wait_end(self, false);
+  k.wait_end(self, false);
 }
 
 }  // namespace qedisim::kern

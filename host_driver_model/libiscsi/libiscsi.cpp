@@ -1170,9 +1170,9 @@ void iscsi_conn_teardown_wait_p05(KPtr<IscsiSession> session) {
   s.eh_mutex.unlock();
   if (iscsi_session_has_tasks(session)) {
     kern::Context& self = kern::Kernel::get().current();
-    kern::Kernel::get().observer().wait_begin(self, "iscsi_session_has_tasks", false);
+    kern::Kernel::get().wait_begin(self, "iscsi_session_has_tasks", false);
     while (iscsi_session_has_tasks(session)) kern::sleep_for(params().session_teardown_poll);
-    kern::Kernel::get().observer().wait_end(self, false);
+    kern::Kernel::get().wait_end(self, false);
   }
   s.eh_mutex.lock();
 }

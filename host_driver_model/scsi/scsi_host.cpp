@@ -110,9 +110,9 @@ void ScsiHost::dispatch_thread(unsigned cpu) {
   for (;;) {
     graveyard_.clear();
     if (dispatch_q_[cpu].empty()) {
-      k.observer().wait_begin(self, "blk_mq_hctx", true);
+      k.wait_begin(self, "blk_mq_hctx", true);
       while (dispatch_q_[cpu].empty()) kern::wait_on(*dispatch_ev_[cpu]);
-      k.observer().wait_end(self, false);
+      k.wait_end(self, false);
     }
     const std::uint32_t tag = dispatch_q_[cpu].front();
     dispatch_q_[cpu].pop_front();

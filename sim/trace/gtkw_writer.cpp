@@ -1,6 +1,7 @@
 #include "sim/trace/gtkw_writer.h"
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <map>
 
@@ -18,7 +19,20 @@ std::string stem_of(const std::string& vcd_path) {
   return vcd_path;
 }
 
-std::string top_group(const std::string& scope) { return scope.substr(0, scope.find('.')); }
+// One group per scope, so that same-named signals (prod, cons) stay apart.
+std::string top_group(const std::string& scope) { return scope; }
+
+// The story first: violations, TMF and session state, cleanup counters, then
+// what each context does, then the firmware.
+int group_rank(const std::string& scope) {
+  static const char* const kOrder[] = {"checkers", "host.session", "host.qedi", "host.ctx", "hba.fw", "hba.cq"};
+  int rank = 0;
+  for (const char* prefix : kOrder) {
+    if (scope.rfind(prefix, 0) == 0) return rank;
+    ++rank;
+  }
+  return rank;
+}
 }  // namespace
 
 std::string gtkw_signal_name(const Tracer::Signal& s) {
@@ -41,27 +55,23 @@ std::string write_gtkw(const Tracer& tracer, const std::string& vcd_path, const 
     filter_paths[t.name] = std::filesystem::absolute(path).string();
   }
 
-  std::int64_t start = 0;
+  // GTKWave 3.3 opens at time 0 whatever [timestart] says, so the view runs
+  // from 0 to just past the first violation (the marker), or over the whole run.
+  const std::int64_t start = 0;
   std::int64_t end = std::max<std::int64_t>(view.end_ns, 1);
-  if (view.violation_ns) {
-    // A window that shows what led up to the violation and a little after it.
-    const std::int64_t v = *view.violation_ns;
-    const std::int64_t before = std::max<std::int64_t>(v / 4, 1000);
-    start = std::max<std::int64_t>(0, v - before);
-    end = std::min<std::int64_t>(std::max<std::int64_t>(view.end_ns, v + 1), v + before / 4 + 1000);
-  }
+  if (view.violation_ns) end = std::min<std::int64_t>(end, *view.violation_ns + *view.violation_ns / 20 + 1000);
 
   std::string out;
   out += "[*] qedisim generated save file: gtkwave " + vcd_path + " " + gtkw_path + "\n";
   out += "[dumpfile] \"" + std::filesystem::absolute(vcd_path).string() + "\"\n";
   out += fmt::format("[timestart] {}\n", start);
-  out += "[size] 1400 700\n[pos] -1 -1\n";
-  // Zoom: GTKWave's *<zoom> is log2 of time units per pixel, negative = zoomed in.
-  const double span = static_cast<double>(end - start);
-  int zoom = 0;
-  while (zoom > -60 && span / 1000.0 < std::ldexp(1.0, zoom)) --zoom;
-  while (zoom < 60 && span / 1000.0 > std::ldexp(1.0, zoom)) ++zoom;
-  out += fmt::format("*{}.000000 {} {}\n", -zoom, view.violation_ns.value_or(-1), "-1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1");
+  out += "[size] 1400 1000\n[pos] -1 -1\n";
+  // Zoom: GTKWave's *<z> shows about 2^-z / 268 ns per pixel (measured with
+  // GTKWave 3.3.118 at 1400x1000); the wave pane is ~800 pixels wide.
+  const double ns_per_px = static_cast<double>(end - start) / 800.0;
+  const int zoom = -static_cast<int>(std::lround(std::log2(std::max(ns_per_px, 1.0) * 268.0)));
+  out += fmt::format("*{}.000000 {} {}\n", zoom, view.violation_ns.value_or(-1),
+                     "-1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1");
   out += "[sst_width] 260\n[signals_width] 300\n[sst_expanded] 1\n[sst_vpaned_height] 200\n";
 
   // Signals grouped by top-level scope, in the order they were declared.
@@ -70,10 +80,18 @@ std::string write_gtkw(const Tracer& tracer, const std::string& vcd_path, const 
     const std::string g = top_group(s.scope);
     if (std::find(groups.begin(), groups.end(), g) == groups.end()) groups.push_back(g);
   }
+  std::stable_sort(groups.begin(), groups.end(),
+                   [](const std::string& a, const std::string& b) { return group_rank(a) < group_rank(b); });
+  // Of the checkers' signals only the ids that fired are shown (all stay in the VCD).
+  std::vector<bool> fired(tracer.signals().size(), false);
+  for (const auto& c : tracer.changes())
+    if (c.value != 0) fired[c.id] = true;
   for (const auto& g : groups) {
     out += "@800200\n-" + g + "\n";
-    for (const auto& s : tracer.signals()) {
+    for (std::size_t i = 0; i < tracer.signals().size(); ++i) {
+      const auto& s = tracer.signals()[i];
       if (top_group(s.scope) != g) continue;
+      if (g == "checkers" && !fired[i]) continue;
       if (!s.enum_type.empty()) {
         out += "@2024\n";  // decimal, with a translate filter
         out += "^1 " + filter_paths.at(s.enum_type) + "\n";

@@ -86,8 +86,12 @@ void write_vcd(const Tracer& tracer, const std::string& path, const std::string&
   }
   out += "$enddefinitions $end\n";
 
+  // Changes arrive in time order except the checkers' pulses, added at the end.
+  std::vector<Tracer::Change> changes = tracer.changes();
+  std::stable_sort(changes.begin(), changes.end(),
+                   [](const Tracer::Change& a, const Tracer::Change& b) { return a.time_ns < b.time_ns; });
   std::int64_t current = -1;
-  for (const auto& c : tracer.changes()) {
+  for (const auto& c : changes) {
     if (c.time_ns != current) {
       out += fmt::format("#{}\n", c.time_ns);
       current = c.time_ns;
