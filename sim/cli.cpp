@@ -1,6 +1,7 @@
 #include "sim/cli.h"
 
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -80,6 +81,13 @@ std::string counters_line(const RunResult& r) {
                      get("cmds_completed"), get("cmds_failed"), get("tids_in_use"), to_string(r.eh_max_level));
 }
 
+// SIGINT/SIGTERM: the run stopped early; nothing is written under a final name.
+struct Interrupted {
+  std::int64_t sim_time_ns;
+};
+
+extern "C" void on_interrupt(int sig) { request_interrupt(sig); }
+
 struct Variant {
   const char* label;
   FixSet fixes;
@@ -100,6 +108,7 @@ bool run_variant(const Scenario& s, const Options& o, const Variant& v, bool in_
   ro.vcd_path = v.vcd_path;
   const auto t0 = std::chrono::steady_clock::now();
   RunResult r = in_child ? run_in_child(s, ro) : run_simulation(s, ro);
+  if (r.end_reason == "interrupted") throw Interrupted{r.sim_time_ns};
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const Judgement j = judge(r, v.expected, v.final);
   if (!v.report_path.empty()) write_file_atomically(v.report_path, report_json(s, ro, r, j).dump(2) + "\n");
@@ -265,12 +274,19 @@ int cli_main(int argc, char** argv) {
     const int code = app.exit(e);
     return code == 0 ? kExitClean : kExitBadInput;
   }
+  std::signal(SIGINT, on_interrupt);
+  std::signal(SIGTERM, on_interrupt);
   try {
     if (run->parsed()) return cmd_run(o);
     if (check->parsed()) return cmd_check(o);
     if (equiv->parsed()) return cmd_equiv(o);
     if (points->parsed()) return cmd_points();
     if (params->parsed()) return cmd_params();
+  } catch (const Interrupted& i) {
+    std::fflush(stdout);
+    fmt::print(stderr, "qedisim: interrupted by signal {} at simulated time {}; no report or waveform written\n",
+               interrupt_signal() ? interrupt_signal() : SIGINT, format_seconds(i.sim_time_ns));
+    return 128 + (interrupt_signal() ? interrupt_signal() : SIGINT);
   } catch (const ScenarioError& e) {
     std::fflush(stdout);
     fmt::print(stderr, "{}\n", e.what());

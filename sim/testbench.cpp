@@ -5,6 +5,7 @@
 #include "sim/testbench.h"
 
 #include <algorithm>
+#include <csignal>
 #include <memory>
 
 #include <systemc>
@@ -27,6 +28,8 @@
 namespace qedisim {
 
 namespace {
+
+volatile std::sig_atomic_t g_interrupt = 0;
 
 sc_core::sc_time ns(std::int64_t v) { return sc_core::sc_time(static_cast<double>(v), sc_core::SC_NS); }
 std::int64_t now_ns() { return static_cast<std::int64_t>(sc_core::sc_time_stamp().value()); }
@@ -82,6 +85,7 @@ class EndMonitor : public sc_core::sc_module {
     SC_METHOD(check);
   }
   bool stopped_quiescent() const { return stopped_; }
+  bool interrupted() const { return interrupted_; }
 
  private:
   bool model_quiescent() const {
@@ -89,6 +93,11 @@ class EndMonitor : public sc_core::sc_module {
   }
   void check() {
     const std::int64_t now = now_ns();
+    if (g_interrupt) {
+      interrupted_ = true;
+      sc_core::sc_stop();
+      return;
+    }
     const bool quiet = model_quiescent();
     if (quiet && !was_quiet_) p_.checkers.quiescent_point(now);
     was_quiet_ = quiet;
@@ -106,6 +115,7 @@ class EndMonitor : public sc_core::sc_module {
   Parts p_;
   bool was_quiet_ = false;
   bool stopped_ = false;
+  bool interrupted_ = false;
 };
 
 std::vector<Action> point_actions(const Scenario& s) {
@@ -172,6 +182,9 @@ void fill_counters(RunResult& r, const Bench& b) {
 }
 
 }  // namespace
+
+void request_interrupt(int signal_number) { g_interrupt = signal_number; }
+int interrupt_signal() { return static_cast<int>(g_interrupt); }
 
 RunResult run_simulation(const Scenario& scenario, const RunOptions& options) {
   // Before any sc_time exists.
@@ -247,7 +260,8 @@ RunResult run_simulation(const Scenario& scenario, const RunOptions& options) {
 
   RunResult r;
   r.sim_time_ns = now_ns();
-  r.end_reason = b.monitor->stopped_quiescent() ? "quiescent" : "stop_at";
+  r.end_reason = b.monitor->interrupted() ? "interrupted" : b.monitor->stopped_quiescent() ? "quiescent" : "stop_at";
+  if (b.monitor->interrupted()) return r;  // no report or waveform of a run cut short
   b.checkers->end_of_run(r.sim_time_ns);
   fill_counters(r, b);
   r.violations = b.checkers->violations();

@@ -28,8 +28,13 @@ struct RunResult {
   EhLevel eh_max_level = EhLevel::none;
   std::vector<Violation> violations;
   std::vector<Violation> warnings;
-  std::string end_reason;  // "quiescent", "stop_at"
+  std::string end_reason;  // "quiescent", "stop_at", "interrupted"
 };
+
+// Set from a SIGINT/SIGTERM handler: the run stops at its next model activity
+// and returns with end_reason "interrupted".
+void request_interrupt(int signal_number);
+int interrupt_signal();
 
 RunResult run_simulation(const Scenario& scenario, const RunOptions& options);
 

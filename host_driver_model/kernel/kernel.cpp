@@ -179,7 +179,6 @@ Timer::~Timer() {
 
 void Timer::mod_timer(Duration delay) {
   if (pending_) TimerWheel::get().forget(*this);
-  ++generation_;
   pending_ = true;
   expires_ns_ = Kernel::now_ns() + delay.ns;
   TimerWheel::get().arm(*this, expires_ns_);
@@ -188,7 +187,6 @@ void Timer::mod_timer(Duration delay) {
 bool Timer::del_timer() {
   if (!pending_) return false;
   TimerWheel::get().forget(*this);
-  ++generation_;
   pending_ = false;
   return true;
 }
@@ -208,21 +206,23 @@ TimerWheel& TimerWheel::get() {
 }
 
 void TimerWheel::arm(Timer& t, std::int64_t expires_ns) {
-  heap_.push(Entry{expires_ns, seq_++, &t, t.generation_});
+  t.token_ = ++tokens_;
+  live_[t.token_] = &t;
+  heap_.push(Entry{expires_ns, seq_++, t.token_});
   ++pending_;
   reschedule();
 }
 
 void TimerWheel::forget(Timer& t) {
-  // The heap entry goes stale (generation mismatch) and is skipped when reached.
-  (void)t;
-  if (pending_ > 0) --pending_;
+  // The heap entry goes stale (its token is no longer live) and is skipped
+  // when reached, without touching the timer, which may be freed by then.
+  if (live_.erase(t.token_) && pending_ > 0) --pending_;
 }
 
 void TimerWheel::reschedule() {
   while (!heap_.empty()) {
     const Entry& top = heap_.top();
-    if (!top.timer->pending_ || top.timer->generation_ != top.generation) {
+    if (live_.count(top.token) == 0) {
       heap_.pop();
       continue;
     }
@@ -239,8 +239,10 @@ void TimerWheel::fire() {
   while (!heap_.empty() && heap_.top().expires_ns <= now) {
     const Entry e = heap_.top();
     heap_.pop();
-    Timer* t = e.timer;
-    if (!t->pending_ || t->generation_ != e.generation) continue;
+    const auto it = live_.find(e.token);
+    if (it == live_.end()) continue;
+    Timer* t = it->second;
+    live_.erase(it);
     t->pending_ = false;
     if (pending_ > 0) --pending_;
     Context* previous = &k.current();

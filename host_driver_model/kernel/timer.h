@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <queue>
+#include <unordered_map>
 #include <vector>
 
 #include <systemc>
@@ -42,14 +43,14 @@ class Timer {
   std::function<void()> fn_;
   bool pending_ = false;
   std::int64_t expires_ns_ = 0;
-  std::uint64_t generation_ = 0;  // bumped on every arm/cancel; stale wheel entries are skipped
+  std::uint64_t token_ = 0;  // this arming's key in the wheel's live map (unique over the run)
 };
 
 class TimerWheel : public sc_core::sc_module {
  public:
   TimerWheel(sc_core::sc_module_name name, Context& timer_context);
   void arm(Timer& t, std::int64_t expires_ns);
-  void forget(Timer& t);  // timer destroyed while pending
+  void forget(Timer& t);  // a pending timer is re-armed, cancelled or destroyed
   std::size_t pending_count() const { return pending_; }
 
   static TimerWheel& get();
@@ -58,8 +59,7 @@ class TimerWheel : public sc_core::sc_module {
   struct Entry {
     std::int64_t expires_ns;
     std::uint64_t seq;  // FIFO among equal expiries: deterministic
-    Timer* timer;
-    std::uint64_t generation;
+    std::uint64_t token;  // looked up in live_: a stale entry never touches its (maybe freed) timer
     bool operator>(const Entry& o) const { return expires_ns != o.expires_ns ? expires_ns > o.expires_ns : seq > o.seq; }
   };
   void fire();
@@ -68,6 +68,8 @@ class TimerWheel : public sc_core::sc_module {
   Context& context_;
   std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> heap_;
   std::uint64_t seq_ = 0;
+  std::uint64_t tokens_ = 0;
+  std::unordered_map<std::uint64_t, Timer*> live_;  // armed timers by token
   std::size_t pending_ = 0;
   sc_core::sc_event wake_;
 };

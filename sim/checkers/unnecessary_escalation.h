@@ -10,9 +10,10 @@
 // cleanup wait.
 // Outside causes: a link or conn failure during the attempt other than the
 // one the attempt raises itself (same context, after its TMF timed out); a
-// target, firmware or memory failpoint acting on the session during the
+// target, firmware or link failpoint acting on the session during the
 // attempt (drop, reject, delay); a failed allocation that was allowed to
-// sleep (real out of memory).
+// sleep (real out of memory). An injected allocation failure counts only
+// through alloc_failed, by its flag and context.
 #pragma once
 
 #include <cstddef>

@@ -877,6 +877,25 @@ BOOST_AUTO_TEST_CASE(fires_when_a_gfp_atomic_failure_in_a_sleeping_context_escal
                           "qedi_tmf_work (tmf_wq/host0, 30.001s), which could sleep");
 }
 
+// The mem.alloc failpoint that makes the allocation fail is reported as an
+// injected fault too; it is judged by alloc_failed, not as an outside cause.
+BOOST_AUTO_TEST_CASE(fires_when_the_gfp_atomic_failure_came_from_the_mem_alloc_failpoint) {
+  Rig r;
+  auto cmd = timed_out_cmd();
+  r.at(30 * kS, "scsi_tmf/host0", "iscsi_eh_abort");
+  r.set.abort_begin(cmd.ptr());
+  r.at(30'001 * kMs, "tmf_wq/host0", "qedi_tmf_work");
+  r.set.fault_injected(InjectedFault{"mem.alloc", std::nullopt, FaultKind::fail, 0, 30'001 * kMs});
+  r.set.alloc_failed(Gfp::atomic, "qedi_tmf_work", true);
+  r.at(45 * kS, "scsi_tmf/host0", "iscsi_conn_failure");
+  r.set.conn_failed(r.conn.ptr());  // raised by the abort's own TMF timeout
+  r.at(45 * kS, "scsi_tmf/host0", "iscsi_eh_abort");
+  r.set.abort_end(cmd.ptr(), false);
+  r.at(45'010 * kMs, "eh/host0", "scsi_eh_bus_device_reset");
+  r.set.escalation(cmd.ptr(), EhLevel::device);
+  BOOST_TEST(r.count(InvariantId::unnecessary_escalation) == 1u);
+}
+
 BOOST_AUTO_TEST_CASE(fires_when_the_victim_cleanup_wait_missed_its_cqe) {
   Rig r;
   auto cmd = timed_out_cmd();

@@ -123,6 +123,30 @@ BOOST_AUTO_TEST_CASE(timers_fire_in_expiry_order_and_del_timer_cancels) {
   BOOST_TEST(fired == (std::vector<std::string>{"t2@10", "t1@35 in timer"}), boost::test_tools::per_element());
 }
 
+// The wheel's stale entries never reach a destroyed timer: one freed while
+// pending does not fire, and a new timer in the same storage fires only at
+// its own expiry, not at a cancelled or freed predecessor's.
+BOOST_AUTO_TEST_CASE(stale_wheel_entries_never_reach_a_destroyed_timer) {
+  World w;
+  std::vector<std::string> fired;
+  alignas(Timer) unsigned char slot[sizeof(Timer)];
+  w.thread("eh", [&] {
+    Timer* a = new (slot) Timer("cancelled_then_freed", [&] { fired.push_back(fmt::format("a@{}", now_ms())); });
+    a->mod_timer(Duration::from_ms(10));
+    a->del_timer();
+    a->~Timer();
+    Timer* b = new (slot) Timer("freed_while_pending", [&] { fired.push_back(fmt::format("b@{}", now_ms())); });
+    b->mod_timer(Duration::from_ms(12));
+    b->~Timer();
+    Timer* c = new (slot) Timer("reused", [&] { fired.push_back(fmt::format("c@{}", now_ms())); });
+    c->mod_timer(Duration::from_ms(30));
+    sleep_for(Duration::from_ms(50));
+    c->~Timer();
+  });
+  sc_core::sc_start(sc_time(1, sc_core::SC_SEC));
+  BOOST_TEST(fired == (std::vector<std::string>{"c@30"}), boost::test_tools::per_element());
+}
+
 BOOST_AUTO_TEST_CASE(ordered_workqueue_runs_fifo_and_ignores_a_pending_requeue) {
   World w;
   Workqueue wq("tmf_wq", "tmf_wq/host0");
