@@ -21,12 +21,27 @@
 
 namespace qedisim {
 
+namespace {
+// Messages quote the user's text; bytes that would garble a terminal are
+// shown as \xNN.
+std::string printable(const std::string& s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (c < 0x20 || c >= 0x7f)
+      out += fmt::format("\\x{:02x}", c);
+    else
+      out.push_back(static_cast<char>(c));
+  }
+  return out;
+}
+}  // namespace
+
 ScenarioError::ScenarioError(std::string file, int line, int column, std::string message)
-    : std::runtime_error(fmt::format("{}:{}:{}: {}", file, line, column, message)),
+    : std::runtime_error(fmt::format("{}:{}:{}: {}", file, line, column, printable(message))),
       file_(std::move(file)),
       line_(line),
       column_(column),
-      message_(std::move(message)) {}
+      message_(printable(message)) {}
 
 namespace {
 
@@ -106,6 +121,7 @@ class Loader {
   std::uint32_t lun_index(const YAML::Node& n, const Scenario& s, std::optional<std::uint32_t> session) const;
 
   int count_documents(const std::string& text) const;
+  void check_nesting(const std::string& text) const;
 
   static SourceMark mark(const YAML::Node& n) { return SourceMark{n.Mark().line + 1, n.Mark().column + 1}; }
 
@@ -130,6 +146,51 @@ struct DocumentCounter : YAML::EventHandler {
   void OnMapEnd() override {}
 };
 }  // namespace
+
+// Nesting deeper than any scenario needs is rejected before yaml-cpp sees
+// it: its recursive parser reports such input only as "bad file".
+void Loader::check_nesting(const std::string& text) const {
+  constexpr int kMaxDepth = 64;
+  int depth = 0;
+  int line = 1;
+  int column = 0;
+  char quote = 0;
+  bool comment = false;
+  for (char c : text) {
+    ++column;
+    if (c == '\n') {
+      ++line;
+      column = 0;
+      comment = false;
+      continue;
+    }
+    if (comment) continue;
+    if (quote) {
+      if (c == quote) quote = 0;
+      continue;
+    }
+    if (c == '#') comment = true;
+    if (c == '\'' || c == '"') quote = c;
+    if (c == '[' || c == '{') {
+      if (++depth > kMaxDepth)
+        fail_at(line, column, fmt::format("nesting deeper than {} levels (a scenario needs at most 4)", kMaxDepth));
+    }
+    if ((c == ']' || c == '}') && depth > 0) --depth;
+  }
+  // Block nesting: indentation deeper than 2 * kMaxDepth spaces.
+  line = 1;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    const std::size_t end = text.find('\n', start);
+    const std::size_t indent = text.find_first_not_of(' ', start) - start;
+    if (indent > 2 * static_cast<std::size_t>(kMaxDepth) && start + indent < text.size() && text[start + indent] != '\n')
+      fail_at(line, static_cast<int>(indent) + 1,
+              fmt::format("nesting deeper than {} levels (a scenario needs at most 4)", kMaxDepth));
+    if (end == std::string::npos) break;
+    start = end + 1;
+    ++line;
+  }
+}
 
 int Loader::count_documents(const std::string& text) const {
   std::istringstream in(text);
@@ -556,6 +617,7 @@ void Loader::expect(const YAML::Node& n, Scenario& s, const YAML::Node& root) co
 Scenario Loader::load(const std::string& text) {
   // Count documents with the event parser first: yaml-cpp 0.7's LoadAll never
   // ends on some malformed input (e.g. ",m" yields documents forever).
+  check_nesting(text);
   count_documents(text);
   YAML::Node root;
   try {

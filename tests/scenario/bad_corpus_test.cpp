@@ -67,4 +67,21 @@ BOOST_AUTO_TEST_CASE(missing_file_and_directory_are_errors) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(a_10_mb_file_is_refused_before_parsing) {
+  const fs::path big = fs::temp_directory_path() / "qedisim-10mb.yaml";
+  {
+    std::ofstream out(big, std::ios::binary);
+    out << "qedisim: 1\nname: big\nabout: ";
+    out << std::string(10u << 20, 'a') << "\n";
+  }
+  try {
+    qedisim::load_scenario_file(big.string());
+    BOOST_FAIL("a 10 MB file was accepted");
+  } catch (const ScenarioError& e) {
+    BOOST_TEST(e.line() == 1);
+    BOOST_TEST(e.message().find("at most 1048576") != std::string::npos);
+  }
+  fs::remove(big);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
