@@ -63,8 +63,9 @@ class Pool {
     free_.push_back(i);
   }
 
-  // session->cmds[i]: the slot as it is now (its current incarnation).
-  KPtr<T> at(std::uint32_t i) const { return i < slots_.size() ? KPtr<T>(slots_[i].get()) : KPtr<T>(); }
+  // session->cmds[i]: the slot as it is now (its current incarnation, or
+  // the free slot itself, which may be read until it is allocated again).
+  KPtr<T> at(std::uint32_t i) const { return i < slots_.size() ? KPtr<T>::pool_slot(slots_[i].get()) : KPtr<T>(); }
   bool live(std::uint32_t i) const { return i < slots_.size() && slots_[i]->hdr.live; }
 
   std::uint32_t index_of(const KPtr<T>& p) const { return p.header() ? p.header()->index : UINT32_MAX; }

@@ -52,11 +52,21 @@ class KPtr {
   KPtr() = default;
   KPtr(std::nullptr_t) {}
   explicit KPtr(Tracked<T>* t) : t_(t), inc_(t ? t->hdr.incarnation : 0) {}
+  // A pool slot read through its array while it sits free in the pool
+  // (session->cmds[i] of a free task): the kernel reads defined memory there
+  // (sc NULL, state FREE), so this view stays valid until the slot leaves the
+  // pool again. A pointer taken while the slot was live still ends at the free.
+  static KPtr pool_slot(Tracked<T>* t) {
+    KPtr p(t);
+    p.free_view_ = t && !t->hdr.live;
+    return p;
+  }
 
   bool is_null() const { return t_ == nullptr; }
   explicit operator bool() const { return t_ != nullptr; }
-  // Still the object it was taken from (not freed, same incarnation).
-  bool valid() const { return t_ && t_->hdr.live && t_->hdr.incarnation == inc_; }
+  // Still the object it was taken from (not freed, same incarnation); for a
+  // free-slot view: the slot still free in the pool.
+  bool valid() const { return t_ && t_->hdr.live != free_view_ && t_->hdr.incarnation == inc_; }
   std::uint32_t incarnation() const { return inc_; }
   const ObjectHeader* header() const { return t_ ? &t_->hdr : nullptr; }
   std::string describe() const { return t_ ? t_->hdr.describe(inc_) : std::string("NULL"); }
@@ -85,6 +95,7 @@ class KPtr {
   friend class Slab;
   Tracked<T>* t_ = nullptr;
   std::uint32_t inc_ = 0;
+  bool free_view_ = false;
 };
 
 // Read or write a field through a checked pointer: KRD(task, sc), KWR(cmd, state) = X.

@@ -10,6 +10,7 @@
 #include <systemc>
 
 #include "host_driver_model/kernel/lock.h"
+#include "host_driver_model/kernel/pool.h"
 #include "host_driver_model/kernel/slab.h"
 #include "host_driver_model/kernel/timer.h"
 #include "host_driver_model/kernel/wait.h"
@@ -199,6 +200,35 @@ BOOST_AUTO_TEST_CASE(slab_reports_use_after_free_double_free_and_null_deref) {
                                                         "double_free iscsi_conn s0c0 #1",
                                                         "uaf iscsi_conn s0c0 #1 tmf_state",
                                                         "null_deref iscsi_conn.tmf_state"}),
+             boost::test_tools::per_element());
+}
+
+// session->cmds[i] of a free task is defined memory (sc NULL, state FREE):
+// a lookup made while the slot is free may read it until the slot is
+// allocated again; a pointer kept from the live task still ends at the free.
+BOOST_AUTO_TEST_CASE(pool_slot_read_while_free_is_not_a_use_after_free) {
+  World w;
+  Pool<Conn> pool(1);
+  w.thread("qedi_thread/0", [&] {
+    KFunc f("iscsi_itt_to_ctask");
+    KPtr<Conn> live = pool.alloc("s0 itt 0x00");
+    KWR(live, tmf_state) = 1;
+    pool.free(live);
+    (void)KRD(live, tmf_state);           // kept across the free: use after free
+    KPtr<Conn> looked_up = pool.at(0);     // fresh lookup of the free slot
+    BOOST_TEST(looked_up.valid());
+    (void)KRD(looked_up, tmf_state);      // fine
+    pool.free(looked_up);                 // but returning it again is a double free
+    KPtr<Conn> reused = pool.alloc("s0 itt 0x00");
+    BOOST_TEST(!looked_up.valid());
+    (void)KRD(looked_up, tmf_state);      // the slot left the pool since: stale
+    (void)KRD(reused, tmf_state);         // fine
+    BOOST_TEST(pool.at(0).valid());
+  });
+  sc_core::sc_start(sc_time(1, sc_core::SC_SEC));
+  BOOST_TEST(w.rec.events == (std::vector<std::string>{"uaf iscsi_conn s0 itt 0x00 #1 tmf_state",
+                                                        "double_free iscsi_conn s0 itt 0x00 #1",
+                                                        "uaf iscsi_conn s0 itt 0x00 #1 tmf_state"}),
              boost::test_tools::per_element());
 }
 

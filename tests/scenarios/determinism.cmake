@@ -1,0 +1,15 @@
+# Runs FILE twice with the same seed; the reports and the VCDs must be
+# byte-identical (ARCHITECTURE.md, determinism).
+foreach(i 1 2)
+  execute_process(COMMAND "${EXE}" run "${FILE}" --quiet --report "${OUT}.${i}.json" --vcd "${OUT}.${i}.vcd"
+                  RESULT_VARIABLE code OUTPUT_QUIET ERROR_VARIABLE err)
+  if(code GREATER 1)
+    message(FATAL_ERROR "run ${i} of ${FILE}: exit ${code}\n${err}")
+  endif()
+endforeach()
+foreach(ext json vcd)
+  execute_process(COMMAND ${CMAKE_COMMAND} -E compare_files "${OUT}.1.${ext}" "${OUT}.2.${ext}" RESULT_VARIABLE diff)
+  if(diff)
+    message(FATAL_ERROR "${FILE}: the two runs' .${ext} differ")
+  endif()
+endforeach()
