@@ -20,6 +20,7 @@ HostStack::HostStack(sc_core::sc_module_name name, const ModelParams& params, co
 
   wheel_ = std::make_unique<kern::TimerWheel>("timer_wheel", timer_ctx_);
   std::vector<std::uint32_t> luns;
+  luns.reserve(sessions.size());
   for (const auto& s : sessions) luns.push_back(s.luns);
 
   // qedi_host_template: libiscsi's entry points; no eh_host_reset_handler.

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <csignal>
+#include <cstdlib>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -12,6 +13,9 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "sim/explore/explore.h"
+#include "sim/explore/merge.h"
+#include "sim/explore/shrink.h"
 #include "sim/failpoints/catalog.h"
 #include "sim/isolated_run.h"
 #include "sim/report/atomic_file.h"
@@ -81,10 +85,16 @@ std::string counters_line(const RunResult& r) {
                      get("cmds_completed"), get("cmds_failed"), get("tids_in_use"), to_string(r.eh_max_level));
 }
 
-// SIGINT/SIGTERM: the run stopped early; nothing is written under a final name.
-struct Interrupted {
-  std::int64_t sim_time_ns;
-};
+// SIGINT/SIGTERM: the run stopped early; nothing is written under a final
+// name. Leaves at once (no exception after sc_start, which ASan misreads).
+[[noreturn]] void exit_interrupted(std::int64_t sim_time_ns) {
+  const int sig = interrupt_signal() ? interrupt_signal() : SIGINT;
+  std::fflush(stdout);
+  fmt::print(stderr, "qedisim: interrupted by signal {} at simulated time {}; no report or waveform written\n", sig,
+             format_seconds(sim_time_ns));
+  std::fflush(stderr);
+  std::_Exit(128 + sig);
+}
 
 extern "C" void on_interrupt(int sig) { request_interrupt(sig); }
 
@@ -108,7 +118,7 @@ bool run_variant(const Scenario& s, const Options& o, const Variant& v, bool in_
   ro.vcd_path = v.vcd_path;
   const auto t0 = std::chrono::steady_clock::now();
   RunResult r = in_child ? run_in_child(s, ro) : run_simulation(s, ro);
-  if (r.end_reason == "interrupted") throw Interrupted{r.sim_time_ns};
+  if (r.end_reason == "interrupted") exit_interrupted(r.sim_time_ns);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const Judgement j = judge(r, v.expected, v.final);
   if (!v.report_path.empty()) write_file_atomically(v.report_path, report_json(s, ro, r, j).dump(2) + "\n");
@@ -222,8 +232,46 @@ int cmd_params() {
   return kExitClean;
 }
 
+std::string check_seed(const std::string& v) {
+  const bool digits = !v.empty() && v.size() <= 20 && v.find_first_not_of("0123456789") == std::string::npos;
+  if (digits && (v.size() < 20 || v <= "18446744073709551615")) return std::string();
+  return fmt::format("seed must be a whole number from 0 to 18446744073709551615, got '{}'", v);
+}
+
+std::string check_patch(const std::string& v) {
+  return patch_from_string(v) ? std::string() : fmt::format("unknown patch id '{}' (allowed: p01 .. p17)", v);
+}
+
+void add_explore_options(CLI::App* cmd, ExploreOptions& o) {
+  cmd->add_option("FILE", o.file, "scenario YAML file (schema v1 or v2)")->required();
+  cmd->add_option("--runs", o.runs, "runs in the campaign: run i uses seed splitmix64(S, i)")
+      ->default_val(100)
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40));
+  cmd->add_option("--jobs,-j", o.jobs, "runs in parallel (forked children)")->default_val(1)->check(CLI::Range(1, 1024));
+  cmd->add_option("--seed", o.seed, "base seed S (default the scenario's seed)")->check(check_seed);
+  cmd->add_option("--shard", o.shard, "i/n: only the runs with index % n == i (job arrays)")->default_val("0/1");
+  cmd->add_option("--time-budget", o.time_budget, "stop launching runs after this wall time (90s, 10m, 2h)");
+  cmd->add_option("--out", o.out_dir, "reproducer folder (default explore-out/<scenario>)");
+  cmd->add_option("--jitter", o.jitter,
+                  "sched.jitter of every run (default the file's sched.jitter, else 50us)");
+  cmd->add_option("--revert", o.revert, "remove pNN from the fix set (repeatable)")->check(check_patch);
+  cmd->add_option("--json", o.json_path, "write the campaign result (JSON) to this path");
+  cmd->add_option("--keep", o.keep, "reproducers kept per invariant and function folder (0 = all)")->default_val(5);
+  cmd->add_flag("--quiet,-q", o.quiet, "no progress display");
+}
+
+void add_shrink_options(CLI::App* cmd, ShrinkOptions& o) {
+  cmd->add_option("FILE", o.file, "a scenario whose run reports an invariant beyond expect.fixed")->required();
+  cmd->add_option("--out", o.out, "where to write the smallest scenario (default FILE.shrunk.yaml)");
+  cmd->add_option("--id", o.ids, "invariant id that must keep firing (repeatable; default the first unexpected one)");
+  cmd->add_option("--revert", o.revert, "remove pNN from the fix set (written into the output)")->check(check_patch);
+  cmd->add_option("--seed", o.seed, "override the scenario's seed (written into the output)")->check(check_seed);
+  cmd->add_option("--max-runs", o.max_runs, "candidate runs at most")->default_val(500);
+  cmd->add_flag("--quiet,-q", o.quiet, "print only the result");
+}
+
 void add_run_options(CLI::App* cmd, Options& o) {
-  cmd->add_option("FILE", o.file, "scenario YAML file (schema v1)")->required();
+  cmd->add_option("FILE", o.file, "scenario YAML file (schema v1 or v2)")->required();
   cmd->add_option("--vcd", o.vcd, "write a VCD waveform (default path waves/<scenario>.vcd)")
       ->expected(0, 1)
       ->default_str("");
@@ -263,6 +311,20 @@ int cli_main(int argc, char** argv) {
       "equiv", "for a refactor-only patch: compare the reports with and without the scenario's patch (exit 0 when "
                "identical apart from the fix list)");
   add_run_options(equiv, o);
+  ExploreOptions eo;
+  auto* explore = app.add_subcommand(
+      "explore", "run a scenario N times with derived seeds (jitter, v2 random delays and drops) in forked children; "
+                 "exit 0 when no run reports an invariant beyond expect.fixed, 1 otherwise");
+  add_explore_options(explore, eo);
+  ShrinkOptions so;
+  auto* shrink = app.add_subcommand(
+      "shrink", "reduce a failing scenario while the same invariant id still fires; write the smallest one found");
+  add_shrink_options(shrink, so);
+  std::vector<std::string> merge_files;
+  std::string merge_json;
+  auto* merge = app.add_subcommand("merge", "combine the --json results of the shards of one explore campaign");
+  merge->add_option("RESULTS", merge_files, "campaign results (explore --json)")->required();
+  merge->add_option("--json", merge_json, "write the merged result to this path");
   auto* points = app.add_subcommand("points", "list every failpoint the build has");
   auto* params = app.add_subcommand("params", "list every model parameter with its default");
   app.footer("Exit codes: 0 clean / expectations held, 1 invariant violated / expectation failed, 2 bad input, "
@@ -280,16 +342,18 @@ int cli_main(int argc, char** argv) {
     if (run->parsed()) return cmd_run(o);
     if (check->parsed()) return cmd_check(o);
     if (equiv->parsed()) return cmd_equiv(o);
+    if (explore->parsed()) return run_explore(eo);
+    if (shrink->parsed()) return run_shrink(so);
+    if (merge->parsed()) return run_merge(merge_files, merge_json);
     if (points->parsed()) return cmd_points();
     if (params->parsed()) return cmd_params();
-  } catch (const Interrupted& i) {
-    std::fflush(stdout);
-    fmt::print(stderr, "qedisim: interrupted by signal {} at simulated time {}; no report or waveform written\n",
-               interrupt_signal() ? interrupt_signal() : SIGINT, format_seconds(i.sim_time_ns));
-    return 128 + (interrupt_signal() ? interrupt_signal() : SIGINT);
   } catch (const ScenarioError& e) {
     std::fflush(stdout);
     fmt::print(stderr, "{}\n", e.what());
+    return kExitBadInput;
+  } catch (const OptionError& e) {
+    std::fflush(stdout);
+    fmt::print(stderr, "qedisim: {}\n", e.what());
     return kExitBadInput;
   } catch (const OutputError& e) {
     std::fflush(stdout);

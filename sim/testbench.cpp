@@ -197,7 +197,7 @@ RunResult run_simulation(const Scenario& scenario, const RunOptions& options) {
   Bench& b = *bench;
 
   b.tracer = std::make_unique<Tracer>(!options.vcd_path.empty());
-  b.failpoints = std::make_unique<Failpoints>(scenario.failpoints, point_actions(scenario));
+  b.failpoints = std::make_unique<Failpoints>(scenario.failpoints, point_actions(scenario), options.seed);
   b.checkers = std::make_unique<checkers::CheckerSet>(checkers::CheckerConfig::from(p));
   b.kernel = std::make_unique<kern::Kernel>(b.failpoints.get(), b.checkers.get(), options.seed, p.sched_jitter);
   b.failpoints->set_fault_listener([&b](const PointEvent& ev, const PointOutcome& out) {
@@ -266,6 +266,7 @@ RunResult run_simulation(const Scenario& scenario, const RunOptions& options) {
   fill_counters(r, b);
   r.violations = b.checkers->violations();
   r.warnings = b.checkers->warnings();
+  for (const auto& [point, n] : b.failpoints->occurrences()) r.points_reached.emplace(point, n);
   if (b.tracer->enabled()) {
     b.model_tracer->add_violation_pulses(r.violations);
     write_vcd(*b.tracer, options.vcd_path, scenario.name);

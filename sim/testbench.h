@@ -29,6 +29,8 @@ struct RunResult {
   std::vector<Violation> violations;
   std::vector<Violation> warnings;
   std::string end_reason;  // "quiescent", "stop_at", "interrupted"
+  // Occurrences of every failpoint reached (coverage for `explore`; not in the report).
+  std::map<std::string, std::uint64_t> points_reached;
 };
 
 // Set from a SIGINT/SIGTERM handler: the run stops at its next model activity

@@ -163,12 +163,10 @@ void Lock::lock() {
   self.acquired(this);
 }
 
-void Lock::unlock() {
-  Kernel& k = Kernel::get();
+void Lock::unlock() noexcept {
   if (owner_) owner_->released(this);
   owner_ = nullptr;
   released_.notify(sc_core::SC_ZERO_TIME);
-  (void)k;
 }
 
 // ---- timers ---------------------------------------------------------------
@@ -208,7 +206,8 @@ TimerWheel& TimerWheel::get() {
 void TimerWheel::arm(Timer& t, std::int64_t expires_ns) {
   t.token_ = ++tokens_;
   live_[t.token_] = &t;
-  heap_.push(Entry{expires_ns, seq_++, t.token_});
+  heap_.push_back(Entry{expires_ns, seq_++, t.token_});
+  std::push_heap(heap_.begin(), heap_.end(), std::greater<Entry>());
   ++pending_;
   reschedule();
 }
@@ -217,18 +216,35 @@ void TimerWheel::forget(Timer& t) {
   // The heap entry goes stale (its token is no longer live) and is skipped
   // when reached, without touching the timer, which may be freed by then.
   if (live_.erase(t.token_) && pending_ > 0) --pending_;
+  // Per-command timers are nearly always cancelled long before they expire:
+  // drop stale entries once they outnumber the live ones, so the heap stays
+  // as large as the armed timers, not as the run. (expires, seq) is a total
+  // order, so the entries pop in the same order from any valid heap.
+  if (heap_.size() > 2 * live_.size() + 256) compact();
+}
+
+void TimerWheel::compact() {
+  heap_.erase(std::remove_if(heap_.begin(), heap_.end(), [this](const Entry& e) { return live_.count(e.token) == 0; }),
+              heap_.end());
+  std::make_heap(heap_.begin(), heap_.end(), std::greater<Entry>());
 }
 
 void TimerWheel::reschedule() {
   while (!heap_.empty()) {
-    const Entry& top = heap_.top();
+    const Entry& top = heap_.front();
     if (live_.count(top.token) == 0) {
-      heap_.pop();
+      std::pop_heap(heap_.begin(), heap_.end(), std::greater<Entry>());
+      heap_.pop_back();
       continue;
     }
-    const std::int64_t delay = std::max<std::int64_t>(0, top.expires_ns - Kernel::now_ns());
+    const std::int64_t now = Kernel::now_ns();
+    const std::int64_t delay = std::max<std::int64_t>(0, top.expires_ns - now);
+    // Already due at that time: re-notifying would only leave a cancelled
+    // notification in SystemC's timed queue until that time (per command).
+    if (delay > 0 && wake_at_ == now + delay) return;
     wake_.cancel();
     wake_.notify(ns(delay));
+    wake_at_ = delay > 0 ? now + delay : -1;
     return;
   }
 }
@@ -236,9 +252,11 @@ void TimerWheel::reschedule() {
 void TimerWheel::fire() {
   Kernel& k = Kernel::get();
   const std::int64_t now = Kernel::now_ns();
-  while (!heap_.empty() && heap_.top().expires_ns <= now) {
-    const Entry e = heap_.top();
-    heap_.pop();
+  wake_at_ = -1;  // this activation consumed the notification
+  while (!heap_.empty() && heap_.front().expires_ns <= now) {
+    const Entry e = heap_.front();
+    std::pop_heap(heap_.begin(), heap_.end(), std::greater<Entry>());
+    heap_.pop_back();
     const auto it = live_.find(e.token);
     if (it == live_.end()) continue;
     Timer* t = it->second;

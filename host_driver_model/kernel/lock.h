@@ -23,7 +23,7 @@ class Lock {
   bool is_locked() const { return owner_ != nullptr; }
 
   void lock();
-  void unlock();
+  void unlock() noexcept;
 
  private:
   const char* name_;

@@ -1,3 +1,5 @@
+// sc_spawn: dynamic processes must be asked for before <systemc> is included.
+#define SC_INCLUDE_DYNAMIC_PROCESSES
 #include "host_driver_model/kernel/msix_controller.h"
 
 #include <string>

@@ -9,6 +9,7 @@
 #include <memory>
 #include <new>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "host_driver_model/kernel/slab.h"
@@ -30,7 +31,7 @@ class Pool {
   std::size_t free_count() const { return free_.size(); }
 
   // kfifo_out: the oldest free slot, or null when the pool is empty.
-  KPtr<T> alloc(std::string name) {
+  KPtr<T> alloc(std::string_view name) {
     if (free_.empty()) return KPtr<T>();
     const std::uint32_t i = free_.front();
     free_.pop_front();
@@ -39,7 +40,7 @@ class Pool {
     new (&t->obj) T();
     ++t->hdr.incarnation;
     t->hdr.type = T::kTypeName;
-    t->hdr.name = std::move(name);
+    t->hdr.name.assign(name);  // reuses the slot's buffer
     t->hdr.live = true;
     t->hdr.alloc_ns = Kernel::now_ns();
     t->hdr.alloc_fn = Kernel::get().current().function();

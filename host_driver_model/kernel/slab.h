@@ -11,6 +11,7 @@
 #include <memory>
 #include <new>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include <fmt/format.h>
@@ -110,7 +111,7 @@ class Slab {
  public:
   explicit Slab(std::size_t quarantine = 64) : quarantine_(quarantine) {}
 
-  KPtr<T> alloc(std::string name) {
+  KPtr<T> alloc(std::string_view name) {
     Tracked<T>* t = nullptr;
     if (free_.size() > quarantine_) {
       t = free_.front();
@@ -124,7 +125,7 @@ class Slab {
     }
     ++t->hdr.incarnation;
     t->hdr.type = T::kTypeName;
-    t->hdr.name = std::move(name);
+    t->hdr.name.assign(name);  // reuses the slot's buffer
     t->hdr.live = true;
     stamp(t->hdr.alloc_ns, t->hdr.alloc_fn, t->hdr.alloc_ctx);
     Kernel::get().observer().object_allocated(t->hdr);

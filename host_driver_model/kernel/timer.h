@@ -64,9 +64,14 @@ class TimerWheel : public sc_core::sc_module {
   };
   void fire();
   void reschedule();
+  void compact();
 
   Context& context_;
-  std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> heap_;
+  // A binary min-heap (std::push_heap/pop_heap with std::greater, as
+  // std::priority_queue does); a plain vector so that stale entries can be
+  // dropped in bulk (compact) instead of piling up until their expiry.
+  std::vector<Entry> heap_;
+  std::int64_t wake_at_ = -1;  // time of wake_'s pending timed notification, -1 none
   std::uint64_t seq_ = 0;
   std::uint64_t tokens_ = 0;
   std::unordered_map<std::uint64_t, Timer*> live_;  // armed timers by token

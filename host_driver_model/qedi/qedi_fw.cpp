@@ -95,7 +95,7 @@ int Qedi::qedi_iscsi_send_ioreq(KPtr<IscsiTask> task) {
   IscsiTaskContext ctx;  // memset(fw_task_ctx, 0, ...)
   KWR(task, dd_data).task_id = static_cast<std::uint16_t>(tid);
   const std::uint32_t hdr_itt = KRD(task, hdr_itt);
-  qedi_update_itt_map(static_cast<std::uint32_t>(tid), hdr_itt, task);
+  qedi_update_itt_map(static_cast<std::uint32_t>(tid), KRD(task, itt), task);  // task->itt: the pool index
   ctx.opcode = ISCSI_OP_SCSI_CMD;
   ctx.flags = KRD(sc, op) == OpKind::write ? TASK_FLAG_WRITE : TASK_FLAG_READ;
   ctx.cq_rss_number = static_cast<std::uint8_t>(KRD(sc, cpu) % params_.num_queues);  // smp_processor_id()
@@ -122,7 +122,7 @@ int Qedi::send_mtask(QediConn& qc, KPtr<IscsiTask> task, std::uint8_t wqe_type, 
   IscsiTaskContext ctx;
   KWR(task, dd_data).task_id = static_cast<std::uint16_t>(tid);
   const std::uint32_t hdr_itt = KRD(task, hdr_itt);
-  qedi_update_itt_map(static_cast<std::uint32_t>(tid), hdr_itt, task);
+  qedi_update_itt_map(static_cast<std::uint32_t>(tid), KRD(task, itt), task);  // task->itt: the pool index
   const IscsiHdr& hdr = KRD(task, hdr);
   ctx.opcode = hdr.opcode;
   ctx.flags = flags;
@@ -827,7 +827,7 @@ int Qedi::send_iscsi_tmf(QediConn& qc, KPtr<IscsiTask> mtask, KPtr<IscsiTask> ct
   IscsiTaskContext ctx;
   KWR(mtask, dd_data).task_id = static_cast<std::uint16_t>(tid);
   const std::uint32_t hdr_itt = KRD(mtask, hdr_itt);
-  qedi_update_itt_map(static_cast<std::uint32_t>(tid), hdr_itt, mtask);
+  qedi_update_itt_map(static_cast<std::uint32_t>(tid), KRD(mtask, itt), mtask);
   ctx.itt = qedi_set_itt(static_cast<std::uint16_t>(tid), get_itt(hdr_itt));
   ctx.lun = tmf_hdr.lun;
   if (tmf_hdr.tm_function == ISCSI_TM_FUNC_ABORT_TASK) {

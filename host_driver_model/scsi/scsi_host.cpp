@@ -21,7 +21,8 @@ ScsiHost& shost() {
 void set_shost(ScsiHost* h) { g_shost = h; }
 
 // scsi_host_alloc + scsi_add_host + one scsi_target per session.
-ScsiHost::ScsiHost(sc_core::sc_module_name name, unsigned cpus, std::vector<std::uint32_t> luns, ScsiHostTemplate tmpl)
+ScsiHost::ScsiHost(sc_core::sc_module_name name, unsigned cpus, const std::vector<std::uint32_t>& luns,
+                   ScsiHostTemplate tmpl)
     : sc_core::sc_module(name), cpus_(cpus == 0 ? 1 : cpus), tmpl_(std::move(tmpl)) {
   const std::uint64_t cmds_max = params().session_cmds_max;
   for (std::uint32_t n : luns) {

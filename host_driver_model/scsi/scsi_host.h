@@ -75,7 +75,7 @@ struct ScsiCounters {
 class ScsiHost : public sc_core::sc_module {
  public:
   // `luns[i]`: LUN count of session i (one scsi_target per session).
-  ScsiHost(sc_core::sc_module_name name, unsigned cpus, std::vector<std::uint32_t> luns, ScsiHostTemplate tmpl);
+  ScsiHost(sc_core::sc_module_name name, unsigned cpus, const std::vector<std::uint32_t>& luns, ScsiHostTemplate tmpl);
 
   // blk_mq_submit_bio + blk_mq_get_request: any context, never blocks.
   void submit(const IoRequest& rq, IoDone done);

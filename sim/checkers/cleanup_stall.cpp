@@ -15,8 +15,10 @@ const char* wait_word(drv::CleanupWaitKind k) {
   return "wait";
 }
 
-std::string CleanupStallChecker::wait_key(const ObjRef& conn, drv::CleanupWaitKind kind) {
-  return fmt::format("{}|{}", conn.key, static_cast<int>(kind));
+// Two contexts may wait on one conn's counters at once (ep_disconnect's
+// qedi_clearsq and a reset-response work): each wait is its own record.
+std::string CleanupStallChecker::wait_key(const ObjRef& conn, drv::CleanupWaitKind kind, const std::string& ctx) {
+  return fmt::format("{}|{}|{}", conn.key, static_cast<int>(kind), ctx);
 }
 
 void CleanupStallChecker::cleanup_posted(const Site& at, std::uint16_t tid) { posted_ns_[tid] = at.ns; }
@@ -25,12 +27,12 @@ void CleanupStallChecker::cqe_handled(const Site& at, std::uint16_t tid) { handl
 
 void CleanupStallChecker::wait_begin(const Site& at, const ObjRef& conn, long session, drv::CleanupWaitKind kind,
                                      const std::vector<std::uint16_t>& tids, std::int64_t deadline_ns) {
-  waits_[wait_key(conn, kind)] = Wait{session, at, tids, deadline_ns};
+  waits_[wait_key(conn, kind, at.ctx)] = Wait{session, at, tids, deadline_ns};
 }
 
 bool CleanupStallChecker::wait_end(const Site& at, const ObjRef& conn, drv::CleanupWaitKind kind, bool timed_out,
                                    StalledWait& stalled) {
-  const auto it = waits_.find(wait_key(conn, kind));
+  const auto it = waits_.find(wait_key(conn, kind, at.ctx));
   if (it == waits_.end()) return false;
   const Wait w = it->second;
   waits_.erase(it);

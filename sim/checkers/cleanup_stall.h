@@ -52,7 +52,7 @@ class CleanupStallChecker : public Checker {
     std::uint32_t cmpl = 0;
     bool over_reported = false;
   };
-  static std::string wait_key(const ObjRef& conn, drv::CleanupWaitKind kind);
+  static std::string wait_key(const ObjRef& conn, drv::CleanupWaitKind kind, const std::string& ctx);
 
   std::int64_t slack_ns_;
   std::map<std::uint16_t, std::int64_t> posted_ns_;   // latest cleanup WQE per tid

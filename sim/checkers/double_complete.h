@@ -6,8 +6,8 @@
 
 #include <cstddef>
 #include <deque>
-#include <map>
 #include <string>
+#include <unordered_map>
 
 #include "sim/checkers/checker.h"
 #include "sim/checkers/object_ref.h"
@@ -33,7 +33,7 @@ class DoubleCompleteChecker : public Checker {
   void finish(const std::string& key, Issue& i, const Site& at);
 
   std::size_t remember_;
-  std::map<std::string, Issue> issues_;
+  std::unordered_map<std::string, Issue> issues_;  // looked up by key only, never iterated
   std::deque<std::string> finished_order_;  // oldest finished issues are forgotten first
 };
 

@@ -1,7 +1,8 @@
 #include "sim/checkers/object_ref.h"
 
+#include <array>
+#include <charconv>
 #include <cstring>
-#include <deque>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -29,13 +30,14 @@ namespace {
 class ObjectIds {
  public:
   std::uint64_t id(const kern::ObjectHeader* h, std::uint32_t inc) {
-    auto& recent = slots_[h];
+    Recent& recent = slots_[h];
     const bool current = inc == h->incarnation;
-    for (auto it = recent.rbegin(); it != recent.rend(); ++it)
-      if (it->inc == inc && (!current || it->alloc_ns == h->alloc_ns)) return it->id;
-    recent.push_back(Entry{inc, current ? h->alloc_ns : -1, next_++});
-    if (recent.size() > kKeep) recent.pop_front();
-    return recent.back().id;
+    for (std::size_t i = recent.n; i-- > 0;) {  // newest first
+      const Entry& e = recent.at(i);
+      if (e.inc == inc && (!current || e.alloc_ns == h->alloc_ns)) return e.id;
+    }
+    recent.push(Entry{inc, current ? h->alloc_ns : -1, next_++});
+    return recent.at(recent.n - 1).id;
   }
 
  private:
@@ -45,7 +47,22 @@ class ObjectIds {
     std::int64_t alloc_ns;
     std::uint64_t id;
   };
-  std::unordered_map<const kern::ObjectHeader*, std::deque<Entry>> slots_;  // lookup only
+  // The last kKeep entries of a slot, oldest first: a ring, no allocation per object.
+  struct Recent {
+    std::array<Entry, kKeep> ring{};
+    std::size_t head = 0;  // oldest
+    std::size_t n = 0;
+    const Entry& at(std::size_t i) const { return ring[(head + i) % kKeep]; }
+    void push(const Entry& e) {
+      if (n < kKeep) {
+        ring[(head + n++) % kKeep] = e;
+      } else {  // full: the oldest is forgotten
+        ring[head] = e;
+        head = (head + 1) % kKeep;
+      }
+    }
+  };
+  std::unordered_map<const kern::ObjectHeader*, Recent> slots_;  // lookup only
   std::uint64_t next_ = 1;
 };
 
@@ -55,25 +72,83 @@ ObjectIds& object_ids() {
 }
 }  // namespace
 
+namespace {
+// Decimal, zero-padded to `width` ("{:0width}"), written at p; returns the
+// end. Strings are built by hand in one allocation each: ref_of runs several
+// times per command and fmt's runtime formatting dominated it.
+char* put_dec(char* p, std::uint64_t v, std::size_t width = 0) {
+  char buf[24];
+  const std::size_t n = static_cast<std::size_t>(std::to_chars(buf, buf + sizeof buf, v).ptr - buf);
+  for (std::size_t i = n; i < width; ++i) *p++ = '0';
+  std::memcpy(p, buf, n);
+  return p + n;
+}
+
+// type, key ("type|000000000042") and, if wanted, the generic desc
+// ("type name #inc").
+ObjRef ref_base(const kern::ObjectHeader* h, std::uint32_t inc, bool with_desc) {
+  ObjRef r;
+  const std::size_t tlen = std::strlen(h->type);
+  r.type.assign(h->type, tlen);
+  r.key.resize(tlen + 1 + 24);
+  char* k = r.key.data();
+  std::memcpy(k, h->type, tlen);
+  k[tlen] = '|';
+  r.key.resize(static_cast<std::size_t>(put_dec(k + tlen + 1, object_ids().id(h, inc), 12) - k));
+  if (with_desc) {
+    r.desc.resize(tlen + 1 + h->name.size() + 2 + 24);
+    char* d = r.desc.data();
+    char* p = d;
+    std::memcpy(p, h->type, tlen);
+    p += tlen;
+    if (!h->name.empty()) {
+      *p++ = ' ';
+      std::memcpy(p, h->name.data(), h->name.size());
+      p += h->name.size();
+    }
+    if (prints_incarnation(h->type)) {
+      *p++ = ' ';
+      *p++ = '#';
+      p = put_dec(p, inc);
+    }
+    r.desc.resize(static_cast<std::size_t>(p - d));
+  }
+  return r;
+}
+}  // namespace
+
 ObjRef ref_of(const kern::ObjectHeader* h, std::uint32_t inc) {
   if (!h) return ObjRef{"", "NULL", "NULL"};
-  ObjRef r;
-  r.type = h->type;
-  r.key = fmt::format("{}|{:012}", h->type, object_ids().id(h, inc));
-  r.desc = h->type;
-  if (!h->name.empty()) r.desc += " " + h->name;
-  if (prints_incarnation(h->type)) r.desc += fmt::format(" #{}", inc);
-  return r;
+  return ref_base(h, inc, true);
 }
 
 ObjRef ref_of(const kern::ObjectHeader& h) { return ref_of(&h, h.incarnation); }
 
 ObjRef ref_of(const kern::KPtr<drv::ScsiCmnd>& cmd) {
-  ObjRef r = ref_of(cmd.header(), cmd.incarnation());
   const drv::ScsiCmnd* c = cmd.raw();
-  if (!c) return r;
-  r.desc = fmt::format("scsi_cmnd s{} lun{} tag {} issue {}", c->session, c->lun, c->tag, c->issue);
-  r.key += fmt::format("|{}", c->issue);  // a retry is a new issue, even in the same object
+  if (!c) return ref_of(cmd.header(), cmd.incarnation());
+  ObjRef r = ref_base(cmd.header(), cmd.incarnation(), false);
+  // "scsi_cmnd s{} lun{} tag {} issue {}"
+  char buf[128];
+  char* p = buf;
+  const auto put = [&p](const char* lit, std::size_t n) {
+    std::memcpy(p, lit, n);
+    p += n;
+  };
+  put("scsi_cmnd s", 11);
+  p = put_dec(p, c->session);
+  put(" lun", 4);
+  p = put_dec(p, c->lun);
+  put(" tag ", 5);
+  p = put_dec(p, c->tag);
+  put(" issue ", 7);
+  p = put_dec(p, c->issue);
+  r.desc.assign(buf, static_cast<std::size_t>(p - buf));
+  // a retry is a new issue, even in the same object: key "|issue"
+  p = buf;
+  *p++ = '|';
+  p = put_dec(p, c->issue);
+  r.key.append(buf, static_cast<std::size_t>(p - buf));
   return r;
 }
 

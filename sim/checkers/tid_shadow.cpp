@@ -4,20 +4,15 @@ namespace qedisim::checkers {
 
 void TidShadow::allocated(std::uint16_t tid, const Site& at) {
   TidEntry& e = tids_[tid];
-  const TidEntry previous = e;
-  e = TidEntry{};
+  // A fresh allocation: set, allocated here, not yet bound or reported. The
+  // previous owner (has_owner, owner, owner_freed, owner_moved, owner_gone_at,
+  // moved_how) and the clear history stay known until a bind replaces them:
+  // tid_double_owner judges the bind, not the allocation. Reset in place
+  // rather than through a copy of the whole entry (once per command).
   e.set = true;
   e.allocated = at;
-  // The previous owner stays known until a bind replaces it: tid_double_owner
-  // judges the bind, not the allocation.
-  e.has_owner = previous.has_owner;
-  e.owner = previous.owner;
-  e.owner_freed = previous.owner_freed;
-  e.owner_moved = previous.owner_moved;
-  e.owner_gone_at = previous.owner_gone_at;
-  e.moved_how = previous.moved_how;
-  e.ever_cleared = previous.ever_cleared;
-  e.last_clear = previous.last_clear;
+  e.bound = Site{};
+  e.leak_reported = false;
 }
 
 void TidShadow::bound(std::uint16_t tid, const ObjRef& owner, const Site& at) {

@@ -2,8 +2,19 @@
 
 namespace qedisim {
 
-Failpoints::Failpoints(std::vector<Failpoint> failpoints, std::vector<Action> point_actions)
-    : point_actions_(std::move(point_actions)) {
+namespace {
+// The kernel's sched.jitter generator is seeded with the run seed itself;
+// this one gets a splitmix64 step of it so the two streams differ.
+std::uint64_t failpoint_stream_seed(std::uint64_t seed) {
+  std::uint64_t z = seed + 0x9e3779b97f4a7c15ull;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+}  // namespace
+
+Failpoints::Failpoints(std::vector<Failpoint> failpoints, std::vector<Action> point_actions, std::uint64_t seed)
+    : point_actions_(std::move(point_actions)), rng_(failpoint_stream_seed(seed)) {
   entries_.reserve(failpoints.size());
   for (auto& fp : failpoints) entries_.push_back(Entry{std::move(fp), 0});
 }
@@ -36,9 +47,20 @@ PointOutcome Failpoints::hit(const PointEvent& ev) {
     if (m.site && *m.site != ev.site) continue;
     if (!m.nth.matches(++e.matched)) continue;
     switch (e.fp.action.kind) {
-      case FailAction::Kind::drop: out.drop = true; break;
+      case FailAction::Kind::drop: {
+        const double p = e.fp.action.drop_probability;
+        // 53 random bits -> [0, 1); p == 1 draws nothing, so v1 files use no randomness.
+        if (p >= 1.0 || static_cast<double>(rng_() >> 11) * 0x1.0p-53 < p) out.drop = true;
+        break;
+      }
       case FailAction::Kind::fail: out.fail = true; break;
-      case FailAction::Kind::delay: out.delay.ns += e.fp.action.delay.ns; break;
+      case FailAction::Kind::delay: {
+        std::int64_t d = e.fp.action.delay.ns;
+        const auto& max = e.fp.action.delay_max;
+        if (max && max->ns > d) d += static_cast<std::int64_t>(rng_() % static_cast<std::uint64_t>(max->ns - d + 1));
+        out.delay.ns += d;
+        break;
+      }
       case FailAction::Kind::respond:
         if (!out.respond) out.respond = e.fp.action.respond;
         break;

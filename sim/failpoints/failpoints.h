@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <random>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,7 +40,9 @@ class Failpoints {
  public:
   using ActionFn = std::function<void(const Action&)>;
 
-  Failpoints(std::vector<Failpoint> failpoints, std::vector<Action> point_actions);
+  // `seed` is the run's seed: schema v2's random delays and drops draw from
+  // a PRNG seeded by it, so the same seed gives the same choices.
+  Failpoints(std::vector<Failpoint> failpoints, std::vector<Action> point_actions, std::uint64_t seed = 1);
 
   // Called by the testbench once at elaboration: runs `on:` actions.
   void set_action_runner(ActionFn fn) { run_action_ = std::move(fn); }
@@ -49,7 +52,8 @@ class Failpoints {
 
   // A context reached `ev.point`. Fires due `on:` actions, then returns the
   // first matching failpoint's outcome (several matching entries combine:
-  // delays add, any drop/fail wins, the first respond wins).
+  // delays add, any drop/fail wins, the first respond wins). A v2 range or
+  // probability draws once per matching occurrence, in entry order.
   PointOutcome hit(const PointEvent& ev);
 
   // Points reached at least once, for coverage figures.
@@ -63,6 +67,7 @@ class Failpoints {
   std::vector<Entry> entries_;
   std::vector<Action> point_actions_;
   std::map<std::string, std::uint64_t, std::less<>> occurrences_;
+  std::mt19937_64 rng_;
   ActionFn run_action_;
   FaultFn fault_listener_;
 };

@@ -1,10 +1,12 @@
-// Scenario format v1 loader: yaml-cpp node tree -> typed Scenario.
+// Scenario format loader (v1, and v2's random failpoint actions): yaml-cpp
+// node tree -> typed Scenario.
 // Every rejection names the file, the 1-based line and column of the
 // offending node and, where a closed set exists, the allowed values.
 #include "sim/scenario/loader.h"
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <limits>
@@ -36,7 +38,7 @@ std::string printable(const std::string& s) {
 }
 }  // namespace
 
-ScenarioError::ScenarioError(std::string file, int line, int column, std::string message)
+ScenarioError::ScenarioError(std::string file, int line, int column, const std::string& message)
     : std::runtime_error(fmt::format("{}:{}:{}: {}", file, line, column, printable(message))),
       file_(std::move(file)),
       line_(line),
@@ -111,7 +113,9 @@ class Loader {
   void workload(const YAML::Node& n, Scenario& s) const;
   void failpoints(const YAML::Node& n, Scenario& s) const;
   Match match(const YAML::Node& n, const PointInfo& point, const Scenario& s) const;
-  FailAction fail_action(const YAML::Node& n, const PointInfo& point) const;
+  FailAction fail_action(const YAML::Node& n, const PointInfo& point, int schema) const;
+  void needs_v2(const YAML::Node& n, int schema, std::string_view what) const;
+  double probability(const YAML::Node& n, std::string_view what) const;
   void actions(const YAML::Node& n, Scenario& s) const;
   ActionArgs action_args(const YAML::Node& n, ActionKind kind, const Scenario& s) const;
   void expect(const YAML::Node& n, Scenario& s, const YAML::Node& root) const;
@@ -456,12 +460,29 @@ Match Loader::match(const YAML::Node& n, const PointInfo& point, const Scenario&
   return out;
 }
 
-FailAction Loader::fail_action(const YAML::Node& n, const PointInfo& point) const {
+// Schema v2 constructs in a v1 file: an error that says which version they need.
+void Loader::needs_v2(const YAML::Node& n, int schema, std::string_view what) const {
+  if (schema < 2) fail(n, fmt::format("{} needs qedisim: 2 (this file says qedisim: {})", what, schema));
+}
+
+double Loader::probability(const YAML::Node& n, std::string_view what) const {
+  const std::string v = scalar(n, what);
+  static const std::regex kNumber("[0-9]+(\\.[0-9]+)?|\\.[0-9]+");
+  static const std::string kAllowed = "a number p with 0 < p <= 1, e.g. 0.25";
+  if (!std::regex_match(v, kNumber)) fail(n, fmt::format("{} is not a number: '{}' (allowed: {})", what, v, kAllowed));
+  const double p = std::strtod(v.c_str(), nullptr);
+  if (!(p > 0.0 && p <= 1.0)) fail(n, fmt::format("{} is out of range: {} (allowed: {})", what, v, kAllowed));
+  return p;
+}
+
+FailAction Loader::fail_action(const YAML::Node& n, const PointInfo& point, int schema) const {
   std::vector<std::string_view> allowed;
   if (point.actions & kActDrop) allowed.push_back("drop");
   if (point.actions & kActFail) allowed.push_back("fail");
   if (point.actions & kActDelay) allowed.push_back("{delay: D}");
   if (point.actions & kActRespond) allowed.push_back("{respond: complete|no_task|rejected}");
+  if (schema >= 2 && (point.actions & kActDelay)) allowed.push_back("{delay: {min: D, max: D}}");
+  if (schema >= 2 && (point.actions & kActDrop)) allowed.push_back("{drop: {probability: p}}");
   const std::string allowed_text = join(allowed);
   FailAction a;
   if (n.IsScalar()) {
@@ -481,13 +502,30 @@ FailAction Loader::fail_action(const YAML::Node& n, const PointInfo& point) cons
   std::vector<std::string_view> keys;
   if (point.actions & kActDelay) keys.push_back("delay");
   if (point.actions & kActRespond) keys.push_back("respond");
+  if (point.actions & kActDrop) keys.push_back("drop");
   const MapView m = map_of(n, fmt::format("action at {}", point.name), keys);
   if (auto v = m.get("delay")) {
     a.kind = FailAction::Kind::delay;
-    a.delay = duration(*v, "delay");
+    if (v->IsMap()) {
+      needs_v2(*v, schema, "a delay range {min: D, max: D}");
+      const MapView range = map_of(*v, "delay range", {"min", "max"});
+      a.delay = duration(require(range, "min", "delay range"), "delay.min");
+      const YAML::Node& max = require(range, "max", "delay range");
+      a.delay_max = duration(max, "delay.max");
+      if (*a.delay_max < a.delay)
+        fail(max, fmt::format("delay.max {} is below delay.min {}", format_duration(*a.delay_max),
+                              format_duration(a.delay)));
+    } else {
+      a.delay = duration(*v, "delay");
+    }
   } else if (auto r = m.get("respond")) {
     a.kind = FailAction::Kind::respond;
     a.respond = enumeration<TmfRespond>(*r, "TMF response");
+  } else if (const auto* d = m.find("drop")) {
+    needs_v2(d->first, schema, "a random drop {drop: {probability: p}}");
+    a.kind = FailAction::Kind::drop;
+    const MapView pm = map_of(d->second, "drop", {"probability"});
+    a.drop_probability = probability(require(pm, "probability", "drop"), "drop.probability");
   }
   return a;
 }
@@ -505,7 +543,7 @@ void Loader::failpoints(const YAML::Node& n, Scenario& s) const {
                                     "target.tmf_rsp, target.logout_rsp, fw.cqe, fw.cleanup, mem.alloc, qedi.*, libiscsi.*)",
                                     fp.point));
     if (auto v = m.get("match")) fp.match = match(*v, *info, s);
-    fp.action = fail_action(require(m, "action", "a failpoints entry"), *info);
+    fp.action = fail_action(require(m, "action", "a failpoints entry"), *info, s.schema);
     s.failpoints.push_back(fp);
   }
 }
@@ -631,7 +669,7 @@ Scenario Loader::load(const std::string& text) {
                             "workload", "failpoints", "actions", "expect"});
   Scenario s;
   s.file = file_;
-  s.schema = static_cast<int>(uint(require(m, "qedisim", "the scenario"), "qedisim (schema version)", 1, 1));
+  s.schema = static_cast<int>(uint(require(m, "qedisim", "the scenario"), "qedisim (schema version)", 1, 2));
   {
     const YAML::Node& n = require(m, "name", "the scenario");
     s.name = scalar(n, "name");

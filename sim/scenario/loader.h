@@ -11,7 +11,7 @@ namespace qedisim {
 
 class ScenarioError : public std::runtime_error {
  public:
-  ScenarioError(std::string file, int line, int column, std::string message);
+  ScenarioError(std::string file, int line, int column, const std::string& message);
   const std::string& file() const { return file_; }
   int line() const { return line_; }
   int column() const { return column_; }

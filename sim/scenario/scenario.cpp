@@ -35,7 +35,10 @@ Scenario Scenario::scaled(double factor) const {
   }
   for (auto& w : s.workload) w.start = scale(w.start, factor);
   for (auto& f : s.failpoints)
-    if (f.action.kind == FailAction::Kind::delay) f.action.delay = scale(f.action.delay, factor);
+    if (f.action.kind == FailAction::Kind::delay) {
+      f.action.delay = scale(f.action.delay, factor);
+      if (f.action.delay_max) f.action.delay_max = scale(*f.action.delay_max, factor);
+    }
   for (auto& a : s.actions)
     if (a.at) a.at = scale(*a.at, factor);
   return s;

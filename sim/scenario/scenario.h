@@ -1,5 +1,6 @@
-// A loaded, validated scenario (SCENARIOS.md, schema v1). Every key of the
-// format has a typed field here with its default already applied.
+// A loaded, validated scenario (SCENARIOS.md, schema v1; v2 adds random
+// failpoint actions, see FailAction). Every key of the format has a typed
+// field here with its default already applied.
 #pragma once
 
 #include <cstdint>
@@ -55,8 +56,13 @@ struct Match {
 struct FailAction {
   enum class Kind { drop, delay, respond, fail };
   Kind kind = Kind::drop;
-  Duration delay{};                          // Kind::delay
+  Duration delay{};                          // Kind::delay; the minimum of a v2 range
   TmfRespond respond = TmfRespond::complete;  // Kind::respond
+  // Schema v2: {delay: {min: D, max: D}} draws a delay in [delay, *delay_max]
+  // per matching occurrence; {drop: {probability: p}} drops with probability
+  // p. Both draw from the run's seeded PRNG (Failpoints).
+  std::optional<Duration> delay_max{};
+  double drop_probability = 1.0;  // Kind::drop; 1 = always (v1 `drop`)
 };
 
 struct Failpoint {

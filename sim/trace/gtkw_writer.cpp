@@ -36,14 +36,14 @@ int group_rank(const std::string& scope) {
 }  // namespace
 
 std::string gtkw_signal_name(const Tracer::Signal& s) {
-  const std::string base = s.scope.empty() ? s.name : s.scope + "." + s.name;
+  std::string base = s.scope.empty() ? s.name : s.scope + "." + s.name;
   if (s.width > 1) return fmt::format("{}[{}:0]", base, s.width - 1);
   return base;
 }
 
 std::string write_gtkw(const Tracer& tracer, const std::string& vcd_path, const GtkwView& view) {
   const std::string stem = stem_of(vcd_path);
-  const std::string gtkw_path = stem + ".gtkw";
+  std::string gtkw_path = stem + ".gtkw";
 
   // Translate filters: "value name" lines, values as the decimal display shows them.
   std::map<std::string, std::string> filter_paths;
@@ -95,10 +95,8 @@ std::string write_gtkw(const Tracer& tracer, const std::string& vcd_path, const 
       if (!s.enum_type.empty()) {
         out += "@2024\n";  // decimal, with a translate filter
         out += "^1 " + filter_paths.at(s.enum_type) + "\n";
-      } else if (s.width == 0) {
-        out += "@28\n";
-      } else if (s.width == 1) {
-        out += "@28\n";
+      } else if (s.width <= 1) {
+        out += "@28\n";  // strings and single bits
       } else {
         out += "@24\n";
       }

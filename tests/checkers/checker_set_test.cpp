@@ -681,6 +681,32 @@ BOOST_AUTO_TEST_CASE(fires_when_the_wait_times_out_with_every_cqe_handled) {
   BOOST_TEST(v.message == "wait timed out after 5.000s; 2 of 2 cleanup CQEs handled by 61.431s, driver counted 1");
 }
 
+// ep_disconnect's qedi_clearsq waits on the conn while a reset-response work
+// runs its own bulk cleanup and resets the counters: the work's wait must not
+// hide the first one, which then times out with both of its CQEs handled.
+BOOST_AUTO_TEST_CASE(fires_for_a_wait_overlapped_by_another_contexts_wait) {
+  Rig r;
+  r.at(2 * kS, "iscsid", "qedi_cleanup_all_io");
+  r.set.cleanup_posted(5, KPtr<IscsiTask>());
+  r.set.cleanup_posted(6, KPtr<IscsiTask>());
+  r.set.cleanup_counters(r.conn.ptr(), 2, 0);
+  r.set.cleanup_wait_begin(r.conn.ptr(), drv::CleanupWaitKind::bulk_wait1, {5, 6}, 7 * kS);
+  r.at(2'001 * kMs, "qedi_thread/0", "qedi_process_cmd_cleanup_resp");
+  r.set.cleanup_cqe_handled(6);
+  r.set.cleanup_counters(r.conn.ptr(), 2, 1);
+  r.at(2'500 * kMs, "tmf_wq/host0", "qedi_cleanup_all_io");
+  r.set.cleanup_counters(r.conn.ptr(), 0, 0);
+  r.set.cleanup_wait_begin(r.conn.ptr(), drv::CleanupWaitKind::bulk_wait1, {}, 7'500 * kMs);
+  r.set.cleanup_wait_end(r.conn.ptr(), drv::CleanupWaitKind::bulk_wait1, false);
+  r.at(5 * kS, "qedi_thread/0", "qedi_process_cmd_cleanup_resp");
+  r.set.cleanup_cqe_handled(5);  // "Delayed or untracked cleanup response": req is 0
+  r.at(7 * kS, "iscsid", "qedi_cleanup_all_io");
+  r.set.cleanup_wait_end(r.conn.ptr(), drv::CleanupWaitKind::bulk_wait1, true);
+  const Violation v = r.only();
+  BOOST_TEST(v.id == InvariantId::cleanup_stall);
+  BOOST_TEST(v.message == "wait timed out after 5.000s; 2 of 2 cleanup CQEs handled by 5.000s, driver counted 0");
+}
+
 BOOST_AUTO_TEST_CASE(fires_when_cmpl_exceeds_req) {
   Rig r;
   r.set.cleanup_counters(r.conn.ptr(), 2, 3);

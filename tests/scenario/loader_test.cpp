@@ -2,6 +2,8 @@
 #include <boost/test/unit_test.hpp>
 
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "sim/scenario/loader.h"
 
@@ -182,6 +184,113 @@ BOOST_AUTO_TEST_CASE(every_shipped_config_loads) {
     ++n;
   }
   BOOST_TEST(n >= 1);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// Schema v2 (README "Schema version 2"): a strict superset of v1 that adds
+// random failpoint actions drawn from the run's seed.
+BOOST_AUTO_TEST_SUITE(loader_v2)
+
+BOOST_AUTO_TEST_CASE(delay_range_and_drop_probability_parse) {
+  const Scenario s = load(R"(qedisim: 2
+name: v2
+failpoints:
+  - point: qedi.abort_work.cleanup_wait
+    action: {delay: {min: 1ms, max: 2.5ms}}
+  - point: target.scsi_rsp
+    match: {lun: 0, nth: {every: 2}}
+    action: {drop: {probability: 0.25}}
+  - point: target.tmf_rsp
+    action: {drop: {probability: 1}}
+  - point: fw.cleanup
+    action: {delay: {min: 0s, max: 0s}}
+)");
+  BOOST_TEST(s.schema == 2);
+  BOOST_REQUIRE(s.failpoints.size() == 4u);
+  const FailAction& range = s.failpoints[0].action;
+  BOOST_TEST((range.kind == FailAction::Kind::delay));
+  BOOST_TEST(range.delay.ns == Duration::from_ms(1).ns);
+  BOOST_REQUIRE(range.delay_max.has_value());
+  BOOST_TEST(range.delay_max->ns == 2'500'000);
+  const FailAction& drop = s.failpoints[1].action;
+  BOOST_TEST((drop.kind == FailAction::Kind::drop));
+  BOOST_TEST(drop.drop_probability == 0.25);
+  BOOST_TEST(s.failpoints[1].match.nth.every == 2u);
+  BOOST_TEST(s.failpoints[2].action.drop_probability == 1.0);
+  BOOST_TEST(s.failpoints[3].action.delay_max->ns == 0);
+}
+
+BOOST_AUTO_TEST_CASE(v1_actions_keep_their_meaning_in_v2) {
+  const Scenario s = load(R"(qedisim: 2
+name: v1-actions
+failpoints:
+  - {point: target.scsi_rsp, action: drop}
+  - {point: fw.cleanup, action: {delay: 3ms}}
+  - {point: mem.alloc, action: fail}
+  - {point: target.tmf_rsp, action: {respond: no_task}}
+)");
+  BOOST_TEST((s.failpoints[0].action.kind == FailAction::Kind::drop));
+  BOOST_TEST(s.failpoints[0].action.drop_probability == 1.0);
+  BOOST_TEST(!s.failpoints[1].action.delay_max.has_value());
+  BOOST_TEST(s.failpoints[1].action.delay.ns == Duration::from_ms(3).ns);
+  BOOST_TEST((s.failpoints[2].action.kind == FailAction::Kind::fail));
+  BOOST_TEST((s.failpoints[3].action.respond == TmfRespond::no_task));
+}
+
+BOOST_AUTO_TEST_CASE(every_shipped_config_means_the_same_as_v2) {
+  namespace fs = std::filesystem;
+  for (const auto& e : fs::directory_iterator(fs::path(QEDISIM_SOURCE_DIR) / "configs")) {
+    if (e.path().extension() != ".yaml") continue;
+    BOOST_TEST_CONTEXT(e.path().filename().string()) {
+      std::ifstream in(e.path());
+      std::stringstream buf;
+      buf << in.rdbuf();
+      std::string text = buf.str();
+      const Scenario v1 = load(text);
+      const auto at = text.find("qedisim: 1");
+      BOOST_REQUIRE(at != std::string::npos);
+      text.replace(at, 10, "qedisim: 2");
+      const Scenario v2 = load(text);
+      BOOST_TEST(v2.schema == 2);
+      BOOST_TEST(v1.seed == v2.seed);
+      BOOST_TEST(v1.stop_at.ns == v2.stop_at.ns);
+      BOOST_TEST((v1.fixes == v2.fixes));
+      BOOST_TEST(v1.written_params == v2.written_params, boost::test_tools::per_element());
+      BOOST_TEST(v1.workload.size() == v2.workload.size());
+      BOOST_TEST(v1.actions.size() == v2.actions.size());
+      BOOST_REQUIRE(v1.failpoints.size() == v2.failpoints.size());
+      for (std::size_t i = 0; i < v1.failpoints.size(); ++i) {
+        const FailAction& a = v1.failpoints[i].action;
+        const FailAction& b = v2.failpoints[i].action;
+        BOOST_TEST((a.kind == b.kind));
+        BOOST_TEST(a.delay.ns == b.delay.ns);
+        BOOST_TEST(!b.delay_max.has_value());
+        BOOST_TEST(b.drop_probability == 1.0);
+      }
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(scaling_scales_both_ends_of_a_range) {
+  const Scenario s = load("qedisim: 2\nname: r\nfailpoints:\n  - {point: fw.cleanup, action: {delay: {min: 10ms, "
+                          "max: 20ms}}}\n");
+  const Scenario t = s.scaled(0.8);
+  BOOST_TEST(t.failpoints[0].action.delay.ns == Duration::from_ms(8).ns);
+  BOOST_TEST(t.failpoints[0].action.delay_max->ns == Duration::from_ms(16).ns);
+}
+
+BOOST_AUTO_TEST_CASE(v2_keys_in_a_v1_file_name_the_version_they_need) {
+  try {
+    load("qedisim: 1\nname: x\nfailpoints:\n  - {point: fw.cleanup, action: {delay: {min: 1ms, max: 2ms}}}\n");
+    BOOST_FAIL("a v1 file with a delay range was accepted");
+  } catch (const ScenarioError& e) {
+    BOOST_TEST(e.message().find("needs qedisim: 2") != std::string::npos);
+    BOOST_TEST(e.line() == 4);
+  }
+  BOOST_CHECK_THROW(load("qedisim: 1\nname: x\nfailpoints:\n  - {point: target.scsi_rsp, action: {drop: "
+                         "{probability: 0.5}}}\n"),
+                    ScenarioError);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,241 @@
+#include "sim/explore/campaign.h"
+
+#include <algorithm>
+#include <set>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "sim/failpoints/catalog.h"
+
+namespace qedisim {
+
+void FirstSeen::add(std::uint64_t run, std::uint64_t seed) {
+  if (runs == 0 || run < first_run) {
+    first_run = run;
+    first_seed = seed;
+  }
+  ++runs;
+}
+
+void FirstSeen::merge(const FirstSeen& o) {
+  if (o.runs == 0) return;
+  if (runs == 0 || o.first_run < first_run) {
+    first_run = o.first_run;
+    first_seed = o.first_seed;
+  }
+  runs += o.runs;
+}
+
+std::uint64_t Campaign::runs_planned() const {
+  std::uint64_t n = 0;
+  for (auto shard : shards)
+    if (shard < runs_total) n += (runs_total - shard + shard_count - 1) / shard_count;
+  return n;
+}
+
+std::optional<Failure> Campaign::add(const RunSummary& r) {
+  ++runs_done;
+  if (r.error) {
+    if (errors.runs == 0 || r.run < errors.first_run) first_error = *r.error;
+    errors.add(r.run, r.seed);
+    return std::nullopt;
+  }
+  for (const auto& [point, n] : r.points_reached) {
+    auto& p = points[point];
+    ++p.runs;
+    p.occurrences += n;
+  }
+  // Each id and (id, function) counts once per run.
+  std::set<std::string> run_ids;
+  std::set<std::pair<std::string, std::string>> run_functions;
+  const Violation* first_unexpected = nullptr;
+  for (const auto& v : r.violations) {
+    const std::string id(to_string(v.id));
+    const bool is_expected = std::find(expected.begin(), expected.end(), id) != expected.end();
+    if (run_ids.insert(id).second) {
+      auto& stats = ids[id];
+      stats.expected = is_expected;
+      stats.seen.add(r.run, r.seed);
+    }
+    if (run_functions.emplace(id, v.function).second) ids[id].functions[v.function].add(r.run, r.seed);
+    if (!is_expected && (!first_unexpected || v.time_ns < first_unexpected->time_ns)) first_unexpected = &v;
+  }
+  if (!first_unexpected) return std::nullopt;
+  ++failing_runs;
+  Failure f{r.run, r.seed, std::string(to_string(first_unexpected->id)), first_unexpected->function,
+            std::vector<std::string>(run_ids.begin(), run_ids.end())};
+  if (first_failures.size() < kKeptFailures) {
+    first_failures.push_back(f);
+    std::sort(first_failures.begin(), first_failures.end(),
+              [](const Failure& a, const Failure& b) { return a.run < b.run; });
+  }
+  return f;
+}
+
+namespace {
+
+nlohmann::json seen_json(const FirstSeen& s) {
+  return {{"runs", s.runs}, {"first_run", s.first_run}, {"first_seed", s.first_seed}};
+}
+
+FirstSeen seen_from(const nlohmann::json& j) {
+  FirstSeen s;
+  s.runs = j.at("runs").get<std::uint64_t>();
+  s.first_run = j.at("first_run").get<std::uint64_t>();
+  s.first_seed = j.at("first_seed").get<std::uint64_t>();
+  return s;
+}
+
+}  // namespace
+
+nlohmann::json Campaign::to_json() const {
+  nlohmann::json j;
+  j["qedisim_campaign"] = 1;
+  j["scenario"] = scenario;
+  j["file"] = file;
+  j["base_seed"] = base_seed;
+  j["seeds"] = "run i uses splitmix64 output i+1 from base_seed";
+  j["runs_total"] = runs_total;
+  j["shard"] = {{"count", shard_count}, {"indices", shards}};
+  j["jitter_ns"] = jitter_ns;
+  j["fixes"] = fixes;
+  j["expected"] = expected;
+  j["runs_planned"] = runs_planned();
+  j["runs_done"] = runs_done;
+  j["complete"] = complete;
+  j["failing_runs"] = failing_runs;
+  nlohmann::json v = nlohmann::json::object();
+  for (const auto& [id, s] : ids) {
+    nlohmann::json e = seen_json(s.seen);
+    e["expected"] = s.expected;
+    e["functions"] = nlohmann::json::object();
+    for (const auto& [fn, fs] : s.functions) e["functions"][fn] = seen_json(fs);
+    v[id] = e;
+  }
+  j["violations"] = v;
+  nlohmann::json pts = nlohmann::json::object();
+  for (const auto& [name, p] : points) pts[name] = {{"runs", p.runs}, {"occurrences", p.occurrences}};
+  std::vector<std::string> not_reached;
+  std::size_t reached = 0;
+  for (const auto& info : point_catalog()) {
+    if (points.count(std::string(info.name)))
+      ++reached;
+    else
+      not_reached.emplace_back(info.name);
+  }
+  j["coverage"] = {{"points", pts},
+                   {"catalog_points", point_catalog().size()},
+                   {"catalog_points_reached", reached},
+                   {"not_reached", not_reached}};
+  nlohmann::json ff = nlohmann::json::array();
+  for (const auto& f : first_failures)
+    ff.push_back({{"run", f.run}, {"seed", f.seed}, {"id", f.id}, {"function", f.function}, {"ids", f.ids}});
+  j["first_failures"] = ff;
+  j["errors"] = seen_json(errors);
+  j["errors"]["first_message"] = first_error;
+  j["verdict"] = errors.runs ? "error" : violated() ? "violated" : "clean";
+  j["timing"] = {{"wall_s", wall_s}, {"runs_per_s", wall_s > 0 ? static_cast<double>(runs_done) / wall_s : 0.0},
+                 {"jobs", jobs}};
+  return j;
+}
+
+Campaign Campaign::from_json(const nlohmann::json& j) {
+  try {
+    if (!j.is_object() || j.value("qedisim_campaign", 0) != 1)
+      throw std::runtime_error("not a qedisim campaign result (no \"qedisim_campaign\": 1)");
+    Campaign c;
+    c.scenario = j.at("scenario").get<std::string>();
+    c.file = j.at("file").get<std::string>();
+    c.base_seed = j.at("base_seed").get<std::uint64_t>();
+    c.runs_total = j.at("runs_total").get<std::uint64_t>();
+    c.shard_count = j.at("shard").at("count").get<std::uint64_t>();
+    c.shards = j.at("shard").at("indices").get<std::vector<std::uint64_t>>();
+    c.jitter_ns = j.at("jitter_ns").get<std::int64_t>();
+    c.fixes = j.at("fixes").get<std::vector<std::string>>();
+    c.expected = j.at("expected").get<std::vector<std::string>>();
+    c.runs_done = j.at("runs_done").get<std::uint64_t>();
+    c.complete = j.at("complete").get<bool>();
+    c.failing_runs = j.at("failing_runs").get<std::uint64_t>();
+    for (const auto& [id, e] : j.at("violations").items()) {
+      IdStats s;
+      s.seen = seen_from(e);
+      s.expected = e.at("expected").get<bool>();
+      for (const auto& [fn, fs] : e.at("functions").items()) s.functions[fn] = seen_from(fs);
+      c.ids[id] = s;
+    }
+    for (const auto& [name, p] : j.at("coverage").at("points").items())
+      c.points[name] = PointStats{p.at("runs").get<std::uint64_t>(), p.at("occurrences").get<std::uint64_t>()};
+    for (const auto& f : j.at("first_failures"))
+      c.first_failures.push_back(Failure{f.at("run").get<std::uint64_t>(), f.at("seed").get<std::uint64_t>(),
+                                         f.at("id").get<std::string>(), f.at("function").get<std::string>(),
+                                         f.at("ids").get<std::vector<std::string>>()});
+    c.errors = seen_from(j.at("errors"));
+    c.first_error = j.at("errors").at("first_message").get<std::string>();
+    c.wall_s = j.at("timing").at("wall_s").get<double>();
+    c.jobs = j.at("timing").at("jobs").get<int>();
+    return c;
+  } catch (const nlohmann::json::exception& e) {
+    throw std::runtime_error(fmt::format("malformed campaign result: {}", e.what()));
+  }
+}
+
+Campaign merge_campaigns(const std::vector<Campaign>& parts) {
+  if (parts.empty()) throw std::runtime_error("nothing to merge");
+  Campaign m = parts.front();
+  std::set<std::uint64_t> shards(m.shards.begin(), m.shards.end());
+  for (std::size_t i = 1; i < parts.size(); ++i) {
+    const Campaign& p = parts[i];
+    auto differs = [&](const char* what, const auto& a, const auto& b) {
+      if (!(a == b))
+        throw std::runtime_error(fmt::format("result {} belongs to another campaign: its {} differs", i + 1, what));
+    };
+    differs("scenario", m.scenario, p.scenario);
+    differs("base_seed", m.base_seed, p.base_seed);
+    differs("runs_total", m.runs_total, p.runs_total);
+    differs("shard count", m.shard_count, p.shard_count);
+    differs("jitter", m.jitter_ns, p.jitter_ns);
+    differs("fix set", m.fixes, p.fixes);
+    differs("expect.fixed", m.expected, p.expected);
+    for (auto s : p.shards)
+      if (!shards.insert(s).second)
+        throw std::runtime_error(fmt::format("shard {}/{} is in more than one result", s, m.shard_count));
+    m.runs_done += p.runs_done;
+    m.complete = m.complete && p.complete;
+    m.failing_runs += p.failing_runs;
+    for (const auto& [id, s] : p.ids) {
+      auto& t = m.ids[id];
+      t.seen.merge(s.seen);
+      t.expected = s.expected;
+      for (const auto& [fn, fs] : s.functions) t.functions[fn].merge(fs);
+    }
+    for (const auto& [name, pt] : p.points) {
+      auto& t = m.points[name];
+      t.runs += pt.runs;
+      t.occurrences += pt.occurrences;
+    }
+    m.first_failures.insert(m.first_failures.end(), p.first_failures.begin(), p.first_failures.end());
+    if (p.errors.runs && (m.errors.runs == 0 || p.errors.first_run < m.errors.first_run)) m.first_error = p.first_error;
+    m.errors.merge(p.errors);
+    m.wall_s += p.wall_s;
+    m.jobs += p.jobs;
+  }
+  std::sort(m.first_failures.begin(), m.first_failures.end(),
+            [](const Failure& a, const Failure& b) { return a.run < b.run; });
+  if (m.first_failures.size() > Campaign::kKeptFailures) m.first_failures.resize(Campaign::kKeptFailures);
+  // Every shard of the index space: the same as one unsharded campaign.
+  if (shards.size() == m.shard_count) {
+    m.shard_count = 1;
+    m.shards = {0};
+  } else {
+    m.shards.assign(shards.begin(), shards.end());
+  }
+  return m;
+}
+
+nlohmann::json without_timing(nlohmann::json j) {
+  j.erase("timing");
+  return j;
+}
+
+}  // namespace qedisim

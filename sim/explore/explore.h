@@ -1,0 +1,59 @@
+// `qedisim explore`: many runs of one scenario, each with its own seed, in
+// forked children, J at a time. The seed of run i drives sched.jitter and
+// schema v2's random delays and drops; runs that report an invariant beyond
+// expect.fixed are written as standalone reproducers.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "sim/explore/campaign.h"
+#include "sim/scenario/duration.h"
+
+namespace qedisim {
+
+// A bad --shard/--time-budget/--jitter value: bad input (exit 2).
+class OptionError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Explore's jitter when neither the file nor --jitter sets sched.jitter.
+inline constexpr Duration kDefaultExploreJitter = Duration::from_us(50);
+
+struct ExploreOptions {
+  std::string file;
+  std::uint64_t runs = 100;
+  int jobs = 1;
+  std::optional<std::uint64_t> seed;  // base seed; default the file's
+  std::string shard = "0/1";          // "i/n": runs with index % n == i
+  std::string time_budget;            // "90s", "10m", "2h"; empty = none
+  std::string out_dir;                // default explore-out/<scenario>
+  std::string jitter;                 // duration; default the file's sched.jitter or 50us
+  std::vector<std::string> revert;
+  std::string json_path;
+  std::uint64_t keep = 5;             // reproducers per invariant and function folder; 0 = all
+  bool quiet = false;                 // no progress display
+};
+
+// Returns the exit code: 0 no run beyond expect.fixed, 1 some run, 3 a run
+// failed internally, 128+sig when interrupted. Throws ScenarioError,
+// OutputError, OptionError (bad input).
+int run_explore(const ExploreOptions& options);
+
+// "i/n" -> (i, n); throws OptionError.
+std::pair<std::uint64_t, std::uint64_t> parse_shard(const std::string& text);
+// "90", "90s", "1.5m", "2h" -> seconds; throws OptionError.
+double parse_time_budget(const std::string& text);
+// "50us" -> Duration (the scenario syntax); throws OptionError.
+Duration parse_duration_option(const std::string& text, const std::string& what);
+
+// The human summary of a campaign (explore and merge print the same).
+void print_campaign_summary(const Campaign& c, const std::string& reproducer_note, bool merged);
+// 0 clean, 1 some run beyond expect.fixed, 3 a run failed internally.
+int campaign_exit_code(const Campaign& c);
+
+}  // namespace qedisim

@@ -1,0 +1,38 @@
+// Runs tasks in forked children, at most `jobs` at a time, each child a fresh
+// copy of the loaded parent (never re-exec'd: SystemC elaborates once per
+// process, and the parent has not elaborated). A child's answer comes back
+// as text through its own pipe.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace qedisim {
+
+struct ChildOutcome {
+  bool ok = false;          // exited 0 with an answer
+  std::string payload;      // what the child wrote
+  std::string error;        // why not ok: "died with signal 11 (...)", ...
+};
+
+struct ForkPool {
+  int jobs = 1;
+  // Called in the child for task `i`; its return value is the payload.
+  // An exception becomes a failed outcome carrying its message.
+  std::function<std::string(std::size_t)> child;
+  // Called in the parent, in completion order.
+  std::function<void(std::size_t, ChildOutcome&&)> done;
+  // Polled between events (at least every `tick_ms`): true stops launching.
+  std::function<bool()> stop;
+  // Called every tick and after each completion (progress display).
+  std::function<void()> tick;
+  int tick_ms = 100;
+
+  // Runs `tasks` in order; returns how many were launched (all of them were
+  // waited for). Throws std::runtime_error if fork/pipe fail.
+  std::size_t run(const std::vector<std::size_t>& tasks) const;
+};
+
+}  // namespace qedisim

@@ -1,0 +1,243 @@
+// Exploration pieces without a simulation: seeds, the scenario writer,
+// schema v2's random draws, campaign results and their merge.
+#define BOOST_TEST_MODULE qedisim_explore
+#include <boost/test/unit_test.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "sim/explore/campaign.h"
+#include "sim/explore/scenario_yaml.h"
+#include "sim/explore/seeds.h"
+#include "sim/failpoints/failpoints.h"
+#include "sim/scenario/loader.h"
+
+using namespace qedisim;
+namespace fs = std::filesystem;
+
+namespace {
+Scenario load(const std::string& text) { return load_scenario_text(text, "test.yaml"); }
+
+std::vector<fs::path> shipped_configs() {
+  std::vector<fs::path> out;
+  for (const auto& e : fs::directory_iterator(fs::path(QEDISIM_SOURCE_DIR) / "configs"))
+    if (e.path().extension() == ".yaml") out.push_back(e.path());
+  out.push_back(fs::path(QEDISIM_SOURCE_DIR) / "tests/explore/v2-random-tmf.yaml");
+  return out;
+}
+
+const char* kV2 = R"(qedisim: 2
+name: draws
+failpoints:
+  - point: fw.cleanup
+    action: {delay: {min: 1ms, max: 3ms}}
+  - point: target.scsi_rsp
+    action: {drop: {probability: 0.25}}
+)";
+
+std::vector<std::int64_t> draws(std::uint64_t seed, std::size_t n) {
+  const Scenario s = load(kV2);
+  Failpoints fp(s.failpoints, {}, seed);
+  std::vector<std::int64_t> out;
+  for (std::size_t i = 0; i < n; ++i) {
+    out.push_back(fp.hit(PointEvent{"fw.cleanup"}).delay.ns);
+    out.push_back(fp.hit(PointEvent{"target.scsi_rsp", 0u, 0u}).drop ? 1 : 0);
+  }
+  return out;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(seeds)
+
+BOOST_AUTO_TEST_CASE(run_seeds_are_fixed_distinct_and_depend_on_the_base) {
+  // splitmix64's first output from state 0 (the reference sequence).
+  BOOST_TEST(derive_seed(0, 0) == 0xe220a8397b1dcdafull);
+  std::set<std::uint64_t> seen;
+  for (std::uint64_t i = 0; i < 10000; ++i) seen.insert(derive_seed(7, i));
+  BOOST_TEST(seen.size() == 10000u);
+  BOOST_TEST(derive_seed(7, 3) != derive_seed(8, 3));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(v2_draws)
+
+BOOST_AUTO_TEST_CASE(same_seed_same_choices_other_seed_other_choices) {
+  BOOST_TEST(draws(42, 200) == draws(42, 200), boost::test_tools::per_element());
+  BOOST_TEST(draws(42, 200) != draws(43, 200));
+}
+
+BOOST_AUTO_TEST_CASE(delays_stay_in_range_and_drops_follow_the_probability) {
+  const auto d = draws(5, 4000);
+  std::int64_t lo = d[0], hi = d[0];
+  std::size_t drops = 0;
+  for (std::size_t i = 0; i < d.size(); i += 2) {
+    lo = std::min(lo, d[i]);
+    hi = std::max(hi, d[i]);
+    drops += static_cast<std::size_t>(d[i + 1]);
+  }
+  BOOST_TEST(lo >= 1'000'000);
+  BOOST_TEST(hi <= 3'000'000);
+  BOOST_TEST(hi - lo > 1'900'000);  // spread over the range
+  BOOST_TEST(drops > 850u);         // 1000 expected of 4000
+  BOOST_TEST(drops < 1150u);
+}
+
+BOOST_AUTO_TEST_CASE(v1_actions_draw_nothing) {
+  const Scenario s = load("qedisim: 1\nname: v1\nfailpoints:\n  - {point: target.scsi_rsp, match: {nth: {every: 3}}, "
+                          "action: drop}\n  - {point: fw.cleanup, action: {delay: 2ms}}\n");
+  Failpoints a(s.failpoints, {}, 1);
+  Failpoints b(s.failpoints, {}, 999);
+  for (int i = 0; i < 30; ++i) {
+    BOOST_TEST(a.hit(PointEvent{"target.scsi_rsp"}).drop == b.hit(PointEvent{"target.scsi_rsp"}).drop);
+    BOOST_TEST(a.hit(PointEvent{"fw.cleanup"}).delay.ns == 2'000'000);
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(scenario_yaml)
+
+BOOST_AUTO_TEST_CASE(every_shipped_config_reads_back_the_same) {
+  for (const auto& path : shipped_configs()) {
+    BOOST_TEST_CONTEXT(path.filename().string()) {
+      const Scenario s = load_scenario_file(path.string());
+      const std::string once = scenario_to_yaml(s);
+      const Scenario back = load_scenario_text(once, "written.yaml");
+      BOOST_TEST(scenario_to_yaml(back) == once);
+      BOOST_TEST(back.schema == s.schema);
+      BOOST_TEST((back.fixes == s.fixes));
+      BOOST_TEST(back.seed == s.seed);
+      BOOST_TEST(back.about == s.about);
+      BOOST_TEST(back.failpoints.size() == s.failpoints.size());
+      BOOST_TEST(back.actions.size() == s.actions.size());
+      for (const auto& key : s.written_params)
+        BOOST_TEST(param_value_string(back.params, key) == param_value_string(s.params, key));
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(v2_values_and_awkward_text_survive) {
+  const Scenario s = load(R"(qedisim: 2
+name: awkward
+about: "quotes \" and: colons # and hashes\nand a second line"
+seed: 18446744073709551615
+fixes: {only: [p06, p11]}
+sessions: [{luns: 2}, {luns: 1}]
+workload:
+  - {session: 1, ops: 3, size: 1536, start: 1.5ms}
+failpoints:
+  - {point: mem.alloc, match: {gfp: atomic, site: "qedi_abort_work: odd", nth: [2, 5]}, action: fail}
+  - {point: target.scsi_rsp, match: {session: 0, lun: 1}, action: {drop: {probability: 0.1}}}
+  - {point: fw.cleanup, action: {delay: {min: 7ns, max: 1.25us}}}
+actions:
+  - {on: {point: fw.cqe, nth: 3}, do: scsi.abort, args: {stream: 0, op: 2}}
+  - {at: 2s, do: iscsid.terminate, args: {session: 1, unbind_target: false}}
+  - {at: 3s, do: hba.remove}
+expect:
+  fixed: [uaf]
+  final: {eh_max_level: device, cmds_failed: 0}
+)");
+  const std::string text = scenario_to_yaml(s);
+  const Scenario b = load_scenario_text(text, "written.yaml");
+  BOOST_TEST(scenario_to_yaml(b) == text);
+  BOOST_TEST(b.schema == 2);
+  BOOST_TEST(b.about == s.about);
+  BOOST_TEST(b.seed == s.seed);
+  BOOST_TEST((b.fixes == s.fixes));
+  BOOST_TEST(b.sessions.size() == 2u);
+  BOOST_TEST(b.workload[0].session == 1u);
+  BOOST_TEST(b.workload[0].size == 1536u);
+  BOOST_TEST(b.workload[0].start.ns == 1'500'000);
+  BOOST_TEST(*b.failpoints[0].match.site == "qedi_abort_work: odd");
+  BOOST_TEST(b.failpoints[0].match.nth.list == (std::vector<std::uint64_t>{2, 5}), boost::test_tools::per_element());
+  BOOST_TEST(b.failpoints[1].action.drop_probability == 0.1);
+  BOOST_TEST(b.failpoints[2].action.delay.ns == 7);
+  BOOST_TEST(b.failpoints[2].action.delay_max->ns == 1250);
+  BOOST_TEST(b.actions[0].on->nth == 3u);
+  BOOST_TEST(b.actions[0].args.op == 2u);
+  BOOST_TEST(!b.actions[1].args.unbind_target);
+  BOOST_TEST(b.actions[1].args.session == 1u);
+  BOOST_TEST((b.expect.fixed == std::vector<InvariantId>{InvariantId::uaf}));
+  BOOST_TEST((*b.expect.final.eh_max_level == EhLevel::device));
+  BOOST_TEST(*b.expect.final.cmds_failed == 0);
+}
+
+BOOST_AUTO_TEST_CASE(fix_sets_are_written_the_short_way) {
+  FixSet s = FixSet::all();
+  BOOST_TEST(fixes_to_yaml(s) == "all");
+  s.set(Patch::p11, false);
+  BOOST_TEST(fixes_to_yaml(s) == "{except: [p11]}");
+  BOOST_TEST(fixes_to_yaml(FixSet::none()) == "none");
+  FixSet only = FixSet::none();
+  only.set(Patch::p06, true);
+  BOOST_TEST(fixes_to_yaml(only) == "{only: [p06]}");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(campaign)
+
+namespace {
+Campaign empty_campaign(std::uint64_t shard_count, std::uint64_t shard) {
+  Campaign c;
+  c.scenario = "t";
+  c.file = "t.yaml";
+  c.base_seed = 3;
+  c.runs_total = 12;
+  c.shard_count = shard_count;
+  c.shards = {shard};
+  c.expected = {"xmit_after_unbind"};
+  return c;
+}
+
+RunSummary run(std::uint64_t i) {
+  RunSummary r;
+  r.run = i;
+  r.seed = derive_seed(3, i);
+  r.points_reached = {{"fw.cqe", i + 1}};
+  if (i % 3 == 0) r.violations.push_back(Violation{InvariantId::xmit_after_unbind, 5, "c", "o", "qedi_task_xmit", "m", 1});
+  if (i % 4 == 1) r.violations.push_back(Violation{InvariantId::tid_leak, 9, "c", "o", "qedi_tmf_work", "m", 1});
+  if (i == 7) r.violations.push_back(Violation{InvariantId::tid_leak, 2, "c", "o", "qedi_iscsi_abort_work", "m", 2});
+  return r;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(expected_ids_do_not_fail_a_run) {
+  Campaign c = empty_campaign(1, 0);
+  BOOST_TEST(!c.add(run(0)).has_value());  // xmit_after_unbind is in expect.fixed
+  const auto f = c.add(run(7));            // two tid_leaks: the earlier one names the run
+  BOOST_REQUIRE(f.has_value());
+  BOOST_TEST(f->id == "tid_leak");
+  BOOST_TEST(f->function == "qedi_iscsi_abort_work");
+  BOOST_TEST(c.failing_runs == 1u);
+  BOOST_TEST(c.ids.at("xmit_after_unbind").expected);
+}
+
+BOOST_AUTO_TEST_CASE(merged_shards_equal_the_whole_campaign) {
+  Campaign whole = empty_campaign(1, 0);
+  for (std::uint64_t i = 0; i < 12; ++i) whole.add(run(i));
+  std::vector<Campaign> parts;
+  for (std::uint64_t s = 0; s < 3; ++s) {
+    Campaign p = empty_campaign(3, s);
+    for (std::uint64_t i = s; i < 12; i += 3) p.add(run(i));
+    // Through JSON, as merge reads them.
+    parts.push_back(Campaign::from_json(nlohmann::json::parse(p.to_json().dump())));
+  }
+  std::swap(parts[0], parts[2]);  // order of the inputs does not matter
+  const Campaign merged = merge_campaigns(parts);
+  BOOST_TEST(without_timing(merged.to_json()) == without_timing(whole.to_json()));
+  BOOST_TEST(whole.ids.at("tid_leak").seen.first_run == 1u);
+  BOOST_TEST(whole.ids.at("tid_leak").functions.size() == 2u);
+  BOOST_TEST(whole.points.at("fw.cqe").runs == 12u);
+  BOOST_TEST(whole.points.at("fw.cqe").occurrences == 78u);
+  parts.push_back(parts[0]);
+  BOOST_CHECK_THROW(merge_campaigns(parts), std::runtime_error);  // a shard twice
+  Campaign other = empty_campaign(3, 1);
+  other.base_seed = 4;
+  BOOST_CHECK_THROW(merge_campaigns({parts[0], other}), std::runtime_error);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
