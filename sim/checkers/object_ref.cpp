@@ -1,5 +1,6 @@
 #include "sim/checkers/object_ref.h"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cstring>
@@ -99,11 +100,11 @@ ObjRef ref_base(const kern::ObjectHeader* h, std::uint32_t inc, bool with_desc) 
     r.desc.resize(tlen + 1 + h->name.size() + 2 + 24);
     char* d = r.desc.data();
     char* p = d;
-    std::memcpy(p, h->type, tlen);
+    std::copy_n(h->type, tlen, p);
     p += tlen;
     if (!h->name.empty()) {
       *p++ = ' ';
-      std::memcpy(p, h->name.data(), h->name.size());
+      std::copy_n(h->name.data(), h->name.size(), p);
       p += h->name.size();
     }
     if (prints_incarnation(h->type)) {

@@ -68,7 +68,7 @@ double seconds_since(Clock::time_point t0) { return std::chrono::duration<double
 
 std::string eta_text(double s) {
   if (!std::isfinite(s) || s < 0) return "?";
-  const auto t = static_cast<long long>(s + 0.5);
+  const auto t = std::llround(s);
   if (t >= 3600) return fmt::format("{}h{:02d}m", t / 3600, static_cast<int>(t % 3600 / 60));
   if (t >= 60) return fmt::format("{}m{:02d}s", t / 60, static_cast<int>(t % 60));
   return fmt::format("{}s", t);

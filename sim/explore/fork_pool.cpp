@@ -88,6 +88,7 @@ std::size_t ForkPool::run(const std::vector<std::size_t>& tasks) const {
     }
     if (active.empty()) break;
     std::vector<pollfd> pfds;
+    pfds.reserve(active.size());
     for (const auto& s : active) pfds.push_back(pollfd{s.fd, POLLIN, 0});
     const int n = ::poll(pfds.data(), pfds.size(), tick_ms);
     if (n < 0 && errno != EINTR) throw std::runtime_error(fmt::format("poll: {}", std::strerror(errno)));

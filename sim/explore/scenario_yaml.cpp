@@ -97,6 +97,7 @@ std::string args_text(const Action& a) {
 
 std::string id_list(const std::vector<InvariantId>& ids) {
   std::vector<std::string> names;
+  names.reserve(ids.size());
   for (auto id : ids) names.emplace_back(to_string(id));
   return fmt::format("[{}]", join(names));
 }

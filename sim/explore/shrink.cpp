@@ -41,13 +41,13 @@ std::vector<Generator> generators() {
     if (k >= b.actions.size()) return end_of_list();
     Scenario s = b;
     s.actions.erase(s.actions.begin() + static_cast<std::ptrdiff_t>(k));
-    return try_this(std::move(s), fmt::format("remove action {} ({})", k, to_string(b.actions[k].kind)));
+    return try_this(s, fmt::format("remove action {} ({})", k, to_string(b.actions[k].kind)));
   });
   g.push_back([](const Scenario& b, std::size_t k) {
     if (k >= b.failpoints.size()) return end_of_list();
     Scenario s = b;
     s.failpoints.erase(s.failpoints.begin() + static_cast<std::ptrdiff_t>(k));
-    return try_this(std::move(s), fmt::format("remove failpoint {} ({})", k, b.failpoints[k].point));
+    return try_this(s, fmt::format("remove failpoint {} ({})", k, b.failpoints[k].point));
   });
   g.push_back([](const Scenario& b, std::size_t k) {
     if (k >= b.workload.size()) return end_of_list();
@@ -63,20 +63,20 @@ std::vector<Generator> generators() {
       kept.push_back(a);
     }
     s.actions = kept;
-    return try_this(std::move(s), fmt::format("remove workload stream {}", k));
+    return try_this(s, fmt::format("remove workload stream {}", k));
   });
   g.push_back([](const Scenario& b, std::size_t k) {
     if (k > 0) return end_of_list();
     if (b.sessions.size() < 2) return nothing();
     Scenario s = b;
     s.sessions.pop_back();  // the loader rejects it while anything refers to it
-    return try_this(std::move(s), fmt::format("remove session {}", b.sessions.size() - 1));
+    return try_this(s, fmt::format("remove session {}", b.sessions.size() - 1));
   });
   g.push_back([](const Scenario& b, std::size_t k) {
     if (k >= b.written_params.size()) return end_of_list();
     Scenario s = b;  // the text no longer sets it: the reload gives the default
     s.written_params.erase(s.written_params.begin() + static_cast<std::ptrdiff_t>(k));
-    return try_this(std::move(s), fmt::format("drop param {}", b.written_params[k]));
+    return try_this(s, fmt::format("drop param {}", b.written_params[k]));
   });
   g.push_back([](const Scenario& b, std::size_t k) {
     if (k >= b.failpoints.size()) return end_of_list();
@@ -84,22 +84,21 @@ std::vector<Generator> generators() {
     if (nth.every == 0 && nth.list.empty()) return nothing();
     Scenario s = b;
     s.failpoints[k].match.nth = NthSpec{};
-    return try_this(std::move(s), fmt::format("failpoint {}: every occurrence (no nth)", k));
+    return try_this(s, fmt::format("failpoint {}: every occurrence (no nth)", k));
   });
   g.push_back([](const Scenario& b, std::size_t k) {
     if (k >= b.workload.size()) return end_of_list();
     if (b.workload[k].ops < 2) return nothing();
     Scenario s = b;
     s.workload[k].ops /= 2;
-    return try_this(std::move(s), fmt::format("stream {}: ops {} -> {}", k, b.workload[k].ops, s.workload[k].ops));
+    return try_this(s, fmt::format("stream {}: ops {} -> {}", k, b.workload[k].ops, s.workload[k].ops));
   });
   g.push_back([](const Scenario& b, std::size_t k) {
     if (k >= b.workload.size()) return end_of_list();
     if (b.workload[k].depth < 2) return nothing();
     Scenario s = b;
     s.workload[k].depth /= 2;
-    return try_this(std::move(s),
-                    fmt::format("stream {}: depth {} -> {}", k, b.workload[k].depth, s.workload[k].depth));
+    return try_this(s, fmt::format("stream {}: depth {} -> {}", k, b.workload[k].depth, s.workload[k].depth));
   });
   g.push_back([](const Scenario& b, std::size_t k) {
     if (k >= b.failpoints.size()) return end_of_list();
@@ -109,21 +108,21 @@ std::vector<Generator> generators() {
     FailAction& n = s.failpoints[k].action;
     n.delay = half(n.delay);
     if (n.delay_max) n.delay_max = half(*n.delay_max);
-    return try_this(std::move(s), fmt::format("failpoint {}: halve the delay", k));
+    return try_this(s, fmt::format("failpoint {}: halve the delay", k));
   });
   g.push_back([](const Scenario& b, std::size_t k) {
     if (k >= b.actions.size()) return end_of_list();
     if (!b.actions[k].at || !halvable(*b.actions[k].at)) return nothing();
     Scenario s = b;
     s.actions[k].at = half(*s.actions[k].at);
-    return try_this(std::move(s), fmt::format("action {}: at {}", k, format_duration(*s.actions[k].at)));
+    return try_this(s, fmt::format("action {}: at {}", k, format_duration(*s.actions[k].at)));
   });
   g.push_back([](const Scenario& b, std::size_t k) {
     if (k >= b.workload.size()) return end_of_list();
     if (!halvable(b.workload[k].start)) return nothing();
     Scenario s = b;
     s.workload[k].start = half(s.workload[k].start);
-    return try_this(std::move(s), fmt::format("stream {}: start {}", k, format_duration(s.workload[k].start)));
+    return try_this(s, fmt::format("stream {}: start {}", k, format_duration(s.workload[k].start)));
   });
   g.push_back([](const Scenario& b, std::size_t k) {
     if (k >= b.written_params.size()) return end_of_list();
@@ -133,14 +132,14 @@ std::vector<Generator> generators() {
     if (!halvable(d)) return nothing();
     Scenario s = b;
     set_param(s.params, info->key, half(d));
-    return try_this(std::move(s), fmt::format("param {}: {}", info->key, format_duration(half(d))));
+    return try_this(s, fmt::format("param {}: {}", info->key, format_duration(half(d))));
   });
   g.push_back([](const Scenario& b, std::size_t k) {
     if (k > 0) return end_of_list();
     if (!halvable(b.stop_at)) return nothing();
     Scenario s = b;
     s.stop_at = half(s.stop_at);
-    return try_this(std::move(s), fmt::format("stop_at {}", format_duration(s.stop_at)));
+    return try_this(s, fmt::format("stop_at {}", format_duration(s.stop_at)));
   });
   return g;
 }
@@ -249,6 +248,7 @@ int run_shrink(const ShrinkOptions& o) {
       }
   }
   std::vector<std::string> target_names;
+  target_names.reserve(targets.size());
   for (auto id : targets) target_names.emplace_back(to_string(id));
   if (!o.quiet)
     fmt::print("shrink {}: keeping changes while {} still fire(s) (fixes {}, seed {})\n", o.file,

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
 #include <boost/test/unit_test.hpp>
 
 #include "sim/scenario/loader.h"
@@ -68,7 +70,8 @@ BOOST_AUTO_TEST_CASE(missing_file_and_directory_are_errors) {
 }
 
 BOOST_AUTO_TEST_CASE(a_10_mb_file_is_refused_before_parsing) {
-  const fs::path big = fs::temp_directory_path() / "qedisim-10mb.yaml";
+  // Unique per process: two suites may run on one machine at once.
+  const fs::path big = fs::temp_directory_path() / ("qedisim-10mb-" + std::to_string(::getpid()) + ".yaml");
   {
     std::ofstream out(big, std::ios::binary);
     out << "qedisim: 1\nname: big\nabout: ";
