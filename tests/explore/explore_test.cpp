@@ -241,3 +241,9 @@ BOOST_AUTO_TEST_CASE(merged_shards_equal_the_whole_campaign) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// Boost.Test provides main() here. libsystemc, pulled in through the
+// explore library, references sc_main; sanitizer builds keep the library
+// linked, so it must resolve. It is never called: each run forks a child
+// that calls run_simulation directly.
+int sc_main(int, char**) { return 0; }
