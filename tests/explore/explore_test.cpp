@@ -246,4 +246,4 @@ BOOST_AUTO_TEST_SUITE_END()
 // explore library, references sc_main; sanitizer builds keep the library
 // linked, so it must resolve. It is never called: each run forks a child
 // that calls run_simulation directly.
-int sc_main(int, char**) { return 0; }
+extern "C" int sc_main(int, char**) { return 0; }
