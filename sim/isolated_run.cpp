@@ -1,3 +1,4 @@
+#include "sim/explore/pipe_io.h"
 #include "sim/isolated_run.h"
 
 #include <cerrno>
@@ -13,20 +14,6 @@
 #include "sim/report/report.h"
 
 namespace qedisim {
-
-namespace {
-void write_all(int fd, const std::string& s) {
-  std::size_t off = 0;
-  while (off < s.size()) {
-    const ssize_t n = ::write(fd, s.data() + off, s.size() - off);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return;
-    }
-    off += static_cast<std::size_t>(n);
-  }
-}
-}  // namespace
 
 RunResult run_in_child(const Scenario& scenario, const RunOptions& options) {
   int fds[2];

@@ -1,3 +1,4 @@
+#include "sim/explore/pipe_io.h"
 #include "sim/explore/fork_pool.h"
 
 #include <cerrno>
@@ -22,17 +23,6 @@ struct Slot {
   std::string payload;
 };
 
-void write_all(int fd, const std::string& s) {
-  std::size_t off = 0;
-  while (off < s.size()) {
-    const ssize_t n = ::write(fd, s.data() + off, s.size() - off);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return;
-    }
-    off += static_cast<std::size_t>(n);
-  }
-}
 
 ChildOutcome reap(Slot& slot) {
   ::close(slot.fd);
