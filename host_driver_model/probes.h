@@ -109,6 +109,9 @@ class DriverObserver : public kern::Observer {
   // the conn / session it belongs to (NULL for host and operation scope
   // without one). Emit at the kzalloc of qedi_work_map (operation, its conn),
   // CQE work items (operation), conn/session/endpoint objects.
+  // libiscsi wrote session->tmf_state (conn->tmf_state before p06) with a
+  // new value (coverage of TMF state transitions for explore; no checker).
+  virtual void tmf_state_changed(TmfState /*from*/, TmfState /*to*/) {}
   virtual void object_scope(const kern::ObjectHeader& /*obj*/, LeakScope /*scope*/,
                             const kern::ObjectHeader* /*owner*/) {}
 };

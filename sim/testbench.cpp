@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <csignal>
 #include <memory>
-
 #include <systemc>
 
 #include "hba_model/hba.h"
@@ -57,8 +56,10 @@ class ActionScheduler : public sc_core::sc_module {
       any = true;
     }
     if (any) fired_.notify(sc_core::SC_ZERO_TIME);
-    if (next_ < timed_.size()) next_trigger(ns(timed_[next_].at->ns - now));
-    else next_trigger(never_);
+    if (next_ < timed_.size())
+      next_trigger(ns(timed_[next_].at->ns - now));
+    else
+      next_trigger(never_);
   }
 
   drv::HostStack& host_;
@@ -108,8 +109,8 @@ class EndMonitor : public sc_core::sc_module {
     }
     // Re-check on any activity; the poll is a safety net for state changes
     // that raise none of these events (timers inside the host stack).
-    next_trigger(sc_core::sc_time(10, sc_core::SC_MS), p_.qedi.activity() | p_.hba.activity() | p_.target.activity() | p_.workload.changed() |
-                            p_.actions.fired());
+    next_trigger(sc_core::sc_time(10, sc_core::SC_MS), p_.qedi.activity() | p_.hba.activity() | p_.target.activity() |
+                                                           p_.workload.changed() | p_.actions.fired());
   }
 
   Parts p_;
@@ -246,8 +247,8 @@ RunResult run_simulation(const Scenario& scenario, const RunOptions& options) {
   b.workload = std::make_unique<Workload>("workload", scenario.workload, static_cast<unsigned>(p.hba_cpus), *b.host);
   b.actions = std::make_unique<ActionScheduler>("actions", scenario.actions, *b.host);
   b.monitor = std::make_unique<EndMonitor>(
-      "end_monitor", EndMonitor::Parts{*b.host, b.qedi_host->qedi(), *b.hba, *b.target, *b.workload, *b.actions,
-                                       *b.checkers});
+      "end_monitor",
+      EndMonitor::Parts{*b.host, b.qedi_host->qedi(), *b.hba, *b.target, *b.workload, *b.actions, *b.checkers});
 
   if (b.tracer->enabled())
     b.model_tracer = std::make_unique<ModelTracer>(
@@ -267,6 +268,7 @@ RunResult run_simulation(const Scenario& scenario, const RunOptions& options) {
   r.violations = b.checkers->violations();
   r.warnings = b.checkers->warnings();
   for (const auto& [point, n] : b.failpoints->occurrences()) r.points_reached.emplace(point, n);
+  r.tmf_transitions = b.checkers->tmf_transitions();
   if (b.tracer->enabled()) {
     b.model_tracer->add_violation_pulses(r.violations);
     write_vcd(*b.tracer, options.vcd_path, scenario.name);

@@ -15,9 +15,9 @@
 namespace qedisim {
 
 struct RunOptions {
-  FixSet fixes;           // effective set, dependencies already applied
+  FixSet fixes;  // effective set, dependencies already applied
   std::uint64_t seed = 1;
-  std::string vcd_path;   // empty: no VCD
+  std::string vcd_path;  // empty: no VCD
 };
 
 struct RunResult {
@@ -31,6 +31,8 @@ struct RunResult {
   std::string end_reason;  // "quiescent", "stop_at", "interrupted"
   // Occurrences of every failpoint reached (coverage for `explore`; not in the report).
   std::map<std::string, std::uint64_t> points_reached;
+  // libiscsi tmf_state transitions ("QUEUED->TIMEDOUT") and their counts (explore coverage).
+  std::map<std::string, std::uint64_t> tmf_transitions;
 };
 
 // Set from a SIGINT/SIGTERM handler: the run stops at its next model activity

@@ -25,6 +25,10 @@ enum class TaskState { FREE, COMPLETED, PENDING, RUNNING, ABRT_TMF, ABRT_SESS_RE
 
 // TMF_INITIAL etc. (drivers/scsi/libiscsi.c)
 enum class TmfState { INITIAL, QUEUED, SUCCESS, FAILED, TIMEDOUT, NOT_FOUND };
+inline const char* tmf_state_name(TmfState s) {
+  constexpr const char* kNames[] = {"INITIAL", "QUEUED", "SUCCESS", "FAILED", "TIMEDOUT", "NOT_FOUND"};
+  return kNames[static_cast<int>(s)];
+}
 
 // enum iscsi_session_state: session->state (libiscsi's own view)
 enum class SessionState { FREE, LOGGED_IN, FAILED, TERMINATE, IN_RECOVERY, RECOVERY_FAILED, LOGGING_OUT };
@@ -37,11 +41,11 @@ enum class ConnStage { INITIAL, STARTED, STOPPED, CLEANUP_WAIT };
 
 // The PDU header fields the model needs (struct iscsi_hdr / iscsi_tm / iscsi_scsi_req).
 struct IscsiHdr {
-  std::uint8_t opcode = 0;     // hsi::IscsiOpcode
-  std::uint32_t itt = 0;       // libiscsi's itt (build_itt: task index | age)
+  std::uint8_t opcode = 0;  // hsi::IscsiOpcode
+  std::uint32_t itt = 0;    // libiscsi's itt (build_itt: task index | age)
   std::uint32_t lun = 0;
   std::uint8_t tm_function = 0;  // hsi::IscsiTmFunc for ISCSI_OP_SCSI_TMFUNC
-  std::uint32_t rtt = 0;       // ABORT TASK: the victim's hdr_itt
+  std::uint32_t rtt = 0;         // ABORT TASK: the victim's hdr_itt
 };
 
 // struct iscsi_task: a pool slot, SCSI command or management PDU.
@@ -54,12 +58,12 @@ struct IscsiTask {
   kern::KPtr<ScsiCmnd> sc;    // NULL for management tasks and once freed
   kern::KPtr<IscsiConn> conn;
   TaskState state = TaskState::FREE;
-  int refcount = 0;           // refcount_t: __iscsi_get_task / __iscsi_put_task
+  int refcount = 0;  // refcount_t: __iscsi_get_task / __iscsi_put_task
   std::int64_t last_xfer_ns = 0;
   std::int64_t last_timeout_ns = 0;
   bool have_checked_conn = false;  // iscsi_eh_cmd_timed_out sent a NOP-Out for it
 
-  QediCmd dd_data;            // struct qedi_cmd (task->dd_data)
+  QediCmd dd_data;  // struct qedi_cmd (task->dd_data)
 };
 
 // The TMF state that lived on the conn before p06 and on the session after it.
@@ -77,9 +81,9 @@ struct IscsiConn {
   kern::KPtr<IscsiSession> session;
   std::uint32_t id = 0;  // "s0c0"
   ConnStage c_stage = ConnStage::INITIAL;
-  bool suspend_tx = false;   // ISCSI_SUSPEND_BIT in conn->suspend_tx
+  bool suspend_tx = false;  // ISCSI_SUSPEND_BIT in conn->suspend_tx
   bool suspend_rx = false;
-  bool bound = false;        // an endpoint is bound (iscsi_conn_bind)
+  bool bound = false;  // an endpoint is bound (iscsi_conn_bind)
   int stop_stage = 0;
 
   TmfFields tmf;  // used only before p06 (iscsi_conn_setup initialised them there)
@@ -117,7 +121,7 @@ struct IscsiSession {
 
   // Transport class (scsi_transport_iscsi.c).
   ClsSessionState cls_state = ClsSessionState::LOGGED_IN;
-  bool target_blocked = false;  // scsi_target_block / unblock of its devices
+  bool target_blocked = false;                          // scsi_target_block / unblock of its devices
   kern::Timer recovery_work{"recovery_work", nullptr};  // replacement timeout
   bool relogin_pending = false;
 };

@@ -2,12 +2,12 @@
 // qedi TMF fixes"), for an offload LLD (no ihost->workq: PDUs go to
 // xmit_task inline under frwd_lock). Where p01..p07 changed behaviour both
 // versions are here, each named after its patch.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "hba_model/hsi/qedi_hsi.h"
 #include "host_driver_model/driver.h"
@@ -43,13 +43,20 @@ IscsiTransport& tt() { return *driver().transport; }
 
 const char* task_state_name(TaskState s) {
   switch (s) {
-    case TaskState::FREE: return "FREE";
-    case TaskState::COMPLETED: return "COMPLETED";
-    case TaskState::PENDING: return "PENDING";
-    case TaskState::RUNNING: return "RUNNING";
-    case TaskState::ABRT_TMF: return "ABRT_TMF";
-    case TaskState::ABRT_SESS_RECOV: return "ABRT_SESS_RECOV";
-    case TaskState::REQUEUE_SCSIQ: return "REQUEUE_SCSIQ";
+    case TaskState::FREE:
+      return "FREE";
+    case TaskState::COMPLETED:
+      return "COMPLETED";
+    case TaskState::PENDING:
+      return "PENDING";
+    case TaskState::RUNNING:
+      return "RUNNING";
+    case TaskState::ABRT_TMF:
+      return "ABRT_TMF";
+    case TaskState::ABRT_SESS_RECOV:
+      return "ABRT_SESS_RECOV";
+    case TaskState::REQUEUE_SCSIQ:
+      return "REQUEUE_SCSIQ";
   }
   return "?";
 }
@@ -69,6 +76,16 @@ TmfFields& iscsi_tmf_fields(KPtr<IscsiSession> session, KPtr<IscsiConn> conn, Ac
   return conn.use(kind, field).tmf;
 }
 #define TMF(s, c, kind, field) (iscsi_tmf_fields((s), (c), ::qedisim::kern::AccessKind::kind, #field).field)
+
+namespace {
+// Every write of tmf_state in libiscsi.c, with the transition reported to the
+// probes (explore's TMF state-transition coverage).
+void set_tmf_state(KPtr<IscsiSession> session, KPtr<IscsiConn> conn, TmfState to) {
+  TmfState& st = TMF(session, conn, write, tmf_state);
+  if (st != to) probes().tmf_state_changed(st, to);
+  st = to;
+}
+}  // namespace
 
 // ---- task references ------------------------------------------------------
 
@@ -296,21 +313,34 @@ KPtr<IscsiTask> iscsi_alloc_task(KPtr<IscsiConn> conn, KPtr<ScsiCmnd> sc) {
 // iscsi_session_chkready (scsi_transport_iscsi.h): the transport-class state gate.
 int iscsi_session_chkready(KPtr<IscsiSession> session) {
   switch (KRD(session, cls_state)) {
-    case ClsSessionState::LOGGED_IN: return 0;
-    case ClsSessionState::FAILED: return make_result(DID_IMM_RETRY);
-    case ClsSessionState::FREE: return make_result(DID_TRANSPORT_FAILFAST);
+    case ClsSessionState::LOGGED_IN:
+      return 0;
+    case ClsSessionState::FAILED:
+      return make_result(DID_IMM_RETRY);
+    case ClsSessionState::FREE:
+      return make_result(DID_TRANSPORT_FAILFAST);
   }
   return make_result(DID_NO_CONNECT);
 }
 
-enum QueueFailure { FAILURE_OK = 0, FAILURE_SESSION_FAILED = 2, FAILURE_SESSION_FREED, FAILURE_WINDOW_CLOSED,
-                    FAILURE_OOM, FAILURE_SESSION_TERMINATE, FAILURE_SESSION_IN_RECOVERY,
-                    FAILURE_SESSION_RECOVERY_TIMEOUT, FAILURE_SESSION_LOGGING_OUT, FAILURE_SESSION_NOT_READY };
+enum QueueFailure {
+  FAILURE_OK = 0,
+  FAILURE_SESSION_FAILED = 2,
+  FAILURE_SESSION_FREED,
+  FAILURE_WINDOW_CLOSED,
+  FAILURE_OOM,
+  FAILURE_SESSION_TERMINATE,
+  FAILURE_SESSION_IN_RECOVERY,
+  FAILURE_SESSION_RECOVERY_TIMEOUT,
+  FAILURE_SESSION_LOGGING_OUT,
+  FAILURE_SESSION_NOT_READY
+};
 
 // The libiscsi session-state gate of iscsi_queuecommand (both versions use it).
 int iscsi_session_state_gate(KPtr<IscsiSession> session, KPtr<ScsiCmnd> sc) {
   switch (KRD(session, state)) {
-    case SessionState::LOGGED_IN: return FAILURE_OK;
+    case SessionState::LOGGED_IN:
+      return FAILURE_OK;
     case SessionState::FAILED:
     case SessionState::IN_RECOVERY:
       KWR(sc, result) = make_result(DID_IMM_RETRY);
@@ -490,14 +520,13 @@ int iscsi_send_nopout(KPtr<IscsiConn> conn, const IscsiRsp* rhdr) {
 void iscsi_tmf_rsp(KPtr<IscsiConn> conn, const IscsiRsp& rsp) {
   KFunc f("iscsi_tmf_rsp");
   KPtr<IscsiSession> session = KRD(conn, session);
-  TmfState& st = TMF(session, conn, write, tmf_state);
-  if (st != TmfState::QUEUED) return;
+  if (TMF(session, conn, read, tmf_state) != TmfState::QUEUED) return;
   if (rsp.response == ISCSI_TMF_RSP_COMPLETE)
-    st = TmfState::SUCCESS;
+    set_tmf_state(session, conn, TmfState::SUCCESS);
   else if (rsp.response == ISCSI_TMF_RSP_NO_TASK)
-    st = TmfState::NOT_FOUND;
+    set_tmf_state(session, conn, TmfState::NOT_FOUND);
   else
-    st = TmfState::FAILED;
+    set_tmf_state(session, conn, TmfState::FAILED);
   TMF(session, conn, wake, ehwait).wake_up();
 }
 
@@ -672,9 +701,8 @@ void iscsi_tmf_timedout(KPtr<IscsiSession> session, KPtr<IscsiConn> conn) {
     session = KRD(conn, session);
   }
   Guard frwd(session.raw()->frwd_lock);
-  TmfState& st = TMF(session, conn, write, tmf_state);
-  if (st == TmfState::QUEUED) {
-    st = TmfState::TIMEDOUT;
+  if (TMF(session, conn, read, tmf_state) == TmfState::QUEUED) {
+    set_tmf_state(session, conn, TmfState::TIMEDOUT);
     TMF(session, conn, wake, ehwait).wake_up();  // unblock eh_abort()
   }
 }
@@ -763,7 +791,7 @@ int iscsi_eh_abort(KPtr<ScsiCmnd> sc) {
   } else if (TMF(session, conn, read, tmf_state) != TmfState::INITIAL) {
     out = kFailed;  // only have one tmf outstanding at a time
   } else {
-    TMF(session, conn, write, tmf_state) = TmfState::QUEUED;
+    set_tmf_state(session, conn, TmfState::QUEUED);
     IscsiHdr& hdr = TMF(session, conn, write, tmhdr);
     hdr = iscsi_prep_tmf_pdu(ISCSI_TM_FUNC_ABORT_TASK, KRD(task, hdr).lun, KRD(task, hdr_itt));
     if (iscsi_exec_task_mgmt_fn(conn, hdr, age, params().session_abort_timeout)) {
@@ -776,7 +804,7 @@ int iscsi_eh_abort(KPtr<ScsiCmnd> sc) {
           iscsi_suspend_tx(conn);
           s.frwd_lock.lock();
           fail_scsi_task(task, DID_ABORT);
-          TMF(session, conn, write, tmf_state) = TmfState::INITIAL;
+          set_tmf_state(session, conn, TmfState::INITIAL);
           TMF(session, conn, write, tmhdr) = IscsiHdr{};
           s.frwd_lock.unlock();
           iscsi_start_tx(conn);
@@ -791,14 +819,14 @@ int iscsi_eh_abort(KPtr<ScsiCmnd> sc) {
           // 5.12: success only if the task was freed (sc->SCp.ptr cleared), which
           // cannot happen while this function holds its reference.
           if (!KRD(sc, task)) {
-            TMF(session, conn, write, tmf_state) = TmfState::INITIAL;
+            set_tmf_state(session, conn, TmfState::INITIAL);
             TMF(session, conn, write, tmhdr) = IscsiHdr{};
             out = kSuccess;
             break;
           }
           [[fallthrough]];
         default:
-          TMF(session, conn, write, tmf_state) = TmfState::INITIAL;
+          set_tmf_state(session, conn, TmfState::INITIAL);
           out = kFailed;
           break;
       }
@@ -832,7 +860,7 @@ int iscsi_eh_reset(KPtr<ScsiCmnd> sc, std::uint8_t function, Duration timeout, s
     s.eh_mutex.unlock();
     return FAILED;
   }
-  TMF(session, conn, write, tmf_state) = TmfState::QUEUED;
+  set_tmf_state(session, conn, TmfState::QUEUED);
   IscsiHdr& hdr = TMF(session, conn, write, tmhdr);
   hdr = iscsi_prep_tmf_pdu(function, KRD(sc, lun), RESERVED_ITT);
   if (iscsi_exec_task_mgmt_fn(conn, hdr, KRD(session, age), timeout)) {
@@ -849,7 +877,7 @@ int iscsi_eh_reset(KPtr<ScsiCmnd> sc, std::uint8_t function, Duration timeout, s
       s.eh_mutex.unlock();
       return FAILED;
     default:
-      TMF(session, conn, write, tmf_state) = TmfState::INITIAL;
+      set_tmf_state(session, conn, TmfState::INITIAL);
       s.frwd_lock.unlock();
       s.eh_mutex.unlock();
       return FAILED;
@@ -860,7 +888,7 @@ int iscsi_eh_reset(KPtr<ScsiCmnd> sc, std::uint8_t function, Duration timeout, s
   s.frwd_lock.lock();
   TMF(session, conn, write, tmhdr) = IscsiHdr{};
   fail_scsi_tasks(conn, fail_lun, DID_ERROR);
-  TMF(session, conn, write, tmf_state) = TmfState::INITIAL;
+  set_tmf_state(session, conn, TmfState::INITIAL);
   s.frwd_lock.unlock();
   iscsi_start_tx(conn);
   s.eh_mutex.unlock();
@@ -1102,7 +1130,7 @@ void iscsi_conn_start(KPtr<IscsiConn> conn) {
       case STOP_CONN_RECOVER:
         // unblock eh_abort() if it is blocked. re-try all commands after successful recovery
         KWR(conn, stop_stage) = 0;
-        TMF(session, conn, write, tmf_state) = TmfState::INITIAL;
+        set_tmf_state(session, conn, TmfState::INITIAL);
         KWR(session, age) = (KRD(session, age) + 1) % 16;
         break;
       case STOP_CONN_TERM:

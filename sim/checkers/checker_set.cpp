@@ -1,5 +1,7 @@
 #include "sim/checkers/checker_set.h"
 
+#include <fmt/format.h>
+
 #include "host_driver_model/kernel/context.h"
 #include "host_driver_model/kernel/lock.h"
 #include "sim/checkers/kernel_site_source.h"
@@ -9,13 +11,20 @@ namespace qedisim::checkers {
 namespace {
 const char* session_state_word(drv::SessionState s) {
   switch (s) {
-    case drv::SessionState::FREE: return "FREE";
-    case drv::SessionState::LOGGED_IN: return "LOGGED_IN";
-    case drv::SessionState::FAILED: return "FAILED";
-    case drv::SessionState::TERMINATE: return "TERMINATE";
-    case drv::SessionState::IN_RECOVERY: return "IN_RECOVERY";
-    case drv::SessionState::RECOVERY_FAILED: return "RECOVERY_FAILED";
-    case drv::SessionState::LOGGING_OUT: return "LOGGING_OUT";
+    case drv::SessionState::FREE:
+      return "FREE";
+    case drv::SessionState::LOGGED_IN:
+      return "LOGGED_IN";
+    case drv::SessionState::FAILED:
+      return "FAILED";
+    case drv::SessionState::TERMINATE:
+      return "TERMINATE";
+    case drv::SessionState::IN_RECOVERY:
+      return "IN_RECOVERY";
+    case drv::SessionState::RECOVERY_FAILED:
+      return "RECOVERY_FAILED";
+    case drv::SessionState::LOGGING_OUT:
+      return "LOGGING_OUT";
   }
   return "?";
 }
@@ -66,7 +75,9 @@ Site CheckerSet::here() const { return sites_->site(); }
 
 Site CheckerSet::fw_here() const { return Site{sites_->site().ns, "fw", "-"}; }
 
-Site CheckerSet::at_context(const kern::Context& ctx) const { return Site{sites_->site().ns, ctx.name(), ctx.function()}; }
+Site CheckerSet::at_context(const kern::Context& ctx) const {
+  return Site{sites_->site().ns, ctx.name(), ctx.function()};
+}
 
 // ---- run control ----------------------------------------------------------
 
@@ -315,6 +326,10 @@ void CheckerSet::escalation(kern::KPtr<drv::ScsiCmnd> cmd, EhLevel level) {
 
 void CheckerSet::alloc_failed(Gfp gfp, std::string_view site, bool could_sleep) {
   unnecessary_escalation_.alloc_failed(here(), gfp, site, could_sleep);
+}
+
+void CheckerSet::tmf_state_changed(drv::TmfState from, drv::TmfState to) {
+  ++tmf_transitions_[fmt::format("{}->{}", drv::tmf_state_name(from), drv::tmf_state_name(to))];
 }
 
 void CheckerSet::object_scope(const kern::ObjectHeader& obj, drv::LeakScope scope, const kern::ObjectHeader* owner) {

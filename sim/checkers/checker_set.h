@@ -40,7 +40,7 @@
 namespace qedisim::checkers {
 
 struct CheckerConfig {
-  std::int64_t wake_slack_ns = 1'000'000;                // checker.wake_slack
+  std::int64_t wake_slack_ns = 1'000'000;               // checker.wake_slack
   std::int64_t hung_task_timeout_ns = 120'000'000'000;  // kernel.hung_task_timeout
   std::size_t keep_per_key = 64;  // findings kept per (id, object type, function); the rest only count
 
@@ -128,6 +128,11 @@ class CheckerSet : public drv::DriverObserver, public hba::FwObserver, public Fa
   void alloc_failed(Gfp gfp, std::string_view site, bool could_sleep) override;
   void object_scope(const kern::ObjectHeader& obj, drv::LeakScope scope, const kern::ObjectHeader* owner) override;
 
+  // Not a checker: counts of each TMF state transition ("QUEUED->TIMEDOUT"),
+  // explore's coverage figure.
+  void tmf_state_changed(drv::TmfState from, drv::TmfState to) override;
+  const std::map<std::string, std::uint64_t>& tmf_transitions() const { return tmf_transitions_; }
+
   // ---- hba::FwObserver (context "fw") ----
   void on_task_init(std::uint16_t tid, const hba::FwTask& previous, const hba::FwTask& now,
                     bool overwrote_held) override;
@@ -148,6 +153,7 @@ class CheckerSet : public drv::DriverObserver, public hba::FwObserver, public Fa
   Findings findings_;
   TidShadow tids_;
   std::map<std::string, const kern::Context*> contexts_;  // seen in waits, by name (deadlock chains)
+  std::map<std::string, std::uint64_t> tmf_transitions_;
 
   UafChecker uaf_;
   DoubleFreeChecker double_free_;

@@ -1,10 +1,10 @@
 #include "sim/explore/campaign.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <set>
 #include <stdexcept>
-
-#include <fmt/format.h>
 
 #include "sim/failpoints/catalog.h"
 
@@ -43,6 +43,11 @@ std::optional<Failure> Campaign::add(const RunSummary& r) {
   }
   for (const auto& [point, n] : r.points_reached) {
     auto& p = points[point];
+    ++p.runs;
+    p.occurrences += n;
+  }
+  for (const auto& [transition, n] : r.tmf_transitions) {
+    auto& p = tmf_transitions[transition];
     ++p.runs;
     p.occurrences += n;
   }
@@ -114,8 +119,11 @@ nlohmann::json Campaign::to_json() const {
     v[id] = e;
   }
   j["violations"] = v;
-  nlohmann::json pts = nlohmann::json::object();
-  for (const auto& [name, p] : points) pts[name] = {{"runs", p.runs}, {"occurrences", p.occurrences}};
+  auto stats_json = [](const std::map<std::string, PointStats>& m) {
+    nlohmann::json o = nlohmann::json::object();
+    for (const auto& [name, p] : m) o[name] = {{"runs", p.runs}, {"occurrences", p.occurrences}};
+    return o;
+  };
   std::vector<std::string> not_reached;
   std::size_t reached = 0;
   for (const auto& info : point_catalog()) {
@@ -124,10 +132,17 @@ nlohmann::json Campaign::to_json() const {
     else
       not_reached.emplace_back(info.name);
   }
-  j["coverage"] = {{"points", pts},
+  std::vector<std::string> tmf_not_reached;
+  for (const auto& t : known_tmf_transitions())
+    if (!tmf_transitions.count(t)) tmf_not_reached.push_back(t);
+  j["coverage"] = {{"points", stats_json(points)},
                    {"catalog_points", point_catalog().size()},
                    {"catalog_points_reached", reached},
-                   {"not_reached", not_reached}};
+                   {"not_reached", not_reached},
+                   {"tmf_transitions", stats_json(tmf_transitions)},
+                   {"tmf_transitions_known", known_tmf_transitions().size()},
+                   {"tmf_transitions_reached", known_tmf_transitions().size() - tmf_not_reached.size()},
+                   {"tmf_transitions_not_reached", tmf_not_reached}};
   nlohmann::json ff = nlohmann::json::array();
   for (const auto& f : first_failures)
     ff.push_back({{"run", f.run}, {"seed", f.seed}, {"id", f.id}, {"function", f.function}, {"ids", f.ids}});
@@ -135,8 +150,8 @@ nlohmann::json Campaign::to_json() const {
   j["errors"] = seen_json(errors);
   j["errors"]["first_message"] = first_error;
   j["verdict"] = errors.runs ? "error" : violated() ? "violated" : "clean";
-  j["timing"] = {{"wall_s", wall_s}, {"runs_per_s", wall_s > 0 ? static_cast<double>(runs_done) / wall_s : 0.0},
-                 {"jobs", jobs}};
+  j["timing"] = {
+      {"wall_s", wall_s}, {"runs_per_s", wall_s > 0 ? static_cast<double>(runs_done) / wall_s : 0.0}, {"jobs", jobs}};
   return j;
 }
 
@@ -166,6 +181,8 @@ Campaign Campaign::from_json(const nlohmann::json& j) {
     }
     for (const auto& [name, p] : j.at("coverage").at("points").items())
       c.points[name] = PointStats{p.at("runs").get<std::uint64_t>(), p.at("occurrences").get<std::uint64_t>()};
+    for (const auto& [name, p] : j.at("coverage").at("tmf_transitions").items())
+      c.tmf_transitions[name] = PointStats{p.at("runs").get<std::uint64_t>(), p.at("occurrences").get<std::uint64_t>()};
     for (const auto& f : j.at("first_failures"))
       c.first_failures.push_back(Failure{f.at("run").get<std::uint64_t>(), f.at("seed").get<std::uint64_t>(),
                                          f.at("id").get<std::string>(), f.at("function").get<std::string>(),
@@ -209,11 +226,15 @@ Campaign merge_campaigns(const std::vector<Campaign>& parts) {
       t.expected = s.expected;
       for (const auto& [fn, fs] : s.functions) t.functions[fn].merge(fs);
     }
-    for (const auto& [name, pt] : p.points) {
-      auto& t = m.points[name];
-      t.runs += pt.runs;
-      t.occurrences += pt.occurrences;
-    }
+    auto add_stats = [](std::map<std::string, PointStats>& to, const std::map<std::string, PointStats>& from) {
+      for (const auto& [name, pt] : from) {
+        auto& t = to[name];
+        t.runs += pt.runs;
+        t.occurrences += pt.occurrences;
+      }
+    };
+    add_stats(m.points, p.points);
+    add_stats(m.tmf_transitions, p.tmf_transitions);
     m.first_failures.insert(m.first_failures.end(), p.first_failures.begin(), p.first_failures.end());
     if (p.errors.runs && (m.errors.runs == 0 || p.errors.first_run < m.errors.first_run)) m.first_error = p.first_error;
     m.errors.merge(p.errors);
@@ -231,6 +252,22 @@ Campaign merge_campaigns(const std::vector<Campaign>& parts) {
     m.shards.assign(shards.begin(), shards.end());
   }
   return m;
+}
+
+const std::vector<std::string>& known_tmf_transitions() {
+  static const std::vector<std::string> kKnown = {
+      "INITIAL->QUEUED",     // iscsi_eh_abort, iscsi_eh_device_reset, iscsi_eh_session/target_reset
+      "QUEUED->SUCCESS",     // iscsi_tmf_rsp: ISCSI_TMF_RSP_COMPLETE
+      "QUEUED->NOT_FOUND",   // iscsi_tmf_rsp: ISCSI_TMF_RSP_NO_TASK
+      "QUEUED->FAILED",      // iscsi_tmf_rsp: any other response
+      "QUEUED->TIMEDOUT",    // iscsi_tmf_timedout
+      "QUEUED->INITIAL",     // the EH wait ended by a session state or age change; iscsi_conn_start
+      "SUCCESS->INITIAL",    // the EH handler finished
+      "NOT_FOUND->INITIAL",  // iscsi_eh_abort
+      "FAILED->INITIAL",     // iscsi_eh_abort, iscsi_eh_device_reset
+      "TIMEDOUT->INITIAL",   // iscsi_conn_start after the recovery
+  };
+  return kKnown;
 }
 
 nlohmann::json without_timing(nlohmann::json j) {

@@ -7,11 +7,10 @@
 
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "sim/checkers/violation.h"
 
@@ -23,7 +22,8 @@ struct RunSummary {
   std::uint64_t seed = 0;  // derive_seed(base_seed, run)
   std::vector<Violation> violations;
   std::map<std::string, std::uint64_t> points_reached;
-  std::optional<std::string> error;  // the child failed: an internal error, no verdict
+  std::map<std::string, std::uint64_t> tmf_transitions;  // "QUEUED->TIMEDOUT" -> times
+  std::optional<std::string> error;                      // the child failed: an internal error, no verdict
 };
 
 struct FirstSeen {
@@ -36,7 +36,7 @@ struct FirstSeen {
 
 struct IdStats {
   FirstSeen seen;
-  bool expected = false;  // listed in expect.fixed
+  bool expected = false;                       // listed in expect.fixed
   std::map<std::string, FirstSeen> functions;  // kernel function of the violation
 };
 
@@ -49,8 +49,8 @@ struct PointStats {
 struct Failure {
   std::uint64_t run = 0;
   std::uint64_t seed = 0;
-  std::string id;        // its first unexpected violation
-  std::string function;  // where that one happened
+  std::string id;                // its first unexpected violation
+  std::string function;          // where that one happened
   std::vector<std::string> ids;  // every id it reported
 };
 
@@ -70,11 +70,12 @@ struct Campaign {
 
   // What came out.
   std::uint64_t runs_done = 0;
-  bool complete = true;  // false when the time budget or a signal stopped it
+  bool complete = true;            // false when the time budget or a signal stopped it
   std::uint64_t failing_runs = 0;  // runs with an id beyond expect.fixed
   std::map<std::string, IdStats> ids;
   std::map<std::string, PointStats> points;
-  std::vector<Failure> first_failures;  // ordered by run, at most kKeptFailures
+  std::map<std::string, PointStats> tmf_transitions;  // libiscsi tmf_state changes
+  std::vector<Failure> first_failures;                // ordered by run, at most kKeptFailures
   FirstSeen errors;
   std::string first_error;
 
@@ -90,6 +91,11 @@ struct Campaign {
   nlohmann::json to_json() const;
   static Campaign from_json(const nlohmann::json& j);  // throws std::runtime_error
 };
+
+// The tmf_state transitions libiscsi.c makes (iscsi_eh_abort,
+// iscsi_eh_device_reset / target reset, iscsi_tmf_rsp, iscsi_tmf_timedout,
+// iscsi_conn_start): the denominator of the coverage figure.
+const std::vector<std::string>& known_tmf_transitions();
 
 // Throws std::runtime_error naming what differs when the shards do not belong
 // to one campaign or overlap.

@@ -1,5 +1,8 @@
 #include "sim/explore/explore.h"
 
+#include <fmt/format.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
 #include <chrono>
@@ -8,9 +11,6 @@
 #include <filesystem>
 #include <map>
 #include <regex>
-#include <unistd.h>
-
-#include <fmt/format.h>
 
 #include "sim/cli.h"
 #include "sim/explore/fork_pool.h"
@@ -40,9 +40,10 @@ double parse_time_budget(const std::string& text) {
   static const std::regex kBudget("([0-9]+(?:\\.[0-9]+)?)(s|m|h)?");
   std::smatch m;
   if (!std::regex_match(text, m, kBudget))
-    throw OptionError(fmt::format("--time-budget must be a number of seconds or have unit s, m or h (90s, 10m, 2h); "
-                                  "got '{}'",
-                                  text));
+    throw OptionError(
+        fmt::format("--time-budget must be a number of seconds or have unit s, m or h (90s, 10m, 2h); "
+                    "got '{}'",
+                    text));
   const double v = std::stod(m[1]);
   const std::string unit = m[2];
   const double s = unit == "h" ? v * 3600 : unit == "m" ? v * 60 : v;
@@ -92,8 +93,8 @@ class Progress {
       if (!final && elapsed - last_draw_ < 0.1) return;
       last_draw_ = elapsed;
       const int width = 30;
-      const int filled = static_cast<int>(static_cast<double>(width) * static_cast<double>(done) /
-                                          static_cast<double>(total_));
+      const int filled =
+          static_cast<int>(static_cast<double>(width) * static_cast<double>(done) / static_cast<double>(total_));
       fmt::print(stderr, "\r[{}{}] {}\033[K", std::string(static_cast<std::size_t>(filled), '#'),
                  std::string(static_cast<std::size_t>(width - filled), '.'), text);
       if (final) fmt::print(stderr, "\n");
@@ -121,7 +122,8 @@ class Progress {
 // Folder names from invariant ids and kernel function names.
 std::string path_part(const std::string& s) {
   std::string out;
-  for (char c : s) out.push_back(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.' ? c : '_');
+  for (char c : s)
+    out.push_back(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.' ? c : '_');
   if (out.empty() || out == "." || out == "..") out = "unknown";
   return out;
 }
@@ -155,6 +157,7 @@ RunSummary summary_from_child(std::size_t run, std::uint64_t seed, ChildOutcome&
   if (r.end_reason == "interrupted") *interrupted = true;
   s.violations = r.violations;
   s.points_reached = j.at("points").get<std::map<std::string, std::uint64_t>>();
+  s.tmf_transitions = j.at("tmf").get<std::map<std::string, std::uint64_t>>();
   return s;
 }
 
@@ -162,8 +165,7 @@ RunSummary summary_from_child(std::size_t run, std::uint64_t seed, ChildOutcome&
 
 void print_campaign_summary(const Campaign& c, const std::string& reproducer_note, bool merged) {
   const std::string shard =
-      c.shard_count == 1 ? std::string()
-                         : fmt::format(", shard {}/{}", fmt::join(c.shards, ","), c.shard_count);
+      c.shard_count == 1 ? std::string() : fmt::format(", shard {}/{}", fmt::join(c.shards, ","), c.shard_count);
   fmt::print("explore {}: {} of {} runs{}{}, base seed {}, jitter {}, fixes {}\n", c.scenario, c.runs_done,
              c.runs_planned(), shard, c.complete ? "" : " (stopped early)", c.base_seed,
              format_duration(Duration{c.jitter_ns}), fixes_text(c.fixes));
@@ -178,10 +180,15 @@ void print_campaign_summary(const Campaign& c, const std::string& reproducer_not
     fmt::print("  internal errors in {} runs, first run {} seed {}: {}\n", c.errors.runs, c.errors.first_run,
                c.errors.first_seed, c.first_error);
   const nlohmann::json cov = c.to_json().at("coverage");
-  fmt::print("  coverage: {} of {} catalog failpoints reached ({} points in all); TMF state transitions not "
-             "tracked\n",
+  fmt::print("  coverage: {} of {} catalog failpoints reached ({} points in all); {} of {} TMF state transitions\n",
              cov.at("catalog_points_reached").get<std::size_t>(), cov.at("catalog_points").get<std::size_t>(),
-             c.points.size());
+             c.points.size(), cov.at("tmf_transitions_reached").get<std::size_t>(),
+             cov.at("tmf_transitions_known").get<std::size_t>());
+  std::vector<std::string> seen;
+  for (const auto& [t, st] : c.tmf_transitions) seen.push_back(fmt::format("{} ({} runs)", t, st.runs));
+  if (!seen.empty()) fmt::print("    TMF transitions reached: {}\n", fmt::join(seen, ", "));
+  const auto missing = cov.at("tmf_transitions_not_reached").get<std::vector<std::string>>();
+  if (!missing.empty()) fmt::print("    TMF transitions not reached: {}\n", fmt::join(missing, ", "));
   const double rate = c.wall_s > 0 ? static_cast<double>(c.runs_done) / c.wall_s : 0.0;
   if (merged) {
     fmt::print("  {} runs; the parts took {:.2f}s wall in all ({:.1f} runs per part-second, {} jobs in all)\n",
@@ -256,14 +263,12 @@ int run_explore(const ExploreOptions& o) {
     repro.about = fmt::format(
         "Reproducer written by qedisim explore: run {} of a campaign over {} with base seed {} reported {} in {} "
         "(run ids: {}). `qedisim run` on this file shows it again.{}{}",
-        f.run, o.file, base_seed, f.id, f.function, fmt::join(f.ids, ", "), base.about.empty() ? "" : "\n",
-        base.about);
+        f.run, o.file, base_seed, f.id, f.function, fmt::join(f.ids, ", "), base.about.empty() ? "" : "\n", base.about);
     const fs::path dir = out_dir / path_part(f.id) / path_part(f.function);
     std::error_code ec;
     fs::create_directories(dir, ec);
     if (ec) throw OutputError(fmt::format("cannot create {}: {}", dir.string(), ec.message()));
-    write_file_atomically((dir / fmt::format("{}-seed-{}.yaml", base.name, f.seed)).string(),
-                          scenario_to_yaml(repro));
+    write_file_atomically((dir / fmt::format("{}-seed-{}.yaml", base.name, f.seed)).string(), scenario_to_yaml(repro));
     ++reproducers;
   };
 
@@ -285,6 +290,7 @@ int run_explore(const ExploreOptions& o) {
     nlohmann::json j;
     j["result"] = result_to_json(r);
     j["points"] = r.points_reached;
+    j["tmf"] = r.tmf_transitions;
     return j.dump();
   };
   pool.done = [&](std::size_t run, ChildOutcome&& out) {

@@ -35,8 +35,8 @@ struct ExploreOptions {
   std::string jitter;                 // duration; default the file's sched.jitter or 50us
   std::vector<std::string> revert;
   std::string json_path;
-  std::uint64_t keep = 5;             // reproducers per invariant and function folder; 0 = all
-  bool quiet = false;                 // no progress display
+  std::uint64_t keep = 5;  // reproducers per invariant and function folder; 0 = all
+  bool quiet = false;      // no progress display
 };
 
 // Returns the exit code: 0 no run beyond expect.fixed, 1 some run, 3 a run

@@ -1,16 +1,17 @@
-#include "sim/explore/pipe_io.h"
 #include "sim/explore/fork_pool.h"
+
+#include <fmt/format.h>
+#include <poll.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
-#include <poll.h>
 #include <stdexcept>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <fmt/format.h>
+#include "sim/explore/pipe_io.h"
 
 namespace qedisim {
 
@@ -22,7 +23,6 @@ struct Slot {
   std::size_t task = 0;
   std::string payload;
 };
-
 
 ChildOutcome reap(Slot& slot) {
   ::close(slot.fd);

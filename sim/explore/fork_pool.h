@@ -12,9 +12,9 @@
 namespace qedisim {
 
 struct ChildOutcome {
-  bool ok = false;          // exited 0 with an answer
-  std::string payload;      // what the child wrote
-  std::string error;        // why not ok: "died with signal 11 (...)", ...
+  bool ok = false;      // exited 0 with an answer
+  std::string payload;  // what the child wrote
+  std::string error;    // why not ok: "died with signal 11 (...)", ...
 };
 
 struct ForkPool {

@@ -1,9 +1,9 @@
 #include "sim/explore/merge.h"
 
+#include <fmt/format.h>
+
 #include <fstream>
 #include <sstream>
-
-#include <fmt/format.h>
 
 #include "sim/explore/campaign.h"
 #include "sim/explore/explore.h"

@@ -2,9 +2,10 @@
 // forked runs send their results to the parent this way.
 #pragma once
 
+#include <unistd.h>
+
 #include <cerrno>
 #include <string>
-#include <unistd.h>
 
 namespace qedisim {
 

@@ -1,11 +1,11 @@
 #include "sim/explore/scenario_yaml.h"
 
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <vector>
-
-#include <fmt/format.h>
-#include <yaml-cpp/yaml.h>
 
 namespace qedisim {
 
@@ -36,9 +36,7 @@ std::string probability_text(double p) {
   return fmt::format("{:.20f}", p);
 }
 
-std::string join(const std::vector<std::string>& items) {
-  return fmt::format("{}", fmt::join(items, ", "));
-}
+std::string join(const std::vector<std::string>& items) { return fmt::format("{}", fmt::join(items, ", ")); }
 
 std::string match_text(const Match& m) {
   std::vector<std::string> keys;
@@ -61,12 +59,14 @@ std::string action_text(const FailAction& a) {
     case FailAction::Kind::drop:
       if (a.drop_probability >= 1.0) return "drop";
       return fmt::format("{{drop: {{probability: {}}}}}", probability_text(a.drop_probability));
-    case FailAction::Kind::fail: return "fail";
+    case FailAction::Kind::fail:
+      return "fail";
     case FailAction::Kind::delay:
       if (a.delay_max)
         return fmt::format("{{delay: {{min: {}, max: {}}}}}", format_duration(a.delay), format_duration(*a.delay_max));
       return fmt::format("{{delay: {}}}", format_duration(a.delay));
-    case FailAction::Kind::respond: return fmt::format("{{respond: {}}}", to_string(a.respond));
+    case FailAction::Kind::respond:
+      return fmt::format("{{respond: {}}}", to_string(a.respond));
   }
   return "drop";
 }
@@ -89,8 +89,11 @@ std::string args_text(const Action& a) {
     case ActionKind::scsi_abort:  // the session follows from the stream
       keys = {fmt::format("stream: {}", g.stream), fmt::format("op: {}", g.op)};
       break;
-    case ActionKind::hba_remove: break;
-    default: keys = {fmt::format("session: {}", g.session)}; break;
+    case ActionKind::hba_remove:
+      break;
+    default:
+      keys = {fmt::format("session: {}", g.session)};
+      break;
   }
   return keys.empty() ? std::string() : fmt::format("{{{}}}", join(keys));
 }
@@ -146,8 +149,8 @@ std::string scenario_to_yaml(const Scenario& s) {
   if (!s.workload.empty()) {
     line("workload:");
     for (const auto& w : s.workload)
-      line(fmt::format("  - {{session: {}, lun: {}, ops: {}, depth: {}, start: {}, op: {}, size: {}}}", w.session, w.lun,
-                       w.ops, w.depth, format_duration(w.start), to_string(w.op), size_text(w.size)));
+      line(fmt::format("  - {{session: {}, lun: {}, ops: {}, depth: {}, start: {}, op: {}, size: {}}}", w.session,
+                       w.lun, w.ops, w.depth, format_duration(w.start), to_string(w.op), size_text(w.size)));
   }
   if (!s.failpoints.empty()) {
     line("failpoints:");

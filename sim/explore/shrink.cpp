@@ -1,12 +1,12 @@
 #include "sim/explore/shrink.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <functional>
 #include <map>
 #include <set>
-
-#include <fmt/format.h>
 
 #include "sim/cli.h"
 #include "sim/explore/explore.h"
@@ -21,9 +21,9 @@ namespace {
 
 // One reduction step of the current best scenario.
 struct Candidate {
-  bool end = false;               // no k-th candidate of this kind: next kind
-  std::optional<Scenario> s;      // empty: nothing to try for this k
-  std::string what;               // for the log: "remove action 1 (scsi.reset)"
+  bool end = false;           // no k-th candidate of this kind: next kind
+  std::optional<Scenario> s;  // empty: nothing to try for this k
+  std::string what;           // for the log: "remove action 1 (scsi.reset)"
 };
 using Generator = std::function<Candidate(const Scenario&, std::size_t)>;
 
@@ -176,8 +176,8 @@ int run_shrink(const ShrinkOptions& o) {
   std::vector<InvariantId> targets;
   for (const auto& id : o.ids) {
     const auto v = enum_from_string<InvariantId>(id);
-    if (!v || is_warning(*v)) throw OptionError(fmt::format("--id: unknown invariant id '{}' (allowed: {})", id,
-                                                            allowed_names<InvariantId>()));
+    if (!v || is_warning(*v))
+      throw OptionError(fmt::format("--id: unknown invariant id '{}' (allowed: {})", id, allowed_names<InvariantId>()));
     targets.push_back(*v);
   }
 
@@ -217,8 +217,8 @@ int run_shrink(const ShrinkOptions& o) {
     if (r.end_reason == "interrupted") throw InternalError("interrupted");
     bool fired = !targets.empty();
     for (auto id : targets)
-      fired = fired && std::any_of(r.violations.begin(), r.violations.end(),
-                                   [id](const Violation& v) { return v.id == id; });
+      fired = fired &&
+              std::any_of(r.violations.begin(), r.violations.end(), [id](const Violation& v) { return v.id == id; });
     tried[text] = fired;
     if (result) *result = r;
     return fired || result ? std::optional<Scenario>(loaded) : std::nullopt;
@@ -229,19 +229,22 @@ int run_shrink(const ShrinkOptions& o) {
   if (targets.empty()) {
     const Violation* pick = nullptr;
     for (const auto& v : first.violations) {
-      const bool expected = std::find(input.expect.fixed.begin(), input.expect.fixed.end(), v.id) != input.expect.fixed.end();
+      const bool expected =
+          std::find(input.expect.fixed.begin(), input.expect.fixed.end(), v.id) != input.expect.fixed.end();
       if (!expected && (!pick || v.time_ns < pick->time_ns)) pick = &v;
     }
     if (!pick) {
-      fmt::print(stderr, "qedisim: shrink: {} reports no invariant beyond expect.fixed with fixes {} and seed {}; "
-                         "nothing to shrink (name one with --id)\n",
+      fmt::print(stderr,
+                 "qedisim: shrink: {} reports no invariant beyond expect.fixed with fixes {} and seed {}; "
+                 "nothing to shrink (name one with --id)\n",
                  o.file, fixes_to_yaml(input.fixes), input.seed);
       return kExitBadInput;
     }
     targets.push_back(pick->id);
   } else {
     for (auto id : targets)
-      if (std::none_of(first.violations.begin(), first.violations.end(), [id](const Violation& v) { return v.id == id; })) {
+      if (std::none_of(first.violations.begin(), first.violations.end(),
+                       [id](const Violation& v) { return v.id == id; })) {
         fmt::print(stderr, "qedisim: shrink: {} does not report {} with fixes {} and seed {}\n", o.file, to_string(id),
                    fixes_to_yaml(input.fixes), input.seed);
         return kExitBadInput;

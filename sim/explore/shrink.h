@@ -14,11 +14,11 @@ namespace qedisim {
 
 struct ShrinkOptions {
   std::string file;
-  std::string out;                  // default: FILE with .shrunk before .yaml
-  std::vector<std::string> ids;     // default: the first unexpected violation's id
-  std::vector<std::string> revert;  // baked into the output's fixes
+  std::string out;                    // default: FILE with .shrunk before .yaml
+  std::vector<std::string> ids;       // default: the first unexpected violation's id
+  std::vector<std::string> revert;    // baked into the output's fixes
   std::optional<std::uint64_t> seed;  // baked into the output's seed
-  std::uint64_t max_runs = 500;     // candidate runs at most
+  std::uint64_t max_runs = 500;       // candidate runs at most
   bool quiet = false;
 };
 

@@ -2,7 +2,6 @@
 // schema v2's random draws, campaign results and their merge.
 #define BOOST_TEST_MODULE qedisim_explore
 #include <boost/test/unit_test.hpp>
-
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -86,8 +85,9 @@ BOOST_AUTO_TEST_CASE(delays_stay_in_range_and_drops_follow_the_probability) {
 }
 
 BOOST_AUTO_TEST_CASE(v1_actions_draw_nothing) {
-  const Scenario s = load("qedisim: 1\nname: v1\nfailpoints:\n  - {point: target.scsi_rsp, match: {nth: {every: 3}}, "
-                          "action: drop}\n  - {point: fw.cleanup, action: {delay: 2ms}}\n");
+  const Scenario s = load(
+      "qedisim: 1\nname: v1\nfailpoints:\n  - {point: target.scsi_rsp, match: {nth: {every: 3}}, "
+      "action: drop}\n  - {point: fw.cleanup, action: {delay: 2ms}}\n");
   Failpoints a(s.failpoints, {}, 1);
   Failpoints b(s.failpoints, {}, 999);
   for (int i = 0; i < 30; ++i) {
@@ -198,7 +198,10 @@ RunSummary run(std::uint64_t i) {
   r.run = i;
   r.seed = derive_seed(3, i);
   r.points_reached = {{"fw.cqe", i + 1}};
-  if (i % 3 == 0) r.violations.push_back(Violation{InvariantId::xmit_after_unbind, 5, "c", "o", "qedi_task_xmit", "m", 1});
+  r.tmf_transitions = {{"INITIAL->QUEUED", 1}};
+  if (i % 2) r.tmf_transitions["QUEUED->TIMEDOUT"] = 2;
+  if (i % 3 == 0)
+    r.violations.push_back(Violation{InvariantId::xmit_after_unbind, 5, "c", "o", "qedi_task_xmit", "m", 1});
   if (i % 4 == 1) r.violations.push_back(Violation{InvariantId::tid_leak, 9, "c", "o", "qedi_tmf_work", "m", 1});
   if (i == 7) r.violations.push_back(Violation{InvariantId::tid_leak, 2, "c", "o", "qedi_iscsi_abort_work", "m", 2});
   return r;
@@ -233,6 +236,11 @@ BOOST_AUTO_TEST_CASE(merged_shards_equal_the_whole_campaign) {
   BOOST_TEST(whole.ids.at("tid_leak").functions.size() == 2u);
   BOOST_TEST(whole.points.at("fw.cqe").runs == 12u);
   BOOST_TEST(whole.points.at("fw.cqe").occurrences == 78u);
+  BOOST_TEST(whole.tmf_transitions.at("QUEUED->TIMEDOUT").runs == 6u);
+  BOOST_TEST(whole.tmf_transitions.at("QUEUED->TIMEDOUT").occurrences == 12u);
+  const auto cov = whole.to_json().at("coverage");
+  BOOST_TEST(cov.at("tmf_transitions_reached").get<std::size_t>() == 2u);
+  BOOST_TEST(cov.at("tmf_transitions_known").get<std::size_t>() == known_tmf_transitions().size());
   parts.push_back(parts[0]);
   BOOST_CHECK_THROW(merge_campaigns(parts), std::runtime_error);  // a shard twice
   Campaign other = empty_campaign(3, 1);
