@@ -79,11 +79,20 @@ void Firmware::mmio_write(std::uint64_t offset, std::uint64_t value, std::int64_
     }
     auto& cq = cqs_[vec];
     switch (reg) {
-      case REG_CQ_BASE: cq.set_base(value); break;
-      case REG_CQ_SIZE: cq.set_size(v32); break;
-      case REG_CQ_CONS: cq.set_cons(v32); break;
-      case REG_IGU_ACK: cq.igu_ack(v32); break;
-      default: break;
+      case REG_CQ_BASE:
+        cq.set_base(value);
+        break;
+      case REG_CQ_SIZE:
+        cq.set_size(v32);
+        break;
+      case REG_CQ_CONS:
+        cq.set_cons(v32);
+        break;
+      case REG_IGU_ACK:
+        cq.igu_ack(v32);
+        break;
+      default:
+        break;
     }
     return;
   }
@@ -93,33 +102,50 @@ void Firmware::mmio_write(std::uint64_t offset, std::uint64_t value, std::int64_
       for (unsigned v = 0; v < cfg_.vectors; ++v) cqs_[v].set_sb_addr(value + v * sizeof(StatusBlock));
       eq_.set_sb_addr(value + cfg_.vectors * sizeof(StatusBlock));
       break;
-    case REG_TASK_CTX_BASE: task_ctx_base_ = value; break;
-    case REG_SPQ_BASE: spq_base_ = value; break;
-    case REG_SPQ_SIZE: spq_size_ = v32; break;
+    case REG_TASK_CTX_BASE:
+      task_ctx_base_ = value;
+      break;
+    case REG_SPQ_BASE:
+      spq_base_ = value;
+      break;
+    case REG_SPQ_SIZE:
+      spq_size_ = v32;
+      break;
     case REG_SPQ_PROD:
       spq_prod_ = v32;
       schedule(now_, Timer{Timer::Kind::spq_fetch, 0, 0});
       break;
-    case REG_EQ_BASE: eq_.set_base(value); break;
-    case REG_EQ_SIZE: eq_.set_size(v32); break;
-    case REG_EQ_CONS: eq_.set_cons(v32); break;
+    case REG_EQ_BASE:
+      eq_.set_base(value);
+      break;
+    case REG_EQ_SIZE:
+      eq_.set_size(v32);
+      break;
+    case REG_EQ_CONS:
+      eq_.set_cons(v32);
+      break;
     case REG_DBG_DUMMY_CQE: {
       IscsiCqe cqe;
       cqe.cqe_type = ISCSI_CQE_TYPE_DUMMY;
       emit_cqe(cq_for(static_cast<std::uint8_t>(v32)), cqe, std::nullopt, CqeType::dummy);
       break;
     }
-    default: break;
+    default:
+      break;
   }
 }
 
 std::uint64_t Firmware::mmio_read(std::uint64_t offset, std::int64_t now_ns) {
   now_ = now_ns;
   switch (offset) {
-    case REG_FW_ID: return kHbaMagic;
-    case REG_NUM_VECTORS: return cfg_.vectors;
-    case REG_NUM_TIDS: return cfg_.tids;
-    default: return 0;
+    case REG_FW_ID:
+      return kHbaMagic;
+    case REG_NUM_VECTORS:
+      return cfg_.vectors;
+    case REG_NUM_TIDS:
+      return cfg_.tids;
+    default:
+      return 0;
   }
 }
 
@@ -129,9 +155,15 @@ void Firmware::run_due(std::int64_t now_ns) {
   now_ = now_ns;
   while (auto t = timers_.pop_due(now_ns)) {
     switch (t->kind) {
-      case Timer::Kind::sq_fetch: sq_fetch(t->cid); break;
-      case Timer::Kind::wqe_exec: wqe_exec(t->cid, t->id); break;
-      case Timer::Kind::cleanup_done: cleanup_done(t->id); break;
+      case Timer::Kind::sq_fetch:
+        sq_fetch(t->cid);
+        break;
+      case Timer::Kind::wqe_exec:
+        wqe_exec(t->cid, t->id);
+        break;
+      case Timer::Kind::cleanup_done:
+        cleanup_done(t->id);
+        break;
       case Timer::Kind::cqe_release: {
         auto it = delayed_cqes_.find(t->id);
         if (it == delayed_cqes_.end()) break;
@@ -141,8 +173,12 @@ void Firmware::run_due(std::int64_t now_ns) {
         cqs_[d.vector].post(d.cqe);
         break;
       }
-      case Timer::Kind::spq_fetch: spq_fetch(); break;
-      case Timer::Kind::ramrod_done: ramrod_done(t->id); break;
+      case Timer::Kind::spq_fetch:
+        spq_fetch();
+        break;
+      case Timer::Kind::ramrod_done:
+        ramrod_done(t->id);
+        break;
       case Timer::Kind::tcp_error: {
         Conn* c = conn(t->cid);
         if (!c || c->state != FwConnState::offloaded || !c->tcp_failed) break;
@@ -177,8 +213,8 @@ void Firmware::sq_fetch(std::uint16_t cid) {
         ++counters_.wqe_errors;
         continue;
       }
-      f.ctx = bus_->dma_load<IscsiTaskContext>(task_ctx_base_ + static_cast<std::uint64_t>(tid) *
-                                                                    sizeof(IscsiTaskContext));
+      f.ctx =
+          bus_->dma_load<IscsiTaskContext>(task_ctx_base_ + static_cast<std::uint64_t>(tid) * sizeof(IscsiTaskContext));
       const auto r = tasks_.init(tid, cid, f.ctx.opcode, f.ctx.itt, f.ctx.lun, f.ctx.cq_rss_number);
       if (r.overwrote_held) ++counters_.ctx_overwrites_held;
       if (observer_) observer_->on_task_init(tid, r.previous, tasks_.at(tid), r.overwrote_held);
@@ -304,8 +340,8 @@ void Firmware::pdu_from_target(const IscsiPdu& pdu, std::int64_t now_ns) {
   const std::uint16_t tid = qedi_get_itt_tid(pdu.itt);
   const bool known = tasks_.valid(tid) && tasks_.at(tid).cid == pdu.cid && tasks_.at(tid).itt == pdu.itt;
   if (!known || tasks_.at(tid).state != FwTaskState::active) {
-    const bool invalidated = known && (tasks_.at(tid).state == FwTaskState::cleaning ||
-                                       tasks_.at(tid).state == FwTaskState::cleaned);
+    const bool invalidated =
+        known && (tasks_.at(tid).state == FwTaskState::cleaning || tasks_.at(tid).state == FwTaskState::cleaned);
     if (invalidated)
       ++counters_.responses_dropped_invalidated;
     else
@@ -317,8 +353,8 @@ void Firmware::pdu_from_target(const IscsiPdu& pdu, std::int64_t now_ns) {
   tasks_.set_state(tid, FwTaskState::completed);
   ++counters_.responses_delivered;
   cqe.itid = tid;
-  cqe.cqe_type = pdu.scsi_status == SAM_STAT_CHECK_CONDITION ? ISCSI_CQE_TYPE_SOLICITED_WITH_SENSE
-                                                             : ISCSI_CQE_TYPE_SOLICITED;
+  cqe.cqe_type =
+      pdu.scsi_status == SAM_STAT_CHECK_CONDITION ? ISCSI_CQE_TYPE_SOLICITED_WITH_SENSE : ISCSI_CQE_TYPE_SOLICITED;
   emit_cqe(cq_for(t.cq), cqe, c->session, CqeType::solicited);
 }
 
@@ -350,7 +386,9 @@ void Firmware::spq_fetch() {
 
 void Firmware::ramrod(const SpqEntry& e) {
   switch (e.cmd_id) {
-    case ISCSI_RAMROD_CMD_ID_OFFLOAD_CONN: offload_conn(e); return;
+    case ISCSI_RAMROD_CMD_ID_OFFLOAD_CONN:
+      offload_conn(e);
+      return;
     case ISCSI_RAMROD_CMD_ID_CLEAR_SQ:
       clear_sq(e.cid);
       post_event(ISCSI_EVENT_TYPE_CLEAR_SQ, e.cid, e.echo, conn(e.cid) ? FW_RETURN_OK : FW_RETURN_INVALID_CID);
@@ -373,7 +411,9 @@ void Firmware::ramrod(const SpqEntry& e) {
       schedule(now_ + cfg_.drain_latency.ns, Timer{Timer::Kind::ramrod_done, 0, id});
       return;
     }
-    default: ++counters_.wqe_errors; return;
+    default:
+      ++counters_.wqe_errors;
+      return;
   }
 }
 

@@ -98,7 +98,7 @@ class Firmware {
     std::uint32_t sq_cons = 0;  // next WQE to fetch
     std::uint32_t sq_prod = 0;  // last doorbell
     std::deque<FetchedWqe> fetched;
-    bool tcp_failed = false;    // link down: nothing crosses the wire any more
+    bool tcp_failed = false;  // link down: nothing crosses the wire any more
   };
   struct PendingCleanup {
     std::uint16_t cid;
@@ -122,8 +122,8 @@ class Firmware {
   Conn* conn(std::uint16_t cid);
 
   // Engines.
-  void sq_fetch(std::uint16_t cid);                         // qedi_ring_doorbell -> fetch
-  void wqe_exec(std::uint16_t cid, std::uint64_t seq);      // WQE on the wire
+  void sq_fetch(std::uint16_t cid);                     // qedi_ring_doorbell -> fetch
+  void wqe_exec(std::uint16_t cid, std::uint64_t seq);  // WQE on the wire
   void exec_task(Conn& c, const FetchedWqe& f);
   void exec_cleanup(std::uint16_t cid, Conn& c, std::uint16_t tid);
   void cleanup_done(std::uint64_t id);

@@ -16,7 +16,7 @@ struct FwCounters {
   std::uint64_t wqe_errors = 0;       // bad tid, bad type, SQ of an unknown cid
   std::uint64_t doorbell_errors = 0;  // doorbell for a cid that is not offloaded
   std::uint64_t scsi_cmds_sent = 0;
-  std::uint64_t mtasks_sent = 0;      // login, logout, NOP-Out, text, TMF
+  std::uint64_t mtasks_sent = 0;          // login, logout, NOP-Out, text, TMF
   std::uint64_t ctx_overwrites_held = 0;  // tid_double_owner, firmware side
   std::uint64_t cleanups_requested = 0;
   std::uint64_t cleanups_completed = 0;
@@ -25,10 +25,10 @@ struct FwCounters {
   std::uint64_t responses_dropped_invalidated = 0;  // tid cleaned before the response came
   std::uint64_t responses_dropped_unmatched = 0;    // no context for that (cid, itt)
   std::uint64_t responses_dropped_no_conn = 0;      // connection gone
-  std::uint64_t cqes_posted = 0;    // handed to the CQ writer (held ones included)
-  std::uint64_t cqes_delayed = 0;   // by the fw.cqe failpoint
-  std::uint64_t tasks_flushed = 0;  // clear_sq
-  std::uint64_t tasks_dropped = 0;  // destroy_conn
+  std::uint64_t cqes_posted = 0;                    // handed to the CQ writer (held ones included)
+  std::uint64_t cqes_delayed = 0;                   // by the fw.cqe failpoint
+  std::uint64_t tasks_flushed = 0;                  // clear_sq
+  std::uint64_t tasks_dropped = 0;                  // destroy_conn
   std::uint64_t ramrods_completed = 0;
 };
 

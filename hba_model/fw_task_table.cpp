@@ -6,14 +6,22 @@ namespace qedisim::hba {
 
 const char* to_string(FwTaskState s) {
   switch (s) {
-    case FwTaskState::idle: return "idle";
-    case FwTaskState::queued: return "queued";
-    case FwTaskState::active: return "active";
-    case FwTaskState::cleaning: return "cleaning";
-    case FwTaskState::completed: return "completed";
-    case FwTaskState::cleaned: return "cleaned";
-    case FwTaskState::flushed: return "flushed";
-    case FwTaskState::dropped: return "dropped";
+    case FwTaskState::idle:
+      return "idle";
+    case FwTaskState::queued:
+      return "queued";
+    case FwTaskState::active:
+      return "active";
+    case FwTaskState::cleaning:
+      return "cleaning";
+    case FwTaskState::completed:
+      return "completed";
+    case FwTaskState::cleaned:
+      return "cleaned";
+    case FwTaskState::flushed:
+      return "flushed";
+    case FwTaskState::dropped:
+      return "dropped";
   }
   return "?";
 }
@@ -32,8 +40,8 @@ void FwTaskTable::count(const FwTask& t, int delta) {
   }
 }
 
-FwTaskTable::InitResult FwTaskTable::init(std::uint16_t tid, std::uint16_t cid, std::uint8_t opcode,
-                                          std::uint32_t itt, std::uint64_t lun, std::uint8_t cq) {
+FwTaskTable::InitResult FwTaskTable::init(std::uint16_t tid, std::uint16_t cid, std::uint8_t opcode, std::uint32_t itt,
+                                          std::uint64_t lun, std::uint8_t cq) {
   FwTask& t = tasks_.at(tid);
   InitResult r{t, fw_task_held(t.state) && (t.cid != cid || t.itt != itt)};
   count(t, -1);

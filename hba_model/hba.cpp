@@ -109,7 +109,9 @@ void Hba::dma_transaction(tlm::tlm_command cmd, std::uint64_t addr, void* data, 
     throw std::runtime_error("HBA DMA failed at 0x" + std::to_string(addr) + ": " + trans.get_response_string());
 }
 
-void Hba::dma_read(std::uint64_t addr, void* dst, std::size_t len) { dma_transaction(tlm::TLM_READ_COMMAND, addr, dst, len); }
+void Hba::dma_read(std::uint64_t addr, void* dst, std::size_t len) {
+  dma_transaction(tlm::TLM_READ_COMMAND, addr, dst, len);
+}
 
 void Hba::dma_write(std::uint64_t addr, const void* src, std::size_t len) {
   dma_transaction(tlm::TLM_WRITE_COMMAND, addr, const_cast<void*>(src), len);

@@ -4,14 +4,14 @@
 // time (one SC_METHOD that wakes at the firmware's next due step) and buses.
 #pragma once
 
-#include <cstdint>
-#include <memory>
-#include <vector>
-
-#include <systemc>
-#include <tlm>
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/simple_target_socket.h>
+
+#include <cstdint>
+#include <memory>
+#include <systemc>
+#include <tlm>
+#include <vector>
 
 #include "hba_model/firmware.h"
 #include "hba_model/msix.h"

@@ -4,13 +4,13 @@
 // its RAM. dma_alloc_coherent hands out zeroed, aligned ranges.
 #pragma once
 
+#include <tlm_utils/simple_target_socket.h>
+
 #include <cstdint>
 #include <cstring>
-#include <vector>
-
 #include <systemc>
 #include <tlm>
-#include <tlm_utils/simple_target_socket.h>
+#include <vector>
 
 namespace qedisim::hba {
 

@@ -1,8 +1,8 @@
 #include "host_driver_model/fixes.h"
 
-#include <array>
-
 #include <fmt/format.h>
+
+#include <array>
 
 namespace qedisim {
 
@@ -31,8 +31,7 @@ constexpr std::array<std::string_view, kPatchCount> kSubjects{
 std::string patch_name(Patch p) { return fmt::format("p{:02d}", static_cast<int>(p)); }
 
 std::optional<Patch> patch_from_string(std::string_view s) {
-  if (s.size() != 3 || s[0] != 'p' || s[1] < '0' || s[1] > '9' || s[2] < '0' || s[2] > '9')
-    return std::nullopt;
+  if (s.size() != 3 || s[0] != 'p' || s[1] < '0' || s[1] > '9' || s[2] < '0' || s[2] > '9') return std::nullopt;
   const int n = (s[1] - '0') * 10 + (s[2] - '0');
   if (n < 1 || n > kPatchCount) return std::nullopt;
   return static_cast<Patch>(n);

@@ -12,8 +12,23 @@
 namespace qedisim {
 
 enum class Patch {
-  p01 = 1, p02, p03, p04, p05, p06, p07, p08, p09,
-  p10, p11, p12, p13, p14, p15, p16, p17,
+  p01 = 1,
+  p02,
+  p03,
+  p04,
+  p05,
+  p06,
+  p07,
+  p08,
+  p09,
+  p10,
+  p11,
+  p12,
+  p13,
+  p14,
+  p15,
+  p16,
+  p17,
 };
 inline constexpr int kPatchCount = 17;
 

@@ -72,9 +72,8 @@ void HostStack::sg_reset(const Action& a) {
   while (!ioctl_works_.empty() && !ioctl_works_.front()->pending && ioctl_wq_->running() != ioctl_works_.front().get())
     ioctl_works_.pop_front();
   const ActionArgs args = a.args;
-  ioctl_works_.push_back(std::make_unique<kern::Work>("sg_reset", [this, args] {
-    scsi_->scsi_ioctl_reset(args.session, args.lun, args.level);
-  }));
+  ioctl_works_.push_back(std::make_unique<kern::Work>(
+      "sg_reset", [this, args] { scsi_->scsi_ioctl_reset(args.session, args.lun, args.level); }));
   ioctl_wq_->queue_work(*ioctl_works_.back());
 }
 

@@ -9,9 +9,8 @@
 #include <deque>
 #include <functional>
 #include <memory>
-#include <vector>
-
 #include <systemc>
+#include <vector>
 
 #include "host_driver_model/driver.h"
 #include "host_driver_model/iscsid/iscsid.h"

@@ -1,17 +1,17 @@
 #include "sim/cli.h"
 
+#include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
 #include <chrono>
 #include <csignal>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <CLI/CLI.hpp>
-#include <fmt/format.h>
 
 #include "sim/explore/explore.h"
 #include "sim/explore/merge.h"
@@ -81,8 +81,8 @@ std::string counters_line(const RunResult& r) {
     const auto it = r.counters.find(name);
     return it == r.counters.end() ? std::int64_t{0} : it->second;
   };
-  return fmt::format("{} commands completed, {} failed, {} tids in use at end, EH max level {}",
-                     get("cmds_completed"), get("cmds_failed"), get("tids_in_use"), to_string(r.eh_max_level));
+  return fmt::format("{} commands completed, {} failed, {} tids in use at end, EH max level {}", get("cmds_completed"),
+                     get("cmds_failed"), get("tids_in_use"), to_string(r.eh_max_level));
 }
 
 // SIGINT/SIGTERM: the run stopped early; nothing is written under a final
@@ -145,25 +145,30 @@ int cmd_run(const Options& o) {
     v.expected = *s.expect.reverted;
     v.final = nullptr;
   }
-  if (!o.quiet) fmt::print("qedisim {}: scenario {} ({}), seed {}\n", QEDISIM_VERSION, s.name, s.file, o.seed.value_or(s.seed));
+  if (!o.quiet)
+    fmt::print("qedisim {}: scenario {} ({}), seed {}\n", QEDISIM_VERSION, s.name, s.file, o.seed.value_or(s.seed));
   RunResult r;
   run_variant(s, o, v, false, &r);
   const bool clean = r.violations.empty();
   fmt::print("verdict: {}\n", clean ? "CLEAN (no invariant violated)"
-                                   : fmt::format("VIOLATED ({} violation(s))", fold_repeats(r.violations).size()));
+                                    : fmt::format("VIOLATED ({} violation(s))", fold_repeats(r.violations).size()));
   return clean ? kExitClean : kExitViolation;
 }
 
 int cmd_check(const Options& o) {
   const Scenario s = load_for(o);
   const FixSet fixes = fixes_for(s, o);
-  if (!o.quiet) fmt::print("qedisim {}: check {} ({}), seed {}\n", QEDISIM_VERSION, s.name, s.file, o.seed.value_or(s.seed));
+  if (!o.quiet)
+    fmt::print("qedisim {}: check {} ({}), seed {}\n", QEDISIM_VERSION, s.name, s.file, o.seed.value_or(s.seed));
   const std::string vcd = vcd_path_for(o, s);
   bool met = run_variant(s, o, Variant{"fixed", fixes, s.expect.fixed, &s.expect.final, o.report, vcd}, true, nullptr);
   if (s.expect.reverted && !o.fixed_only) {
     FixSet reverted = fixes;
     reverted.set(*s.patch, false);
-    const Variant v{"reverted", reverted, *s.expect.reverted, nullptr,
+    const Variant v{"reverted",
+                    reverted,
+                    *s.expect.reverted,
+                    nullptr,
                     o.report.empty() ? std::string() : with_suffix(o.report, "reverted"),
                     vcd.empty() ? std::string() : with_suffix(vcd, "reverted")};
     met = run_variant(s, o, v, true, nullptr) && met;
@@ -207,10 +212,10 @@ int cmd_points() {
   fmt::print("{:<44} {:<32} {:<22} {}\n", "point", "match keys", "actions", "where");
   for (const auto& p : point_catalog()) {
     std::vector<std::string> keys;
-    const std::pair<unsigned, const char*> kKeys[] = {{kMatchSession, "session"}, {kMatchLun, "lun"},
-                                                      {kMatchFunction, "function"}, {kMatchType, "type"},
-                                                      {kMatchGfp, "gfp"}, {kMatchSite, "site"},
-                                                      {kMatchNth, "nth"}};
+    const std::pair<unsigned, const char*> kKeys[] = {
+        {kMatchSession, "session"}, {kMatchLun, "lun"}, {kMatchFunction, "function"},
+        {kMatchType, "type"},       {kMatchGfp, "gfp"}, {kMatchSite, "site"},
+        {kMatchNth, "nth"}};
     for (const auto& [bit, name] : kKeys)
       if (p.match_keys & bit) keys.emplace_back(name);
     std::vector<std::string> acts;
@@ -247,13 +252,14 @@ void add_explore_options(CLI::App* cmd, ExploreOptions& o) {
   cmd->add_option("--runs", o.runs, "runs in the campaign: run i uses seed splitmix64(S, i)")
       ->default_val(100)
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40));
-  cmd->add_option("--jobs,-j", o.jobs, "runs in parallel (forked children)")->default_val(1)->check(CLI::Range(1, 1024));
+  cmd->add_option("--jobs,-j", o.jobs, "runs in parallel (forked children)")
+      ->default_val(1)
+      ->check(CLI::Range(1, 1024));
   cmd->add_option("--seed", o.seed, "base seed S (default the scenario's seed)")->check(check_seed);
   cmd->add_option("--shard", o.shard, "i/n: only the runs with index % n == i (job arrays)")->default_val("0/1");
   cmd->add_option("--time-budget", o.time_budget, "stop launching runs after this wall time (90s, 10m, 2h)");
   cmd->add_option("--out", o.out_dir, "reproducer folder (default explore-out/<scenario>)");
-  cmd->add_option("--jitter", o.jitter,
-                  "sched.jitter of every run (default the file's sched.jitter, else 50us)");
+  cmd->add_option("--jitter", o.jitter, "sched.jitter of every run (default the file's sched.jitter, else 50us)");
   cmd->add_option("--revert", o.revert, "remove pNN from the fix set (repeatable)")->check(check_patch);
   cmd->add_option("--json", o.json_path, "write the campaign result (JSON) to this path");
   cmd->add_option("--keep", o.keep, "reproducers kept per invariant and function folder (0 = all)")->default_val(5);
@@ -295,26 +301,30 @@ void add_run_options(CLI::App* cmd, Options& o) {
 }  // namespace
 
 int cli_main(int argc, char** argv) {
-  CLI::App app{"qedisim: replays the races of the 2021 'libiscsi and qedi TMF fixes' series on a simulated "
-               "FastLinQ iSCSI offload HBA and Linux host stack."};
+  CLI::App app{
+      "qedisim: replays the races of the 2021 'libiscsi and qedi TMF fixes' series on a simulated "
+      "FastLinQ iSCSI offload HBA and Linux host stack."};
   app.set_version_flag("--version", std::string("qedisim ") + QEDISIM_VERSION);
   app.require_subcommand(1);
   Options o;
   auto* run = app.add_subcommand("run", "run a scenario once; exit 0 clean, 1 an invariant fired");
   add_run_options(run, o);
   auto* check = app.add_subcommand(
-      "check", "run a scenario with its fixes and, if expect.reverted is given, with its patch reverted; exit 0 when "
-               "every expectation holds");
+      "check",
+      "run a scenario with its fixes and, if expect.reverted is given, with its patch reverted; exit 0 when "
+      "every expectation holds");
   add_run_options(check, o);
   check->add_flag("--fixed-only", o.fixed_only, "judge only the run with the fixes as given (mutation check)");
   auto* equiv = app.add_subcommand(
-      "equiv", "for a refactor-only patch: compare the reports with and without the scenario's patch (exit 0 when "
-               "identical apart from the fix list)");
+      "equiv",
+      "for a refactor-only patch: compare the reports with and without the scenario's patch (exit 0 when "
+      "identical apart from the fix list)");
   add_run_options(equiv, o);
   ExploreOptions eo;
   auto* explore = app.add_subcommand(
-      "explore", "run a scenario N times with derived seeds (jitter, v2 random delays and drops) in forked children; "
-                 "exit 0 when no run reports an invariant beyond expect.fixed, 1 otherwise");
+      "explore",
+      "run a scenario N times with derived seeds (jitter, v2 random delays and drops) in forked children; "
+      "exit 0 when no run reports an invariant beyond expect.fixed, 1 otherwise");
   add_explore_options(explore, eo);
   ShrinkOptions so;
   auto* shrink = app.add_subcommand(
@@ -327,8 +337,9 @@ int cli_main(int argc, char** argv) {
   merge->add_option("--json", merge_json, "write the merged result to this path");
   auto* points = app.add_subcommand("points", "list every failpoint the build has");
   auto* params = app.add_subcommand("params", "list every model parameter with its default");
-  app.footer("Exit codes: 0 clean / expectations held, 1 invariant violated / expectation failed, 2 bad input, "
-             "3 internal error.");
+  app.footer(
+      "Exit codes: 0 clean / expectations held, 1 invariant violated / expectation failed, 2 bad input, "
+      "3 internal error.");
 
   try {
     app.parse(argc, argv);

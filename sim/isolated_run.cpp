@@ -1,16 +1,16 @@
-#include "sim/explore/pipe_io.h"
 #include "sim/isolated_run.h"
+
+#include <fmt/format.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <string>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <fmt/format.h>
-
+#include "sim/explore/pipe_io.h"
 #include "sim/report/report.h"
 
 namespace qedisim {
@@ -52,8 +52,8 @@ RunResult run_in_child(const Scenario& scenario, const RunOptions& options) {
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
   if (WIFSIGNALED(status))
-    throw InternalError(fmt::format("simulation child died with signal {} ({})", WTERMSIG(status),
-                                    strsignal(WTERMSIG(status))));
+    throw InternalError(
+        fmt::format("simulation child died with signal {} ({})", WTERMSIG(status), strsignal(WTERMSIG(status))));
   nlohmann::json j = nlohmann::json::parse(payload, nullptr, false);
   if (j.is_discarded() || !j.is_object()) throw InternalError("simulation child returned no result");
   if (j.contains("error")) throw InternalError(j["error"].get<std::string>());

@@ -30,8 +30,8 @@ void Workload::start_due() {
     for (std::uint64_t i = 0; i < first; ++i) issue(s);
   }
   if (next_start_ < start_order_.size())
-    next_trigger(sc_core::sc_time(static_cast<double>(streams_[start_order_[next_start_]].spec.start.ns - now),
-                                  sc_core::SC_NS));
+    next_trigger(
+        sc_core::sc_time(static_cast<double>(streams_[start_order_[next_start_]].spec.start.ns - now), sc_core::SC_NS));
   else
     next_trigger(start_event_);  // never notified: nothing left to start
 }

@@ -5,9 +5,8 @@
 #pragma once
 
 #include <cstdint>
-#include <vector>
-
 #include <systemc>
+#include <vector>
 
 #include "host_driver_model/host_stack.h"
 #include "sim/scenario/scenario.h"

@@ -98,8 +98,8 @@ struct IscsiTaskContext {
   std::uint32_t rtt = 0;           // TMF referenced task tag (ABORT TASK: victim itt)
   std::uint32_t data_length = 0;   // bytes
   std::uint64_t lun = 0;
-  std::uint64_t sgl_addr = 0;      // host buffer; payload bytes are not moved
-  std::uint32_t ttt = 0;           // NOP-Out answering a NOP-In
+  std::uint64_t sgl_addr = 0;  // host buffer; payload bytes are not moved
+  std::uint32_t ttt = 0;       // NOP-Out answering a NOP-In
   std::uint32_t reserved0 = 0;
   std::uint64_t reserved1 = 0;
 };
@@ -145,10 +145,10 @@ static_assert(sizeof(StatusBlock) == 8);
 
 // Slow-path queue (qed SPQ) commands: iscsi_ramrod_cmd_id, plus the MCP drain.
 enum IscsiRamrodCmdId : std::uint8_t {
-  ISCSI_RAMROD_CMD_ID_OFFLOAD_CONN = 3,     // qedi_ep_connect -> qed offload_conn
-  ISCSI_RAMROD_CMD_ID_TERMINATION_CONN = 5, // qedi_ep_disconnect -> destroy_conn
-  ISCSI_RAMROD_CMD_ID_CLEAR_SQ = 6,         // qedi_clearsq -> clear_sq
-  QED_MCP_CMD_DRAIN = 0x80,                 // qed_ops->common->drain (an MCP command on the card)
+  ISCSI_RAMROD_CMD_ID_OFFLOAD_CONN = 3,      // qedi_ep_connect -> qed offload_conn
+  ISCSI_RAMROD_CMD_ID_TERMINATION_CONN = 5,  // qedi_ep_disconnect -> destroy_conn
+  ISCSI_RAMROD_CMD_ID_CLEAR_SQ = 6,          // qedi_clearsq -> clear_sq
+  QED_MCP_CMD_DRAIN = 0x80,                  // qed_ops->common->drain (an MCP command on the card)
 };
 
 enum : std::uint8_t { SPQ_FLAG_ABORTIVE = 1u << 0 };  // destroy_conn: RST instead of FIN
@@ -157,9 +157,9 @@ struct SpqEntry {
   std::uint8_t cmd_id = 0;  // IscsiRamrodCmdId
   std::uint8_t flags = 0;   // SPQ_FLAG_*
   std::uint16_t cid = 0;
-  std::uint32_t echo = 0;       // returned in the event ring entry
-  std::uint64_t sq_base = 0;    // OFFLOAD_CONN: host address of the SQ
-  std::uint32_t sq_size = 0;    // OFFLOAD_CONN: entries
+  std::uint32_t echo = 0;           // returned in the event ring entry
+  std::uint64_t sq_base = 0;        // OFFLOAD_CONN: host address of the SQ
+  std::uint32_t sq_size = 0;        // OFFLOAD_CONN: entries
   std::uint32_t target_portal = 0;  // OFFLOAD_CONN: which remote target (session index)
   std::uint64_t reserved = 0;
 };

@@ -25,10 +25,10 @@ enum : std::uint64_t {
   // Per CQ vector v: base REG_CQ_BLOCK + v * REG_CQ_STRIDE.
   REG_CQ_BLOCK = 0x1000,
   REG_CQ_STRIDE = 0x20,
-  REG_CQ_BASE = 0x00,     // 64: CQ ring (IscsiCqe entries)
-  REG_CQ_SIZE = 0x08,     // entries
-  REG_CQ_CONS = 0x0c,     // driver's free-running consumer index (CI write-back)
-  REG_IGU_ACK = 0x10,     // qed_sb_ack: bit 31 enable; bits 15..0 the sb_index the driver saw
+  REG_CQ_BASE = 0x00,  // 64: CQ ring (IscsiCqe entries)
+  REG_CQ_SIZE = 0x08,  // entries
+  REG_CQ_CONS = 0x0c,  // driver's free-running consumer index (CI write-back)
+  REG_IGU_ACK = 0x10,  // qed_sb_ack: bit 31 enable; bits 15..0 the sb_index the driver saw
 
   // Per connection cid: SQ producer doorbell (qedi_ring_doorbell).
   REG_SQ_DOORBELL = 0x10000,

@@ -13,7 +13,8 @@ namespace qedisim::drv {
 using kern::KFunc;
 using kern::KPtr;
 
-Iscsid::Iscsid(sc_core::sc_module_name name, std::vector<std::uint32_t> luns, std::function<bool(std::uint32_t)> link_up)
+Iscsid::Iscsid(sc_core::sc_module_name name, std::vector<std::uint32_t> luns,
+               std::function<bool(std::uint32_t)> link_up)
     : sc_core::sc_module(name), link_up_(std::move(link_up)) {
   wq_ = std::make_unique<kern::Workqueue>("iscsid_wq", "iscsid");
   for (std::uint32_t i = 0; i < luns.size(); ++i) {
@@ -22,9 +23,8 @@ Iscsid::Iscsid(sc_core::sc_module_name name, std::vector<std::uint32_t> luns, st
     s->luns = luns[i];
     s->logout_wait = std::make_unique<kern::WaitQueue>("iscsid_logout_wait");
     Sess* sp = s.get();
-    s->relogin_timer = std::make_unique<kern::Timer>("iscsid_relogin", [this, sp] {
-      queue("iscsid_relogin", [this, sp] { relogin_attempt(*sp); });
-    });
+    s->relogin_timer = std::make_unique<kern::Timer>(
+        "iscsid_relogin", [this, sp] { queue("iscsid_relogin", [this, sp] { relogin_attempt(*sp); }); });
     sessions_.push_back(std::move(s));
   }
 }
@@ -83,7 +83,7 @@ void Iscsid::login(Sess& s) {
   KFunc f("iscsid_login");
   if (!s.session) {
     s.session = iscsi_session_setup(s.id, s.luns);  // qedi_session_create
-    s.conn = iscsi_conn_setup(s.session, 0);         // qedi_conn_create
+    s.conn = iscsi_conn_setup(s.session, 0);        // qedi_conn_create
   }
   if (relogin_once(s)) {
     s.st = St::logged_in;
@@ -168,7 +168,8 @@ void Iscsid::logout(Sess& s) {
     IscsiHdr hdr;
     hdr.opcode = hsi::ISCSI_OP_LOGOUT;
     if (iscsi_conn_send_pdu(s.conn, hdr) == 0)
-      kern::wait_event_timeout(*s.logout_wait, [&s] { return s.logout_rsp; }, params().session_logout_timeout);
+      kern::wait_event_timeout(
+          *s.logout_wait, [&s] { return s.logout_rsp; }, params().session_logout_timeout);
   }
   terminate(s, true);
 }

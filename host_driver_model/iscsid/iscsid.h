@@ -8,9 +8,8 @@
 #include <deque>
 #include <functional>
 #include <memory>
-#include <vector>
-
 #include <systemc>
+#include <vector>
 
 #include "host_driver_model/kernel/timer.h"
 #include "host_driver_model/kernel/wait.h"

@@ -1,8 +1,8 @@
 #include "host_driver_model/kernel/alloc.h"
 
-#include <stdexcept>
-
 #include <fmt/format.h>
+
+#include <stdexcept>
 
 #include "host_driver_model/kernel/context.h"
 #include "host_driver_model/kernel/kernel.h"

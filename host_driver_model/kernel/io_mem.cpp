@@ -20,8 +20,7 @@ void IoMem::access(tlm::tlm_command cmd, std::uint64_t offset, void* data, unsig
   trans.set_dmi_allowed(false);
   trans.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
   socket->b_transport(trans, delay);
-  if (trans.is_response_error())
-    throw std::runtime_error("MMIO access failed at offset " + std::to_string(offset));
+  if (trans.is_response_error()) throw std::runtime_error("MMIO access failed at offset " + std::to_string(offset));
 }
 
 void IoMem::writel(std::uint64_t offset, std::uint32_t value) { access(tlm::TLM_WRITE_COMMAND, offset, &value, 4); }

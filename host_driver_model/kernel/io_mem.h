@@ -3,11 +3,11 @@
 // annotated delay, the caller never waits.
 #pragma once
 
-#include <cstdint>
+#include <tlm_utils/simple_initiator_socket.h>
 
+#include <cstdint>
 #include <systemc>
 #include <tlm>
-#include <tlm_utils/simple_initiator_socket.h>
 
 namespace qedisim::kern {
 

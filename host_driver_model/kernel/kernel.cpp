@@ -1,9 +1,9 @@
 #include "host_driver_model/kernel/kernel.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <stdexcept>
-
-#include <fmt/format.h>
 
 #include "host_driver_model/kernel/context.h"
 #include "host_driver_model/kernel/lock.h"
@@ -83,8 +83,8 @@ bool Context::holds_spinlock() const {
 namespace {
 void check_may_sleep(Context& self, const char* what) {
   if (!self.can_sleep() || self.holds_spinlock())
-    throw std::logic_error(fmt::format("modelling error: {} in {} (context {}) that may not sleep", what,
-                                       self.function(), self.name()));
+    throw std::logic_error(
+        fmt::format("modelling error: {} in {} (context {}) that may not sleep", what, self.function(), self.name()));
 }
 }  // namespace
 
@@ -151,7 +151,8 @@ void Lock::lock() {
   Kernel& k = Kernel::get();
   Context& self = k.current();
   if (owner_ == &self)
-    throw std::logic_error(fmt::format("modelling error: {} takes {} twice in {}", self.name(), name_, self.function()));
+    throw std::logic_error(
+        fmt::format("modelling error: {} takes {} twice in {}", self.name(), name_, self.function()));
   if (owner_) {
     if (kind_ == Kind::mutex) check_may_sleep(self, "mutex_lock");
     k.wait_begin(self, name_, false);

@@ -6,7 +6,6 @@
 
 #include <functional>
 #include <string>
-
 #include <systemc>
 
 #include "host_driver_model/kernel/context.h"

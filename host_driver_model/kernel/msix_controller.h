@@ -6,9 +6,8 @@
 
 #include <functional>
 #include <memory>
-#include <vector>
-
 #include <systemc>
+#include <vector>
 
 #include "hba_model/msix.h"
 

@@ -5,7 +5,6 @@
 #include <cstdint>
 #include <optional>
 #include <string_view>
-
 #include <systemc>
 
 #include "host_driver_model/kernel/context.h"

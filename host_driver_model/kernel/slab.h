@@ -6,6 +6,8 @@
 // reads defined memory (the stale or the reused object) instead of UB.
 #pragma once
 
+#include <fmt/format.h>
+
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -14,11 +16,9 @@
 #include <string_view>
 #include <utility>
 
-#include <fmt/format.h>
-
+#include "host_driver_model/kernel/context.h"
 #include "host_driver_model/kernel/kernel.h"
 #include "host_driver_model/kernel/observer.h"
-#include "host_driver_model/kernel/context.h"
 #include "host_driver_model/kernel/sched.h"
 
 namespace qedisim::kern {

@@ -7,10 +7,9 @@
 #include <functional>
 #include <memory>
 #include <queue>
+#include <systemc>
 #include <unordered_map>
 #include <vector>
-
-#include <systemc>
 
 #include "sim/scenario/duration.h"
 
@@ -58,9 +57,11 @@ class TimerWheel : public sc_core::sc_module {
  private:
   struct Entry {
     std::int64_t expires_ns;
-    std::uint64_t seq;  // FIFO among equal expiries: deterministic
+    std::uint64_t seq;    // FIFO among equal expiries: deterministic
     std::uint64_t token;  // looked up in live_: a stale entry never touches its (maybe freed) timer
-    bool operator>(const Entry& o) const { return expires_ns != o.expires_ns ? expires_ns > o.expires_ns : seq > o.seq; }
+    bool operator>(const Entry& o) const {
+      return expires_ns != o.expires_ns ? expires_ns > o.expires_ns : seq > o.seq;
+    }
   };
   void fire();
   void reschedule();

@@ -4,7 +4,6 @@
 #pragma once
 
 #include <cstdint>
-
 #include <systemc>
 
 #include "host_driver_model/kernel/sched.h"

@@ -7,7 +7,6 @@
 #include <deque>
 #include <functional>
 #include <string>
-
 #include <systemc>
 
 #include "host_driver_model/kernel/context.h"

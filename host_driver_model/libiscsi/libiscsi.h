@@ -22,10 +22,10 @@ kern::KPtr<IscsiTask> iscsi_itt_to_ctask(kern::KPtr<IscsiConn> conn, std::uint32
 // Responses from the LLD's completion path (caller holds back_lock).
 // hdr carries the response opcode; status/response fields as below.
 struct IscsiRsp {
-  std::uint8_t opcode = 0;       // hsi::IscsiOpcode of the response
-  std::uint32_t itt = 0;         // the task's hdr_itt
-  std::uint8_t status = 0;       // SCSI status for SCSI_CMD_RSP
-  std::uint8_t response = 0;     // TMF response code (hsi::IscsiTmfRsp)
+  std::uint8_t opcode = 0;    // hsi::IscsiOpcode of the response
+  std::uint32_t itt = 0;      // the task's hdr_itt
+  std::uint8_t status = 0;    // SCSI status for SCSI_CMD_RSP
+  std::uint8_t response = 0;  // TMF response code (hsi::IscsiTmfRsp)
 };
 void __iscsi_complete_pdu(kern::KPtr<IscsiConn> conn, const IscsiRsp& rsp);
 

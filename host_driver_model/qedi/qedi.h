@@ -17,9 +17,8 @@
 #include <memory>
 #include <set>
 #include <string>
-#include <vector>
-
 #include <systemc>
+#include <vector>
 
 #include "hba_model/host_memory.h"
 #include "hba_model/hsi/qedi_hsi.h"
@@ -40,10 +39,10 @@
 namespace qedisim::drv {
 
 struct QediParams {
-  std::uint32_t tids = 4096;        // MAX_ISCSI_TASK_ENTRIES
-  std::uint32_t cq_depth = 2048;    // QEDI_CQ_SIZE
-  std::uint32_t sq_depth = 1024;    // MAX_OUTSTANDING_TASKS_PER_CON
-  std::uint32_t num_queues = 2;     // CPUs = fast-path vectors = io threads
+  std::uint32_t tids = 4096;                          // MAX_ISCSI_TASK_ENTRIES
+  std::uint32_t cq_depth = 2048;                      // QEDI_CQ_SIZE
+  std::uint32_t sq_depth = 1024;                      // MAX_OUTSTANDING_TASKS_PER_CON
+  std::uint32_t num_queues = 2;                       // CPUs = fast-path vectors = io threads
   Duration cleanup_wait = Duration::from_s(5);        // qedi_cleanup_all_io wait 1
   Duration drain_wait = Duration::from_s(5);          // wait 2
   Duration abort_cleanup_wait = Duration::from_s(5);  // qedi_wait_for_cleanup_request
@@ -55,17 +54,17 @@ struct QediParams {
 };
 
 struct QediCounters {
-  std::uint64_t task_pool_full = 0;     // "FW task context pool is full"
-  std::uint64_t tid_double_clear = 0;   // "FW task context, already cleared"
+  std::uint64_t task_pool_full = 0;    // "FW task context pool is full"
+  std::uint64_t tid_double_clear = 0;  // "FW task context, already cleared"
   std::uint64_t cqes_processed = 0;
-  std::uint64_t cqe_no_session = 0;     // "Session no longer exists"
-  std::uint64_t cqe_unbound = 0;        // solicited CQE whose tid has no qedi_cmd (qedi_queue_cqe)
+  std::uint64_t cqe_no_session = 0;  // "Session no longer exists"
+  std::uint64_t cqe_unbound = 0;     // solicited CQE whose tid has no qedi_cmd (qedi_queue_cqe)
   std::uint64_t cleanup_cqes = 0;
   std::uint64_t cleanup_untracked = 0;  // "Delayed or untracked cleanup response"
   std::uint64_t cleanup_task_null = 0;  // bulk branch lookup miss (before p17)
   std::uint64_t abort_works = 0;
   std::uint64_t reset_resp_works = 0;
-  std::uint64_t alloc_failures = 0;     // "Memory allocation failed"
+  std::uint64_t alloc_failures = 0;  // "Memory allocation failed"
   std::uint64_t cleanup_waits_timed_out = 0;
   std::uint64_t drains = 0;
   std::uint64_t interrupts = 0;
@@ -80,14 +79,14 @@ class Qedi : public sc_core::sc_module, public IscsiTransport {
   ~Qedi() override;
 
   // ---- struct iscsi_transport qedi_iscsi_transport ----
-  int xmit_task(kern::KPtr<IscsiTask> task) override;            // qedi_task_xmit
-  void cleanup_task(kern::KPtr<IscsiTask> task) override;        // qedi_cleanup_task
-  kern::KPtr<QediEndpoint> ep_connect(std::uint32_t session_id) override;  // qedi_ep_connect
-  void ep_disconnect(kern::KPtr<QediEndpoint> ep) override;      // qedi_ep_disconnect
+  int xmit_task(kern::KPtr<IscsiTask> task) override;                               // qedi_task_xmit
+  void cleanup_task(kern::KPtr<IscsiTask> task) override;                           // qedi_cleanup_task
+  kern::KPtr<QediEndpoint> ep_connect(std::uint32_t session_id) override;           // qedi_ep_connect
+  void ep_disconnect(kern::KPtr<QediEndpoint> ep) override;                         // qedi_ep_disconnect
   int bind_conn(kern::KPtr<IscsiConn> conn, kern::KPtr<QediEndpoint> ep) override;  // qedi_conn_bind
-  int start_conn(kern::KPtr<IscsiConn> conn) override;           // qedi_conn_start
-  void destroy_conn(kern::KPtr<IscsiConn> conn) override;        // qedi_conn_destroy
-  void destroy_session(kern::KPtr<IscsiSession> session) override;  // qedi_session_destroy
+  int start_conn(kern::KPtr<IscsiConn> conn) override;                              // qedi_conn_start
+  void destroy_conn(kern::KPtr<IscsiConn> conn) override;                           // qedi_conn_destroy
+  void destroy_session(kern::KPtr<IscsiSession> session) override;                  // qedi_session_destroy
 
   // hba.remove: qedi_shutdown -> __qedi_remove (QEDI_MODE_SHUTDOWN), which
   // runs qedi_clear_session_ctx for every session. Call from a context
@@ -160,8 +159,7 @@ class Qedi : public sc_core::sc_module, public IscsiTransport {
   void qedi_process_logout_resp(const hsi::IscsiCqe& cqe, kern::KPtr<IscsiTask> task, kern::KPtr<IscsiConn> conn);
   void qedi_process_text_resp(const hsi::IscsiCqe& cqe, kern::KPtr<IscsiTask> task, kern::KPtr<IscsiConn> conn);
   void qedi_process_nopin_mesg(const hsi::IscsiCqe& cqe, kern::KPtr<IscsiTask> task, kern::KPtr<IscsiConn> conn);
-  void qedi_process_nopin_local_cmpl(const hsi::IscsiCqe& cqe, kern::KPtr<IscsiTask> task,
-                                     kern::KPtr<IscsiConn> conn);
+  void qedi_process_nopin_local_cmpl(const hsi::IscsiCqe& cqe, kern::KPtr<IscsiTask> task, kern::KPtr<IscsiConn> conn);
   void qedi_process_unsol_mesg(const hsi::IscsiCqe& cqe, kern::KPtr<IscsiConn> conn);  // async / reject
   void qedi_process_tmf_resp(const hsi::IscsiCqe& cqe, kern::KPtr<IscsiTask> task, kern::KPtr<IscsiConn> conn);
   void qedi_tmf_resp_work(TmfWork& w);
@@ -207,20 +205,20 @@ class Qedi : public sc_core::sc_module, public IscsiTransport {
   kern::IoMem* bar_;
   kern::MsixController* irq_;
 
-  qedi::TidBitmap tids_;           // qedi->task_idx_map
-  std::vector<ItMap> itt_map_;     // qedi->itt_map
+  qedi::TidBitmap tids_;        // qedi->task_idx_map
+  std::vector<ItMap> itt_map_;  // qedi->itt_map
   std::vector<std::unique_ptr<QediPercpu>> percpu_;
   std::vector<std::unique_ptr<kern::Context>> irq_ctx_;  // one per vector, atomic
   std::vector<std::unique_ptr<kern::KThread>> io_threads_;
   std::unique_ptr<kern::KThread> probe_thread_;
-  std::unique_ptr<kern::Workqueue> tmf_thread_;   // qedi->tmf_thread, "tmf_wq/host0"
+  std::unique_ptr<kern::Workqueue> tmf_thread_;  // qedi->tmf_thread, "tmf_wq/host0"
   std::deque<std::unique_ptr<TmfWork>> tmf_works_;
-  std::map<std::uint32_t, kern::KPtr<QediEndpoint>> ep_tbl_;  // qedi->ep_tbl[cid]
+  std::map<std::uint32_t, kern::KPtr<QediEndpoint>> ep_tbl_;     // qedi->ep_tbl[cid]
   std::map<std::uint32_t, kern::KPtr<IscsiConn>> conn_cid_tbl_;  // qedi->cid_que.conn_cid_tbl[cid]
-  std::set<std::uint32_t> cids_in_use_;           // qed acquire_conn / release_conn
-  std::vector<std::uint64_t> free_sqs_;           // qedi_free_sq: SQ rings to reuse
-  kern::Slab<QediEndpoint> eps_;                  // iscsi_create_endpoint / iscsi_destroy_endpoint
-  kern::Slab<QediWorkMap> work_maps_;             // kzalloc(sizeof(struct qedi_work_map))
+  std::set<std::uint32_t> cids_in_use_;                          // qed acquire_conn / release_conn
+  std::vector<std::uint64_t> free_sqs_;                          // qedi_free_sq: SQ rings to reuse
+  kern::Slab<QediEndpoint> eps_;                                 // iscsi_create_endpoint / iscsi_destroy_endpoint
+  kern::Slab<QediWorkMap> work_maps_;                            // kzalloc(sizeof(struct qedi_work_map))
 
   // qedi->flags
   bool in_shutdown_ = false;  // QEDI_IN_SHUTDOWN

@@ -1,10 +1,10 @@
 // Fast path, TMF works and cleanup (drivers/scsi/qedi/qedi_fw.c). Both
 // versions of every function the series changed, chosen at the changed line.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <optional>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "hba_model/hsi/regs.h"
 #include "hba_model/hsi/ring.h"
@@ -92,7 +92,7 @@ int Qedi::qedi_iscsi_send_ioreq(KPtr<IscsiTask> task) {
   const KPtr<ScsiCmnd> sc = KRD(task, sc);
   const int tid = qedi_get_task_idx();
   if (tid == -1) return -12;  // -ENOMEM
-  IscsiTaskContext ctx;  // memset(fw_task_ctx, 0, ...)
+  IscsiTaskContext ctx;       // memset(fw_task_ctx, 0, ...)
   KWR(task, dd_data).task_id = static_cast<std::uint16_t>(tid);
   const std::uint32_t hdr_itt = KRD(task, hdr_itt);
   qedi_update_itt_map(static_cast<std::uint32_t>(tid), KRD(task, itt), task);  // task->itt: the pool index
@@ -161,8 +161,7 @@ int Qedi::qedi_send_iscsi_text(QediConn& qc, KPtr<IscsiTask> task) {
 int Qedi::qedi_send_iscsi_nopout(QediConn& qc, KPtr<IscsiTask> task) {
   KFunc f("qedi_send_iscsi_nopout");
   const bool reply = KRD(task, hdr).itt == RESERVED_ITT;
-  return send_mtask(qc, task, ISCSI_WQE_TYPE_MIDDLE_PATH, PduKind::nop_out, !reply,
-                    reply ? TASK_FLAG_LOCAL_COMP : 0);
+  return send_mtask(qc, task, ISCSI_WQE_TYPE_MIDDLE_PATH, PduKind::nop_out, !reply, reply ? TASK_FLAG_LOCAL_COMP : 0);
 }
 
 // ---- CQE dispatch ------------------------------------------------------------
@@ -213,13 +212,26 @@ void Qedi::qedi_mtask_completion(const IscsiCqe& cqe, KPtr<IscsiTask> task, KPtr
   KFunc f("qedi_mtask_completion");
   switch (cqe.opcode) {
     case ISCSI_OP_SCSI_CMD_RSP:
-    case ISCSI_OP_SCSI_DATA_IN: qedi_scsi_completion(cqe, task, conn); break;
-    case ISCSI_OP_LOGIN_RSP: qedi_process_login_resp(cqe, task, conn); break;
-    case ISCSI_OP_SCSI_TMFUNC_RSP: qedi_process_tmf_resp(cqe, task, conn); break;
-    case ISCSI_OP_TEXT_RSP: qedi_process_text_resp(cqe, task, conn); break;
-    case ISCSI_OP_LOGOUT_RSP: qedi_process_logout_resp(cqe, task, conn); break;
-    case ISCSI_OP_NOOP_IN: qedi_process_nopin_mesg(cqe, task, conn); break;
-    default: break;  // "unknown opcode"
+    case ISCSI_OP_SCSI_DATA_IN:
+      qedi_scsi_completion(cqe, task, conn);
+      break;
+    case ISCSI_OP_LOGIN_RSP:
+      qedi_process_login_resp(cqe, task, conn);
+      break;
+    case ISCSI_OP_SCSI_TMFUNC_RSP:
+      qedi_process_tmf_resp(cqe, task, conn);
+      break;
+    case ISCSI_OP_TEXT_RSP:
+      qedi_process_text_resp(cqe, task, conn);
+      break;
+    case ISCSI_OP_LOGOUT_RSP:
+      qedi_process_logout_resp(cqe, task, conn);
+      break;
+    case ISCSI_OP_NOOP_IN:
+      qedi_process_nopin_mesg(cqe, task, conn);
+      break;
+    default:
+      break;  // "unknown opcode"
   }
 }
 
@@ -232,7 +244,7 @@ void Qedi::qedi_scsi_completion(const IscsiCqe& cqe, KPtr<IscsiTask> task, KPtr<
   Guard back(KRD(session, back_lock));
   QediCmd& cmd = KWR(task, dd_data);
   const KPtr<ScsiCmnd> sc = cmd.scsi_cmd;
-  if (sc.is_null()) return;           // "sc_cmd is NULL!"
+  if (sc.is_null()) return;             // "sc_cmd is NULL!"
   if (KRD(sc, task).is_null()) return;  // "SCp.ptr is NULL, returned in another context."
   {
     Guard l(qc.list_lock);

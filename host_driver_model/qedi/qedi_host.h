@@ -12,7 +12,6 @@
 
 #include <deque>
 #include <memory>
-
 #include <systemc>
 
 #include "hba_model/hba.h"

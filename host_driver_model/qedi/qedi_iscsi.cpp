@@ -29,11 +29,21 @@ int Qedi::xmit_task(KPtr<IscsiTask> task) {
   PduKind kind = PduKind::scsi_cmd;
   if (sc.is_null()) {
     switch (KRD(task, hdr).opcode) {
-      case ISCSI_OP_SCSI_TMFUNC: kind = PduKind::tmf; break;
-      case ISCSI_OP_NOOP_OUT: kind = PduKind::nop_out; break;
-      case ISCSI_OP_LOGOUT: kind = PduKind::logout; break;
-      case ISCSI_OP_TEXT: kind = PduKind::text; break;
-      default: kind = PduKind::login; break;
+      case ISCSI_OP_SCSI_TMFUNC:
+        kind = PduKind::tmf;
+        break;
+      case ISCSI_OP_NOOP_OUT:
+        kind = PduKind::nop_out;
+        break;
+      case ISCSI_OP_LOGOUT:
+        kind = PduKind::logout;
+        break;
+      case ISCSI_OP_TEXT:
+        kind = PduKind::text;
+        break;
+      default:
+        kind = PduKind::login;
+        break;
     }
   }
   probes().xmit_entry(conn, kind);
@@ -44,8 +54,8 @@ int Qedi::xmit_task(KPtr<IscsiTask> task) {
     if (cmd.task_id != kNoTid) probes().tid_unbound(task, cmd.task_id);
     cmd.task_id = kNoTid;
   }
-  if (in_shutdown_) return -19;                         // -ENODEV (QEDI_IN_SHUTDOWN)
-  if (fixed(Patch::p14) && block_io_) return -13;       // -EACCES (QEDI_BLOCK_IO)
+  if (in_shutdown_) return -19;                    // -ENODEV (QEDI_IN_SHUTDOWN)
+  if (fixed(Patch::p14) && block_io_) return -13;  // -EACCES (QEDI_BLOCK_IO)
   cmd.state = CleanupState::NONE;
   cmd.conn = conn;
   cmd.task = task;
@@ -73,11 +83,16 @@ int Qedi::qedi_iscsi_send_generic_request(KPtr<IscsiTask> task) {
     case ISCSI_OP_LOGIN:
       qedi_send_iscsi_login(qc, task);  // return value ignored, as in the kernel
       return 0;
-    case ISCSI_OP_NOOP_OUT: return qedi_send_iscsi_nopout(qc, task);
-    case ISCSI_OP_LOGOUT: return qedi_send_iscsi_logout(qc, task);
-    case ISCSI_OP_SCSI_TMFUNC: return qedi_send_iscsi_tmf(qc, task);
-    case ISCSI_OP_TEXT: return qedi_send_iscsi_text(qc, task);
-    default: return 0;  // "unsupported op"
+    case ISCSI_OP_NOOP_OUT:
+      return qedi_send_iscsi_nopout(qc, task);
+    case ISCSI_OP_LOGOUT:
+      return qedi_send_iscsi_logout(qc, task);
+    case ISCSI_OP_SCSI_TMFUNC:
+      return qedi_send_iscsi_tmf(qc, task);
+    case ISCSI_OP_TEXT:
+      return qedi_send_iscsi_text(qc, task);
+    default:
+      return 0;  // "unsupported op"
   }
 }
 
@@ -325,13 +340,13 @@ void Qedi::ep_disconnect(KPtr<QediEndpoint> ep) {
 void Qedi::qedi_clear_session_ctx(KPtr<IscsiSession> session) {
   KFunc f("qedi_clear_session_ctx");
   const KPtr<IscsiConn> conn = KRD(session, leadconn);
-  QediConn& qc = KWR(conn, dd_data);  // conn->dd_data
+  QediConn& qc = KWR(conn, dd_data);                            // conn->dd_data
   if (KRD(session, cls_state) == ClsSessionState::LOGGED_IN) {  // iscsi_is_session_online
     if (fixed(Patch::p04) && !conn.is_null()) iscsi_suspend_queue(conn);
     ep_disconnect(qc.iscsi_ep);
   }
-  destroy_conn(conn);         // qedi_conn_destroy(qedi_conn->cls_conn)
-  destroy_session(session);   // qedi_session_destroy(cls_sess)
+  destroy_conn(conn);        // qedi_conn_destroy(qedi_conn->cls_conn)
+  destroy_session(session);  // qedi_session_destroy(cls_sess)
 }
 
 }  // namespace qedisim::drv

@@ -1,8 +1,8 @@
 // Probe, interrupts, io threads, tid allocator and slow path
 // (drivers/scsi/qedi/qedi_main.c, and the qed calls it makes).
-#include <string>
-
 #include <fmt/format.h>
+
+#include <string>
 
 #include "hba_model/hsi/regs.h"
 #include "hba_model/hsi/ring.h"
@@ -131,7 +131,9 @@ void Qedi::qedi_update_itt_map(std::uint32_t tid, std::uint32_t proto_itt, kern:
 }
 
 // qedi_get_proto_itt
-std::uint32_t Qedi::qedi_get_proto_itt(std::uint32_t tid) const { return tid < itt_map_.size() ? itt_map_[tid].itt : 0; }
+std::uint32_t Qedi::qedi_get_proto_itt(std::uint32_t tid) const {
+  return tid < itt_map_.size() ? itt_map_[tid].itt : 0;
+}
 
 // qedi_get_cmd_from_tid: the qedi_cmd in the itt map if it still holds this
 // tid (so a late CQE for a reused tid reaches the new owner); the entry is
@@ -184,8 +186,7 @@ void Qedi::qedi_process_completions(unsigned vector) {
   std::uint32_t& cons = cq_cons_idx_[vector];
   if (cons == prod) return;
   while (cons != prod) {
-    const auto cqe =
-        mem_->load<IscsiCqe>(cq_dma_[vector] + RingIndex::slot(cons, params_.cq_depth) * sizeof(IscsiCqe));
+    const auto cqe = mem_->load<IscsiCqe>(cq_dma_[vector] + RingIndex::slot(cons, params_.cq_depth) * sizeof(IscsiCqe));
     qedi_queue_cqe(cqe, vector);
     ++cons;
   }
@@ -224,7 +225,8 @@ void Qedi::qedi_queue_cqe(const IscsiCqe& cqe, unsigned que_idx) {
 void Qedi::qedi_percpu_io_thread(unsigned cpu) {
   QediPercpu& p = *percpu_[cpu];
   for (;;) {
-    kern::wait_event(p.wq, [&] { return !p.work_list.empty(); }, true);
+    kern::wait_event(
+        p.wq, [&] { return !p.work_list.empty(); }, true);
     const QediWork work = p.work_list.front();
     p.work_list.pop_front();
     p.running = true;
@@ -319,7 +321,8 @@ std::uint32_t Qedi::qed_spq_post(SpqEntry e) {
 
 // QED_SPQ_MODE_EBLOCK: sleep until the ramrod's completion event.
 bool Qedi::qed_spq_wait(std::uint32_t echo, Duration timeout) {
-  const bool ok = kern::wait_event_timeout(spq_wait_, [&] { return spq_done_.count(echo) != 0; }, timeout) != 0;
+  const bool ok = kern::wait_event_timeout(
+                      spq_wait_, [&] { return spq_done_.count(echo) != 0; }, timeout) != 0;
   spq_done_.erase(echo);
   return ok;
 }

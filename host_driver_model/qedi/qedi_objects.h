@@ -54,15 +54,15 @@ struct QediCmd {
   std::uint16_t task_id = kNoTid;
   CleanupState state = CleanupState::NONE;
   kern::KPtr<QediWorkMap> list_tmf_work;
-  bool io_cmd_in_list = false;     // on qedi_conn->active_cmd_list
+  bool io_cmd_in_list = false;  // on qedi_conn->active_cmd_list
   kern::KPtr<ScsiCmnd> scsi_cmd;
   kern::Work tmf_work{"qedi_tmf_work"};  // unused: the model queues Qedi-owned work items (qedi.h)
   kern::Work cqe_work{"qedi_cqe_work"};  // unused: CQE work items live on the per-CPU lists
-  std::uint8_t type = 0;           // TYPEIO / TYPERESET
+  std::uint8_t type = 0;                 // TYPEIO / TYPERESET
   // ---- added with the full driver (qedi/qedi.h) ----
-  kern::KPtr<IscsiTask> task;      // qedi_cmd->task: set at xmit (and in qedi_iscsi_abort_work)
-  kern::KPtr<IscsiConn> conn;      // qedi_cmd->conn (the iscsi_conn whose dd_data is the qedi_conn)
-  QediTmfRspBuf tmf_resp_buf;      // qedi_process_tmf_resp -> qedi_tmf_resp_work
+  kern::KPtr<IscsiTask> task;  // qedi_cmd->task: set at xmit (and in qedi_iscsi_abort_work)
+  kern::KPtr<IscsiConn> conn;  // qedi_cmd->conn (the iscsi_conn whose dd_data is the qedi_conn)
+  QediTmfRspBuf tmf_resp_buf;  // qedi_process_tmf_resp -> qedi_tmf_resp_work
 };
 
 // struct qedi_conn: conn->dd_data.
@@ -77,12 +77,12 @@ struct QediConn {
   std::uint32_t cmd_cleanup_req = 0;
   std::uint32_t cmd_cleanup_cmpl = 0;
   kern::WaitQueue wait_queue{"qedi_conn->wait_queue"};
-  bool fw_cleanup_flag = false;        // QEDI_CONN_FW_CLEANUP (before p16)
-  std::uint32_t fw_cleanup_works = 0;  // p16
+  bool fw_cleanup_flag = false;         // QEDI_CONN_FW_CLEANUP (before p16)
+  std::uint32_t fw_cleanup_works = 0;   // p16
   bool ep_disconnect_starting = false;  // p16
   kern::Work offload_work{"qedi_offload_work"};
   // ---- added with the full driver (qedi/qedi.h) ----
-  kern::KPtr<IscsiConn> cls_conn;   // qedi_conn->cls_conn->dd_data: the conn this is embedded in
+  kern::KPtr<IscsiConn> cls_conn;     // qedi_conn->cls_conn->dd_data: the conn this is embedded in
   kern::KPtr<QediEndpoint> iscsi_ep;  // qedi_conn->iscsi_ep (qedi_clear_session_ctx)
   int abrt_conn = 0;
 };
@@ -93,7 +93,7 @@ struct QediEndpoint {
   std::uint32_t iscsi_cid = 0;
   kern::KPtr<IscsiConn> conn;
   bool offloaded = false;
-  std::uint64_t sq_base = 0;        // ep->sq in host memory (0 = freed)
+  std::uint64_t sq_base = 0;  // ep->sq in host memory (0 = freed)
   std::uint32_t fw_sq_prod_idx = 0;
   kern::WaitQueue tcp_ofld_wait{"tcp_ofld_wait"};
   int state = 0;  // unused: see ep_state

@@ -1,9 +1,9 @@
 #include "host_driver_model/scsi/scsi_host.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <stdexcept>
-
-#include <fmt/format.h>
 
 #include "host_driver_model/driver.h"
 #include "host_driver_model/kernel/sched.h"
@@ -37,9 +37,8 @@ ScsiHost::ScsiHost(sc_core::sc_module_name name, unsigned cpus, const std::vecto
   dispatch_q_.resize(cpus_);
   for (unsigned c = 0; c < cpus_; ++c) {
     dispatch_ev_.push_back(std::make_unique<sc_core::sc_event>());
-    queue_threads_.push_back(std::make_unique<kern::KThread>(fmt::format("queue_cpu{}", c).c_str(),
-                                                             fmt::format("queue/cpu{}", c),
-                                                             [this, c] { dispatch_thread(c); }));
+    queue_threads_.push_back(std::make_unique<kern::KThread>(
+        fmt::format("queue_cpu{}", c).c_str(), fmt::format("queue/cpu{}", c), [this, c] { dispatch_thread(c); }));
   }
   tmf_work_q_ = std::make_unique<kern::Workqueue>("scsi_tmf_host0", "scsi_tmf/host0");
   eh_thread_ = std::make_unique<kern::KThread>("eh_host0", "eh/host0", [this] { scsi_error_handler(); });
@@ -343,7 +342,8 @@ void ScsiHost::note_eh_level(kern::KPtr<ScsiCmnd> cmd, EhLevel level) {
 // scsi_error_handler: the "eh/host0" thread.
 void ScsiHost::scsi_error_handler() {
   for (;;) {
-    kern::wait_event(host_wait_, [this] { return host_failed_ > 0 && host_failed_ == host_busy_; }, true);
+    kern::wait_event(
+        host_wait_, [this] { return host_failed_ > 0 && host_failed_ == host_busy_; }, true);
     eh_running_ = true;
     {
       kern::KFunc f("scsi_error_handler");

@@ -13,9 +13,8 @@
 #include <memory>
 #include <set>
 #include <string>
-#include <vector>
-
 #include <systemc>
+#include <vector>
 
 #include "host_driver_model/kernel/kthread.h"
 #include "host_driver_model/kernel/slab.h"
@@ -111,14 +110,14 @@ class ScsiHost : public sc_core::sc_module {
     std::unique_ptr<kern::Timer> cmd_timer;      // blk-mq request timeout
     std::unique_ptr<kern::Timer> requeue_timer;  // blk_mq_delay_kick_requeue_list
     std::unique_ptr<kern::Work> abort_work;      // scmd->abort_work
-    bool in_lld = false;     // counted in host_busy / target_busy
+    bool in_lld = false;                         // counted in host_busy / target_busy
     bool offline_fail = false;
   };
   struct Target {
     std::uint32_t luns = 1;
     bool blocked = false;
     bool removed = false;
-    std::uint32_t busy = 0;      // starget->target_busy
+    std::uint32_t busy = 0;  // starget->target_busy
     std::uint32_t can_queue = 113;
     std::vector<SdevState> sdev;  // per LUN
   };
@@ -157,13 +156,13 @@ class ScsiHost : public sc_core::sc_module {
   // Error handling (struct Scsi_Host).
   std::uint32_t host_busy_ = 0;
   std::uint32_t host_failed_ = 0;
-  bool shost_recovery_ = false;  // SHOST_RECOVERY
+  bool shost_recovery_ = false;   // SHOST_RECOVERY
   bool tmf_in_progress_ = false;  // scsi_ioctl_reset
   bool eh_running_ = false;
   std::vector<std::uint32_t> eh_cmd_q_;
-  kern::WaitQueue host_wait_{"host_wait"};   // EH thread and target removal waiters
+  kern::WaitQueue host_wait_{"host_wait"};       // EH thread and target removal waiters
   std::unique_ptr<kern::Workqueue> tmf_work_q_;  // "scsi_tmf/host0"
-  std::unique_ptr<kern::KThread> eh_thread_;    // "eh/host0"
+  std::unique_ptr<kern::KThread> eh_thread_;     // "eh/host0"
   ScsiCounters counters_;
 };
 

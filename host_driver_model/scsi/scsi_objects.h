@@ -39,21 +39,21 @@ struct ScsiCmnd {
 
   std::uint32_t session = 0;  // which iSCSI session (target) it goes to
   std::uint32_t lun = 0;
-  std::uint32_t tag = 0;      // blk-mq tag, unique per host while outstanding
-  std::uint32_t issue = 1;    // retry number; a retry is a new issue
-  std::int32_t stream = -1;   // workload stream index, -1 for internal commands
+  std::uint32_t tag = 0;       // blk-mq tag, unique per host while outstanding
+  std::uint32_t issue = 1;     // retry number; a retry is a new issue
+  std::int32_t stream = -1;    // workload stream index, -1 for internal commands
   std::uint64_t op_index = 0;  // command index within its stream
   OpKind op = OpKind::read;
   std::uint64_t size = 0;
-  std::uint32_t cpu = 0;      // submitting CPU = hw queue
+  std::uint32_t cpu = 0;  // submitting CPU = hw queue
 
   CmdOwner owner = CmdOwner::lld;
   int result = 0;
   std::uint32_t retries = 0;
   std::int64_t jiffies_at_alloc_ns = 0;
 
-  kern::KPtr<IscsiTask> task;  // sc->SCp.ptr: the libiscsi task while queued
-  std::int32_t scp_phase = 0;  // sc->SCp.phase: session age at iscsi_alloc_task
+  kern::KPtr<IscsiTask> task;    // sc->SCp.ptr: the libiscsi task while queued
+  std::int32_t scp_phase = 0;    // sc->SCp.phase: session age at iscsi_alloc_task
   kern::Timer* timer = nullptr;  // blk-mq request timeout, owned by the block layer
 };
 

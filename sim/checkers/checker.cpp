@@ -1,8 +1,8 @@
 #include "sim/checkers/checker.h"
 
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "sim/scenario/duration.h"
 

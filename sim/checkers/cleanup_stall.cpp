@@ -1,16 +1,19 @@
 #include "sim/checkers/cleanup_stall.h"
 
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 
 namespace qedisim::checkers {
 
 const char* wait_word(drv::CleanupWaitKind k) {
   switch (k) {
-    case drv::CleanupWaitKind::abort_victim: return "victim cleanup wait";
-    case drv::CleanupWaitKind::bulk_wait1: return "wait";
-    case drv::CleanupWaitKind::bulk_wait2: return "wait after the drain";
+    case drv::CleanupWaitKind::abort_victim:
+      return "victim cleanup wait";
+    case drv::CleanupWaitKind::bulk_wait1:
+      return "wait";
+    case drv::CleanupWaitKind::bulk_wait2:
+      return "wait after the drain";
   }
   return "wait";
 }
@@ -44,7 +47,7 @@ bool CleanupStallChecker::wait_end(const Site& at, const ObjRef& conn, drv::Clea
     if (h == handled_ns_.end()) continue;
     const auto p = posted_ns_.find(tid);
     if (p != posted_ns_.end() && h->second < p->second) continue;  // a CQE of an earlier cleanup
-    if (h->second > w.deadline_ns - slack_ns_) continue;            // came late: an outside delay
+    if (h->second > w.deadline_ns - slack_ns_) continue;           // came late: an outside delay
     ++in_time;
     last = std::max(last, h->second);
   }

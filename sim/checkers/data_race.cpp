@@ -1,8 +1,8 @@
 #include "sim/checkers/data_race.h"
 
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 
 namespace qedisim::checkers {
 

@@ -55,7 +55,7 @@ class DataRaceChecker : public Checker {
   std::map<std::string, std::size_t> ctx_ids_;  // assigned in order of first appearance
   std::vector<std::string> ctx_names_;
   std::vector<Clock> clocks_;
-  std::unordered_map<const void*, Clock> channels_;  // looked up, never iterated
+  std::unordered_map<const void*, Clock> channels_;             // looked up, never iterated
   std::map<std::string, std::map<std::string, Field>> fields_;  // object key -> field -> state
   std::set<std::string> reported_;
 };

@@ -34,7 +34,7 @@ class DoubleCompleteChecker : public Checker {
 
   std::size_t remember_;
   std::unordered_map<std::string, Issue> issues_;  // looked up by key only, never iterated
-  std::deque<std::string> finished_order_;  // oldest finished issues are forgotten first
+  std::deque<std::string> finished_order_;         // oldest finished issues are forgotten first
 };
 
 }  // namespace qedisim::checkers

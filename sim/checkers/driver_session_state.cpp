@@ -6,12 +6,18 @@ namespace qedisim::checkers {
 
 const char* change_word(drv::SessionChange c) {
   switch (c) {
-    case drv::SessionChange::block: return "iscsi_block_session";
-    case drv::SessionChange::unblock: return "iscsi_unblock_session";
-    case drv::SessionChange::set_logged_in: return "session set LOGGED_IN";
-    case drv::SessionChange::set_failed: return "session set FAILED";
-    case drv::SessionChange::recovery_timer_cancel: return "recovery timer cancel";
-    case drv::SessionChange::recovery_timer_start: return "recovery timer start";
+    case drv::SessionChange::block:
+      return "iscsi_block_session";
+    case drv::SessionChange::unblock:
+      return "iscsi_unblock_session";
+    case drv::SessionChange::set_logged_in:
+      return "session set LOGGED_IN";
+    case drv::SessionChange::set_failed:
+      return "session set FAILED";
+    case drv::SessionChange::recovery_timer_cancel:
+      return "recovery timer cancel";
+    case drv::SessionChange::recovery_timer_start:
+      return "recovery timer start";
   }
   return "session change";
 }

@@ -22,8 +22,8 @@ struct InjectedFault {
   std::string point;                     // "target.tmf_rsp", "fw.cqe", "mem.alloc", "link.down"
   std::optional<std::uint32_t> session;  // unset: may affect every session
   FaultKind kind = FaultKind::delay;
-  std::int64_t delay_ns = 0;             // for delay
-  std::int64_t at_ns = 0;                // when the point was hit
+  std::int64_t delay_ns = 0;  // for delay
+  std::int64_t at_ns = 0;     // when the point was hit
 };
 
 class FaultObserver {

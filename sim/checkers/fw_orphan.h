@@ -41,7 +41,7 @@ class FwOrphanChecker : public Checker {
     Site at;
   };
   std::map<std::uint16_t, std::deque<Post>> unfetched_;  // by cid, SQ order
-  std::map<std::string, Post> last_post_;                 // by task key
+  std::map<std::string, Post> last_post_;                // by task key
   std::set<std::string> reported_;
 };
 

@@ -29,7 +29,8 @@ void HungTaskChecker::tick(std::int64_t now_ns) {
     if (w.idle || w.fired || now_ns - w.begin.ns < limit_ns_) continue;
     w.fired = true;
     std::string msg = fmt::format("blocked {} in {} (since {})", secs(limit_ns_), w.what, secs(w.begin.ns));
-    if (w.condition_met_ns >= 0) msg += fmt::format("; its condition held since {}, no wakeup", secs(w.condition_met_ns));
+    if (w.condition_met_ns >= 0)
+      msg += fmt::format("; its condition held since {}, no wakeup", secs(w.condition_met_ns));
     report(Site{w.begin.ns + limit_ns_, ctx, w.begin.fn}, "wait " + w.what, w.begin.fn, std::move(msg));
   }
 }

@@ -4,7 +4,9 @@
 
 namespace qedisim::checkers {
 
-void LeakChecker::allocated(const Site& at, const ObjRef& obj) { live_[obj.key] = Live{obj, at, false, {}, {}, 0, false}; }
+void LeakChecker::allocated(const Site& at, const ObjRef& obj) {
+  live_[obj.key] = Live{obj, at, false, {}, {}, 0, false};
+}
 
 void LeakChecker::freed(const Site& at, const ObjRef& obj) {
   live_.erase(obj.key);

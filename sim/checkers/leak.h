@@ -41,8 +41,8 @@ class LeakChecker : public Checker {
   };
   void fire(std::int64_t now_ns, Live& l, const std::string& why);
 
-  std::map<std::string, Live> live_;       // by object key
-  std::set<std::string> owners_;           // keys named as scope owners
+  std::map<std::string, Live> live_;         // by object key
+  std::set<std::string> owners_;             // keys named as scope owners
   std::map<std::string, Site> owner_freed_;  // owner key -> its free
 };
 

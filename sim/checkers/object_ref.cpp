@@ -1,12 +1,12 @@
 #include "sim/checkers/object_ref.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
 #include <charconv>
 #include <cstring>
 #include <unordered_map>
-
-#include <fmt/format.h>
 
 #include "host_driver_model/libiscsi/iscsi_objects.h"
 #include "host_driver_model/scsi/scsi_objects.h"
@@ -160,13 +160,9 @@ std::string retype(const ObjRef& r, const char* type) {
 
 long session_of(const kern::KPtr<drv::IscsiSession>& s) { return s.valid() ? static_cast<long>(s.raw()->id) : -1; }
 
-long session_of(const kern::KPtr<drv::IscsiConn>& conn) {
-  return conn.valid() ? session_of(conn.raw()->session) : -1;
-}
+long session_of(const kern::KPtr<drv::IscsiConn>& conn) { return conn.valid() ? session_of(conn.raw()->session) : -1; }
 
-long session_of(const kern::KPtr<drv::IscsiTask>& task) {
-  return task.valid() ? session_of(task.raw()->conn) : -1;
-}
+long session_of(const kern::KPtr<drv::IscsiTask>& task) { return task.valid() ? session_of(task.raw()->conn) : -1; }
 
 std::string tid_name(std::uint16_t tid) { return fmt::format("tid {:#05x}", tid); }
 

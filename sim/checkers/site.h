@@ -22,7 +22,9 @@ struct Site {
 struct HeldLock {
   const void* id = nullptr;
   std::string name;
-  friend bool operator<(const HeldLock& a, const HeldLock& b) { return a.name != b.name ? a.name < b.name : a.id < b.id; }
+  friend bool operator<(const HeldLock& a, const HeldLock& b) {
+    return a.name != b.name ? a.name < b.name : a.id < b.id;
+  }
   friend bool operator==(const HeldLock& a, const HeldLock& b) { return a.id == b.id; }
 };
 

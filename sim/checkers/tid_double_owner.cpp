@@ -8,8 +8,8 @@ void TidDoubleOwnerChecker::tid_bound(const Site& at, std::uint16_t tid, const O
   if (!e || !e->owner_live() || e->owner.key == owner.key) return;
   std::string msg = fmt::format("tid given to {} while {} owns it", owner.desc, e->owner.desc);
   if (e->ever_cleared && e->last_clear.ns >= e->bound.ns)
-    msg += fmt::format("; cleared by {} at {} while the owner was still live", e->last_clear.fn,
-                       secs(e->last_clear.ns));
+    msg +=
+        fmt::format("; cleared by {} at {} while the owner was still live", e->last_clear.fn, secs(e->last_clear.ns));
   else if (e->set)
     msg += "; bit still set";
   report(at, tid_name(tid), at.fn, std::move(msg));

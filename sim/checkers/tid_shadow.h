@@ -21,8 +21,8 @@ struct TidEntry {
   bool owner_freed = false;
   bool owner_moved = false;  // its qedi_cmd holds another tid, or none
   Site owner_gone_at;
-  std::string moved_how;     // "overwritten by tid 0x022", "task_id reset"
-  Site allocated;            // qedi_get_task_idx (or the bind when not reported)
+  std::string moved_how;  // "overwritten by tid 0x022", "task_id reset"
+  Site allocated;         // qedi_get_task_idx (or the bind when not reported)
   Site bound;
   bool ever_cleared = false;
   Site last_clear;
@@ -53,7 +53,7 @@ class TidShadow {
 
  private:
   std::map<std::uint16_t, TidEntry> tids_;
-  std::map<std::string, std::uint16_t> held_by_;  // owner key -> tid its qedi_cmd holds
+  std::map<std::string, std::uint16_t> held_by_;   // owner key -> tid its qedi_cmd holds
   std::map<std::string, std::uint16_t> last_tid_;  // owner key -> last tid it held
 };
 

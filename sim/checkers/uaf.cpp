@@ -8,18 +8,24 @@ namespace qedisim::checkers {
 
 const char* access_word(kern::AccessKind k) {
   switch (k) {
-    case kern::AccessKind::read: return "read";
-    case kern::AccessKind::write: return "write";
-    case kern::AccessKind::lock: return "lock";
-    case kern::AccessKind::wake: return "wake";
-    case kern::AccessKind::timer: return "timer callback";
-    case kern::AccessKind::free: return "free";
+    case kern::AccessKind::read:
+      return "read";
+    case kern::AccessKind::write:
+      return "write";
+    case kern::AccessKind::lock:
+      return "lock";
+    case kern::AccessKind::wake:
+      return "wake";
+    case kern::AccessKind::timer:
+      return "timer callback";
+    case kern::AccessKind::free:
+      return "free";
   }
   return "access";
 }
 
-void UafChecker::use_after_free(const Site& at, const kern::ObjectHeader& h, std::uint32_t inc,
-                                kern::AccessKind kind, std::string_view field) {
+void UafChecker::use_after_free(const Site& at, const kern::ObjectHeader& h, std::uint32_t inc, kern::AccessKind kind,
+                                std::string_view field) {
   const ObjRef obj = ref_of(&h, inc);
   if (!seen_.insert(fmt::format("{}|{}|{}", obj.key, field, at.fn)).second) return;
   std::string msg;

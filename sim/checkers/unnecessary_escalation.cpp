@@ -7,18 +7,26 @@ namespace qedisim::checkers {
 namespace {
 const char* level_word(EhLevel l) {
   switch (l) {
-    case EhLevel::device: return "device reset";
-    case EhLevel::target: return "target reset";
-    case EhLevel::session: return "session reset";
-    case EhLevel::host: return "host reset";
-    default: return "recovery";
+    case EhLevel::device:
+      return "device reset";
+    case EhLevel::target:
+      return "target reset";
+    case EhLevel::session:
+      return "session reset";
+    case EhLevel::host:
+      return "host reset";
+    default:
+      return "recovery";
   }
 }
 const char* gfp_word(Gfp g) {
   switch (g) {
-    case Gfp::atomic: return "GFP_ATOMIC";
-    case Gfp::noio: return "GFP_NOIO";
-    case Gfp::kernel: return "GFP_KERNEL";
+    case Gfp::atomic:
+      return "GFP_ATOMIC";
+    case Gfp::noio:
+      return "GFP_NOIO";
+    case Gfp::kernel:
+      return "GFP_KERNEL";
   }
   return "GFP";
 }
@@ -26,18 +34,21 @@ const char* gfp_word(Gfp g) {
 // itself: alloc_failed judges it by its flag and context (driver cause A, or
 // real out of memory when it was allowed to sleep).
 bool outside_point(const std::string& p) {
-  return p.rfind("target.", 0) == 0 || p.rfind("fw.", 0) == 0 || p.rfind("link.", 0) == 0 ||
-         p.rfind("hba.", 0) == 0;
+  return p.rfind("target.", 0) == 0 || p.rfind("fw.", 0) == 0 || p.rfind("link.", 0) == 0 || p.rfind("hba.", 0) == 0;
 }
 constexpr std::size_t kRecentFaults = 256;
 }  // namespace
 
 const char* to_string(FaultKind k) {
   switch (k) {
-    case FaultKind::drop: return "drop";
-    case FaultKind::delay: return "delay";
-    case FaultKind::respond: return "respond";
-    case FaultKind::fail: return "fail";
+    case FaultKind::drop:
+      return "drop";
+    case FaultKind::delay:
+      return "delay";
+    case FaultKind::respond:
+      return "respond";
+    case FaultKind::fail:
+      return "fail";
   }
   return "fault";
 }
@@ -93,8 +104,7 @@ void UnnecessaryEscalationChecker::alloc_failed(const Site& at, Gfp gfp, std::st
     if (!a.open) continue;
     if (gfp == Gfp::atomic && could_sleep) {
       if (a.alloc_cause.empty())
-        a.alloc_cause =
-            fmt::format("{} allocation failed in {} {}, which could sleep", gfp_word(gfp), site, where(at));
+        a.alloc_cause = fmt::format("{} allocation failed in {} {}, which could sleep", gfp_word(gfp), site, where(at));
     } else if (a.outside.empty()) {
       a.outside = fmt::format("{} allocation failed in {} (out of memory)", gfp_word(gfp), site);
     }

@@ -1,12 +1,14 @@
 #include "sim/checkers/work_after_disconnect.h"
 
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 
 namespace qedisim::checkers {
 
-const char* work_word(drv::TmfWorkKind k) { return k == drv::TmfWorkKind::abort ? "abort work" : "reset-response work"; }
+const char* work_word(drv::TmfWorkKind k) {
+  return k == drv::TmfWorkKind::abort ? "abort work" : "reset-response work";
+}
 
 WorkAfterDisconnectChecker::Work* WorkAfterDisconnectChecker::find(Conn& c, const void* work) {
   for (Work& w : c.works)

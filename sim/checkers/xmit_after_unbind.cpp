@@ -6,12 +6,18 @@ namespace qedisim::checkers {
 
 const char* pdu_word(drv::PduKind k) {
   switch (k) {
-    case drv::PduKind::scsi_cmd: return "SCSI command";
-    case drv::PduKind::tmf: return "TMF";
-    case drv::PduKind::nop_out: return "nop-out";
-    case drv::PduKind::logout: return "logout";
-    case drv::PduKind::text: return "text PDU";
-    case drv::PduKind::login: return "login";
+    case drv::PduKind::scsi_cmd:
+      return "SCSI command";
+    case drv::PduKind::tmf:
+      return "TMF";
+    case drv::PduKind::nop_out:
+      return "nop-out";
+    case drv::PduKind::logout:
+      return "logout";
+    case drv::PduKind::text:
+      return "text PDU";
+    case drv::PduKind::login:
+      return "login";
   }
   return "PDU";
 }

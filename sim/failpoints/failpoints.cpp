@@ -53,7 +53,9 @@ PointOutcome Failpoints::hit(const PointEvent& ev) {
         if (p >= 1.0 || static_cast<double>(rng_() >> 11) * 0x1.0p-53 < p) out.drop = true;
         break;
       }
-      case FailAction::Kind::fail: out.fail = true; break;
+      case FailAction::Kind::fail:
+        out.fail = true;
+        break;
       case FailAction::Kind::delay: {
         std::int64_t d = e.fp.action.delay.ns;
         const auto& max = e.fp.action.delay_max;

@@ -1,11 +1,11 @@
 #include "sim/report/atomic_file.h"
 
+#include <fmt/format.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <unistd.h>
-
-#include <fmt/format.h>
 
 namespace qedisim {
 

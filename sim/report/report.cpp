@@ -1,11 +1,11 @@
 #include "sim/report/report.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <map>
 #include <set>
 #include <tuple>
-
-#include <fmt/format.h>
 
 namespace qedisim {
 

@@ -2,10 +2,9 @@
 // (SCENARIOS.md "Report") and the human summary printed on stdout.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "sim/testbench.h"
 

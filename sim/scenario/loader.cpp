@@ -4,6 +4,11 @@
 // offending node and, where a closed set exists, the allowed values.
 #include "sim/scenario/loader.h"
 
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/yaml.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
@@ -13,11 +18,6 @@
 #include <regex>
 #include <set>
 #include <sstream>
-#include <sys/stat.h>
-
-#include <fmt/format.h>
-#include <yaml-cpp/eventhandler.h>
-#include <yaml-cpp/yaml.h>
 
 #include "sim/failpoints/catalog.h"
 
@@ -187,7 +187,8 @@ void Loader::check_nesting(const std::string& text) const {
   while (start < text.size()) {
     const std::size_t end = text.find('\n', start);
     const std::size_t indent = text.find_first_not_of(' ', start) - start;
-    if (indent > 2 * static_cast<std::size_t>(kMaxDepth) && start + indent < text.size() && text[start + indent] != '\n')
+    if (indent > 2 * static_cast<std::size_t>(kMaxDepth) && start + indent < text.size() &&
+        text[start + indent] != '\n')
       fail_at(line, static_cast<int>(indent) + 1,
               fmt::format("nesting deeper than {} levels (a scenario needs at most 4)", kMaxDepth));
     if (end == std::string::npos) break;
@@ -208,7 +209,8 @@ int Loader::count_documents(const std::string& text) const {
     fail_at(e.mark.line + 1, e.mark.column + 1, fmt::format("YAML syntax error: {}", e.msg));
   }
   if (counter.documents > 1)
-    fail_at(counter.second.line + 1, counter.second.column + 1, "more than one YAML document in the file (allowed: one)");
+    fail_at(counter.second.line + 1, counter.second.column + 1,
+            "more than one YAML document in the file (allowed: one)");
   return counter.documents;
 }
 
@@ -250,7 +252,8 @@ std::uint64_t Loader::uint(const YAML::Node& n, std::string_view what, std::uint
   static const std::regex kInt("[+]?[0-9]+");
   if (!v.empty() && v[0] == '-' && std::regex_match(v.substr(1), kInt))
     fail(n, fmt::format("{} must not be negative, got {} (allowed: {}..{})", what, v, min, max));
-  if (!std::regex_match(v, kInt)) fail(n, fmt::format("{} must be a whole number, got '{}' (allowed: {}..{})", what, v, min, max));
+  if (!std::regex_match(v, kInt))
+    fail(n, fmt::format("{} must be a whole number, got '{}' (allowed: {}..{})", what, v, min, max));
   std::uint64_t out = 0;
   for (char c : v) {
     if (c == '+') continue;
@@ -269,7 +272,8 @@ Duration Loader::duration(const YAML::Node& n, std::string_view what) const {
   static const std::string kAllowed = "a number with unit ns, us, ms or s, e.g. 1.5ms";
   std::smatch m;
   if (!v.empty() && v[0] == '-') fail(n, fmt::format("{} must not be negative, got '{}' ({})", what, v, kAllowed));
-  if (!std::regex_match(v, m, kDur)) fail(n, fmt::format("{} is not a duration: '{}' (allowed: {})", what, v, kAllowed));
+  if (!std::regex_match(v, m, kDur))
+    fail(n, fmt::format("{} is not a duration: '{}' (allowed: {})", what, v, kAllowed));
   const std::string unit = m[3];
   const std::int64_t scale = unit == "s" ? 1000000000 : unit == "ms" ? 1000000 : unit == "us" ? 1000 : 1;
   const std::string whole = m[1];
@@ -298,7 +302,8 @@ std::uint64_t Loader::size(const YAML::Node& n, std::string_view what) const {
   static const std::regex kSize("([0-9]+)([km]?)");
   static const std::string kAllowed = "bytes, or a number with suffix k or m, e.g. 512, 4k, 1m";
   std::smatch m;
-  if (!v.empty() && v[0] == '-') fail(n, fmt::format("{} must not be negative, got '{}' (allowed: {})", what, v, kAllowed));
+  if (!v.empty() && v[0] == '-')
+    fail(n, fmt::format("{} must not be negative, got '{}' (allowed: {})", what, v, kAllowed));
   if (!std::regex_match(v, m, kSize)) fail(n, fmt::format("{} is not a size: '{}' (allowed: {})", what, v, kAllowed));
   const std::string digits = m[1];
   if (digits.size() > 12) fail(n, fmt::format("{} is too large: '{}' (at most 16m)", what, v));
@@ -389,7 +394,8 @@ void Loader::sessions(const YAML::Node& n, Scenario& s) const {
 std::uint32_t Loader::session_index(const YAML::Node& n, const Scenario& s) const {
   const auto v = uint(n, "session", 0, std::numeric_limits<std::uint32_t>::max());
   if (v >= s.sessions.size())
-    fail(n, fmt::format("session {} is not defined (allowed: 0..{}, from the sessions list)", v, s.sessions.size() - 1));
+    fail(n,
+         fmt::format("session {} is not defined (allowed: 0..{}, from the sessions list)", v, s.sessions.size() - 1));
   return static_cast<std::uint32_t>(v);
 }
 
@@ -429,8 +435,8 @@ Match Loader::match(const YAML::Node& n, const PointInfo& point, const Scenario&
     std::string_view key;
     unsigned bit;
   };
-  static constexpr KeyBit kKeys[] = {{"session", kMatchSession}, {"lun", kMatchLun},   {"function", kMatchFunction},
-                                     {"type", kMatchType},       {"gfp", kMatchGfp},   {"site", kMatchSite},
+  static constexpr KeyBit kKeys[] = {{"session", kMatchSession}, {"lun", kMatchLun}, {"function", kMatchFunction},
+                                     {"type", kMatchType},       {"gfp", kMatchGfp}, {"site", kMatchSite},
                                      {"nth", kMatchNth}};
   std::vector<std::string_view> allowed;
   for (const auto& k : kKeys)
@@ -452,7 +458,8 @@ Match Loader::match(const YAML::Node& n, const PointInfo& point, const Scenario&
       out.nth.every = uint(require(every, "every", "nth"), "nth.every", 1, std::numeric_limits<std::uint64_t>::max());
     } else if (v->IsSequence()) {
       if (v->size() == 0) fail(*v, "nth must list at least one occurrence (omit it to match every occurrence)");
-      for (const auto& item : *v) out.nth.list.push_back(uint(item, "nth", 1, std::numeric_limits<std::uint64_t>::max()));
+      for (const auto& item : *v)
+        out.nth.list.push_back(uint(item, "nth", 1, std::numeric_limits<std::uint64_t>::max()));
     } else {
       fail(*v, "nth must be a list of occurrence numbers or {every: N} (allowed: [1, 2, ...], {every: N})");
     }
@@ -497,8 +504,7 @@ FailAction Loader::fail_action(const YAML::Node& n, const PointInfo& point, int 
     }
     fail(n, fmt::format("action '{}' is not available at {} (allowed: {})", v, point.name, allowed_text));
   }
-  if (!n.IsMap() || n.size() != 1)
-    fail(n, fmt::format("action at {} must be one of: {}", point.name, allowed_text));
+  if (!n.IsMap() || n.size() != 1) fail(n, fmt::format("action at {} must be one of: {}", point.name, allowed_text));
   std::vector<std::string_view> keys;
   if (point.actions & kActDelay) keys.push_back("delay");
   if (point.actions & kActRespond) keys.push_back("respond");
@@ -539,9 +545,10 @@ void Loader::failpoints(const YAML::Node& n, Scenario& s) const {
     const YAML::Node& pn = require(m, "point", "a failpoints entry");
     fp.point = scalar(pn, "point");
     const PointInfo* info = find_point(fp.point);
-    if (!info) fail(pn, fmt::format("unknown failpoint '{}' (`qedisim points` lists all; vocabulary v1: target.scsi_rsp, "
-                                    "target.tmf_rsp, target.logout_rsp, fw.cqe, fw.cleanup, mem.alloc, qedi.*, libiscsi.*)",
-                                    fp.point));
+    if (!info)
+      fail(pn, fmt::format("unknown failpoint '{}' (`qedisim points` lists all; vocabulary v1: target.scsi_rsp, "
+                           "target.tmf_rsp, target.logout_rsp, fw.cqe, fw.cleanup, mem.alloc, qedi.*, libiscsi.*)",
+                           fp.point));
     if (auto v = m.get("match")) fp.match = match(*v, *info, s);
     fp.action = fail_action(require(m, "action", "a failpoints entry"), *info, s.schema);
     s.failpoints.push_back(fp);
@@ -551,12 +558,24 @@ void Loader::failpoints(const YAML::Node& n, Scenario& s) const {
 ActionArgs Loader::action_args(const YAML::Node& n, ActionKind kind, const Scenario& s) const {
   std::vector<std::string_view> allowed;
   switch (kind) {
-    case ActionKind::iscsid_terminate: allowed = {"session", "unbind_target"}; break;
-    case ActionKind::iscsid_stop_conn: allowed = {"session", "flag"}; break;
-    case ActionKind::scsi_reset: allowed = {"session", "lun", "level"}; break;
-    case ActionKind::scsi_abort: allowed = {"session", "stream", "op"}; break;
-    case ActionKind::hba_remove: allowed = {}; break;
-    default: allowed = {"session"}; break;
+    case ActionKind::iscsid_terminate:
+      allowed = {"session", "unbind_target"};
+      break;
+    case ActionKind::iscsid_stop_conn:
+      allowed = {"session", "flag"};
+      break;
+    case ActionKind::scsi_reset:
+      allowed = {"session", "lun", "level"};
+      break;
+    case ActionKind::scsi_abort:
+      allowed = {"session", "stream", "op"};
+      break;
+    case ActionKind::hba_remove:
+      allowed = {};
+      break;
+    default:
+      allowed = {"session"};
+      break;
   }
   const std::string what = fmt::format("args of {}", to_string(kind));
   ActionArgs a;
@@ -573,7 +592,8 @@ ActionArgs Loader::action_args(const YAML::Node& n, ActionKind kind, const Scena
     if (auto v = m.get("stream")) {
       const auto idx = uint(*v, "stream", 0, std::numeric_limits<std::uint32_t>::max());
       if (idx >= s.workload.size())
-        fail(*v, fmt::format("stream {} is not defined (allowed: 0..{}, workload entry index)", idx, s.workload.size() - 1));
+        fail(*v, fmt::format("stream {} is not defined (allowed: 0..{}, workload entry index)", idx,
+                             s.workload.size() - 1));
       a.stream = static_cast<std::uint32_t>(idx);
     }
     const WorkloadStream& w = s.workload[a.stream];
@@ -644,10 +664,12 @@ void Loader::expect(const YAML::Node& n, Scenario& s, const YAML::Node& root) co
   if (auto v = m.get("final")) {
     const MapView f = map_of(*v, "expect.final", {"tids_in_use", "cmds_completed", "cmds_failed", "eh_max_level"});
     const auto max = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
-    if (auto c = f.get("tids_in_use")) s.expect.final.tids_in_use = static_cast<std::int64_t>(uint(*c, "tids_in_use", 0, max));
+    if (auto c = f.get("tids_in_use"))
+      s.expect.final.tids_in_use = static_cast<std::int64_t>(uint(*c, "tids_in_use", 0, max));
     if (auto c = f.get("cmds_completed"))
       s.expect.final.cmds_completed = static_cast<std::int64_t>(uint(*c, "cmds_completed", 0, max));
-    if (auto c = f.get("cmds_failed")) s.expect.final.cmds_failed = static_cast<std::int64_t>(uint(*c, "cmds_failed", 0, max));
+    if (auto c = f.get("cmds_failed"))
+      s.expect.final.cmds_failed = static_cast<std::int64_t>(uint(*c, "cmds_failed", 0, max));
     if (auto c = f.get("eh_max_level")) s.expect.final.eh_max_level = enumeration<EhLevel>(*c, "eh_max_level");
   }
 }
@@ -675,7 +697,8 @@ Scenario Loader::load(const std::string& text) {
     s.name = scalar(n, "name");
     static const std::regex kName("[a-z0-9-]+");
     if (!std::regex_match(s.name, kName) || s.name.size() > kMaxNameLength)
-      fail(n, fmt::format("name '{}' must be 1..{} characters of [a-z0-9-] (it names output files)", s.name, kMaxNameLength));
+      fail(n, fmt::format("name '{}' must be 1..{} characters of [a-z0-9-] (it names output files)", s.name,
+                          kMaxNameLength));
   }
   if (auto v = m.get("about")) s.about = scalar(*v, "about");
   if (auto v = m.get("patch")) s.patch = patch_id(*v);
@@ -714,7 +737,8 @@ Scenario load_scenario_file(const std::string& path) {
   std::ostringstream buf;
   buf << in.rdbuf();
   const std::string text = buf.str();
-  if (text.find('\0') != std::string::npos) throw ScenarioError(path, 1, 1, "scenario file is binary (contains NUL bytes)");
+  if (text.find('\0') != std::string::npos)
+    throw ScenarioError(path, 1, 1, "scenario file is binary (contains NUL bytes)");
   return load_scenario_text(text, path);
 }
 

@@ -1,9 +1,9 @@
 #include "sim/scenario/params.h"
 
+#include <fmt/format.h>
+
 #include <stdexcept>
 #include <type_traits>
-
-#include <fmt/format.h>
 
 namespace qedisim {
 

@@ -56,7 +56,7 @@ struct Match {
 struct FailAction {
   enum class Kind { drop, delay, respond, fail };
   Kind kind = Kind::drop;
-  Duration delay{};                          // Kind::delay; the minimum of a v2 range
+  Duration delay{};                           // Kind::delay; the minimum of a v2 range
   TmfRespond respond = TmfRespond::complete;  // Kind::respond
   // Schema v2: {delay: {min: D, max: D}} draws a delay in [delay, *delay_max]
   // per matching occurrence; {drop: {probability: p}} drops with probability
@@ -74,12 +74,12 @@ struct Failpoint {
 
 struct ActionArgs {
   std::uint32_t session = 0;
-  bool unbind_target = true;            // iscsid.terminate
-  StopFlag flag = StopFlag::term;       // iscsid.stop_conn
-  std::uint32_t lun = 0;                // scsi.reset
+  bool unbind_target = true;              // iscsid.terminate
+  StopFlag flag = StopFlag::term;         // iscsid.stop_conn
+  std::uint32_t lun = 0;                  // scsi.reset
   ResetLevel level = ResetLevel::device;  // scsi.reset
-  std::uint32_t stream = 0;             // scsi.abort
-  std::uint64_t op = 0;                 // scsi.abort
+  std::uint32_t stream = 0;               // scsi.abort
+  std::uint64_t op = 0;                   // scsi.abort
 };
 
 struct ActionTrigger {
@@ -88,7 +88,7 @@ struct ActionTrigger {
 };
 
 struct Action {
-  std::optional<Duration> at;       // exactly one of at / on
+  std::optional<Duration> at;  // exactly one of at / on
   std::optional<ActionTrigger> on;
   ActionKind kind = ActionKind::iscsid_logout;
   ActionArgs args;
@@ -104,7 +104,7 @@ struct FinalCounters {
 };
 
 struct Expect {
-  std::vector<InvariantId> fixed;                   // default [] = clean
+  std::vector<InvariantId> fixed;                    // default [] = clean
   std::optional<std::vector<InvariantId>> reverted;  // needs `patch`
   FinalCounters final;
 };

@@ -59,9 +59,9 @@ enum class ActionKind {
 template <typename E>
 struct EnumNames;
 
-#define QEDISIM_ENUM_NAMES(E, N)                        \
-  template <>                                           \
-  struct EnumNames<E> {                                 \
+#define QEDISIM_ENUM_NAMES(E, N)                         \
+  template <>                                            \
+  struct EnumNames<E> {                                  \
     static const std::array<std::string_view, N>& all(); \
   }
 QEDISIM_ENUM_NAMES(InvariantId, 16);

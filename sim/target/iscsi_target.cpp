@@ -88,7 +88,8 @@ void IscsiTarget::pdu_to_target(const IscsiPdu& pdu) {
     case ISCSI_OP_TEXT:
       jobs_.schedule(due, Job{Job::Kind::serve_mgmt, *portal, 0, pdu});
       break;
-    default: break;
+    default:
+      break;
   }
   rearm();
 }
@@ -110,9 +111,15 @@ void IscsiTarget::engine_method() {
   const std::int64_t now = now_ns();
   while (auto j = jobs_.pop_due(now)) {
     switch (j->kind) {
-      case Job::Kind::serve_scsi: serve_scsi(*j); break;
-      case Job::Kind::serve_tmf: serve_tmf(*j); break;
-      case Job::Kind::serve_mgmt: serve_mgmt(*j); break;
+      case Job::Kind::serve_scsi:
+        serve_scsi(*j);
+        break;
+      case Job::Kind::serve_tmf:
+        serve_tmf(*j);
+        break;
+      case Job::Kind::serve_mgmt:
+        serve_mgmt(*j);
+        break;
       case Job::Kind::send:
         // A delayed answer for a connection that has closed since goes nowhere.
         if (portal_of(j->pdu.cid)) send(j->pdu);
@@ -148,8 +155,8 @@ void IscsiTarget::serve_scsi(const Job& j) {
   if (it == out.end() || it->second.token != j.token) return;
   Cmd& cmd = it->second;
   if (!cmd.delayed && failpoints_) {
-    const auto o = failpoints_->hit(PointEvent{"target.scsi_rsp", j.portal,
-                                               static_cast<std::uint32_t>(j.pdu.lun), {}, {}, {}, {}});
+    const auto o = failpoints_->hit(
+        PointEvent{"target.scsi_rsp", j.portal, static_cast<std::uint32_t>(j.pdu.lun), {}, {}, {}, {}});
     if (o.drop) {
       ++counters_.scsi_rsps_dropped;
       return;  // stays outstanding, never answered
@@ -175,17 +182,23 @@ void IscsiTarget::serve_scsi(const Job& j) {
 namespace {
 TmfFunction tmf_function(std::uint8_t f) {
   switch (f) {
-    case ISCSI_TM_FUNC_ABORT_TASK: return TmfFunction::abort_task;
-    case ISCSI_TM_FUNC_LOGICAL_UNIT_RESET: return TmfFunction::lu_reset;
-    default: return TmfFunction::target_reset;
+    case ISCSI_TM_FUNC_ABORT_TASK:
+      return TmfFunction::abort_task;
+    case ISCSI_TM_FUNC_LOGICAL_UNIT_RESET:
+      return TmfFunction::lu_reset;
+    default:
+      return TmfFunction::target_reset;
   }
 }
 
 std::uint8_t tmf_response(TmfRespond r) {
   switch (r) {
-    case TmfRespond::complete: return ISCSI_TMF_RSP_COMPLETE;
-    case TmfRespond::no_task: return ISCSI_TMF_RSP_NO_TASK;
-    case TmfRespond::rejected: return ISCSI_TMF_RSP_REJECTED;
+    case TmfRespond::complete:
+      return ISCSI_TMF_RSP_COMPLETE;
+    case TmfRespond::no_task:
+      return ISCSI_TMF_RSP_NO_TASK;
+    case TmfRespond::rejected:
+      return ISCSI_TMF_RSP_REJECTED;
   }
   return ISCSI_TMF_RSP_REJECTED;
 }
@@ -212,9 +225,9 @@ void IscsiTarget::serve_tmf(const Job& j) {
 
   if (response == ISCSI_TMF_RSP_COMPLETE) {
     for (auto it = out.begin(); it != out.end();) {
-      const bool hit = func == ISCSI_TM_FUNC_ABORT_TASK            ? it->first == j.pdu.rtt
+      const bool hit = func == ISCSI_TM_FUNC_ABORT_TASK           ? it->first == j.pdu.rtt
                        : func == ISCSI_TM_FUNC_LOGICAL_UNIT_RESET ? it->second.lun == j.pdu.lun
-                                                                   : true;
+                                                                  : true;
       if (!hit) {
         ++it;
         continue;
@@ -244,8 +257,12 @@ void IscsiTarget::serve_mgmt(const Job& j) {
   rsp.itt = j.pdu.itt;
   Duration delay{};
   switch (j.pdu.opcode) {
-    case ISCSI_OP_LOGIN: rsp.opcode = ISCSI_OP_LOGIN_RSP; break;
-    case ISCSI_OP_TEXT: rsp.opcode = ISCSI_OP_TEXT_RSP; break;
+    case ISCSI_OP_LOGIN:
+      rsp.opcode = ISCSI_OP_LOGIN_RSP;
+      break;
+    case ISCSI_OP_TEXT:
+      rsp.opcode = ISCSI_OP_TEXT_RSP;
+      break;
     case ISCSI_OP_NOOP_OUT:
       rsp.opcode = ISCSI_OP_NOOP_IN;
       rsp.ttt = ISCSI_RESERVED_TAG;
@@ -268,7 +285,8 @@ void IscsiTarget::serve_mgmt(const Job& j) {
       delay = o.delay;
       break;
     }
-    default: return;
+    default:
+      return;
   }
   ++counters_.mgmt_rsps_sent;
   send_or_delay(j.portal, rsp, delay);

@@ -10,9 +10,8 @@
 #include <cstdint>
 #include <map>
 #include <optional>
-#include <vector>
-
 #include <systemc>
+#include <vector>
 
 #include "hba_model/timed_queue.h"
 #include "hba_model/wire.h"
@@ -34,13 +33,13 @@ struct TargetCounters {
   std::uint64_t scsi_rsps_sent = 0;
   std::uint64_t scsi_rsps_dropped = 0;  // target.scsi_rsp drop: command stays outstanding
   std::uint64_t scsi_rsps_delayed = 0;
-  std::uint64_t itt_collisions = 0;     // a new command reused an outstanding itt
+  std::uint64_t itt_collisions = 0;  // a new command reused an outstanding itt
   std::uint64_t tmfs_received = 0;
   std::uint64_t tmf_rsps_sent = 0;
-  std::uint64_t tasks_aborted = 0;      // removed by ABORT TASK
-  std::uint64_t tasks_reset = 0;        // removed by LU / target reset
+  std::uint64_t tasks_aborted = 0;  // removed by ABORT TASK
+  std::uint64_t tasks_reset = 0;    // removed by LU / target reset
   std::uint64_t tasks_dropped_on_close = 0;
-  std::uint64_t mgmt_rsps_sent = 0;     // login, logout, text, NOP-In
+  std::uint64_t mgmt_rsps_sent = 0;  // login, logout, text, NOP-In
   std::uint64_t pdus_for_unknown_conn = 0;
 };
 

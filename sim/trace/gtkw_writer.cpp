@@ -1,11 +1,11 @@
 #include "sim/trace/gtkw_writer.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <map>
-
-#include <fmt/format.h>
 
 #include "sim/report/atomic_file.h"
 

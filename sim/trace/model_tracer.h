@@ -7,9 +7,8 @@
 // invariant id, added at the end of the run).
 #pragma once
 
-#include <vector>
-
 #include <systemc>
+#include <vector>
 
 #include "sim/checkers/violation.h"
 #include "sim/trace/tracer.h"

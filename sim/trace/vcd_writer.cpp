@@ -1,10 +1,10 @@
 #include "sim/trace/vcd_writer.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <map>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "sim/report/atomic_file.h"
 

@@ -2,8 +2,9 @@
 // right, driven through the CheckerSet with synthetic event sequences.
 // Objects are built by hand (Tracked<T> + KPtr); time and context come from
 // a fake SiteSource, so no SystemC process runs.
-#include <boost/test/unit_test.hpp>
+#include "sim/checkers/checker_set.h"
 
+#include <boost/test/unit_test.hpp>
 #include <memory>
 #include <ostream>
 #include <string>
@@ -11,7 +12,6 @@
 
 #include "hba_model/fw_task_table.h"
 #include "host_driver_model/libiscsi/iscsi_objects.h"
-#include "sim/checkers/checker_set.h"
 
 namespace qedisim {
 // Boost.Test prints ids in failed assertions.
@@ -273,7 +273,8 @@ BOOST_AUTO_TEST_CASE(fires_for_a_work_map_left_behind_by_its_torn_down_conn) {
   BOOST_TEST(v.context == "checker");
   BOOST_TEST(v.object == "qedi_work_map #12");
   BOOST_TEST(v.function == "qedi_tmf_work");
-  BOOST_TEST(v.message == "allocated by qedi_tmf_work (tmf_wq/host0, 35.002s) never freed; iscsi_conn s0c0 freed at 52.100s");
+  BOOST_TEST(v.message ==
+             "allocated by qedi_tmf_work (tmf_wq/host0, 35.002s) never freed; iscsi_conn s0c0 freed at 52.100s");
 }
 
 BOOST_AUTO_TEST_CASE(fires_for_an_operation_object_live_at_two_quiescent_points) {
@@ -328,7 +329,8 @@ BOOST_AUTO_TEST_CASE(fires_when_a_reset_response_completes_a_command_conn_stop_f
   const Violation v = r.only();
   BOOST_TEST(v.id == InvariantId::double_complete);
   BOOST_TEST(v.object == "scsi_cmnd s0 lun0 tag 17 issue 1");
-  BOOST_TEST(v.message == "scsi_done via iscsi_free_task for a command already finished by iscsi_conn_stop (iscsid, 95.900s)");
+  BOOST_TEST(v.message ==
+             "scsi_done via iscsi_free_task for a command already finished by iscsi_conn_stop (iscsid, 95.900s)");
 }
 
 BOOST_AUTO_TEST_CASE(fires_on_a_second_completion_while_the_eh_owns_it) {
@@ -379,8 +381,10 @@ BOOST_AUTO_TEST_CASE(fires_for_the_first_of_two_tids_taken_for_one_tmf) {
   BOOST_TEST(v.context == "checker");
   BOOST_TEST(v.object == "tid 0x021");
   BOOST_TEST(v.function == "qedi_tmf_work");
-  BOOST_TEST(has(v.message, "set at quiescence; allocated by qedi_tmf_work (tmf_wq/host0, 33.001s) for iscsi_task "
-                            "s0 itt 0x40 #2, then overwritten by a second tid, tid 0x022, in qedi_iscsi_send_generic_request at 33.002s"));
+  BOOST_TEST(has(
+      v.message,
+      "set at quiescence; allocated by qedi_tmf_work (tmf_wq/host0, 33.001s) for iscsi_task "
+      "s0 itt 0x40 #2, then overwritten by a second tid, tid 0x022, in qedi_iscsi_send_generic_request at 33.002s"));
   BOOST_TEST(has(v.message, "in use 1, owners 0"));
 }
 
@@ -425,8 +429,9 @@ BOOST_AUTO_TEST_CASE(fires_when_a_tid_freed_at_completion_is_given_to_a_new_comm
   const Violation v = r.only();
   BOOST_TEST(v.id == InvariantId::tid_double_owner);
   BOOST_TEST(v.object == "tid 0x00c");
-  BOOST_TEST(v.message == "tid given to iscsi_task s0 itt 0x21 #5 while iscsi_task s0 itt 0x05 #3 owns it; cleared by "
-                          "qedi_scsi_completion at 31.050s while the owner was still live");
+  BOOST_TEST(v.message ==
+             "tid given to iscsi_task s0 itt 0x21 #5 while iscsi_task s0 itt 0x05 #3 owns it; cleared by "
+             "qedi_scsi_completion at 31.050s while the owner was still live");
 }
 
 BOOST_AUTO_TEST_CASE(fires_on_the_firmware_side_when_a_held_context_is_overwritten) {
@@ -482,8 +487,9 @@ BOOST_AUTO_TEST_CASE(fires_when_the_victims_tid_was_reused_before_the_cleanup_ra
   BOOST_TEST(v.id == InvariantId::wrong_task_cleanup);
   BOOST_TEST(v.context == "fw");
   BOOST_TEST(v.function == "qedi_iscsi_cleanup_task");
-  BOOST_TEST(v.message == "cleanup meant for iscsi_task s0 itt 0x05 #3 hit task iscsi_task s0 itt 0x21 #5; posted by "
-                          "qedi_tmf_work (tmf_wq/host0, 31.055s)");
+  BOOST_TEST(v.message ==
+             "cleanup meant for iscsi_task s0 itt 0x05 #3 hit task iscsi_task s0 itt 0x21 #5; posted by "
+             "qedi_tmf_work (tmf_wq/host0, 31.055s)");
 }
 
 BOOST_AUTO_TEST_CASE(fires_when_an_abort_references_another_tasks_tid) {
@@ -534,8 +540,9 @@ BOOST_AUTO_TEST_CASE(fires_when_a_reset_fails_a_task_the_firmware_still_runs) {
   BOOST_TEST(v.id == InvariantId::fw_orphan);
   BOOST_TEST(v.object == "iscsi_task s0 itt 0x33 #1");
   BOOST_TEST(v.function == "fail_scsi_tasks");
-  BOOST_TEST(v.message == "failed with DID_ERROR after LU reset while firmware still runs tid 0x044 (active, posted by "
-                          "qedi_task_xmit, queue/cpu3, 61.150s)");
+  BOOST_TEST(v.message ==
+             "failed with DID_ERROR after LU reset while firmware still runs tid 0x044 (active, posted by "
+             "qedi_task_xmit, queue/cpu3, 61.150s)");
 }
 
 BOOST_AUTO_TEST_CASE(fires_for_a_wqe_not_yet_fetched) {
@@ -586,8 +593,9 @@ BOOST_AUTO_TEST_CASE(fires_when_a_nop_out_reaches_the_driver_during_ep_disconnec
   BOOST_TEST(v.id == InvariantId::xmit_after_unbind);
   BOOST_TEST(v.context == "timer");
   BOOST_TEST(v.object == "iscsi_conn s0c0");
-  BOOST_TEST(v.message == "nop-out reached the driver 0.120s after qedi_ep_disconnect began (iscsid, 44.900s); session "
-                          "still LOGGED_IN");
+  BOOST_TEST(v.message ==
+             "nop-out reached the driver 0.120s after qedi_ep_disconnect began (iscsid, 44.900s); session "
+             "still LOGGED_IN");
 }
 
 BOOST_AUTO_TEST_CASE(silent_before_unbind_for_teardown_cleanups_and_after_restart) {
@@ -620,8 +628,9 @@ BOOST_AUTO_TEST_CASE(fires_for_a_work_that_runs_after_the_barrier) {
   const Violation v = r.only();
   BOOST_TEST(v.id == InvariantId::work_after_disconnect);
   BOOST_TEST(v.object == "qedi_conn s0c0");
-  BOOST_TEST(v.message == "reset-response work queued after qedi_ep_disconnect passed its TMF wait (iscsid, 96.300s, "
-                          "returned 96.900s)");
+  BOOST_TEST(v.message ==
+             "reset-response work queued after qedi_ep_disconnect passed its TMF wait (iscsid, 96.300s, "
+             "returned 96.900s)");
 }
 
 BOOST_AUTO_TEST_CASE(fires_for_a_work_still_queued_at_the_barrier) {
@@ -750,7 +759,8 @@ BOOST_AUTO_TEST_CASE(fires_when_a_command_reaches_the_driver_during_recovery) {
   r.at(1 * kS, "queue/cpu0", "qedi_queuecommand");
   r.set.scsi_cmd_to_driver(r.session.ptr(), cmd.ptr());
   r.set.scsi_cmd_to_driver(r.session.ptr(), cmd.ptr());  // once per window
-  BOOST_TEST(has(r.only().message, "scsi_cmnd s0 lun0 tag 9 issue 1 reached the driver while the session is in recovery"));
+  BOOST_TEST(
+      has(r.only().message, "scsi_cmnd s0 lun0 tag 9 issue 1 reached the driver while the session is in recovery"));
 }
 
 BOOST_AUTO_TEST_CASE(silent_when_libiscsi_blocks_and_the_relogin_unblocks) {
@@ -788,8 +798,9 @@ BOOST_AUTO_TEST_CASE(warns_on_an_unlocked_unordered_write_and_read) {
   const auto w = r.set.warnings();
   BOOST_REQUIRE_EQUAL(w.size(), 1u);
   BOOST_TEST(w[0].id == InvariantId::data_race);
-  BOOST_TEST(w[0].message == "read of active_cmd_list.next under {list_lock} vs write in qedi_cleanup_all_io "
-                             "(tmf_wq/host0, 40.299s) under {}; no common lock, no handoff");
+  BOOST_TEST(w[0].message ==
+             "read of active_cmd_list.next under {list_lock} vs write in qedi_cleanup_all_io "
+             "(tmf_wq/host0, 40.299s) under {}; no common lock, no handoff");
 }
 
 BOOST_AUTO_TEST_CASE(silent_under_a_common_lock_after_a_handoff_or_for_marked_accesses) {
@@ -899,8 +910,9 @@ BOOST_AUTO_TEST_CASE(fires_when_a_gfp_atomic_failure_in_a_sleeping_context_escal
   BOOST_TEST(v.context == "scsi_tmf/host0");
   BOOST_TEST(v.object == "scsi_cmnd s0 lun0 tag 3 issue 1");
   BOOST_TEST(v.function == "iscsi_eh_abort");
-  BOOST_TEST(v.message == "abort FAILED, device reset next; ABORT never sent: GFP_ATOMIC allocation failed in "
-                          "qedi_tmf_work (tmf_wq/host0, 30.001s), which could sleep");
+  BOOST_TEST(v.message ==
+             "abort FAILED, device reset next; ABORT never sent: GFP_ATOMIC allocation failed in "
+             "qedi_tmf_work (tmf_wq/host0, 30.001s), which could sleep");
 }
 
 // The mem.alloc failpoint that makes the allocation fail is reported as an
@@ -996,8 +1008,8 @@ BOOST_AUTO_TEST_CASE(object_keys_follow_the_incarnation_not_the_address) {
   const KPtr<IscsiTask> stale = t->ptr();
   t->free(1, "iscsi_free_task", "x");
   t->reuse(2);
-  BOOST_TEST(ref_of(stale).key == first.key);      // a stale pointer still names the first task
-  BOOST_TEST(ref_of(t->ptr()).key != first.key);   // the slot's next incarnation is another task
+  BOOST_TEST(ref_of(stale).key == first.key);     // a stale pointer still names the first task
+  BOOST_TEST(ref_of(t->ptr()).key != first.key);  // the slot's next incarnation is another task
   BOOST_TEST(ref_of(t->ptr()).desc == "iscsi_task s0 itt 0x05 #2");
 }
 

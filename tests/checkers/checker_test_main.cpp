@@ -3,7 +3,6 @@
 // the model expects (ns resolution) before Boost.Test runs.
 #define BOOST_TEST_NO_MAIN
 #include <boost/test/unit_test.hpp>
-
 #include <systemc>
 
 int sc_main(int argc, char* argv[]) {

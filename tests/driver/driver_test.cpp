@@ -2,19 +2,17 @@
 // LLD/target. Each case forks one child per build it needs (SystemC
 // elaborates once per process), so a case can compare a patch off and on.
 #define BOOST_TEST_NO_MAIN
-#include <boost/test/unit_test.hpp>
-
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <boost/test/unit_test.hpp>
 #include <map>
 #include <memory>
 #include <sstream>
 #include <string>
-#include <vector>
-
 #include <systemc>
+#include <vector>
 
 #include "host_driver_model/host_stack.h"
 #include "host_driver_model/libiscsi/libiscsi_internal.h"
@@ -40,7 +38,8 @@ struct Recorder : DriverObserver {
     auto& c = kern::Kernel::get().current();
     return fmt::format("{} {}", c.name(), c.function());
   }
-  void use_after_free(const kern::ObjectHeader& h, std::uint32_t inc, kern::AccessKind, std::string_view field) override {
+  void use_after_free(const kern::ObjectHeader& h, std::uint32_t inc, kern::AccessKind,
+                      std::string_view field) override {
     uafs.push_back(fmt::format("{} {} {}", h.describe(inc), field, ctx_fn()));
   }
   void double_free(const kern::ObjectHeader& h, std::uint32_t inc) override {

@@ -5,14 +5,14 @@
 // cleanup_task reads task->conn->dd_data, as qedi_cleanup_task does.
 #pragma once
 
+#include <fmt/format.h>
+
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <string>
-#include <vector>
-
-#include <fmt/format.h>
 #include <systemc>
+#include <vector>
 
 #include "hba_model/hsi/qedi_hsi.h"
 #include "host_driver_model/driver.h"
@@ -57,9 +57,9 @@ class FakeTransport : public sc_core::sc_module, public IscsiTransport {
         return 0;
       }
       case hsi::ISCSI_OP_SCSI_TMFUNC: {
-        const TmfAnswer a = hdr.tm_function == hsi::ISCSI_TM_FUNC_ABORT_TASK ? abort_answer
+        const TmfAnswer a = hdr.tm_function == hsi::ISCSI_TM_FUNC_ABORT_TASK           ? abort_answer
                             : hdr.tm_function == hsi::ISCSI_TM_FUNC_LOGICAL_UNIT_RESET ? lu_reset_answer
-                                                                                        : tgt_reset_answer;
+                                                                                       : tgt_reset_answer;
         if (a == TmfAnswer::drop) return 0;
         if (a == TmfAnswer::complete) drop_victims(conn, hdr);
         IscsiRsp rsp;
@@ -142,12 +142,18 @@ class FakeTransport : public sc_core::sc_module, public IscsiTransport {
 
   static PduKind kind_of(std::uint8_t op) {
     switch (op) {
-      case hsi::ISCSI_OP_SCSI_CMD: return PduKind::scsi_cmd;
-      case hsi::ISCSI_OP_SCSI_TMFUNC: return PduKind::tmf;
-      case hsi::ISCSI_OP_NOOP_OUT: return PduKind::nop_out;
-      case hsi::ISCSI_OP_LOGOUT: return PduKind::logout;
-      case hsi::ISCSI_OP_TEXT: return PduKind::text;
-      default: return PduKind::login;
+      case hsi::ISCSI_OP_SCSI_CMD:
+        return PduKind::scsi_cmd;
+      case hsi::ISCSI_OP_SCSI_TMFUNC:
+        return PduKind::tmf;
+      case hsi::ISCSI_OP_NOOP_OUT:
+        return PduKind::nop_out;
+      case hsi::ISCSI_OP_LOGOUT:
+        return PduKind::logout;
+      case hsi::ISCSI_OP_TEXT:
+        return PduKind::text;
+      default:
+        return PduKind::login;
     }
   }
 

@@ -2,9 +2,9 @@
 // back-pressure, IGU masking.
 #include <boost/test/unit_test.hpp>
 
+#include "fake_bus.h"
 #include "hba_model/completion_ring.h"
 #include "hba_model/hsi/ring.h"
-#include "fake_bus.h"
 
 using namespace qedisim;
 using hsi::IscsiCqe;

@@ -1,7 +1,6 @@
 // The firmware's cleanup engine without SystemC: a manual clock drives the
 // Firmware state machine over a fake bus and a recording target.
 #include <boost/test/unit_test.hpp>
-
 #include <ostream>
 #include <vector>
 

@@ -5,12 +5,10 @@
 #define BOOST_TEST_MODULE qedisim_hba_systemc
 #define BOOST_TEST_NO_MAIN
 #include <boost/test/unit_test.hpp>
-
 #include <functional>
 #include <memory>
-#include <vector>
-
 #include <systemc>
+#include <vector>
 
 #include "hba_model/hba.h"
 #include "hba_model/host_memory.h"
@@ -365,17 +363,17 @@ BOOST_AUTO_TEST_CASE(lu_reset_drops_the_luns_commands_unanswered) {
 BOOST_AUTO_TEST_CASE(target_reset_rejected_by_failpoint_keeps_commands) {
   Match m;
   m.function = TmfFunction::target_reset;
-  auto& b = run({fp("target.scsi_rsp", drop()), fp("target.tmf_rsp", respond(TmfRespond::rejected), m)},
-                [](BusDriver& d) {
-                  d.offload(0, 0);
-                  const auto a = task(ISCSI_OP_SCSI_CMD, 1, 1);
-                  d.post(0, 1, ISCSI_WQE_TYPE_NORMAL, &a);
-                  const auto reset = tmf(2, 2, ISCSI_TM_FUNC_TARGET_WARM_RESET, ISCSI_RESERVED_TAG);
-                  d.post(0, 2, ISCSI_WQE_TYPE_MIDDLE_PATH, &reset);
-                  const auto rsp = d.wait_cqes(0, 1);
-                  BOOST_REQUIRE(rsp.size() == 1u);
-                  BOOST_TEST(rsp[0].response == ISCSI_TMF_RSP_REJECTED);
-                });
+  auto& b =
+      run({fp("target.scsi_rsp", drop()), fp("target.tmf_rsp", respond(TmfRespond::rejected), m)}, [](BusDriver& d) {
+        d.offload(0, 0);
+        const auto a = task(ISCSI_OP_SCSI_CMD, 1, 1);
+        d.post(0, 1, ISCSI_WQE_TYPE_NORMAL, &a);
+        const auto reset = tmf(2, 2, ISCSI_TM_FUNC_TARGET_WARM_RESET, ISCSI_RESERVED_TAG);
+        d.post(0, 2, ISCSI_WQE_TYPE_MIDDLE_PATH, &reset);
+        const auto rsp = d.wait_cqes(0, 1);
+        BOOST_REQUIRE(rsp.size() == 1u);
+        BOOST_TEST(rsp[0].response == ISCSI_TMF_RSP_REJECTED);
+      });
   BOOST_TEST(b.target->outstanding(0) == 1u);
   BOOST_TEST(b.target->counters().tasks_reset == 0u);
 }
@@ -471,7 +469,8 @@ BOOST_AUTO_TEST_CASE(full_cq_holds_cqes_until_ci_write_back) {
         BOOST_TEST(d.cq_prod(0) == 6u);
         auto rest = d.wait_cqes(0, 6);
         BOOST_REQUIRE(rest.size() == 6u);
-        for (std::uint16_t i = 0; i < 6; ++i) BOOST_TEST(rest[i].itid == static_cast<std::uint16_t>(i + 3));  // order kept
+        for (std::uint16_t i = 0; i < 6; ++i)
+          BOOST_TEST(rest[i].itid == static_cast<std::uint16_t>(i + 3));  // order kept
       },
       /*cq_depth*/ 4);
   BOOST_TEST(b.hba->firmware().cq(0).full_stalls() == 4u);

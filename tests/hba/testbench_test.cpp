@@ -2,11 +2,10 @@
 // completes and the run ends quiescent; a lost response keeps it to stop_at.
 #define BOOST_TEST_MODULE qedisim_testbench
 #define BOOST_TEST_NO_MAIN
-#include <boost/test/unit_test.hpp>
-
-#include <systemc>
-
 #include "sim/testbench.h"
+
+#include <boost/test/unit_test.hpp>
+#include <systemc>
 
 using namespace qedisim;
 

@@ -2,7 +2,6 @@
 // process: CTest runs each case alone (--run_test=<case>).
 #define BOOST_TEST_NO_MAIN
 #include <boost/test/unit_test.hpp>
-
 #include <string>
 #include <vector>
 
@@ -18,8 +17,8 @@
 
 using namespace qedisim;
 using namespace qedisim::kern;
-using sc_core::sc_time;
 using sc_core::SC_MS;
+using sc_core::sc_time;
 
 namespace {
 
@@ -70,8 +69,10 @@ BOOST_AUTO_TEST_CASE(wait_event_timeout_returns_zero_on_timeout_and_time_left_on
   bool flag = false;
   std::int64_t first = -1, second = -1, woke_at = -1;
   w.thread("eh", [&] {
-    first = wait_event_timeout(wq, [&] { return flag; }, Duration::from_ms(10));
-    second = wait_event_timeout(wq, [&] { return flag; }, Duration::from_ms(100));
+    first = wait_event_timeout(
+        wq, [&] { return flag; }, Duration::from_ms(10));
+    second = wait_event_timeout(
+        wq, [&] { return flag; }, Duration::from_ms(100));
     woke_at = now_ms();
   });
   w.thread("io", [&] {
@@ -184,7 +185,7 @@ BOOST_AUTO_TEST_CASE(slab_reports_use_after_free_double_free_and_null_deref) {
     conns.free(c);
     KPtr<Conn> reused = conns.alloc("s0c0");  // no quarantine: same slot, incarnation 2
     BOOST_TEST(reused.incarnation() == 2u);
-    (void)KRD(c, tmf_state);  // old pointer: still a use after free
+    (void)KRD(c, tmf_state);       // old pointer: still a use after free
     (void)KRD(reused, tmf_state);  // new pointer: fine
     KPtr<Conn> none;
     bool abandoned = false;
@@ -196,11 +197,10 @@ BOOST_AUTO_TEST_CASE(slab_reports_use_after_free_double_free_and_null_deref) {
     BOOST_TEST(abandoned);
   });
   sc_core::sc_start(sc_time(1, sc_core::SC_SEC));
-  BOOST_TEST(w.rec.events == (std::vector<std::string>{"uaf iscsi_conn s0c0 #1 tmf_state",
-                                                        "double_free iscsi_conn s0c0 #1",
-                                                        "uaf iscsi_conn s0c0 #1 tmf_state",
-                                                        "null_deref iscsi_conn.tmf_state"}),
-             boost::test_tools::per_element());
+  BOOST_TEST(
+      w.rec.events == (std::vector<std::string>{"uaf iscsi_conn s0c0 #1 tmf_state", "double_free iscsi_conn s0c0 #1",
+                                                "uaf iscsi_conn s0c0 #1 tmf_state", "null_deref iscsi_conn.tmf_state"}),
+      boost::test_tools::per_element());
 }
 
 // session->cmds[i] of a free task is defined memory (sc NULL, state FREE):
@@ -214,21 +214,21 @@ BOOST_AUTO_TEST_CASE(pool_slot_read_while_free_is_not_a_use_after_free) {
     KPtr<Conn> live = pool.alloc("s0 itt 0x00");
     KWR(live, tmf_state) = 1;
     pool.free(live);
-    (void)KRD(live, tmf_state);           // kept across the free: use after free
-    KPtr<Conn> looked_up = pool.at(0);     // fresh lookup of the free slot
+    (void)KRD(live, tmf_state);         // kept across the free: use after free
+    KPtr<Conn> looked_up = pool.at(0);  // fresh lookup of the free slot
     BOOST_TEST(looked_up.valid());
-    (void)KRD(looked_up, tmf_state);      // fine
-    pool.free(looked_up);                 // but returning it again is a double free
+    (void)KRD(looked_up, tmf_state);  // fine
+    pool.free(looked_up);             // but returning it again is a double free
     KPtr<Conn> reused = pool.alloc("s0 itt 0x00");
     BOOST_TEST(!looked_up.valid());
-    (void)KRD(looked_up, tmf_state);      // the slot left the pool since: stale
-    (void)KRD(reused, tmf_state);         // fine
+    (void)KRD(looked_up, tmf_state);  // the slot left the pool since: stale
+    (void)KRD(reused, tmf_state);     // fine
     BOOST_TEST(pool.at(0).valid());
   });
   sc_core::sc_start(sc_time(1, sc_core::SC_SEC));
   BOOST_TEST(w.rec.events == (std::vector<std::string>{"uaf iscsi_conn s0 itt 0x00 #1 tmf_state",
-                                                        "double_free iscsi_conn s0 itt 0x00 #1",
-                                                        "uaf iscsi_conn s0 itt 0x00 #1 tmf_state"}),
+                                                       "double_free iscsi_conn s0 itt 0x00 #1",
+                                                       "uaf iscsi_conn s0 itt 0x00 #1 tmf_state"}),
              boost::test_tools::per_element());
 }
 

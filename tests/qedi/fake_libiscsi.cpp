@@ -114,8 +114,8 @@ KPtr<IscsiTask> iscsi_itt_to_ctask(KPtr<IscsiConn> conn, std::uint32_t itt) {
 void __iscsi_complete_pdu(KPtr<IscsiConn> conn, const IscsiRsp& rsp) {
   fake::lib().completed.push_back({rsp.opcode, rsp.itt, rsp.response, rsp.status});
   if (rsp.itt == RESERVED_ITT) return;
-  KPtr<IscsiTask> task = rsp.opcode == hsi::ISCSI_OP_SCSI_CMD_RSP ? iscsi_itt_to_ctask(conn, rsp.itt)
-                                                                 : iscsi_itt_to_task(conn, rsp.itt);
+  KPtr<IscsiTask> task =
+      rsp.opcode == hsi::ISCSI_OP_SCSI_CMD_RSP ? iscsi_itt_to_ctask(conn, rsp.itt) : iscsi_itt_to_task(conn, rsp.itt);
   if (!task || KRD(task, state) != TaskState::RUNNING) return;
   KWR(task, state) = TaskState::COMPLETED;
   __iscsi_put_task(task);

@@ -3,7 +3,6 @@
 // CTest runs each case alone (--run_test=<case>).
 #define BOOST_TEST_NO_MAIN
 #include <boost/test/unit_test.hpp>
-
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -211,18 +210,12 @@ void bulk_cleanup_case(FixSet fixes, int handler_clears, int double_clears) {
 }
 }  // namespace
 
-BOOST_AUTO_TEST_CASE(bulk_cleanup_with_p17_leaves_the_tid_to_cleanup_task) {
-  bulk_cleanup_case(FixSet::all(), 0, 0);
-}
-BOOST_AUTO_TEST_CASE(bulk_cleanup_p01_to_p16_frees_each_tid_twice) {
-  bulk_cleanup_case(all_but({Patch::p17}), 3, 3);
-}
+BOOST_AUTO_TEST_CASE(bulk_cleanup_with_p17_leaves_the_tid_to_cleanup_task) { bulk_cleanup_case(FixSet::all(), 0, 0); }
+BOOST_AUTO_TEST_CASE(bulk_cleanup_p01_to_p16_frees_each_tid_twice) { bulk_cleanup_case(all_but({Patch::p17}), 3, 3); }
 BOOST_AUTO_TEST_CASE(bulk_cleanup_p09_without_p10_does_not_clear) {
   bulk_cleanup_case(all_but({Patch::p10, Patch::p17}), 0, 0);
 }
-BOOST_AUTO_TEST_CASE(bulk_cleanup_before_p09_clears_once_in_the_handler) {
-  bulk_cleanup_case(FixSet::none(), 3, 0);
-}
+BOOST_AUTO_TEST_CASE(bulk_cleanup_before_p09_clears_once_in_the_handler) { bulk_cleanup_case(FixSet::none(), 3, 0); }
 
 // ---- abort path -----------------------------------------------------------
 
@@ -365,7 +358,7 @@ BOOST_AUTO_TEST_CASE(ep_disconnect_before_p16_misses_a_queued_abort_work) {
   run(10);
   BOOST_REQUIRE(w.rec.barriers.size() == 1u);
   BOOST_TEST(w.rec.barriers[0] < Duration::from_ms(200).ns);  // the bit was clear: no wait
-  BOOST_TEST(w.rec.null_derefs >= 1);  // the work meets qedi_conn->ep == NULL
+  BOOST_TEST(w.rec.null_derefs >= 1);                         // the work meets qedi_conn->ep == NULL
 }
 
 BOOST_AUTO_TEST_CASE(ep_disconnect_p16_waits_for_the_queued_abort_work) {

@@ -1,14 +1,13 @@
 // Every file in tests/scenario/bad/ must be rejected with the exact position
 // and message its first line names: "# expect: LINE:COL: message fragment".
+#include <unistd.h>
+
 #include <algorithm>
+#include <boost/test/unit_test.hpp>
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
-
-#include <unistd.h>
-
-#include <boost/test/unit_test.hpp>
 
 #include "sim/scenario/loader.h"
 

@@ -1,8 +1,9 @@
 // Failpoint matching: keys, nth counting among matching occurrences, and
 // `on:` actions firing before the point's own action.
+#include "sim/failpoints/failpoints.h"
+
 #include <boost/test/unit_test.hpp>
 
-#include "sim/failpoints/failpoints.h"
 #include "sim/scenario/loader.h"
 
 using namespace qedisim;
@@ -25,7 +26,7 @@ failpoints:
   BOOST_TEST(!rsp(0));
   BOOST_TEST(!rsp(1));  // first lun-1 response
   BOOST_TEST(!rsp(0));
-  BOOST_TEST(rsp(1));   // second lun-1 response
+  BOOST_TEST(rsp(1));  // second lun-1 response
   BOOST_TEST(!rsp(1));
 
   PointEvent tmf{"target.tmf_rsp"};

@@ -1,11 +1,10 @@
 // The loader on good input: every key of SCENARIOS.md parsed, defaults applied.
-#include <boost/test/unit_test.hpp>
+#include "sim/scenario/loader.h"
 
+#include <boost/test/unit_test.hpp>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-
-#include "sim/scenario/loader.h"
 
 using namespace qedisim;
 
@@ -107,8 +106,9 @@ BOOST_AUTO_TEST_CASE(durations_are_exact) {
 }
 
 BOOST_AUTO_TEST_CASE(sizes_accept_k_and_m) {
-  const Scenario s = load("qedisim: 1\nname: s\nworkload:\n  - {ops: 1, size: 512}\n  - {ops: 1, size: 64k}\n"
-                          "  - {ops: 1, size: 1m}\n");
+  const Scenario s = load(
+      "qedisim: 1\nname: s\nworkload:\n  - {ops: 1, size: 512}\n  - {ops: 1, size: 64k}\n"
+      "  - {ops: 1, size: 1m}\n");
   BOOST_TEST(s.workload[0].size == 512u);
   BOOST_TEST(s.workload[1].size == 65536u);
   BOOST_TEST(s.workload[2].size == 1048576u);
@@ -273,8 +273,9 @@ BOOST_AUTO_TEST_CASE(every_shipped_config_means_the_same_as_v2) {
 }
 
 BOOST_AUTO_TEST_CASE(scaling_scales_both_ends_of_a_range) {
-  const Scenario s = load("qedisim: 2\nname: r\nfailpoints:\n  - {point: fw.cleanup, action: {delay: {min: 10ms, "
-                          "max: 20ms}}}\n");
+  const Scenario s = load(
+      "qedisim: 2\nname: r\nfailpoints:\n  - {point: fw.cleanup, action: {delay: {min: 10ms, "
+      "max: 20ms}}}\n");
   const Scenario t = s.scaled(0.8);
   BOOST_TEST(t.failpoints[0].action.delay.ns == Duration::from_ms(8).ns);
   BOOST_TEST(t.failpoints[0].action.delay_max->ns == Duration::from_ms(16).ns);

@@ -4,17 +4,15 @@
 // VCD has, and the same scenario and seed give a byte-identical VCD.
 #define BOOST_TEST_MODULE qedisim_trace
 #include <boost/test/unit_test.hpp>
-
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace {
 
