@@ -274,6 +274,9 @@ void add_shrink_options(CLI::App* cmd, ShrinkOptions& o) {
   cmd->add_option("--seed", o.seed, "override the scenario's seed (written into the output)")->check(check_seed);
   cmd->add_option("--max-runs", o.max_runs, "candidate runs at most")->default_val(500);
   cmd->add_flag("--quiet,-q", o.quiet, "print only the result");
+  cmd->add_option("--compare", o.compare,
+                  "a scenario (e.g. the hand-written one for the patch) the result must be no larger than: no more "
+                  "entries (sessions, streams, failpoints, actions, params) and no more ops; exit 1 when larger");
 }
 
 void add_run_options(CLI::App* cmd, Options& o) {

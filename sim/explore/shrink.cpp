@@ -86,6 +86,27 @@ std::vector<Generator> generators() {
     s.failpoints[k].match.nth = NthSpec{};
     return try_this(s, fmt::format("failpoint {}: every occurrence (no nth)", k));
   });
+  // v2 choices made fixed: a range becomes one of its ends, a drop
+  // probability a plain drop (the result reads like a hand-written v1 file).
+  g.push_back([](const Scenario& b, std::size_t k) {
+    if (k >= 2 * b.failpoints.size()) return end_of_list();
+    const std::size_t i = k / 2;
+    const FailAction& a = b.failpoints[i].action;
+    if (a.kind != FailAction::Kind::delay || !a.delay_max) return nothing();
+    Scenario s = b;
+    FailAction& n = s.failpoints[i].action;
+    if (k % 2) n.delay = *a.delay_max;
+    n.delay_max.reset();
+    return try_this(s, fmt::format("failpoint {}: fixed delay {}", i, format_duration(n.delay)));
+  });
+  g.push_back([](const Scenario& b, std::size_t k) {
+    if (k >= b.failpoints.size()) return end_of_list();
+    const FailAction& a = b.failpoints[k].action;
+    if (a.kind != FailAction::Kind::drop || a.drop_probability >= 1.0) return nothing();
+    Scenario s = b;
+    s.failpoints[k].action.drop_probability = 1.0;
+    return try_this(s, fmt::format("failpoint {}: always drop", k));
+  });
   g.push_back([](const Scenario& b, std::size_t k) {
     if (k >= b.workload.size()) return end_of_list();
     if (b.workload[k].ops < 2) return nothing();
@@ -172,6 +193,8 @@ int run_shrink(const ShrinkOptions& o) {
   for (const auto& r : o.revert) input.fixes.set(*patch_from_string(r), false);
   if (o.seed) input.seed = *o.seed;
   const std::string out = o.out.empty() ? default_out(o.file) : o.out;
+  std::optional<Size> reference;
+  if (!o.compare.empty()) reference = size_of(load_scenario_file(o.compare));
   check_writable(out);
   std::vector<InvariantId> targets;
   for (const auto& id : o.ids) {
@@ -290,7 +313,11 @@ int run_shrink(const ShrinkOptions& o) {
              after.entries, before.ops, after.ops, before.depth, after.depth, runs,
              budget_hit ? " (stopped at --max-runs)" : "");
   fmt::print("  wrote {}; `qedisim run {}` reports {}\n", out, out, fmt::join(target_names, ", "));
-  return kExitClean;
+  if (!reference) return kExitClean;
+  const bool no_larger = after.entries <= reference->entries && after.ops <= reference->ops;
+  fmt::print("compare: shrunk entries {}, ops {}; {} entries {}, ops {}: {}\n", after.entries, after.ops, o.compare,
+             reference->entries, reference->ops, no_larger ? "no larger" : "LARGER");
+  return no_larger ? kExitClean : kExitViolation;
 }
 
 }  // namespace qedisim
