@@ -276,7 +276,8 @@ void add_shrink_options(CLI::App* cmd, ShrinkOptions& o) {
   cmd->add_flag("--quiet,-q", o.quiet, "print only the result");
   cmd->add_option("--compare", o.compare,
                   "a scenario (e.g. the hand-written one for the patch) the result must be no larger than: no more "
-                  "entries (sessions, streams, failpoints, actions, params) and no more ops; exit 1 when larger");
+                  "entries (sessions, streams, failpoints, actions, params) and no more ops; exit 1 when larger "
+                  "(repeatable: no larger than each)");
 }
 
 void add_run_options(CLI::App* cmd, Options& o) {

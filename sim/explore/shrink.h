@@ -20,12 +20,12 @@ struct ShrinkOptions {
   std::optional<std::uint64_t> seed;  // baked into the output's seed
   std::uint64_t max_runs = 500;       // candidate runs at most
   bool quiet = false;
-  std::string compare;  // a scenario (the hand-written one) the result must be no larger than
+  std::vector<std::string> compare;  // scenarios (the hand-written ones) the result must be no larger than
 };
 
-// 0 a scenario that still fires was written (and, with `compare`, is no
-// larger than that one: no more entries and no more ops), 1 it was written
-// but is larger than `compare`, 2 the input does not fire (or
+// 0 a scenario that still fires was written (and is no larger than any of
+// `compare`: no more entries and no more ops), 1 it was written but is
+// larger than one of `compare`, 2 the input does not fire (or
 // bad input), 3 internal error. Throws ScenarioError, OutputError, OptionError.
 int run_shrink(const ShrinkOptions& options);
 
