@@ -186,6 +186,7 @@ class Qedi : public sc_core::sc_module, public IscsiTransport {
   void write_wqe(QediConn& qc, std::uint32_t sq_idx, std::uint16_t tid, std::uint8_t wqe_type);
   void active_list_add(QediConn& qc, kern::KPtr<IscsiTask> task);
   void active_list_del(QediConn& qc, kern::KPtr<IscsiTask> task);
+  void active_list_remove(QediConn& qc, kern::KPtr<IscsiTask> task, QediCmd& cmd);
   TmfWork& alloc_tmf_work(kern::KPtr<IscsiTask> mtask, kern::KPtr<IscsiConn> conn, TmfWorkKind kind);
 
   // ---- qedi_iscsi.c ----

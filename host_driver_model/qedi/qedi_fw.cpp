@@ -81,6 +81,15 @@ void Qedi::active_list_del(QediConn& qc, KPtr<IscsiTask> task) {
   l.erase(std::remove(l.begin(), l.end(), task), l.end());
 }
 
+// The response handlers' "if (cmd->io_cmd_in_list) { io_cmd_in_list = 0;
+// list_del_init; active_cmd_count-- }" (the caller holds the lock the kernel does).
+void Qedi::active_list_remove(QediConn& qc, KPtr<IscsiTask> task, QediCmd& cmd) {
+  if (!cmd.io_cmd_in_list) return;
+  cmd.io_cmd_in_list = false;
+  active_list_del(qc, task);
+  if (qc.active_cmd_count) qc.active_cmd_count--;
+}
+
 // ---- xmit ----------------------------------------------------------------
 
 // qedi_iscsi_send_ioreq: tid, task context, WQE, active list, doorbell. The
@@ -248,11 +257,7 @@ void Qedi::qedi_scsi_completion(const IscsiCqe& cqe, KPtr<IscsiTask> task, KPtr<
   if (KRD(sc, task).is_null()) return;  // "SCp.ptr is NULL, returned in another context."
   {
     Guard l(qc.list_lock);
-    if (cmd.io_cmd_in_list) {
-      cmd.io_cmd_in_list = false;
-      active_list_del(qc, task);
-      if (qc.active_cmd_count) qc.active_cmd_count--;
-    }
+    active_list_remove(qc, task, cmd);
   }
   cmd.state = CleanupState::RESPONSE_RECEIVED;
   if (!fixed(Patch::p09)) qedi_clear_task_idx(cmd.task_id);
@@ -271,11 +276,7 @@ void Qedi::qedi_process_login_resp(const IscsiCqe& cqe, KPtr<IscsiTask> task, KP
   QediCmd& cmd = KWR(task, dd_data);
   {
     Guard back(KRD(session, back_lock));
-    if (cmd.io_cmd_in_list) {
-      cmd.io_cmd_in_list = false;
-      active_list_del(qc, task);
-      if (qc.active_cmd_count) qc.active_cmd_count--;
-    }
+    active_list_remove(qc, task, cmd);
     IscsiRsp rsp;
     rsp.opcode = cqe.opcode;
     rsp.itt = rsp_itt(cqe, conn);
@@ -293,11 +294,7 @@ void Qedi::qedi_process_logout_resp(const IscsiCqe& cqe, KPtr<IscsiTask> task, K
   const KPtr<IscsiSession> session = KRD(conn, session);
   Guard back(KRD(session, back_lock));
   QediCmd& cmd = KWR(task, dd_data);
-  if (cmd.io_cmd_in_list) {
-    cmd.io_cmd_in_list = false;
-    active_list_del(qc, task);
-    if (qc.active_cmd_count) qc.active_cmd_count--;
-  }
+  active_list_remove(qc, task, cmd);
   cmd.state = CleanupState::RESPONSE_RECEIVED;
   if (!fixed(Patch::p09)) qedi_clear_task_idx(cmd.task_id);
   IscsiRsp rsp;
@@ -314,11 +311,7 @@ void Qedi::qedi_process_text_resp(const IscsiCqe& cqe, KPtr<IscsiTask> task, KPt
   const KPtr<IscsiSession> session = KRD(conn, session);
   Guard back(KRD(session, back_lock));
   QediCmd& cmd = KWR(task, dd_data);
-  if (cmd.io_cmd_in_list) {
-    cmd.io_cmd_in_list = false;
-    active_list_del(qc, task);
-    if (qc.active_cmd_count) qc.active_cmd_count--;
-  }
+  active_list_remove(qc, task, cmd);
   cmd.state = CleanupState::RESPONSE_RECEIVED;
   if (!fixed(Patch::p09)) qedi_clear_task_idx(cmd.task_id);
   IscsiRsp rsp;
@@ -344,11 +337,7 @@ void Qedi::qedi_process_nopin_mesg(const IscsiCqe& cqe, KPtr<IscsiTask> task, KP
     cmd.state = CleanupState::RESPONSE_RECEIVED;
     {
       Guard l(qc.list_lock);
-      if (cmd.io_cmd_in_list) {
-        cmd.io_cmd_in_list = false;
-        active_list_del(qc, task);
-        if (qc.active_cmd_count) qc.active_cmd_count--;
-      }
+      active_list_remove(qc, task, cmd);
     }
     if (!fixed(Patch::p09)) qedi_clear_task_idx(cmd.task_id);
   }
@@ -400,11 +389,7 @@ void Qedi::qedi_process_tmf_resp(const IscsiCqe& cqe, KPtr<IscsiTask> task, KPtr
   const KPtr<IscsiTask> mtask = KRD(task, dd_data).task;
   const std::uint8_t function = KRD(mtask, hdr).tm_function;
   QediCmd& qedi_cmd = KWR(task, dd_data);
-  if (qedi_cmd.io_cmd_in_list) {
-    qedi_cmd.io_cmd_in_list = false;
-    active_list_del(qc, task);
-    if (qc.active_cmd_count) qc.active_cmd_count--;
-  }
+  active_list_remove(qc, task, qedi_cmd);
   if (is_reset(function)) {
     if (fixed(Patch::p16)) {
       Guard g(qc.tmf_work_lock);
@@ -615,11 +600,7 @@ void Qedi::qedi_process_cmd_cleanup_resp(const IscsiCqe& cqe, KPtr<IscsiConn> co
         if (!fixed(Patch::p09)) qedi_clear_task_idx(rtid);
         {
           Guard l(qc.list_lock);
-          if (dbg_cmd.io_cmd_in_list) {
-            dbg_cmd.io_cmd_in_list = false;
-            active_list_del(qc, task);
-            if (qc.active_cmd_count) qc.active_cmd_count--;
-          }
+          active_list_remove(qc, task, dbg_cmd);
         }
         KWR(mtask, dd_data).state = CleanupState::CLEANUP_RECV;
         qc.wait_queue.wake_up();  // wake_up_interruptible
@@ -634,11 +615,7 @@ void Qedi::qedi_process_cmd_cleanup_resp(const IscsiCqe& cqe, KPtr<IscsiConn> co
       QediCmd& dbg_cmd = KWR(task, dd_data);
       {
         Guard l(qc.list_lock);
-        if (dbg_cmd.io_cmd_in_list) {
-          dbg_cmd.io_cmd_in_list = false;
-          active_list_del(qc, task);
-          if (qc.active_cmd_count) qc.active_cmd_count--;
-        }
+        active_list_remove(qc, task, dbg_cmd);
       }
       KWR(mtask, dd_data).state = CleanupState::CLEANUP_RECV;
     }  // else "IO task completed"
@@ -817,11 +794,7 @@ void Qedi::qedi_abort_work(TmfWork& w) {
   {
     Guard l(qc.list_lock);
     QediCmd& cmd = KWR(ctask, dd_data);
-    if (cmd.io_cmd_in_list) {
-      cmd.io_cmd_in_list = false;
-      active_list_del(qc, ctask);
-      if (qc.active_cmd_count) qc.active_cmd_count--;
-    }
+    active_list_remove(qc, ctask, cmd);
   }
   put_task(ctask);
 }
