@@ -190,13 +190,29 @@ bool Timer::del_timer() {
   return true;
 }
 
+bool Timer::del_timer_sync() {
+  const bool was_pending = del_timer();
+  TimerWheel& w = TimerWheel::get();
+  Kernel& k = Kernel::get();
+  if (&k.current() == &w.context()) return was_pending;  // from the callback: it would wait for itself
+  Context& self = k.current();
+  while (w.running() == this) sc_core::wait(w.callback_done());
+  k.set_current(&self);
+  return was_pending;
+}
+
 TimerWheel::TimerWheel(sc_core::sc_module_name name, Context& timer_context)
     : sc_core::sc_module(name), context_(timer_context) {
   g_wheel = this;
   SC_HAS_PROCESS(TimerWheel);
-  SC_METHOD(fire);
-  sensitive << wake_;
-  dont_initialize();
+  SC_THREAD(run);
+}
+
+void TimerWheel::run() {
+  for (;;) {
+    sc_core::wait(wake_);
+    fire();
+  }
 }
 
 TimerWheel& TimerWheel::get() {
@@ -252,9 +268,11 @@ void TimerWheel::reschedule() {
 
 void TimerWheel::fire() {
   Kernel& k = Kernel::get();
-  const std::int64_t now = Kernel::now_ns();
+  Context* previous = &k.current();
   wake_at_ = -1;  // this activation consumed the notification
-  while (!heap_.empty() && heap_.front().expires_ns <= now) {
+  // A callback may spin on a lock, so time moves inside the loop: every entry
+  // due by then runs now (a notification while spinning was not waited for).
+  while (!heap_.empty() && heap_.front().expires_ns <= Kernel::now_ns()) {
     const Entry e = heap_.front();
     std::pop_heap(heap_.begin(), heap_.end(), std::greater<Entry>());
     heap_.pop_back();
@@ -264,15 +282,20 @@ void TimerWheel::fire() {
     live_.erase(it);
     t->pending_ = false;
     if (pending_ > 0) --pending_;
-    Context* previous = &k.current();
     k.set_current(&context_);
+    // A copy: the owner may destroy the timer while the callback spins.
+    const std::function<void()> fn = t->fn_;
+    running_ = t;
     try {
-      t->fn_();
+      fn();
     } catch (const AbandonCall&) {
       // null dereference in a timer callback: recorded, the callback ends.
     }
-    k.set_current(previous);
+    running_ = nullptr;
+    callback_done_.notify(sc_core::SC_ZERO_TIME);
   }
+  k.set_current(previous);
+  wake_at_ = -1;
   reschedule();
 }
 

@@ -1,6 +1,8 @@
 // Kernel timers (include/linux/timer.h) on one timer wheel: a single SystemC
-// method runs every callback at its expiry, in the "timer" context, which
-// may not sleep (softirq). Per-command timers cost no SystemC process.
+// thread runs every callback at its expiry, in the "timer" context, which
+// may not sleep (softirq) but may spin on a contended spinlock, as a softirq
+// on one CPU spins while another CPU holds the lock. Per-command timers cost
+// no SystemC process.
 #pragma once
 
 #include <cstdint>
@@ -30,9 +32,12 @@ class Timer {
   void setup(std::function<void()> fn) { fn_ = std::move(fn); }
   // mod_timer / add_timer: (re)arm to fire after `delay`.
   void mod_timer(Duration delay);
-  // del_timer / del_timer_sync: true if it was pending. Callbacks run to
-  // completion without a scheduling point, so _sync has nothing more to wait for.
+  // del_timer: true if it was pending. A callback already running (spinning
+  // on a lock) goes on.
   bool del_timer();
+  // del_timer_sync: del_timer, then wait until a running callback of this
+  // timer has returned (not from the callback itself).
+  bool del_timer_sync();
   bool pending() const { return pending_; }
   std::int64_t expires_ns() const { return expires_ns_; }
 
@@ -51,6 +56,9 @@ class TimerWheel : public sc_core::sc_module {
   void arm(Timer& t, std::int64_t expires_ns);
   void forget(Timer& t);  // a pending timer is re-armed, cancelled or destroyed
   std::size_t pending_count() const { return pending_; }
+  const Timer* running() const { return running_; }  // the callback in progress, if any
+  sc_core::sc_event& callback_done() { return callback_done_; }
+  const Context& context() const { return context_; }
 
   static TimerWheel& get();
 
@@ -63,6 +71,7 @@ class TimerWheel : public sc_core::sc_module {
       return expires_ns != o.expires_ns ? expires_ns > o.expires_ns : seq > o.seq;
     }
   };
+  void run();
   void fire();
   void reschedule();
   void compact();
@@ -78,6 +87,8 @@ class TimerWheel : public sc_core::sc_module {
   std::unordered_map<std::uint64_t, Timer*> live_;  // armed timers by token
   std::size_t pending_ = 0;
   sc_core::sc_event wake_;
+  const Timer* running_ = nullptr;
+  sc_core::sc_event callback_done_;
 };
 
 }  // namespace qedisim::kern

@@ -730,7 +730,7 @@ int iscsi_exec_task_mgmt_fn(KPtr<IscsiConn> conn, const IscsiHdr& hdr, int age, 
            TMF(session, conn, read, tmf_state) != TmfState::QUEUED;
   });
   kern::point("libiscsi.exec_task_mgmt_fn.wait", s.id);
-  TMF(session, conn, timer, tmf_timer).del_timer();  // del_timer_sync
+  TMF(session, conn, timer, tmf_timer).del_timer_sync();
   s.eh_mutex.lock();
   s.frwd_lock.lock();
   // if the session drops it will clean up the task
@@ -1165,7 +1165,7 @@ void iscsi_conn_stop(KPtr<IscsiConn> conn, int flag) {
   const int old_stop_stage = KRD(conn, stop_stage);
   KWR(conn, stop_stage) = flag;
   s.frwd_lock.unlock();
-  KWR(conn, transport_timer).del_timer();
+  KWR(conn, transport_timer).del_timer_sync();
   iscsi_suspend_tx(conn);
   {
     Guard frwd(s.frwd_lock);
@@ -1211,7 +1211,7 @@ void iscsi_conn_teardown(KPtr<IscsiConn> conn) {
   KFunc f("iscsi_conn_teardown");
   KPtr<IscsiSession> session = KRD(conn, session);
   IscsiSession& s = *session.raw();
-  KWR(conn, transport_timer).del_timer();
+  KWR(conn, transport_timer).del_timer_sync();
   s.eh_mutex.lock();
   s.frwd_lock.lock();
   KWR(conn, c_stage) = ConnStage::CLEANUP_WAIT;

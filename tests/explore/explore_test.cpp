@@ -21,8 +21,9 @@ Scenario load(const std::string& text) { return load_scenario_text(text, "test.y
 
 std::vector<fs::path> shipped_configs() {
   std::vector<fs::path> out;
-  for (const auto& e : fs::directory_iterator(fs::path(QEDISIM_SOURCE_DIR) / "configs"))
-    if (e.path().extension() == ".yaml") out.push_back(e.path());
+  for (const char* dir : {"configs", "configs/explore"})
+    for (const auto& e : fs::directory_iterator(fs::path(QEDISIM_SOURCE_DIR) / dir))
+      if (e.path().extension() == ".yaml") out.push_back(e.path());
   out.push_back(fs::path(QEDISIM_SOURCE_DIR) / "tests/explore/v2-random-tmf.yaml");
   return out;
 }

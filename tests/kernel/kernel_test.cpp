@@ -125,6 +125,40 @@ BOOST_AUTO_TEST_CASE(timers_fire_in_expiry_order_and_del_timer_cancels) {
   BOOST_TEST(fired == (std::vector<std::string>{"t2@10", "t1@35 in timer"}), boost::test_tools::per_element());
 }
 
+// A timer callback finding a spinlock held by a thread spins (waits) until
+// it is released, as a softirq does on another CPU; a timer due meanwhile
+// runs after it; del_timer_sync from another thread returns only when the
+// running callback has. (Issue 9: explore's jitter paused a lock holder
+// while iscsi_eh_cmd_timed_out ran from the wheel.)
+BOOST_AUTO_TEST_CASE(timer_callback_spins_on_a_held_spinlock_and_del_timer_sync_waits) {
+  World w;
+  SpinLock back_lock("back_lock");
+  std::vector<std::string> order;
+  Timer spinner("cmd_timer", [&] {
+    Guard g(back_lock);
+    order.push_back(fmt::format("callback has the lock at {}", now_ms()));
+  });
+  Timer next("tmf_timer", [&] { order.push_back(fmt::format("next@{}", now_ms())); });
+  w.thread("qedi", [&] {
+    spinner.mod_timer(Duration::from_ms(10));
+    next.mod_timer(Duration::from_ms(12));
+    Guard g(back_lock);
+    Context& self = Kernel::get().current();
+    sc_core::wait(sc_time(20, SC_MS));  // slow code under the lock, as a jitter hold is
+    Kernel::get().set_current(&self);
+    order.push_back("qedi unlocks");
+  });
+  w.thread("teardown", [&] {
+    sleep_for(Duration::from_ms(15));  // the callback is spinning now
+    BOOST_TEST(!spinner.del_timer_sync());
+    order.push_back(fmt::format("del_timer_sync returned at {}", now_ms()));
+  });
+  sc_core::sc_start(sc_time(1, sc_core::SC_SEC));
+  BOOST_TEST(order == (std::vector<std::string>{"qedi unlocks", "callback has the lock at 20", "next@20",
+                                                "del_timer_sync returned at 20"}),
+             boost::test_tools::per_element());
+}
+
 // The wheel's stale entries never reach a destroyed timer: one freed while
 // pending does not fire, and a new timer in the same storage fires only at
 // its own expiry, not at a cancelled or freed predecessor's.
