@@ -479,9 +479,12 @@ void Firmware::destroy_conn(std::uint16_t cid, bool abortive) {
   Conn* c = conn(cid);
   if (!c) return;
   c->fetched.clear();
+  // Terminating the connection flushes every context of it, those still
+  // being cleaned too: the driver may reuse their tids on the next conn.
+  // (A pending cleanup still posts its CQE; it no longer touches the tid.)
   for (std::uint32_t tid = 1; tid < tasks_.size(); ++tid) {
     const FwTask& t = tasks_.at(static_cast<std::uint16_t>(tid));
-    if (t.cid == cid && fw_task_live(t.state)) {
+    if (t.cid == cid && fw_task_held(t.state)) {
       tasks_.set_state(static_cast<std::uint16_t>(tid), FwTaskState::dropped);
       ++counters_.tasks_dropped;
     }
