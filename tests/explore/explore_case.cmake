@@ -2,9 +2,12 @@
 #   -DEXE=qedisim -DSRC=source dir -DWORK=scratch dir -DCASE=name
 set(p11 ${SRC}/configs/p11-tmf-tid-leak.yaml)
 set(v2 ${SRC}/tests/explore/v2-random-tmf.yaml)
-file(REMOVE_RECURSE ${WORK}/${CASE})
-file(MAKE_DIRECTORY ${WORK}/${CASE})
-set(W ${WORK}/${CASE})
+if(NOT DEFINED TAG)
+  set(TAG ${CASE})
+endif()
+file(REMOVE_RECURSE ${WORK}/${TAG})
+file(MAKE_DIRECTORY ${WORK}/${TAG})
+set(W ${WORK}/${TAG})
 
 # q(CODE OUTVAR args...): runs the binary, requires exit CODE, returns stdout+stderr.
 function(q code outvar)
@@ -39,7 +42,27 @@ function(same_campaign a b what)
   endif()
 endfunction()
 
-if(CASE STREQUAL "finds_p11_reverted")
+if(CASE STREQUAL "loose_finds")
+  # A loose scenario (configs/explore, written without the patch's exact
+  # timing) finds the patch's invariant with the patch reverted, within RUNS.
+  q(1 out explore ${FILE} --revert ${PATCH} --runs ${RUNS} --jobs 2 --json c.json --out repro --quiet)
+  expect_match("${out}" "${ID} +[0-9]+ runs +first: run [0-9]+ seed [0-9]+ +\\[NOT EXPECTED\\]")
+elseif(CASE STREQUAL "loose_shrink")
+  # Shrink turns the first reproducer into a scenario no larger than the
+  # shipped hand-written one (SHIPPED) for the patch.
+  q(1 out explore ${FILE} --revert ${PATCH} --runs ${RUNS} --jobs 2 --out repro --keep 1 --quiet)
+  file(GLOB repros ${W}/repro/${ID}/*/*.yaml)
+  list(SORT repros)
+  list(GET repros 0 r)
+  q(0 out shrink ${r} --id ${ID} --out shrunk.yaml --compare ${SHIPPED} --quiet)
+  expect_match("${out}" "compare: .*: no larger")
+  q(1 out run shrunk.yaml)
+  expect_match("${out}" "violation ${ID}")
+elseif(CASE STREQUAL "loose_clean")
+  # ... and with every fix applied nothing beyond expect.fixed fires.
+  q(0 out explore ${FILE} --runs ${RUNS} --jobs 2 --json c.json --out repro --quiet)
+  expect_match("${out}" "verdict: CLEAN")
+elseif(CASE STREQUAL "finds_p11_reverted")
   q(1 out explore ${p11} --revert p11 --runs 50 --jobs 2 --json c.json --out repro)
   expect_match("${out}" "tid_leak +50 runs +first: run 0 seed [0-9]+ +\\[NOT EXPECTED\\]")
   expect_match("${out}" "verdict: VIOLATED")
