@@ -296,6 +296,92 @@ BOOST_AUTO_TEST_CASE(sleeping_allocation_in_atomic_context_is_a_modelling_error)
   BOOST_TEST(threw);
 }
 
+// p13 and p14: qedi code must leave the session's block/unblock to libiscsi.
+namespace {
+std::vector<std::string> block_calls() {
+  std::vector<std::string> out;
+  for (const auto& c : fake::lib().calls)
+    if (c.rfind("block ", 0) == 0 || c.rfind("unblock ", 0) == 0) out.push_back(c);
+  return out;
+}
+// An LU reset answered by the target: qedi_tmf_resp_work runs the bulk cleanup.
+void lu_reset_case(World& w) {
+  w.thread("eh/host0", [&w] {
+    KPtr<IscsiSession> s = w.login(0);
+    w.qedi->xmit_task(fake::new_tmf_task(s, hsi::ISCSI_TM_FUNC_LOGICAL_UNIT_RESET, nullptr, 0));
+  });
+}
+// Session 0's bulk cleanup waits past qedi.cleanup_wait (its one cleanup
+// takes 6 s), so qedi_cleanup_all_io drains the host, marking every session.
+void slow_bulk_cleanup_case(World& w) {
+  w.thread("tmf_wq/host0", [&w] {
+    KPtr<IscsiSession> s0 = w.login(0);
+    w.login(1);
+    KPtr<IscsiTask> t = fake::new_scsi_task(s0, 0);
+    w.qedi->xmit_task(t);
+    QediTestAccess::cleanup_all_io(*w.qedi, KRD(s0, leadconn));
+    iscsi_put_task(t);
+  });
+}
+}  // namespace
+BOOST_AUTO_TEST_CASE(p13_reverted_reset_response_work_blocks_and_unblocks_the_session) {
+  World w(all_but({Patch::p13}), {}, true);
+  lu_reset_case(w);
+  run(1);
+  BOOST_TEST(block_calls() == (std::vector<std::string>{"block qedi_tmf_resp_work", "unblock qedi_tmf_resp_work"}),
+             boost::test_tools::per_element());
+}
+BOOST_AUTO_TEST_CASE(p13_reset_response_work_leaves_the_session_state_alone) {
+  World w(FixSet::all(), {}, true);
+  lu_reset_case(w);
+  run(1);
+  BOOST_TEST(block_calls().empty());
+  BOOST_TEST(fake::lib().completed.size() == 1u);  // the LU reset response went up
+}
+BOOST_AUTO_TEST_CASE(p14_reverted_drain_blocks_and_unblocks_every_session) {
+  World w(all_but({Patch::p14}), {fp("fw.cleanup", FailAction::Kind::delay, Duration::from_s(6))});
+  slow_bulk_cleanup_case(w);
+  run(20);
+  BOOST_TEST(block_calls() ==
+                 (std::vector<std::string>{"block qedi_mark_device_missing", "block qedi_mark_device_missing",
+                                           "unblock qedi_mark_device_available", "unblock qedi_mark_device_available"}),
+             boost::test_tools::per_element());
+}
+BOOST_AUTO_TEST_CASE(p14_drain_uses_the_host_flag_not_the_sessions) {
+  World w(FixSet::all(), {fp("fw.cleanup", FailAction::Kind::delay, Duration::from_s(6))});
+  slow_bulk_cleanup_case(w);
+  run(20);
+  BOOST_TEST(block_calls().empty());
+  BOOST_TEST(w.rec.cleanups_posted == 1);
+}
+
+// p08: the victim's cleanup CQE lands just after qedi's 5 s cleanup wait,
+// while the abort work is on its way to ldel_exit. The CQE handler frees the
+// work map and clears list_tmf_work; before p08 ldel_exit's inverted check
+// then deletes and frees it again.
+namespace {
+std::vector<Failpoint> cleanup_cqe_just_after_the_wait() {
+  return {fp("fw.cleanup", FailAction::Kind::delay, Duration::from_ms(5050)),
+          fp("qedi.abort_work.ldel_exit", FailAction::Kind::delay, Duration::from_ms(100))};
+}
+}  // namespace
+BOOST_AUTO_TEST_CASE(p08_reverted_ldel_exit_frees_the_work_map_the_cqe_handler_freed) {
+  World w(all_but({Patch::p08}), cleanup_cqe_just_after_the_wait());
+  abort_case(w);
+  run(10);
+  BOOST_TEST(w.rec.cleanups_posted == 1);
+  BOOST_TEST(w.rec.double_frees + w.rec.uafs >= 1);
+}
+BOOST_AUTO_TEST_CASE(p08_ldel_exit_leaves_the_work_map_the_cqe_handler_freed) {
+  World w(FixSet::all(), cleanup_cqe_just_after_the_wait());
+  abort_case(w);
+  run(10);
+  BOOST_TEST(w.rec.cleanups_posted == 1);
+  BOOST_TEST(w.rec.double_frees == 0);
+  BOOST_TEST(w.rec.uafs == 0);
+  BOOST_TEST(w.rec.aborts_sent.empty());  // the cleanup wait timed out: no ABORT TASK
+}
+
 // The abort with the real target: victim's response dropped, ABORT answered
 // COMPLETE; the TMF response goes up and nothing is left behind.
 BOOST_AUTO_TEST_CASE(abort_work_happy_path_against_hba_and_target) {
