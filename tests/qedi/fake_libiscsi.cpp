@@ -124,7 +124,10 @@ void __iscsi_complete_pdu(KPtr<IscsiConn> conn, const IscsiRsp& rsp) {
 void iscsi_conn_failure(KPtr<IscsiConn> /*conn*/, int err) {
   fake::lib().calls.push_back(fmt::format("iscsi_conn_failure {}", err));
 }
-void iscsi_suspend_queue(KPtr<IscsiConn> conn) { KWR(conn, suspend_tx) = true; }
+void iscsi_suspend_queue(KPtr<IscsiConn> conn) {
+  fake::lib().calls.push_back("iscsi_suspend_queue");
+  KWR(conn, suspend_tx) = true;
+}
 void iscsi_conn_start(KPtr<IscsiConn> conn) { KWR(conn, c_stage) = ConnStage::STARTED; }
 void iscsi_conn_teardown(KPtr<IscsiConn> /*conn*/) {}
 void iscsi_session_teardown(KPtr<IscsiSession> /*session*/) {}

@@ -2,6 +2,7 @@
 // target), with a minimal libiscsi. One SystemC elaboration per process:
 // CTest runs each case alone (--run_test=<case>).
 #define BOOST_TEST_NO_MAIN
+#include <algorithm>
 #include <boost/test/unit_test.hpp>
 #include <memory>
 #include <stdexcept>
@@ -353,6 +354,53 @@ BOOST_AUTO_TEST_CASE(p14_drain_uses_the_host_flag_not_the_sessions) {
   run(20);
   BOOST_TEST(block_calls().empty());
   BOOST_TEST(w.rec.cleanups_posted == 1);
+}
+
+// p04: before it qedi_ep_disconnect suspends the queue itself; after it
+// libiscsi's unbind_conn (iscsi_suspend_queue) has done so before iscsid
+// calls ep_disconnect, and the driver's call is gone.
+namespace {
+std::vector<std::string> disconnect_calls(FixSet fixes) {
+  World w(fixes);
+  w.thread("iscsid", [&w] {
+    KPtr<IscsiSession> s = w.login(0);
+    w.qedi->ep_disconnect(KRD(KRD(s, leadconn), dd_data).ep);
+  });
+  run(5);
+  return fake::lib().calls;
+}
+}  // namespace
+BOOST_AUTO_TEST_CASE(p04_reverted_ep_disconnect_suspends_the_queue_itself) {
+  const auto calls = disconnect_calls(all_but({Patch::p04}));
+  BOOST_TEST(std::count(calls.begin(), calls.end(), "iscsi_suspend_queue") == 1);
+}
+BOOST_AUTO_TEST_CASE(p04_ep_disconnect_leaves_the_suspend_to_libiscsi) {
+  const auto calls = disconnect_calls(FixSet::all());
+  BOOST_TEST(std::count(calls.begin(), calls.end(), "iscsi_suspend_queue") == 0);
+}
+
+// p15: the ABORT TASK's RTT names the victim's tid, from the task the abort
+// work pinned (after) or a second lookup of the RTT (before): the same task
+// here, so the same tid either way.
+namespace {
+void abort_names_the_victim(FixSet fixes) {
+  World w(fixes);
+  KPtr<IscsiTask> v;
+  abort_case(w, &v);
+  std::uint32_t victim_tid = 0;
+  w.thread("check", [&] {
+    kern::sleep_for(Duration::from_ms(11));  // abort_case hands the victim out at 10 ms
+    victim_tid = tid_of(v);
+  });
+  run(1);
+  BOOST_REQUIRE(w.rec.aborts_sent.size() == 1u);
+  BOOST_TEST(victim_tid != 0u);  // tid 0 is never handed out
+  BOOST_TEST(w.rec.aborts_sent[0] == victim_tid);
+}
+}  // namespace
+BOOST_AUTO_TEST_CASE(p15_abort_rtt_names_the_victim_with_the_pinned_task) { abort_names_the_victim(FixSet::all()); }
+BOOST_AUTO_TEST_CASE(p15_reverted_abort_rtt_names_the_victim_by_a_second_lookup) {
+  abort_names_the_victim(all_but({Patch::p15}));
 }
 
 // p08: the victim's cleanup CQE lands just after qedi's 5 s cleanup wait,
