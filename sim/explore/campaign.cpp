@@ -27,6 +27,41 @@ void FirstSeen::merge(const FirstSeen& o) {
   runs += o.runs;
 }
 
+namespace {
+// Coverage maps (failpoints, TMF transitions): name -> runs and occurrences.
+using Coverage = std::map<std::string, PointStats>;
+
+// One run's occurrence counts: each name reached counts one run.
+void count_run(Coverage& into, const std::map<std::string, std::uint64_t>& run) {
+  for (const auto& [name, n] : run) {
+    auto& p = into[name];
+    ++p.runs;
+    p.occurrences += n;
+  }
+}
+
+void merge_into(Coverage& into, const Coverage& from) {
+  for (const auto& [name, p] : from) {
+    auto& t = into[name];
+    t.runs += p.runs;
+    t.occurrences += p.occurrences;
+  }
+}
+
+nlohmann::json coverage_json(const Coverage& m) {
+  nlohmann::json o = nlohmann::json::object();
+  for (const auto& [name, p] : m) o[name] = {{"runs", p.runs}, {"occurrences", p.occurrences}};
+  return o;
+}
+
+Coverage coverage_from(const nlohmann::json& o) {
+  Coverage m;
+  for (const auto& [name, p] : o.items())
+    m[name] = PointStats{p.at("runs").get<std::uint64_t>(), p.at("occurrences").get<std::uint64_t>()};
+  return m;
+}
+}  // namespace
+
 std::uint64_t Campaign::runs_planned() const {
   std::uint64_t n = 0;
   for (auto shard : shards)
@@ -41,16 +76,8 @@ std::optional<Failure> Campaign::add(const RunSummary& r) {
     errors.add(r.run, r.seed);
     return std::nullopt;
   }
-  for (const auto& [point, n] : r.points_reached) {
-    auto& p = points[point];
-    ++p.runs;
-    p.occurrences += n;
-  }
-  for (const auto& [transition, n] : r.tmf_transitions) {
-    auto& p = tmf_transitions[transition];
-    ++p.runs;
-    p.occurrences += n;
-  }
+  count_run(points, r.points_reached);
+  count_run(tmf_transitions, r.tmf_transitions);
   // Each id and (id, function) counts once per run.
   std::set<std::string> run_ids;
   std::set<std::pair<std::string, std::string>> run_functions;
@@ -119,11 +146,6 @@ nlohmann::json Campaign::to_json() const {
     v[id] = e;
   }
   j["violations"] = v;
-  auto stats_json = [](const std::map<std::string, PointStats>& m) {
-    nlohmann::json o = nlohmann::json::object();
-    for (const auto& [name, p] : m) o[name] = {{"runs", p.runs}, {"occurrences", p.occurrences}};
-    return o;
-  };
   std::vector<std::string> not_reached;
   std::size_t reached = 0;
   for (const auto& info : point_catalog()) {
@@ -135,11 +157,11 @@ nlohmann::json Campaign::to_json() const {
   std::vector<std::string> tmf_not_reached;
   for (const auto& t : known_tmf_transitions())
     if (!tmf_transitions.count(t)) tmf_not_reached.push_back(t);
-  j["coverage"] = {{"points", stats_json(points)},
+  j["coverage"] = {{"points", coverage_json(points)},
                    {"catalog_points", point_catalog().size()},
                    {"catalog_points_reached", reached},
                    {"not_reached", not_reached},
-                   {"tmf_transitions", stats_json(tmf_transitions)},
+                   {"tmf_transitions", coverage_json(tmf_transitions)},
                    {"tmf_transitions_known", known_tmf_transitions().size()},
                    {"tmf_transitions_reached", known_tmf_transitions().size() - tmf_not_reached.size()},
                    {"tmf_transitions_not_reached", tmf_not_reached}};
@@ -179,10 +201,8 @@ Campaign Campaign::from_json(const nlohmann::json& j) {
       for (const auto& [fn, fs] : e.at("functions").items()) s.functions[fn] = seen_from(fs);
       c.ids[id] = s;
     }
-    for (const auto& [name, p] : j.at("coverage").at("points").items())
-      c.points[name] = PointStats{p.at("runs").get<std::uint64_t>(), p.at("occurrences").get<std::uint64_t>()};
-    for (const auto& [name, p] : j.at("coverage").at("tmf_transitions").items())
-      c.tmf_transitions[name] = PointStats{p.at("runs").get<std::uint64_t>(), p.at("occurrences").get<std::uint64_t>()};
+    c.points = coverage_from(j.at("coverage").at("points"));
+    c.tmf_transitions = coverage_from(j.at("coverage").at("tmf_transitions"));
     for (const auto& f : j.at("first_failures"))
       c.first_failures.push_back(Failure{f.at("run").get<std::uint64_t>(), f.at("seed").get<std::uint64_t>(),
                                          f.at("id").get<std::string>(), f.at("function").get<std::string>(),
@@ -226,15 +246,8 @@ Campaign merge_campaigns(const std::vector<Campaign>& parts) {
       t.expected = s.expected;
       for (const auto& [fn, fs] : s.functions) t.functions[fn].merge(fs);
     }
-    auto add_stats = [](std::map<std::string, PointStats>& to, const std::map<std::string, PointStats>& from) {
-      for (const auto& [name, pt] : from) {
-        auto& t = to[name];
-        t.runs += pt.runs;
-        t.occurrences += pt.occurrences;
-      }
-    };
-    add_stats(m.points, p.points);
-    add_stats(m.tmf_transitions, p.tmf_transitions);
+    merge_into(m.points, p.points);
+    merge_into(m.tmf_transitions, p.tmf_transitions);
     m.first_failures.insert(m.first_failures.end(), p.first_failures.begin(), p.first_failures.end());
     if (p.errors.runs && (m.errors.runs == 0 || p.errors.first_run < m.errors.first_run)) m.first_error = p.first_error;
     m.errors.merge(p.errors);

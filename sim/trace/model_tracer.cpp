@@ -6,6 +6,7 @@
 #include "hba_model/hba.h"
 #include "host_driver_model/driver.h"
 #include "host_driver_model/kernel/context.h"
+#include "host_driver_model/libiscsi/iscsi_objects.h"
 #include "host_driver_model/qedi/qedi.h"
 
 namespace qedisim {
@@ -13,7 +14,15 @@ namespace qedisim {
 namespace {
 std::vector<std::string> names(std::initializer_list<const char*> l) { return {l.begin(), l.end()}; }
 
-const std::vector<std::string> kTmfStates = names({"INITIAL", "QUEUED", "SUCCESS", "FAILED", "TIMEDOUT", "NOT_FOUND"});
+// In enum order, by the name libiscsi's enum gives each value.
+std::vector<std::string> tmf_state_names() {
+  std::vector<std::string> v;
+  for (int i = 0; i <= static_cast<int>(drv::TmfState::NOT_FOUND); ++i)
+    v.emplace_back(drv::tmf_state_name(static_cast<drv::TmfState>(i)));
+  return v;
+}
+
+const std::vector<std::string> kTmfStates = tmf_state_names();
 const std::vector<std::string> kSessionStates =
     names({"FREE", "LOGGED_IN", "FAILED", "TERMINATE", "IN_RECOVERY", "RECOVERY_FAILED", "LOGGING_OUT"});
 const std::vector<std::string> kClsStates = names({"LOGGED_IN", "FAILED", "FREE"});
