@@ -2,14 +2,14 @@
 
 #include <stdexcept>
 
+#include "common/failpoint_hook.h"
 #include "hba_model/hsi/regs.h"
-#include "sim/failpoints/failpoints.h"
 
 namespace qedisim::hba {
 
 using namespace hsi;
 
-FirmwareConfig FirmwareConfig::from(const ModelParams& p) {
+FirmwareConfig FirmwareConfig::from(const HbaParams& p) {
   FirmwareConfig c;
   c.tids = static_cast<std::uint32_t>(p.hba_tids);
   c.vectors = static_cast<std::uint32_t>(p.hba_cpus);
@@ -21,7 +21,7 @@ FirmwareConfig FirmwareConfig::from(const ModelParams& p) {
   return c;
 }
 
-Firmware::Firmware(const FirmwareConfig& cfg, HostBus& bus, Failpoints* failpoints)
+Firmware::Firmware(const FirmwareConfig& cfg, HostBus& bus, FailpointHook* failpoints)
     : cfg_(cfg), bus_(&bus), failpoints_(failpoints), tasks_(cfg.tids), eq_(bus, cfg.vectors) {
   if (cfg.vectors == 0 || cfg.vectors >= kMaxVectors) throw std::invalid_argument("hba.cpus out of range");
   if (cfg.tids > 0x10000) throw std::invalid_argument("hba.tids exceeds the 16-bit task id");

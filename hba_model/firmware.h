@@ -14,19 +14,19 @@
 #include <set>
 #include <vector>
 
+#include "common/duration.h"
+#include "common/vocabulary.h"
 #include "hba_model/completion_ring.h"
 #include "hba_model/fw_probe.h"
 #include "hba_model/fw_task_table.h"
+#include "hba_model/hba_params.h"
 #include "hba_model/host_bus.h"
 #include "hba_model/hsi/qedi_hsi.h"
 #include "hba_model/timed_queue.h"
 #include "hba_model/wire.h"
-#include "sim/scenario/duration.h"
-#include "sim/scenario/params.h"
-#include "sim/scenario/vocabulary.h"
 
 namespace qedisim {
-class Failpoints;
+class FailpointHook;
 }
 
 namespace qedisim::hba {
@@ -40,12 +40,12 @@ struct FirmwareConfig {
   Duration destroy_conn_latency = Duration::from_ms(1);
   Duration link_detect_time = Duration::from_ms(10);  // link.down to the TCP error event
 
-  static FirmwareConfig from(const ModelParams& p);
+  static FirmwareConfig from(const HbaParams& p);
 };
 
 class Firmware {
  public:
-  Firmware(const FirmwareConfig& cfg, HostBus& bus, Failpoints* failpoints);
+  Firmware(const FirmwareConfig& cfg, HostBus& bus, FailpointHook* failpoints);
 
   void set_target(TargetPort* target) { target_ = target; }
   void set_observer(FwObserver* observer) { observer_ = observer; }
@@ -141,7 +141,7 @@ class Firmware {
 
   FirmwareConfig cfg_;
   HostBus* bus_;
-  Failpoints* failpoints_;
+  FailpointHook* failpoints_;
   TargetPort* target_ = nullptr;
   FwObserver* observer_ = nullptr;
   std::int64_t now_ = 0;

@@ -16,7 +16,7 @@ std::int64_t to_ns(const sc_core::sc_time& t) {
 }
 }  // namespace
 
-Hba::Hba(sc_core::sc_module_name name, const FirmwareConfig& cfg, Failpoints* failpoints)
+Hba::Hba(sc_core::sc_module_name name, const FirmwareConfig& cfg, FailpointHook* failpoints)
     : sc_module(name), mmio("mmio"), dma("dma"), msix("msix") {
   fw_ = std::make_unique<Firmware>(cfg, static_cast<HostBus&>(*this), failpoints);
   mmio.register_b_transport(this, &Hba::b_transport);
@@ -68,7 +68,7 @@ void Hba::engine_method() {
   rearm();
 }
 
-void Hba::set_tracer(Tracer* tracer) {
+void Hba::set_tracer(TraceSink* tracer) {
   tracer_ = tracer && tracer->enabled() ? tracer : nullptr;
   if (!tracer_) return;
   tids_signal_ = tracer_->declare_int("hba.fw", "tids_in_use", 16);

@@ -13,10 +13,10 @@
 #include <tlm>
 #include <vector>
 
+#include "common/trace_sink.h"
 #include "hba_model/firmware.h"
 #include "hba_model/msix.h"
 #include "hba_model/wire.h"
-#include "sim/trace/tracer.h"
 
 namespace qedisim::hba {
 
@@ -26,13 +26,13 @@ class Hba : public sc_core::sc_module, private HostBus, public InitiatorPort {
   tlm_utils::simple_initiator_socket<Hba> dma;
   sc_core::sc_port<MsixIf> msix;
 
-  Hba(sc_core::sc_module_name name, const FirmwareConfig& cfg, Failpoints* failpoints);
+  Hba(sc_core::sc_module_name name, const FirmwareConfig& cfg, FailpointHook* failpoints);
 
   void bind_target(TargetPort& target) { fw_->set_target(&target); }
   void set_observer(FwObserver* observer) { fw_->set_observer(observer); }
   // Declares hba.fw.tids_in_use and hba.cq<v>.occupancy; recorded after every
   // firmware step while the tracer is enabled.
-  void set_tracer(Tracer* tracer);
+  void set_tracer(TraceSink* tracer);
 
   // link.down / link.up actions (Firmware::link_down / link_up).
   void link_down(std::uint32_t portal);
@@ -61,9 +61,9 @@ class Hba : public sc_core::sc_module, private HostBus, public InitiatorPort {
   std::unique_ptr<Firmware> fw_;
   sc_core::sc_event wake_;
   sc_core::sc_event activity_;
-  Tracer* tracer_ = nullptr;
-  Tracer::SignalId tids_signal_ = 0;
-  std::vector<Tracer::SignalId> cq_signals_;
+  TraceSink* tracer_ = nullptr;
+  TraceSink::SignalId tids_signal_ = 0;
+  std::vector<TraceSink::SignalId> cq_signals_;
 };
 
 // Current simulated time in ns (the model runs at 1 ns resolution).

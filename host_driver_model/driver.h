@@ -5,17 +5,17 @@
 
 #include <vector>
 
+#include "host_driver_model/driver_params.h"
 #include "host_driver_model/fixes.h"
 #include "host_driver_model/kernel/kernel.h"
 #include "host_driver_model/libiscsi/iscsi_objects.h"
 #include "host_driver_model/libiscsi/transport.h"
 #include "host_driver_model/probes.h"
-#include "sim/scenario/params.h"
 
 namespace qedisim::drv {
 
 struct Driver {
-  const ModelParams* params = nullptr;
+  const DriverParams* params = nullptr;
   FixSet fixes;
   DriverObserver* probes = nullptr;
   IscsiTransport* transport = nullptr;
@@ -25,7 +25,7 @@ struct Driver {
 // The one Driver of this process (set up by the host stack at elaboration).
 Driver& driver();
 inline bool fixed(Patch p) { return driver().fixes.fixed(p); }
-inline const ModelParams& params() { return *driver().params; }
+inline const DriverParams& params() { return *driver().params; }
 inline DriverObserver& probes() { return *driver().probes; }
 
 }  // namespace qedisim::drv

@@ -8,20 +8,17 @@
 
 namespace qedisim::drv {
 
-HostStack::HostStack(sc_core::sc_module_name name, const ModelParams& params, const FixSet& fixes,
-                     DriverObserver& probes, IscsiTransport& lld, const std::vector<SessionSpec>& sessions)
+HostStack::HostStack(sc_core::sc_module_name name, const DriverParams& params, unsigned cpus, const FixSet& fixes,
+                     DriverObserver& probes, IscsiTransport& lld, const std::vector<std::uint32_t>& luns)
     : sc_core::sc_module(name) {
   Driver& d = driver();
   d.params = &params;
   d.fixes = fixes.effective();
   d.probes = &probes;
   d.transport = &lld;
-  d.sessions.assign(sessions.size(), nullptr);
+  d.sessions.assign(luns.size(), nullptr);
 
   wheel_ = std::make_unique<kern::TimerWheel>("timer_wheel", timer_ctx_);
-  std::vector<std::uint32_t> luns;
-  luns.reserve(sessions.size());
-  for (const auto& s : sessions) luns.push_back(s.luns);
 
   // qedi_host_template: libiscsi's entry points; no eh_host_reset_handler.
   ScsiHostTemplate tmpl;
@@ -30,11 +27,10 @@ HostStack::HostStack(sc_core::sc_module_name name, const ModelParams& params, co
   tmpl.eh_abort_handler = iscsi_eh_abort;
   tmpl.eh_device_reset_handler = iscsi_eh_device_reset;
   tmpl.eh_target_reset_handler = iscsi_eh_recover_target;
-  const unsigned cpus = static_cast<unsigned>(params.hba_cpus == 0 ? 1 : params.hba_cpus);
-  scsi_ = std::make_unique<ScsiHost>("scsi_host0", cpus, luns, tmpl);
+  scsi_ = std::make_unique<ScsiHost>("scsi_host0", cpus == 0 ? 1 : cpus, luns, tmpl);
   set_shost(scsi_.get());
 
-  link_up_.assign(sessions.size(), true);
+  link_up_.assign(luns.size(), true);
   iscsid_ = std::make_unique<Iscsid>("iscsid", luns, [this](std::uint32_t s) { return link_up_.at(s); });
   IscsiUevents ev;
   ev.conn_error = [this](kern::KPtr<IscsiConn> c, int err) { iscsid_->conn_error(c, err); };
@@ -42,15 +38,6 @@ HostStack::HostStack(sc_core::sc_module_name name, const ModelParams& params, co
   iscsi_register_uevents(std::move(ev));
 
   ioctl_wq_ = std::make_unique<kern::Workqueue>("sg_reset_wq", "sg_reset");
-  for (std::uint32_t i = 0; i < sessions.size(); ++i) {
-    // The LLD's view of a dead TCP connection: iscsi_conn_failure after link.detect_time.
-    link_timers_.push_back(std::make_unique<kern::Timer>("link_detect", [i] {
-      kern::KFunc f("link_detect");
-      kern::KPtr<IscsiSession> s = driver().sessions.at(i);
-      if (!s || !s.valid()) return;
-      if (kern::KPtr<IscsiConn> c = s.raw()->leadconn) iscsi_conn_failure(c, ISCSI_ERR_CONN_FAILED);
-    }));
-  }
   iscsid_->login_all();
 }
 
@@ -58,27 +45,19 @@ void HostStack::submit(const IoRequest& rq, std::function<void(int)> done) { scs
 
 void HostStack::link_event(std::uint32_t session, bool up) {
   link_up_.at(session) = up;
-  if (link_handler_) {
-    link_handler_(session, up);
-    return;
-  }
-  if (!up)
-    link_timers_.at(session)->mod_timer(params().link_detect_time);
-  else
-    link_timers_.at(session)->del_timer();
+  if (link_handler_) link_handler_(session, up);
 }
 
-void HostStack::sg_reset(const Action& a) {
+void HostStack::sg_reset(const ActionArgs& args) {
   while (!ioctl_works_.empty() && !ioctl_works_.front()->pending && ioctl_wq_->running() != ioctl_works_.front().get())
     ioctl_works_.pop_front();
-  const ActionArgs args = a.args;
   ioctl_works_.push_back(std::make_unique<kern::Work>(
       "sg_reset", [this, args] { scsi_->scsi_ioctl_reset(args.session, args.lun, args.level); }));
   ioctl_wq_->queue_work(*ioctl_works_.back());
 }
 
-void HostStack::run_action(const Action& a) {
-  switch (a.kind) {
+void HostStack::run_action(ActionKind kind, const ActionArgs& args) {
+  switch (kind) {
     case ActionKind::iscsid_logout:
     case ActionKind::iscsid_terminate:
     case ActionKind::iscsid_ep_disconnect:
@@ -86,19 +65,19 @@ void HostStack::run_action(const Action& a) {
     case ActionKind::iscsid_destroy_session:
     case ActionKind::iscsid_stop_conn:
     case ActionKind::iscsid_relogin:
-      iscsid_->request(a);
+      iscsid_->request(kind, args);
       break;
     case ActionKind::link_down:
-      link_event(a.args.session, false);
+      link_event(args.session, false);
       break;
     case ActionKind::link_up:
-      link_event(a.args.session, true);
+      link_event(args.session, true);
       break;
     case ActionKind::scsi_reset:
-      sg_reset(a);
+      sg_reset(args);
       break;
     case ActionKind::scsi_abort:
-      scsi_->force_abort(a.args.stream, a.args.op);
+      scsi_->force_abort(args.stream, args.op);
       break;
     case ActionKind::hba_remove:
       if (hba_remove_) hba_remove_();
@@ -108,8 +87,6 @@ void HostStack::run_action(const Action& a) {
 
 bool HostStack::quiescent() const {
   if (!scsi_->quiescent() || !iscsid_->idle() || ioctl_wq_->busy()) return false;
-  for (const auto& t : link_timers_)
-    if (t->pending()) return false;
   return true;
 }
 

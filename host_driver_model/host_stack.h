@@ -12,26 +12,28 @@
 #include <systemc>
 #include <vector>
 
+#include "common/vocabulary.h"
 #include "host_driver_model/driver.h"
 #include "host_driver_model/iscsid/iscsid.h"
 #include "host_driver_model/kernel/timer.h"
 #include "host_driver_model/kernel/workqueue.h"
 #include "host_driver_model/scsi/scsi_host.h"
-#include "sim/scenario/scenario.h"
 
 namespace qedisim::drv {
 
 class HostStack : public sc_core::sc_module {
  public:
-  HostStack(sc_core::sc_module_name name, const ModelParams& params, const FixSet& fixes, DriverObserver& probes,
-            IscsiTransport& lld, const std::vector<SessionSpec>& sessions);
+  // `cpus`: the machine's CPUs (blk-mq hardware queues); `luns[i]`: the LUN
+  // count of session i.
+  HostStack(sc_core::sc_module_name name, const DriverParams& params, unsigned cpus, const FixSet& fixes,
+            DriverObserver& probes, IscsiTransport& lld, const std::vector<std::uint32_t>& luns);
 
   // A workload command (any context; never blocks). `done` gets the final
   // scsi result (host byte << 16 | status); 0 is success.
   void submit(const IoRequest& rq, std::function<void(int result)> done);
   // One scenario action (at: or on:); never blocks the caller: iscsid.* go to
   // iscsid, scsi.reset to the sg_reset context, link.* arm their timers.
-  void run_action(const Action& a);
+  void run_action(ActionKind kind, const ActionArgs& args);
   // No command outstanding, no EH, no TMF, iscsid idle, no delayed action pending.
   bool quiescent() const;
 
@@ -39,9 +41,9 @@ class HostStack : public sc_core::sc_module {
   std::uint64_t cmds_failed() const { return scsi_->counters().cmds_failed; }
   EhLevel eh_max_level() const { return scsi_->counters().eh_max_level; }
 
-  // link.down / link.up reach the wire through this hook when the testbench
-  // sets one (the LLD then reports the conn error itself); without it the
-  // host stack calls iscsi_conn_failure link.detect_time after link.down.
+  // link.down / link.up reach the wire through this hook (the LLD's device
+  // notices the loss and the LLD reports the conn error itself); without
+  // one a link event only changes whether iscsid can reach the target.
   void set_link_handler(std::function<void(std::uint32_t session, bool up)> h) { link_handler_ = std::move(h); }
   bool link_up(std::uint32_t session) const { return link_up_.at(session); }
   // hba.remove: the LLD's own teardown of every session (__qedi_remove).
@@ -53,7 +55,7 @@ class HostStack : public sc_core::sc_module {
 
  private:
   void link_event(std::uint32_t session, bool up);
-  void sg_reset(const Action& a);
+  void sg_reset(const ActionArgs& args);
 
   kern::Context timer_ctx_{"timer"};
   std::unique_ptr<kern::TimerWheel> wheel_;
@@ -62,7 +64,6 @@ class HostStack : public sc_core::sc_module {
   std::unique_ptr<kern::Workqueue> ioctl_wq_;  // the sg_reset caller ("sg_reset")
   std::deque<std::unique_ptr<kern::Work>> ioctl_works_;
   std::vector<bool> link_up_;
-  std::vector<std::unique_ptr<kern::Timer>> link_timers_;
   std::function<void(std::uint32_t, bool)> link_handler_;
   std::function<void()> hba_remove_;
 };

@@ -9,9 +9,9 @@
 #include <string_view>
 #include <vector>
 
+#include "common/vocabulary.h"
 #include "host_driver_model/kernel/observer.h"
 #include "host_driver_model/libiscsi/iscsi_objects.h"
-#include "sim/scenario/vocabulary.h"
 
 namespace qedisim::drv {
 

@@ -52,7 +52,8 @@ class ActionScheduler : public sc_core::sc_module {
     const std::int64_t now = now_ns();
     bool any = false;
     while (next_ < timed_.size() && timed_[next_].at->ns <= now) {
-      host_.run_action(timed_[next_++]);
+      const Action& a = timed_[next_++];
+      host_.run_action(a.kind, a.args);
       any = true;
     }
     if (any) fired_.notify(sc_core::SC_ZERO_TIME);
@@ -226,11 +227,13 @@ RunResult run_simulation(const Scenario& scenario, const RunOptions& options) {
   b.hba->set_tracer(b.tracer.get());
   b.checkers->set_firmware_tasks(&b.hba->firmware().tasks());
 
-  b.qedi_host = std::make_unique<drv::QediHost>("qedi_host", p, *b.mem);
+  b.qedi_host = std::make_unique<drv::QediHost>("qedi_host", p, p, *b.mem);
   b.qedi_host->iomem.socket.bind(b.hba->mmio);
   b.hba->msix.bind(b.qedi_host->msix);
-  b.host = std::make_unique<drv::HostStack>("host_stack", p, options.fixes, *b.checkers, b.qedi_host->qedi(),
-                                            scenario.sessions);
+  std::vector<std::uint32_t> luns;
+  for (const auto& s : scenario.sessions) luns.push_back(s.luns);
+  b.host = std::make_unique<drv::HostStack>("host_stack", p, static_cast<unsigned>(p.hba_cpus), options.fixes,
+                                            *b.checkers, b.qedi_host->qedi(), luns);
   b.qedi_host->connect(*b.host, *b.hba);
 
   b.failpoints->set_action_runner([&b](const Action& a) {
@@ -242,7 +245,7 @@ RunResult run_simulation(const Scenario& scenario, const RunOptions& options) {
       f.at_ns = now_ns();
       b.checkers->fault_injected(f);
     }
-    b.host->run_action(a);
+    b.host->run_action(a.kind, a.args);
   });
   b.workload = std::make_unique<Workload>("workload", scenario.workload, static_cast<unsigned>(p.hba_cpus), *b.host);
   b.actions = std::make_unique<ActionScheduler>("actions", scenario.actions, *b.host);

@@ -186,10 +186,9 @@ void Iscsid::terminate(Sess& s, bool unbind_target) {
   destroy_session(s);
 }
 
-void Iscsid::request(const Action& a) {
-  Sess* s = sessions_.at(a.args.session).get();
-  const ActionArgs args = a.args;
-  switch (a.kind) {
+void Iscsid::request(ActionKind kind, const ActionArgs& args) {
+  Sess* s = sessions_.at(args.session).get();
+  switch (kind) {
     case ActionKind::iscsid_logout:
       queue("iscsid_logout", [this, s] { logout(*s); });
       break;

@@ -11,11 +11,11 @@
 #include <systemc>
 #include <vector>
 
+#include "common/vocabulary.h"
 #include "host_driver_model/kernel/timer.h"
 #include "host_driver_model/kernel/wait.h"
 #include "host_driver_model/kernel/workqueue.h"
 #include "host_driver_model/libiscsi/libiscsi.h"
-#include "sim/scenario/scenario.h"
 
 namespace qedisim::drv {
 
@@ -27,7 +27,7 @@ class Iscsid : public sc_core::sc_module {
   // Initial login of every session (queued at elaboration, runs at t=0).
   void login_all();
   // One SCENARIOS.md iscsid.* action, queued behind whatever iscsid is doing.
-  void request(const Action& a);
+  void request(ActionKind kind, const ActionArgs& args);
   // ISCSI_KEVENT_CONN_ERROR: start connection recovery.
   void conn_error(kern::KPtr<IscsiConn> conn, int err);
   // ISCSI_KEVENT_RECV_PDU: a Logout response.

@@ -4,9 +4,9 @@
 
 #include <stdexcept>
 
+#include "common/failpoint_hook.h"
 #include "host_driver_model/kernel/context.h"
 #include "host_driver_model/kernel/kernel.h"
-#include "sim/failpoints/failpoints.h"
 
 namespace qedisim::kern {
 

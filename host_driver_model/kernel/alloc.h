@@ -10,8 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include "common/vocabulary.h"
 #include "host_driver_model/kernel/slab.h"
-#include "sim/scenario/vocabulary.h"
 
 namespace qedisim::kern {
 

@@ -5,12 +5,12 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "common/failpoint_hook.h"
 #include "host_driver_model/kernel/context.h"
 #include "host_driver_model/kernel/lock.h"
 #include "host_driver_model/kernel/sched.h"
 #include "host_driver_model/kernel/timer.h"
 #include "host_driver_model/kernel/workqueue.h"
-#include "sim/failpoints/failpoints.h"
 
 namespace qedisim::kern {
 
@@ -23,7 +23,7 @@ Context g_setup_context("setup");
 
 // ---- Kernel ---------------------------------------------------------------
 
-Kernel::Kernel(Failpoints* failpoints, Observer* observer, std::uint64_t seed, Duration jitter)
+Kernel::Kernel(FailpointHook* failpoints, Observer* observer, std::uint64_t seed, Duration jitter)
     : failpoints_(failpoints), observer_(observer), current_(&g_setup_context), rng_(seed), jitter_(jitter) {
   g_kernel = this;
 }

@@ -9,12 +9,11 @@
 #include <string_view>
 #include <vector>
 
+#include "common/duration.h"
 #include "host_driver_model/kernel/observer.h"
-#include "sim/scenario/duration.h"
 
 namespace qedisim {
-class Failpoints;
-class Tracer;
+class FailpointHook;
 }  // namespace qedisim
 
 namespace qedisim::kern {
@@ -23,9 +22,9 @@ class Context;
 
 class Kernel {
  public:
-  Kernel(Failpoints* failpoints, Observer* observer, std::uint64_t seed, Duration jitter);
+  Kernel(FailpointHook* failpoints, Observer* observer, std::uint64_t seed, Duration jitter);
 
-  Failpoints* failpoints() const { return failpoints_; }
+  FailpointHook* failpoints() const { return failpoints_; }
   Observer& observer() const { return *observer_; }
 
   // Time now in ns (sc_time_stamp), as every record wants it.
@@ -47,7 +46,7 @@ class Kernel {
   static Kernel& get();  // the one instance of this process
 
  private:
-  Failpoints* failpoints_;
+  FailpointHook* failpoints_;
   Observer* observer_;
   Context* current_ = nullptr;
   std::mt19937_64 rng_;

@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "sim/scenario/vocabulary.h"
+#include "common/vocabulary.h"
 
 namespace qedisim::kern {
 

@@ -7,9 +7,9 @@
 #include <string_view>
 #include <systemc>
 
+#include "common/duration.h"
 #include "host_driver_model/kernel/context.h"
 #include "host_driver_model/kernel/kernel.h"
-#include "sim/scenario/duration.h"
 
 namespace qedisim::kern {
 

@@ -13,7 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "sim/scenario/duration.h"
+#include "common/duration.h"
 
 namespace qedisim::kern {
 

@@ -20,8 +20,10 @@
 #include <systemc>
 #include <vector>
 
+#include "hba_model/hba_params.h"
 #include "hba_model/host_memory.h"
 #include "hba_model/hsi/qedi_hsi.h"
+#include "host_driver_model/driver_params.h"
 #include "host_driver_model/kernel/context.h"
 #include "host_driver_model/kernel/io_mem.h"
 #include "host_driver_model/kernel/kthread.h"
@@ -34,7 +36,6 @@
 #include "host_driver_model/libiscsi/transport.h"
 #include "host_driver_model/probes.h"
 #include "host_driver_model/qedi/qedi_tid.h"
-#include "sim/scenario/params.h"
 
 namespace qedisim::drv {
 
@@ -50,7 +51,8 @@ struct QediParams {
   std::uint32_t ep_disconnect_max_polls = 10;
   Duration destroy_conn_wait = Duration::from_s(60);  // 60 * HZ + DEF_MAX_RT_TIME (unverified)
   Duration ramrod_wait = Duration::from_s(60);        // qed EBLOCK ramrods (clear_sq, drain)
-  static QediParams from(const ModelParams& p);
+  // qedi's waits, and the resources qed reports for the device (tids, queues).
+  static QediParams from(const DriverParams& p, const hba::HbaParams& dev);
 };
 
 struct QediCounters {

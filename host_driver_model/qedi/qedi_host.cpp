@@ -5,9 +5,10 @@
 
 namespace qedisim::drv {
 
-QediHost::QediHost(sc_core::sc_module_name name, const ModelParams& params, hba::HostMemory& mem)
-    : sc_core::sc_module(name), iomem("iomem"), msix("msix", static_cast<unsigned>(params.hba_cpus) + 1) {
-  qedi_ = std::make_unique<Qedi>("qedi", QediParams::from(params), mem, iomem, msix);
+QediHost::QediHost(sc_core::sc_module_name name, const DriverParams& params, const hba::HbaParams& dev,
+                   hba::HostMemory& mem)
+    : sc_core::sc_module(name), iomem("iomem"), msix("msix", static_cast<unsigned>(dev.hba_cpus) + 1) {
+  qedi_ = std::make_unique<Qedi>("qedi", QediParams::from(params, dev), mem, iomem, msix);
   pci_wq_ = std::make_unique<kern::Workqueue>("pci_wq", "pci/remove");
   remove_work_.fn = [this] { qedi_->qedi_shutdown(); };
 }

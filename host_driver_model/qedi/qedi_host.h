@@ -20,7 +20,6 @@
 #include "host_driver_model/kernel/msix_controller.h"
 #include "host_driver_model/kernel/workqueue.h"
 #include "host_driver_model/qedi/qedi.h"
-#include "sim/scenario/params.h"
 
 namespace qedisim::drv {
 
@@ -31,7 +30,7 @@ class QediHost : public sc_core::sc_module {
   kern::IoMem iomem;          // bind to Hba::mmio
   kern::MsixController msix;  // bind Hba::msix to it
 
-  QediHost(sc_core::sc_module_name name, const ModelParams& params, hba::HostMemory& mem);
+  QediHost(sc_core::sc_module_name name, const DriverParams& params, const hba::HbaParams& dev, hba::HostMemory& mem);
 
   Qedi& qedi() { return *qedi_; }
   const Qedi& qedi() const { return *qedi_; }

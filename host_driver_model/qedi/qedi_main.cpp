@@ -15,12 +15,12 @@ namespace qedisim::drv {
 
 using namespace hsi;
 
-QediParams QediParams::from(const ModelParams& p) {
+QediParams QediParams::from(const DriverParams& p, const hba::HbaParams& dev) {
   QediParams q;
-  q.tids = static_cast<std::uint32_t>(p.hba_tids);
-  q.cq_depth = static_cast<std::uint32_t>(p.hba_cq_depth);
-  q.sq_depth = static_cast<std::uint32_t>(p.hba_sq_depth);
-  q.num_queues = static_cast<std::uint32_t>(p.hba_cpus);
+  q.tids = static_cast<std::uint32_t>(dev.hba_tids);
+  q.cq_depth = static_cast<std::uint32_t>(dev.hba_cq_depth);
+  q.sq_depth = static_cast<std::uint32_t>(dev.hba_sq_depth);
+  q.num_queues = static_cast<std::uint32_t>(dev.hba_cpus);
   q.cleanup_wait = p.qedi_cleanup_wait;
   q.drain_wait = p.qedi_drain_wait;
   q.abort_cleanup_wait = p.qedi_abort_cleanup_wait;

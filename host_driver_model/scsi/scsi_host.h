@@ -16,13 +16,13 @@
 #include <systemc>
 #include <vector>
 
+#include "common/vocabulary.h"
 #include "host_driver_model/kernel/kthread.h"
 #include "host_driver_model/kernel/slab.h"
 #include "host_driver_model/kernel/timer.h"
 #include "host_driver_model/kernel/wait.h"
 #include "host_driver_model/kernel/workqueue.h"
 #include "host_driver_model/scsi/scsi_objects.h"
-#include "sim/scenario/vocabulary.h"
 
 namespace qedisim::drv {
 

@@ -5,9 +5,9 @@
 #include <cstdint>
 #include <functional>
 
+#include "common/vocabulary.h"
 #include "host_driver_model/kernel/slab.h"
 #include "host_driver_model/kernel/timer.h"
-#include "sim/scenario/vocabulary.h"
 
 namespace qedisim::drv {
 

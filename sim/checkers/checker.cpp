@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "sim/scenario/duration.h"
+#include "common/duration.h"
 
 namespace qedisim::checkers {
 

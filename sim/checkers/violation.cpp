@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "sim/scenario/duration.h"
+#include "common/duration.h"
 
 namespace qedisim {
 

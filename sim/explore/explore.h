@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "common/duration.h"
 #include "sim/explore/campaign.h"
-#include "sim/scenario/duration.h"
 
 namespace qedisim {
 

@@ -1,8 +1,8 @@
-// Failpoints and point-triggered actions (SCENARIOS.md "Failpoints").
-// The model reports each time a context reaches a named point; this class
-// counts occurrences, fires `on:` actions first, then returns what the
-// matching failpoint asks for. Pure C++: the model layers call it through
-// this one interface and never see the scenario.
+// Failpoints and point-triggered actions (SCENARIOS.md "Failpoints"): the
+// FailpointHook the models ask (common/failpoint_hook.h). Each time a
+// context reaches a named point this class counts the occurrence, fires
+// `on:` actions first, then returns what the matching failpoint asks for.
+// The models see only the hook, never the scenario.
 #pragma once
 
 #include <cstdint>
@@ -14,29 +14,12 @@
 #include <string_view>
 #include <vector>
 
+#include "common/failpoint_hook.h"
 #include "sim/scenario/scenario.h"
 
 namespace qedisim {
 
-// What the model knows at the point; unset fields match nothing that names them.
-struct PointEvent {
-  std::string_view point{};
-  std::optional<std::uint32_t> session{};
-  std::optional<std::uint32_t> lun{};
-  std::optional<TmfFunction> function{};
-  std::optional<CqeType> type{};
-  std::optional<Gfp> gfp{};
-  std::string_view site{};  // mem.alloc: the allocating kernel function
-};
-
-struct PointOutcome {
-  bool drop = false;
-  bool fail = false;
-  Duration delay{};
-  std::optional<TmfRespond> respond;
-};
-
-class Failpoints {
+class Failpoints final : public FailpointHook {
  public:
   using ActionFn = std::function<void(const Action&)>;
 
@@ -54,7 +37,7 @@ class Failpoints {
   // first matching failpoint's outcome (several matching entries combine:
   // delays add, any drop/fail wins, the first respond wins). A v2 range or
   // probability draws once per matching occurrence, in entry order.
-  PointOutcome hit(const PointEvent& ev);
+  PointOutcome hit(const PointEvent& ev) override;
 
   // Points reached at least once, for coverage figures.
   const std::map<std::string, std::uint64_t, std::less<>>& occurrences() const { return occurrences_; }

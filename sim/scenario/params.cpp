@@ -8,24 +8,17 @@
 namespace qedisim {
 
 namespace {
-using Count = ModelParams::Count;
 
 constexpr ParamKind kind_of(const Duration*) { return ParamKind::duration; }
 constexpr ParamKind kind_of(const ModelParams::Count*) { return ParamKind::count; }
 
-// Counts that size tables or queues must be at least 1; retries and polls may be 0.
-std::uint64_t min_count_of(std::string_view key) {
-  if (key == "scsi.eh_retries" || key == "qedi.ep_disconnect_max_polls") return 0;
-  if (key == "hba.tids") return 2;  // tid 0 is reserved
-  return 1;
-}
 }  // namespace
 
 const std::vector<ParamInfo>& param_catalog() {
   static const std::vector<ParamInfo> catalog = [] {
     std::vector<ParamInfo> v;
-#define QEDISIM_PARAM_INFO(member, key, kind, def, meaning) \
-  v.push_back(ParamInfo{key, kind_of(static_cast<const kind*>(nullptr)), meaning, min_count_of(key)});
+#define QEDISIM_PARAM_INFO(member, key, kind, def, min, meaning) \
+  v.push_back(ParamInfo{key, kind_of(static_cast<const kind*>(nullptr)), meaning, min});
     QEDISIM_PARAMS(QEDISIM_PARAM_INFO)
 #undef QEDISIM_PARAM_INFO
     return v;
@@ -50,7 +43,7 @@ std::string show(ModelParams::Count c) { return std::to_string(c); }
 }  // namespace
 
 void set_param(ModelParams& p, std::string_view key, Duration value) {
-#define QEDISIM_PARAM_SET(member, k, kind, def, meaning) \
+#define QEDISIM_PARAM_SET(member, k, kind, def, min, meaning) \
   if (key == k) return assign(p.member, value);
   QEDISIM_PARAMS(QEDISIM_PARAM_SET)
 #undef QEDISIM_PARAM_SET
@@ -58,7 +51,7 @@ void set_param(ModelParams& p, std::string_view key, Duration value) {
 }
 
 void set_param(ModelParams& p, std::string_view key, std::uint64_t value) {
-#define QEDISIM_PARAM_SET(member, k, kind, def, meaning) \
+#define QEDISIM_PARAM_SET(member, k, kind, def, min, meaning) \
   if (key == k) return assign(p.member, value);
   QEDISIM_PARAMS(QEDISIM_PARAM_SET)
 #undef QEDISIM_PARAM_SET
@@ -74,7 +67,7 @@ Duration duration_param(const ModelParams& p, std::string_view key) {
       found = true;
     }
   };
-#define QEDISIM_PARAM_GET(member, k, kind, def, meaning) \
+#define QEDISIM_PARAM_GET(member, k, kind, def, min, meaning) \
   if (key == k) take(p.member);
   QEDISIM_PARAMS(QEDISIM_PARAM_GET)
 #undef QEDISIM_PARAM_GET
@@ -83,7 +76,7 @@ Duration duration_param(const ModelParams& p, std::string_view key) {
 }
 
 std::string param_value_string(const ModelParams& p, std::string_view key) {
-#define QEDISIM_PARAM_GET(member, k, kind, def, meaning) \
+#define QEDISIM_PARAM_GET(member, k, kind, def, min, meaning) \
   if (key == k) return show(p.member);
   QEDISIM_PARAMS(QEDISIM_PARAM_GET)
 #undef QEDISIM_PARAM_GET

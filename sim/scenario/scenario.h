@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "common/duration.h"
 #include "host_driver_model/fixes.h"
-#include "sim/scenario/duration.h"
 #include "sim/scenario/params.h"
 #include "sim/scenario/vocabulary.h"
 
@@ -70,16 +70,6 @@ struct Failpoint {
   Match match;
   FailAction action;
   SourceMark mark;
-};
-
-struct ActionArgs {
-  std::uint32_t session = 0;
-  bool unbind_target = true;              // iscsid.terminate
-  StopFlag flag = StopFlag::term;         // iscsid.stop_conn
-  std::uint32_t lun = 0;                  // scsi.reset
-  ResetLevel level = ResetLevel::device;  // scsi.reset
-  std::uint32_t stream = 0;               // scsi.abort
-  std::uint64_t op = 0;                   // scsi.abort
 };
 
 struct ActionTrigger {

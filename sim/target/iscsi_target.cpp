@@ -1,14 +1,14 @@
 #include "sim/target/iscsi_target.h"
 
+#include "common/failpoint_hook.h"
 #include "hba_model/hsi/qedi_hsi.h"
-#include "sim/failpoints/failpoints.h"
 
 namespace qedisim::target {
 
 using namespace hsi;
 using hba::IscsiPdu;
 
-IscsiTarget::IscsiTarget(sc_core::sc_module_name name, const TargetConfig& cfg, Failpoints* failpoints)
+IscsiTarget::IscsiTarget(sc_core::sc_module_name name, const TargetConfig& cfg, FailpointHook* failpoints)
     : sc_module(name), cfg_(cfg), failpoints_(failpoints) {
   for (auto luns : cfg.luns_per_portal) {
     Portal p;

@@ -13,12 +13,12 @@
 #include <systemc>
 #include <vector>
 
+#include "common/duration.h"
 #include "hba_model/timed_queue.h"
 #include "hba_model/wire.h"
-#include "sim/scenario/duration.h"
 
 namespace qedisim {
-class Failpoints;
+class FailpointHook;
 }
 
 namespace qedisim::target {
@@ -45,7 +45,7 @@ struct TargetCounters {
 
 class IscsiTarget : public sc_core::sc_module, public hba::TargetPort {
  public:
-  IscsiTarget(sc_core::sc_module_name name, const TargetConfig& cfg, Failpoints* failpoints);
+  IscsiTarget(sc_core::sc_module_name name, const TargetConfig& cfg, FailpointHook* failpoints);
 
   void bind_initiator(hba::InitiatorPort& initiator) { initiator_ = &initiator; }
 
@@ -94,7 +94,7 @@ class IscsiTarget : public sc_core::sc_module, public hba::TargetPort {
   std::optional<std::uint32_t> portal_of(std::uint16_t cid) const;
 
   TargetConfig cfg_;
-  Failpoints* failpoints_;
+  FailpointHook* failpoints_;
   hba::InitiatorPort* initiator_ = nullptr;
   std::vector<Portal> portals_;
   std::map<std::uint16_t, std::uint32_t> conns_;  // cid -> portal

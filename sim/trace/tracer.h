@@ -1,6 +1,6 @@
-// Change-driven waveform recording. Model code declares signals once at
-// elaboration and reports value changes; with tracing off every call is one
-// branch. The VCD file itself is written by sim/trace/vcd_writer.
+// Change-driven waveform recording: the TraceSink the models report to
+// (common/trace_sink.h), keeping every change in memory. The VCD file
+// itself is written by sim/trace/vcd_writer.
 #pragma once
 
 #include <cstdint>
@@ -8,29 +8,20 @@
 #include <string_view>
 #include <vector>
 
+#include "common/trace_sink.h"
+
 namespace qedisim {
 
-class Tracer {
+class Tracer final : public TraceSink {
  public:
-  using SignalId = std::uint32_t;
+  explicit Tracer(bool enabled) : TraceSink(enabled) {}
 
-  explicit Tracer(bool enabled) : enabled_(enabled) {}
-  bool enabled() const { return enabled_; }
-
-  // scope is dotted: "hba.fw", "host.session0.conn0", "target.lun0".
-  SignalId declare_int(std::string scope, std::string name, unsigned width_bits);
-  SignalId declare_string(std::string scope, std::string name);
-  // An integer-coded enum: `enum_type` names its value table (e.g. "tmf_state"),
-  // `names[i]` is the text of value i. GTKWave shows the names through a
-  // translate-filter file written next to the VCD.
-  SignalId declare_enum(std::string scope, std::string name, std::string enum_type, std::vector<std::string> names);
-
-  void set(SignalId id, std::int64_t time_ns, std::uint64_t value) {
-    if (enabled_) record(id, time_ns, value, {});
-  }
-  void set_string(SignalId id, std::int64_t time_ns, std::string_view value) {
-    if (enabled_) record(id, time_ns, 0, value);
-  }
+  SignalId declare_int(std::string scope, std::string name, unsigned width_bits) override;
+  SignalId declare_string(std::string scope, std::string name) override;
+  // GTKWave shows an enum's names through a translate-filter file written
+  // next to the VCD.
+  SignalId declare_enum(std::string scope, std::string name, std::string enum_type,
+                        std::vector<std::string> names) override;
 
   struct Signal {
     std::string scope;
@@ -54,9 +45,8 @@ class Tracer {
   const std::vector<std::string>& texts() const { return texts_; }
 
  private:
-  void record(SignalId id, std::int64_t time_ns, std::uint64_t value, std::string_view text);
+  void record(SignalId id, std::int64_t time_ns, std::uint64_t value, std::string_view text) override;
 
-  bool enabled_;
   std::vector<Signal> signals_;
   std::vector<EnumType> enum_types_;
   std::vector<Change> changes_;

@@ -136,7 +136,10 @@ Summary run(const Setup& s) {
       auto kernel = std::make_unique<kern::Kernel>(fps.get(), rec.get(), 1, Duration{});
       auto fake = std::make_unique<test::FakeTransport>("fake");
       if (s.tune) s.tune(*fake);
-      auto stack = std::make_unique<HostStack>("host", s.params, s.fixes, *rec, *fake, s.sessions);
+      std::vector<std::uint32_t> luns;
+      for (const auto& spec : s.sessions) luns.push_back(spec.luns);
+      auto stack = std::make_unique<HostStack>("host", s.params, static_cast<unsigned>(s.params.hba_cpus), s.fixes,
+                                               *rec, *fake, luns);
       struct Live {
         Stream st;
         std::uint32_t idx = 0;
@@ -175,7 +178,7 @@ Summary run(const Setup& s) {
         for (const auto& [at, a] : acts) {
           const std::int64_t wait = at.ns - kern::Kernel::now_ns();
           if (wait > 0) kern::sleep_for(Duration{wait});
-          st->run_action(a);
+          st->run_action(a.kind, a.args);
         }
       }));
       sc_core::sc_start(kern::to_sc(s.stop_at));

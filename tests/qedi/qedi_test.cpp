@@ -105,7 +105,7 @@ struct World {
       hba->bind_target(*target);
       target->bind_initiator(*hba);
     }
-    qedi = std::make_unique<Qedi>("qedi", QediParams::from(params), *mem, *iomem, *msix);
+    qedi = std::make_unique<Qedi>("qedi", QediParams::from(params, params), *mem, *iomem, *msix);
     driver().transport = qedi.get();
   }
 

@@ -1,4 +1,4 @@
-#include "sim/scenario/duration.h"
+#include "common/duration.h"
 
 #include <fmt/format.h>
 

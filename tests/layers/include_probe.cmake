@@ -1,0 +1,25 @@
+# Compiles one line, `#include "HEADER"`, with only the include path of a
+# floor (FLOORS: folder names under BINARY/floors, joined by +) and checks the outcome:
+# EXPECT=ok must compile; EXPECT=missing must fail because HEADER cannot be
+# found from that floor. Shows that the build itself refuses a wrong include.
+set(probe ${WORK}/include-probe-${TAG}.cpp)
+file(WRITE ${probe} "#include \"${HEADER}\"\n")
+set(flags -std=c++17 -fsyntax-only)
+string(REPLACE "+" ";" floors "${FLOORS}")
+foreach(f ${floors})
+  list(APPEND flags -I${BINARY}/floors/${f})
+endforeach()
+execute_process(COMMAND ${CXX} ${flags} ${probe} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
+if(EXPECT STREQUAL "ok")
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "${HEADER} should compile from floors ${FLOORS}:\n${out}")
+  endif()
+else()
+  if(rc EQUAL 0)
+    message(FATAL_ERROR "${HEADER} compiled from floors ${FLOORS}; it should not be reachable")
+  endif()
+  string(FIND "${out}" "${HEADER}: No such file" at)
+  if(at EQUAL -1)
+    message(FATAL_ERROR "${HEADER} failed from floors ${FLOORS}, but not for a missing include:\n${out}")
+  endif()
+endif()
