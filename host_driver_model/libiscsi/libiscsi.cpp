@@ -89,17 +89,7 @@ void set_tmf_state(KPtr<IscsiSession> session, KPtr<IscsiConn> conn, TmfState to
 
 // ---- task references ------------------------------------------------------
 
-// iscsi_task_is_completed (p01, include/scsi/libiscsi.h): completed, not yet freed.
-bool iscsi_task_is_completed(KPtr<IscsiTask> task) {
-  const TaskState s = KRD(task, state);
-  return s == TaskState::COMPLETED || s == TaskState::ABRT_TMF || s == TaskState::ABRT_SESS_RECOV;
-}
-
-// __iscsi_get_task
-void __iscsi_get_task(KPtr<IscsiTask> task) { KWR(task, refcount)++; }
-
-namespace {
-// iscsi_free_task: the last put. Caller holds back_lock.
+// iscsi_free_task: the last put (libiscsi_task.cpp). Caller holds back_lock.
 void iscsi_free_task(KPtr<IscsiTask> task) {
   KFunc f("iscsi_free_task");
   KPtr<IscsiConn> conn = KRD(task, conn);
@@ -118,60 +108,6 @@ void iscsi_free_task(KPtr<IscsiTask> task) {
     sc.raw()->task = nullptr;  // SCSI eh reuses commands to verify us (sc->SCp.ptr = NULL)
     if (oldstate != TaskState::REQUEUE_SCSIQ) shost().scsi_done(sc);
   }
-}
-}  // namespace
-
-// __iscsi_put_task: caller holds back_lock.
-void __iscsi_put_task(KPtr<IscsiTask> task) {
-  int& ref = KWR(task, refcount);
-  if (ref <= 0) {
-    probes().double_free(*task.header(), task.incarnation());  // refcount_t underflow
-    return;
-  }
-  if (--ref == 0) iscsi_free_task(task);
-}
-
-// iscsi_put_task: the session is found through task->conn (SPEC p05: a put after conn free).
-void iscsi_put_task(KPtr<IscsiTask> task) {
-  KFunc f("iscsi_put_task");
-  KPtr<IscsiConn> conn = KRD(task, conn);
-  KPtr<IscsiSession> session = KRD(conn, session);
-  Guard back(session.raw()->back_lock);
-  __iscsi_put_task(task);
-}
-
-// ---- itt lookups ----------------------------------------------------------
-
-// iscsi_itt_to_task: the slot as it is now. Caller holds back_lock (or, pre-p10 qedi, nothing).
-KPtr<IscsiTask> iscsi_itt_to_task(KPtr<IscsiConn> conn, std::uint32_t itt) {
-  if (itt == RESERVED_ITT) return nullptr;
-  KPtr<IscsiSession> session = KRD(conn, session);
-  const auto& pool = KRD(session, cmds);
-  const std::uint32_t i = get_itt(itt);
-  if (!pool || i >= pool->size()) return nullptr;
-  return pool->at(i);
-}
-
-namespace {
-// iscsi_verify_itt
-bool iscsi_verify_itt(KPtr<IscsiConn> conn, std::uint32_t itt) {
-  if (itt == RESERVED_ITT) return true;
-  KPtr<IscsiSession> session = KRD(conn, session);
-  const int age = static_cast<int>((itt >> ISCSI_AGE_SHIFT) & 0xf);
-  if (age != KRD(session, age)) return false;
-  const auto& pool = KRD(session, cmds);
-  return pool && get_itt(itt) < pool->size();
-}
-}  // namespace
-
-// iscsi_itt_to_ctask: a SCSI task of the current session age.
-KPtr<IscsiTask> iscsi_itt_to_ctask(KPtr<IscsiConn> conn, std::uint32_t itt) {
-  if (!iscsi_verify_itt(conn, itt)) return nullptr;
-  KPtr<IscsiTask> task = iscsi_itt_to_task(conn, itt);
-  if (!task || !KRD(task, sc)) return nullptr;
-  KPtr<ScsiCmnd> sc = KRD(task, sc);
-  if (KRD(sc, scp_phase) != KRD(KRD(conn, session), age)) return nullptr;
-  return task;
 }
 
 namespace {
@@ -567,6 +503,8 @@ void __iscsi_complete_pdu(KPtr<IscsiConn> conn, const IscsiRsp& rsp) {
     }
     return;
   }
+  // As the kernel: first find the task the itt names (ISCSI_ERR_BAD_ITT
+  // when there is none), then handle the PDU.
   KPtr<IscsiTask> task;
   switch (rsp.opcode) {
     case ISCSI_OP_SCSI_CMD_RSP:
@@ -574,31 +512,40 @@ void __iscsi_complete_pdu(KPtr<IscsiConn> conn, const IscsiRsp& rsp) {
       task = iscsi_itt_to_ctask(conn, rsp.itt);
       if (!task) return;
       KWR(task, last_xfer_ns) = kern::Kernel::now_ns();
-      // iscsi_scsi_cmd_rsp / iscsi_data_in_rsp
-      KWR(KRD(task, sc), result) = make_result(DID_OK) | rsp.status;
-      iscsi_complete_task(task, TaskState::COMPLETED);
-      return;
+      break;
     case ISCSI_OP_LOGOUT_RSP:
     case ISCSI_OP_LOGIN_RSP:
     case ISCSI_OP_TEXT_RSP:
-      task = iscsi_itt_to_task(conn, rsp.itt);
-      if (!task) return;
-      iscsi_recv_pdu(conn, rsp);
-      iscsi_complete_task(task, TaskState::COMPLETED);
-      return;
     case ISCSI_OP_SCSI_TMFUNC_RSP:
-      task = iscsi_itt_to_task(conn, rsp.itt);
-      if (!task) return;
-      iscsi_tmf_rsp(conn, rsp);
-      iscsi_complete_task(task, TaskState::COMPLETED);
-      return;
     case ISCSI_OP_NOOP_IN:
       task = iscsi_itt_to_task(conn, rsp.itt);
       if (!task) return;
-      iscsi_nop_out_rsp(task);
-      return;
+      break;
     default:
-      return;
+      return;  // ISCSI_ERR_BAD_OPCODE
+  }
+  switch (rsp.opcode) {
+    case ISCSI_OP_SCSI_CMD_RSP:
+    case ISCSI_OP_SCSI_DATA_IN:
+      // iscsi_scsi_cmd_rsp / iscsi_data_in_rsp
+      KWR(KRD(task, sc), result) = make_result(DID_OK) | rsp.status;
+      iscsi_complete_task(task, TaskState::COMPLETED);
+      break;
+    case ISCSI_OP_LOGOUT_RSP:
+    case ISCSI_OP_LOGIN_RSP:
+    case ISCSI_OP_TEXT_RSP:
+      iscsi_recv_pdu(conn, rsp);
+      iscsi_complete_task(task, TaskState::COMPLETED);
+      break;
+    case ISCSI_OP_SCSI_TMFUNC_RSP:
+      iscsi_tmf_rsp(conn, rsp);
+      iscsi_complete_task(task, TaskState::COMPLETED);
+      break;
+    case ISCSI_OP_NOOP_IN:
+      iscsi_nop_out_rsp(task);
+      break;
+    default:
+      break;
   }
 }
 

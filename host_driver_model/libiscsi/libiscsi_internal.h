@@ -42,6 +42,13 @@ bool iscsi_session_has_tasks(kern::KPtr<IscsiSession> session);  // p05
 void iscsi_start_tx(kern::KPtr<IscsiConn> conn);
 void iscsi_pool_free(kern::KPtr<IscsiSession> session);
 
+// iscsi_verify_itt: the itt's age is the session's and its index in the pool.
+bool iscsi_verify_itt(kern::KPtr<IscsiConn> conn, std::uint32_t itt);
+
+// iscsi_free_task: the last __iscsi_put_task (libiscsi_task.cpp) frees the
+// task back to the pool. Caller holds back_lock.
+void iscsi_free_task(kern::KPtr<IscsiTask> task);
+
 // iscsi_conn_send_pdu: a PDU from userspace (iscsid's Logout). 0 or -EPERM.
 int iscsi_conn_send_pdu(kern::KPtr<IscsiConn> conn, const IscsiHdr& hdr);
 

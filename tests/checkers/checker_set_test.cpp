@@ -124,6 +124,14 @@ struct Rig {
   }
 };
 
+// The tid-reuse cases: the victim (itt 0x05 #3) owns tid 0x0c; `next`
+// (itt 0x21 #5) is the command that may be given it too early.
+struct TidReuse : Rig {
+  std::unique_ptr<Obj<IscsiTask>> victim = task("s0 itt 0x05", 3);
+  std::unique_ptr<Obj<IscsiTask>> next = task("s0 itt 0x21", 5);
+  TidReuse() { set.tid_bound(0x0c, victim->ptr()); }
+};
+
 bool has(const std::string& s, const std::string& part) {
   if (s.find(part) != std::string::npos) return true;
   BOOST_TEST_MESSAGE("'" << s << "' lacks '" << part << "'");
@@ -417,15 +425,12 @@ BOOST_AUTO_TEST_SUITE_END()
 BOOST_AUTO_TEST_SUITE(tid_double_owner)
 
 BOOST_AUTO_TEST_CASE(fires_when_a_tid_freed_at_completion_is_given_to_a_new_command) {
-  Rig r;
-  auto victim = r.task("s0 itt 0x05", 3);
-  auto next = r.task("s0 itt 0x21", 5);
-  r.set.tid_bound(0x0c, victim->ptr());
+  TidReuse r;
   r.at(31'050 * kMs, "qedi_thread/2", "qedi_scsi_completion");
   r.set.tid_cleared(0x0c, true);  // victim still referenced by the EH
   r.at(31'052 * kMs, "queue/cpu2", "qedi_task_xmit");
   r.set.tid_allocated(0x0c);
-  r.set.tid_bound(0x0c, next->ptr());
+  r.set.tid_bound(0x0c, r.next->ptr());
   const Violation v = r.only();
   BOOST_TEST(v.id == InvariantId::tid_double_owner);
   BOOST_TEST(v.object == "tid 0x00c");
@@ -449,15 +454,12 @@ BOOST_AUTO_TEST_CASE(fires_on_the_firmware_side_when_a_held_context_is_overwritt
 }
 
 BOOST_AUTO_TEST_CASE(silent_when_the_tid_is_freed_with_its_task) {
-  Rig r;
-  auto victim = r.task("s0 itt 0x05", 3);
-  auto next = r.task("s0 itt 0x21", 5);
-  r.set.tid_bound(0x0c, victim->ptr());
+  TidReuse r;
   r.set.tid_cleared(0x0c, true);
-  r.set.tid_unbound(victim->ptr(), 0x0c);
-  r.set.task_freed(victim->ptr());
+  r.set.tid_unbound(r.victim->ptr(), 0x0c);
+  r.set.task_freed(r.victim->ptr());
   r.set.tid_allocated(0x0c);
-  r.set.tid_bound(0x0c, next->ptr());
+  r.set.tid_bound(0x0c, r.next->ptr());
   hba::FwTask prev, now;
   prev.state = hba::FwTaskState::completed;
   r.set.on_task_init(0x0c, prev, now, false);
@@ -470,17 +472,14 @@ BOOST_AUTO_TEST_SUITE_END()
 BOOST_AUTO_TEST_SUITE(wrong_task_cleanup)
 
 BOOST_AUTO_TEST_CASE(fires_when_the_victims_tid_was_reused_before_the_cleanup_ran) {
-  Rig r;
-  auto victim = r.task("s0 itt 0x05", 3);
-  auto next = r.task("s0 itt 0x21", 5);
-  r.set.tid_bound(0x0c, victim->ptr());
+  TidReuse r;
   r.at(31'055 * kMs, "tmf_wq/host0", "qedi_tmf_work");
-  r.set.cleanup_posted(0x0c, victim->ptr());
+  r.set.cleanup_posted(0x0c, r.victim->ptr());
   r.at(31'056 * kMs, "qedi_thread/0", "qedi_scsi_completion");
   r.set.tid_cleared(0x0c, true);
-  r.set.task_freed(victim->ptr());
+  r.set.task_freed(r.victim->ptr());
   r.at(31'058 * kMs, "queue/cpu0", "qedi_task_xmit");
-  r.set.tid_bound(0x0c, next->ptr());
+  r.set.tid_bound(0x0c, r.next->ptr());
   r.at(31'060 * kMs, "checker-does-not-care", "-");
   r.set.on_cleanup(3, 0x0c, hba::FwTask{});
   const Violation v = r.only();

@@ -74,41 +74,15 @@ KPtr<IscsiTask> new_tmf_task(KPtr<IscsiSession> s, std::uint8_t function, KPtr<I
 
 }  // namespace fake
 
-bool iscsi_task_is_completed(KPtr<IscsiTask> task) {
-  const TaskState s = KRD(task, state);
-  return s == TaskState::COMPLETED || s == TaskState::ABRT_TMF || s == TaskState::ABRT_SESS_RECOV;
-}
-
-void __iscsi_get_task(KPtr<IscsiTask> task) { KWR(task, refcount)++; }
-
-void __iscsi_put_task(KPtr<IscsiTask> task) {
-  if (--KWR(task, refcount) > 0) return;
+// iscsi_free_task: the last put (the real task references and lookups are
+// linked from host_driver_model/libiscsi/libiscsi_task.cpp). No scsi-ml here:
+// the task goes back to the pool and its command is dropped.
+void iscsi_free_task(KPtr<IscsiTask> task) {
   kern::KFunc f("iscsi_free_task");
   driver().transport->cleanup_task(task);
   KWR(task, state) = TaskState::FREE;
   KWR(task, sc) = nullptr;
   KRD(KRD(KRD(task, conn), session), cmds)->free(task);
-}
-
-void iscsi_put_task(KPtr<IscsiTask> task) {
-  KPtr<IscsiSession> s = KRD(KRD(task, conn), session);
-  kern::Guard g(KRD(s, back_lock));
-  __iscsi_put_task(task);
-}
-
-KPtr<IscsiTask> iscsi_itt_to_task(KPtr<IscsiConn> conn, std::uint32_t itt) {
-  if (itt == RESERVED_ITT) return nullptr;
-  KPtr<IscsiSession> session = KRD(conn, session);
-  const auto& pool = KRD(session, cmds);
-  const std::uint32_t i = get_itt(itt);
-  if (!pool || i >= pool->size()) return nullptr;
-  return pool->at(i);
-}
-
-KPtr<IscsiTask> iscsi_itt_to_ctask(KPtr<IscsiConn> conn, std::uint32_t itt) {
-  KPtr<IscsiTask> task = iscsi_itt_to_task(conn, itt);
-  if (!task || !KRD(task, sc)) return nullptr;
-  return task;
 }
 
 void __iscsi_complete_pdu(KPtr<IscsiConn> conn, const IscsiRsp& rsp) {
