@@ -47,6 +47,20 @@ FixSet FixSet::all() {
 
 FixSet FixSet::none() { return FixSet{}; }
 
+FixSet FixSet::up_to(int last) {
+  FixSet s;
+  for (int i = 1; i <= last && i <= kPatchCount; ++i) s.bits_.set(i);
+  return s;
+}
+
+std::optional<int> series_point_from_string(std::string_view s) {
+  if (s == "base") return 0;
+  if (const auto p = patch_from_string(s)) return static_cast<int>(*p);
+  return std::nullopt;
+}
+
+std::string series_point_name(int n) { return n == 0 ? std::string("base") : patch_name(static_cast<Patch>(n)); }
+
 FixSet FixSet::effective() const {
   FixSet s = *this;
   if (!s.fixed(Patch::p01)) s.set(Patch::p10, false);

@@ -37,11 +37,18 @@ std::string patch_name(Patch p);
 std::optional<Patch> patch_from_string(std::string_view s);
 // One-line subject of each patch mail, for `--help` style listings.
 std::string_view patch_subject(Patch p);
+// A point of the series: "base" is 0, "p01".."p17" their numbers.
+std::optional<int> series_point_from_string(std::string_view s);
+// 0 -> "base", n -> "pNN".
+std::string series_point_name(int n);
 
 class FixSet {
  public:
   static FixSet all();
   static FixSet none();
+  // A kernel that existed: the series applied up to and including patch
+  // number `last` (0: the 5.12 base without the series, 17: all of it).
+  static FixSet up_to(int last);
 
   bool fixed(Patch p) const { return bits_.test(static_cast<int>(p)); }
   void set(Patch p, bool on) { bits_.set(static_cast<int>(p), on); }

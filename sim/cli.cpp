@@ -3,11 +3,13 @@
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -40,6 +42,8 @@ struct Options {
   bool quiet = false;
   double time_scale = 1.0;
   bool fixed_only = false;  // check: skip the reverted run (mutation check)
+  std::string at;           // --at base|pNN: the series up to that patch (empty: the file's fixes)
+  bool history = false;     // check --history
 };
 
 // The scenario as the options ask for it: --time-scale multiplies every
@@ -65,7 +69,19 @@ std::string vcd_path_for(const Options& o, const Scenario& s) {
   return fmt::format("waves/{}.vcd", s.name);
 }
 
+// The series applied up to and including `point` (0 = base). A file that
+// chose its own fix set cannot be run at a point of the series.
+FixSet series_fixes(const Scenario& s, int point, const std::string& asked_by) {
+  if (s.fixes_chosen)
+    throw ScenarioError(s.file, s.fixes_chosen->line, s.fixes_chosen->column,
+                        fmt::format("{} runs the series up to a patch, but this file chooses its own fixes (remove "
+                                    "this fixes: key, or write fixes: all)",
+                                    asked_by));
+  return FixSet::up_to(point);
+}
+
 FixSet fixes_for(const Scenario& s, const Options& o) {
+  if (!o.at.empty()) return series_fixes(s, *series_point_from_string(o.at), "--at " + o.at);
   FixSet fixes = s.fixes;
   for (const auto& r : o.revert) fixes.set(*patch_from_string(r), false);
   return fixes;
@@ -99,12 +115,14 @@ std::string counters_line(const RunResult& r) {
 extern "C" void on_interrupt(int sig) { request_interrupt(sig); }
 
 struct Variant {
-  const char* label;
+  std::string label;
   FixSet fixes;
   std::vector<InvariantId> expected;
   const FinalCounters* final;
   std::string report_path;
   std::string vcd_path;
+  // Instead of the exact-set judgement of `expected` (check --history).
+  std::function<Judgement(const RunResult&)> judge_fn = nullptr;
 };
 
 // Runs one variant, writes its report, prints its block; returns expectations met.
@@ -120,7 +138,7 @@ bool run_variant(const Scenario& s, const Options& o, const Variant& v, bool in_
   RunResult r = in_child ? run_in_child(s, ro) : run_simulation(s, ro);
   if (r.end_reason == "interrupted") exit_interrupted(r.sim_time_ns);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  const Judgement j = judge(r, v.expected, v.final);
+  const Judgement j = v.judge_fn ? v.judge_fn(r) : judge(r, v.expected, v.final);
   if (!v.report_path.empty()) write_file_atomically(v.report_path, report_json(s, ro, r, j).dump(2) + "\n");
   if (!o.quiet) {
     fmt::print("[{}] fixes: {}\n", v.label, describe_fixes(ro.fixes));
@@ -174,6 +192,45 @@ int cmd_check(const Options& o) {
     met = run_variant(s, o, v, true, nullptr) && met;
   }
   fmt::print("check: {}\n", met ? "PASS (every expectation held)" : "FAIL");
+  return met ? kExitClean : kExitViolation;
+}
+
+// check --history: the kernels that existed around the scenario's patch.
+// As of the patch before it the race must happen (at least one id that
+// expect.reverted adds to expect.fixed); as of the patch itself it must be
+// gone. Later patches are off in both runs, as in the kernels of that time.
+int cmd_history(const Options& o) {
+  const Scenario s = load_for(o);
+  if (!s.patch || !s.expect.reverted)
+    throw ScenarioError(s.file, 1, 1,
+                        "check --history needs a scenario with 'patch: pNN' and expect.reverted (the ids its race "
+                        "breaks)");
+  std::vector<InvariantId> race;
+  for (InvariantId id : *s.expect.reverted)
+    if (std::find(s.expect.fixed.begin(), s.expect.fixed.end(), id) == s.expect.fixed.end()) race.push_back(id);
+  if (race.empty())
+    throw ScenarioError(s.file, 1, 1,
+                        "check --history: expect.reverted adds no id to expect.fixed, so there is no race to look for");
+  const int n = static_cast<int>(*s.patch);
+  const std::string before = series_point_name(n - 1);
+  const std::string at = series_point_name(n);
+  if (!o.quiet)
+    fmt::print("qedisim {}: check --history {} ({}), seed {}: as of {} and as of {}\n", QEDISIM_VERSION, s.name, s.file,
+               o.seed.value_or(s.seed), before, at);
+  const std::string vcd = vcd_path_for(o, s);
+  auto path = [](const std::string& p, const std::string& suffix) {
+    return p.empty() ? std::string() : with_suffix(p, suffix);
+  };
+  Variant b{"as of " + before,  series_fixes(s, n - 1, "check --history"), {}, nullptr, path(o.report, "before"),
+            path(vcd, "before")};
+  b.judge_fn = [&](const RunResult& r) { return judge_history(r, race, true, before); };
+  Variant a{"as of " + at, series_fixes(s, n, "check --history"), {}, nullptr, path(o.report, "at"), path(vcd, "at")};
+  a.judge_fn = [&](const RunResult& r) { return judge_history(r, race, false, at); };
+  const bool met_before = run_variant(s, o, b, true, nullptr);
+  const bool met_at = run_variant(s, o, a, true, nullptr);
+  const bool met = met_before && met_at;
+  fmt::print("history: {}\n",
+             met ? fmt::format("PASS (the race appears as of {} and is gone as of {})", before, at) : "FAIL");
   return met ? kExitClean : kExitViolation;
 }
 
@@ -247,6 +304,11 @@ std::string check_patch(const std::string& v) {
   return patch_from_string(v) ? std::string() : fmt::format("unknown patch id '{}' (allowed: p01 .. p17)", v);
 }
 
+std::string check_series_point(const std::string& v) {
+  return series_point_from_string(v) ? std::string()
+                                     : fmt::format("unknown point of the series '{}' (allowed: base, p01 .. p17)", v);
+}
+
 void add_explore_options(CLI::App* cmd, ExploreOptions& o) {
   cmd->add_option("FILE", o.file, "scenario YAML file (schema v1 or v2)")->required();
   cmd->add_option("--runs", o.runs, "runs in the campaign: run i uses seed splitmix64(S, i)")
@@ -260,7 +322,12 @@ void add_explore_options(CLI::App* cmd, ExploreOptions& o) {
   cmd->add_option("--time-budget", o.time_budget, "stop launching runs after this wall time (90s, 10m, 2h)");
   cmd->add_option("--out", o.out_dir, "reproducer folder (default explore-out/<scenario>)");
   cmd->add_option("--jitter", o.jitter, "sched.jitter of every run (default the file's sched.jitter, else 50us)");
-  cmd->add_option("--revert", o.revert, "remove pNN from the fix set (repeatable)")->check(check_patch);
+  auto* revert = cmd->add_option("--revert", o.revert, "remove pNN from the fix set (repeatable)")->check(check_patch);
+  cmd->add_option("--at", o.at,
+                  "run the kernel of that point of the series: the patches up to and including pNN, the later ones "
+                  "not; 'base' is 5.12 without the series (not with --revert or a file's own fixes:)")
+      ->check(check_series_point)
+      ->excludes(revert);
   cmd->add_option("--json", o.json_path, "write the campaign result (JSON) to this path");
   cmd->add_option("--keep", o.keep, "reproducers kept per invariant and function folder (0 = all)")->default_val(5);
   cmd->add_flag("--quiet,-q", o.quiet, "no progress display");
@@ -296,6 +363,12 @@ void add_run_options(CLI::App* cmd, Options& o) {
       ->check([](const std::string& v) -> std::string {
         return patch_from_string(v) ? std::string() : fmt::format("unknown patch id '{}' (allowed: p01 .. p17)", v);
       });
+  auto* at = cmd->add_option("--at", o.at,
+                             "run the kernel of that point of the series: the patches up to and including pNN, "
+                             "the later ones not; 'base' is 5.12 without the series (not with --revert or a "
+                             "file's own fixes:)")
+                 ->check(check_series_point);
+  at->excludes(cmd->get_option("--revert"));
   cmd->add_flag("--quiet,-q", o.quiet, "print only the verdict line");
   cmd->add_option("--time-scale", o.time_scale,
                   "multiply every duration the scenario wrote (params, delays, action times, starts, stop_at)")
@@ -318,7 +391,13 @@ int cli_main(int argc, char** argv) {
       "run a scenario with its fixes and, if expect.reverted is given, with its patch reverted; exit 0 when "
       "every expectation holds");
   add_run_options(check, o);
-  check->add_flag("--fixed-only", o.fixed_only, "judge only the run with the fixes as given (mutation check)");
+  auto* fixed_only =
+      check->add_flag("--fixed-only", o.fixed_only, "judge only the run with the fixes as given (mutation check)");
+  auto* history = check->add_flag(
+      "--history", o.history,
+      "run the scenario as of the patch before its `patch` (the race must appear) and as of the patch itself (it "
+      "must be gone), later patches off in both: kernels that existed");
+  history->excludes(fixed_only)->excludes(check->get_option("--at"))->excludes(check->get_option("--revert"));
   auto* equiv = app.add_subcommand(
       "equiv",
       "for a refactor-only patch: compare the reports with and without the scenario's patch (exit 0 when "
@@ -355,7 +434,7 @@ int cli_main(int argc, char** argv) {
   std::signal(SIGTERM, on_interrupt);
   try {
     if (run->parsed()) return cmd_run(o);
-    if (check->parsed()) return cmd_check(o);
+    if (check->parsed()) return o.history ? cmd_history(o) : cmd_check(o);
     if (equiv->parsed()) return cmd_equiv(o);
     if (explore->parsed()) return run_explore(eo);
     if (shrink->parsed()) return run_shrink(so);

@@ -34,6 +34,7 @@ struct ExploreOptions {
   std::string out_dir;                // default explore-out/<scenario>
   std::string jitter;                 // duration; default the file's sched.jitter or 50us
   std::vector<std::string> revert;
+  std::string at;  // --at base|pNN: the series up to that patch (empty: the file's fixes)
   std::string json_path;
   std::uint64_t keep = 5;  // reproducers per invariant and function folder; 0 = all
   bool quiet = false;      // no progress display

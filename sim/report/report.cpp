@@ -81,6 +81,27 @@ Judgement judge(const RunResult& result, const std::vector<InvariantId>& expecte
   return j;
 }
 
+Judgement judge_history(const RunResult& result, const std::vector<InvariantId>& race, bool must_appear,
+                        const std::string& as_of) {
+  Judgement j;
+  std::vector<std::string> names;
+  for (InvariantId id : race) names.emplace_back(to_string(id));
+  std::set<InvariantId> seen;
+  for (const auto& v : result.violations) seen.insert(v.id);
+  if (must_appear) {
+    const bool any = std::any_of(race.begin(), race.end(), [&](InvariantId id) { return seen.count(id) > 0; });
+    if (!any)
+      j.details.push_back(fmt::format("none of {} reported as of {}: the race does not happen before the patch",
+                                      fmt::join(names, ", "), as_of));
+  } else {
+    for (const auto& v : result.violations)
+      if (std::find(race.begin(), race.end(), v.id) != race.end() && seen.erase(v.id))
+        j.details.push_back(fmt::format("{} still reported as of {}: {}", to_string(v.id), as_of, format_violation(v)));
+  }
+  j.met = j.details.empty();
+  return j;
+}
+
 std::string describe_fixes(const FixSet& fixes) {
   const auto on = fixes.names();
   if (on.size() == static_cast<std::size_t>(kPatchCount)) return "all";

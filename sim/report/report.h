@@ -19,6 +19,12 @@ struct Judgement {
 // `final` (may be null) compares end-of-run counters.
 Judgement judge(const RunResult& result, const std::vector<InvariantId>& expected, const FinalCounters* final);
 
+// `check --history`: the race's ids (`race`) must appear in a run as of the
+// patch before (`must_appear`) and be gone in a run as of the patch itself.
+// `as_of` names the point of the series for the messages ("p08").
+Judgement judge_history(const RunResult& result, const std::vector<InvariantId>& race, bool must_appear,
+                        const std::string& as_of);
+
 // Folds repeats of (id, object type, function) into the first one's count.
 std::vector<Violation> fold_repeats(const std::vector<Violation>& violations);
 

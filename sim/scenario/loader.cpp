@@ -707,7 +707,10 @@ Scenario Loader::load(const std::string& text) {
     s.stop_at = duration(*v, "stop_at");
     if (s.stop_at.ns == 0) fail(*v, "stop_at must be positive");
   }
-  if (auto v = m.get("fixes")) s.fixes = fixes(*v);
+  if (auto v = m.get("fixes")) {
+    s.fixes = fixes(*v);
+    if (!(v->IsScalar() && v->Scalar() == "all")) s.fixes_chosen = mark(*v);
+  }
   if (auto v = m.get("params")) params(*v, s);
   // Topology first: later sections refer to sessions, LUNs and streams by index.
   if (auto v = m.get("sessions")) sessions(*v, s);

@@ -108,6 +108,9 @@ struct Scenario {
   std::uint64_t seed = 1;
   Duration stop_at = Duration::from_s(600);
   FixSet fixes = FixSet::all();  // as written; FixSet::effective() applies dependencies
+  // Where the file chose its own fix set (`fixes:` other than `all`): such a
+  // file cannot be run `--at` a point of the series.
+  std::optional<SourceMark> fixes_chosen;
   ModelParams params;
   std::vector<std::string> written_params;  // keys the file set, in file order
   std::vector<SessionSpec> sessions{SessionSpec{}};
