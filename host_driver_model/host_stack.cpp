@@ -9,8 +9,10 @@
 namespace qedisim::drv {
 
 HostStack::HostStack(sc_core::sc_module_name name, const DriverParams& params, unsigned cpus, const FixSet& fixes,
-                     DriverObserver& probes, IscsiTransport& lld, const std::vector<std::uint32_t>& luns)
+                     DriverObserver& probes, IscsiTransport& lld, const std::vector<NodeConfig>& nodes)
     : sc_core::sc_module(name) {
+  std::vector<std::uint32_t> luns;
+  for (const auto& n : nodes) luns.push_back(n.luns);
   Driver& d = driver();
   d.params = &params;
   d.fixes = fixes.effective();
@@ -31,7 +33,7 @@ HostStack::HostStack(sc_core::sc_module_name name, const DriverParams& params, u
   set_shost(scsi_.get());
 
   link_up_.assign(luns.size(), true);
-  iscsid_ = std::make_unique<Iscsid>("iscsid", luns, [this](std::uint32_t s) { return link_up_.at(s); });
+  iscsid_ = std::make_unique<Iscsid>("iscsid", nodes, [this](std::uint32_t s) { return link_up_.at(s); });
   IscsiUevents ev;
   ev.conn_error = [this](kern::KPtr<IscsiConn> c, int err) { iscsid_->conn_error(c, err); };
   ev.recv_pdu = [this](kern::KPtr<IscsiConn> c, const IscsiRsp& r) { iscsid_->recv_pdu(c, r); };

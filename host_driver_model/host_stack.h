@@ -23,10 +23,10 @@ namespace qedisim::drv {
 
 class HostStack : public sc_core::sc_module {
  public:
-  // `cpus`: the machine's CPUs (blk-mq hardware queues); `luns[i]`: the LUN
-  // count of session i.
+  // `cpus`: the machine's CPUs (blk-mq hardware queues); `nodes[i]`: session
+  // i as iscsid logs it in (its LUNs and task pool).
   HostStack(sc_core::sc_module_name name, const DriverParams& params, unsigned cpus, const FixSet& fixes,
-            DriverObserver& probes, IscsiTransport& lld, const std::vector<std::uint32_t>& luns);
+            DriverObserver& probes, IscsiTransport& lld, const std::vector<NodeConfig>& nodes);
 
   // A workload command (any context; never blocks). `done` gets the final
   // scsi result (host byte << 16 | status); 0 is success.

@@ -230,10 +230,10 @@ RunResult run_simulation(const Scenario& scenario, const RunOptions& options) {
   b.qedi_host = std::make_unique<drv::QediHost>("qedi_host", p, p, *b.mem);
   b.qedi_host->iomem.socket.bind(b.hba->mmio);
   b.hba->msix.bind(b.qedi_host->msix);
-  std::vector<std::uint32_t> luns;
-  for (const auto& s : scenario.sessions) luns.push_back(s.luns);
+  std::vector<drv::NodeConfig> nodes;
+  for (const auto& s : scenario.sessions) nodes.push_back(drv::NodeConfig{s.luns, s.cmds_max.value_or(0)});
   b.host = std::make_unique<drv::HostStack>("host_stack", p, static_cast<unsigned>(p.hba_cpus), options.fixes,
-                                            *b.checkers, b.qedi_host->qedi(), luns);
+                                            *b.checkers, b.qedi_host->qedi(), nodes);
   b.qedi_host->connect(*b.host, *b.hba);
 
   b.failpoints->set_action_runner([&b](const Action& a) {

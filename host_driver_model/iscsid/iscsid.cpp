@@ -13,14 +13,14 @@ namespace qedisim::drv {
 using kern::KFunc;
 using kern::KPtr;
 
-Iscsid::Iscsid(sc_core::sc_module_name name, std::vector<std::uint32_t> luns,
-               std::function<bool(std::uint32_t)> link_up)
+Iscsid::Iscsid(sc_core::sc_module_name name, std::vector<NodeConfig> nodes, std::function<bool(std::uint32_t)> link_up)
     : sc_core::sc_module(name), link_up_(std::move(link_up)) {
   wq_ = std::make_unique<kern::Workqueue>("iscsid_wq", "iscsid");
-  for (std::uint32_t i = 0; i < luns.size(); ++i) {
+  for (std::uint32_t i = 0; i < nodes.size(); ++i) {
     auto s = std::make_unique<Sess>();
     s->id = i;
-    s->luns = luns[i];
+    s->luns = nodes[i].luns;
+    s->cmds_max = nodes[i].cmds_max;
     s->logout_wait = std::make_unique<kern::WaitQueue>("iscsid_logout_wait");
     Sess* sp = s.get();
     s->relogin_timer = std::make_unique<kern::Timer>(
@@ -82,8 +82,8 @@ bool Iscsid::relogin_once(Sess& s) {
 void Iscsid::login(Sess& s) {
   KFunc f("iscsid_login");
   if (!s.session) {
-    s.session = iscsi_session_setup(s.id, s.luns);  // qedi_session_create
-    s.conn = iscsi_conn_setup(s.session, 0);        // qedi_conn_create
+    s.session = iscsi_session_setup(s.id, s.luns, s.cmds_max);  // qedi_session_create
+    s.conn = iscsi_conn_setup(s.session, 0);                    // qedi_conn_create
   }
   if (relogin_once(s)) {
     s.st = St::logged_in;

@@ -19,10 +19,17 @@
 
 namespace qedisim::drv {
 
+// One node record iscsid logs in: the target's LUNs and the session's
+// node.session.cmds_max (0: the session.cmds_max parameter).
+struct NodeConfig {
+  std::uint32_t luns = 1;
+  std::uint32_t cmds_max = 0;
+};
+
 class Iscsid : public sc_core::sc_module {
  public:
-  // `luns[i]`: LUN count of session i. `link_up(i)`: can session i reach its target now.
-  Iscsid(sc_core::sc_module_name name, std::vector<std::uint32_t> luns, std::function<bool(std::uint32_t)> link_up);
+  // `nodes[i]`: session i. `link_up(i)`: can session i reach its target now.
+  Iscsid(sc_core::sc_module_name name, std::vector<NodeConfig> nodes, std::function<bool(std::uint32_t)> link_up);
 
   // Initial login of every session (queued at elaboration, runs at t=0).
   void login_all();
@@ -41,6 +48,7 @@ class Iscsid : public sc_core::sc_module {
   struct Sess {
     std::uint32_t id = 0;
     std::uint32_t luns = 1;
+    std::uint32_t cmds_max = 0;
     kern::KPtr<IscsiSession> session;
     kern::KPtr<IscsiConn> conn;
     kern::KPtr<QediEndpoint> ep;

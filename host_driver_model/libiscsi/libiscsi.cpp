@@ -1010,7 +1010,7 @@ void iscsi_check_transport_timeouts(KPtr<IscsiConn> conn) {
 // ---- session and connection lifetime ----------------------------------------
 
 // iscsi_session_setup (+ iscsi_pool_init): session, task pool, and (p06) the session's tmf_timer.
-KPtr<IscsiSession> iscsi_session_setup(std::uint32_t id, std::uint32_t luns) {
+KPtr<IscsiSession> iscsi_session_setup(std::uint32_t id, std::uint32_t luns, std::uint32_t cmds_max) {
   KFunc f("iscsi_session_setup");
   KPtr<IscsiSession> session = session_slab().alloc(fmt::format("s{}", id));
   IscsiSession& s = *session.raw();
@@ -1018,7 +1018,7 @@ KPtr<IscsiSession> iscsi_session_setup(std::uint32_t id, std::uint32_t luns) {
   s.luns = luns;
   s.state = SessionState::FREE;
   s.cls_state = ClsSessionState::FREE;  // iscsi_alloc_session
-  s.cmds_max = static_cast<std::uint32_t>(params().session_cmds_max);
+  s.cmds_max = cmds_max ? cmds_max : static_cast<std::uint32_t>(params().session_cmds_max);
   s.scsi_cmds_max = s.cmds_max > ISCSI_MGMT_CMDS_MAX + 1 ? s.cmds_max - ISCSI_MGMT_CMDS_MAX : 1;
   s.cmds = std::make_unique<kern::Pool<IscsiTask>>(s.cmds_max);
   s.tmf.tmf_state = TmfState::INITIAL;

@@ -32,7 +32,8 @@ int iscsi_eh_recover_target(kern::KPtr<ScsiCmnd> sc);
 int iscsi_eh_session_reset(kern::KPtr<ScsiCmnd> sc);
 
 // ---- session and connection lifetime (qedi_session_create / qedi_conn_create call these) ----
-kern::KPtr<IscsiSession> iscsi_session_setup(std::uint32_t id, std::uint32_t luns);
+// `cmds_max`: the session's task pool (iscsid's node.session.cmds_max); 0 = session.cmds_max.
+kern::KPtr<IscsiSession> iscsi_session_setup(std::uint32_t id, std::uint32_t luns, std::uint32_t cmds_max = 0);
 kern::KPtr<IscsiConn> iscsi_conn_setup(kern::KPtr<IscsiSession> session, std::uint32_t conn_idx);
 int iscsi_conn_bind(kern::KPtr<IscsiSession> session, kern::KPtr<IscsiConn> conn, bool is_leading);
 void iscsi_conn_unbind(kern::KPtr<IscsiConn> conn);  // p03: transport->unbind_conn

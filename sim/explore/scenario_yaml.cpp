@@ -108,6 +108,8 @@ std::string id_list(const std::vector<InvariantId>& ids) {
 bool uses_v2(const Scenario& s) {
   for (const auto& f : s.failpoints)
     if (f.action.delay_max || (f.action.kind == FailAction::Kind::drop && f.action.drop_probability < 1.0)) return true;
+  for (const auto& spec : s.sessions)
+    if (spec.cmds_max) return true;
   return false;
 }
 
@@ -142,9 +144,11 @@ std::string scenario_to_yaml(const Scenario& s) {
     line("params:");
     for (const auto& key : s.written_params) line(fmt::format("  {}: {}", key, param_value_string(s.params, key)));
   }
-  if (!(s.sessions.size() == 1 && s.sessions[0].luns == 1)) {
+  if (!(s.sessions.size() == 1 && s.sessions[0].luns == 1 && !s.sessions[0].cmds_max)) {
     line("sessions:");
-    for (const auto& spec : s.sessions) line(fmt::format("  - {{luns: {}}}", spec.luns));
+    for (const auto& spec : s.sessions)
+      line(spec.cmds_max ? fmt::format("  - {{luns: {}, cmds_max: {}}}", spec.luns, *spec.cmds_max)
+                         : fmt::format("  - {{luns: {}}}", spec.luns));
   }
   if (!s.workload.empty()) {
     line("workload:");

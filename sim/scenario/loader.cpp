@@ -50,6 +50,9 @@ namespace {
 // Limits that keep a hostile file from asking for absurd models.
 constexpr std::uint64_t kMaxSessions = 64;
 constexpr std::uint64_t kMaxLuns = 256;
+// A session's task pool: ISCSI_TOTAL_CMDS_MIN .. ISCSI_TOTAL_CMDS_MAX of 5.12 (include/scsi/libiscsi.h).
+constexpr std::uint64_t kMinCmdsMax = 16;
+constexpr std::uint64_t kMaxCmdsMax = 4096;
 constexpr std::uint64_t kMaxOps = 1'000'000'000;
 constexpr std::uint64_t kMaxDepth = 4096;
 constexpr std::uint64_t kMaxSize = 16ull << 20;
@@ -384,9 +387,22 @@ void Loader::sessions(const YAML::Node& n, Scenario& s) const {
   if (n.size() > kMaxSessions) fail(n, fmt::format("too many sessions: {} (at most {})", n.size(), kMaxSessions));
   s.sessions.clear();
   for (const auto& item : n) {
-    const MapView m = map_of(item, "a sessions entry", {"luns"});
+    const MapView m = map_of(item, "a sessions entry", {"luns", "cmds_max"});
     SessionSpec spec;
     if (auto v = m.get("luns")) spec.luns = static_cast<std::uint32_t>(uint(*v, "luns", 1, kMaxLuns));
+    if (auto v = m.get("cmds_max")) {
+      needs_v2(*v, s.schema, "a session's cmds_max");
+      spec.cmds_max = static_cast<std::uint32_t>(uint(*v, "cmds_max", kMinCmdsMax, kMaxCmdsMax));
+      // iscsi_host_get_max_scsi_cmds: a power of two (it would round down)
+      const std::uint32_t c = *spec.cmds_max;
+      if ((c & (c - 1)) != 0) {
+        std::uint32_t down = 1;
+        while (down * 2 <= c) down *= 2;
+        fail(*v, fmt::format("cmds_max {} is not a power of two (allowed: 16, 32, ..., 4096; libiscsi would round it "
+                             "down to {})",
+                             c, down));
+      }
+    }
     s.sessions.push_back(spec);
   }
 }

@@ -23,6 +23,9 @@ struct SourceMark {
 
 struct SessionSpec {
   std::uint32_t luns = 1;
+  // Schema v2: this session's task pool (iscsid's node.session.cmds_max);
+  // unset = the session.cmds_max parameter.
+  std::optional<std::uint32_t> cmds_max;
 };
 
 struct WorkloadStream {

@@ -136,10 +136,10 @@ Summary run(const Setup& s) {
       auto kernel = std::make_unique<kern::Kernel>(fps.get(), rec.get(), 1, Duration{});
       auto fake = std::make_unique<test::FakeTransport>("fake");
       if (s.tune) s.tune(*fake);
-      std::vector<std::uint32_t> luns;
-      for (const auto& spec : s.sessions) luns.push_back(spec.luns);
+      std::vector<NodeConfig> nodes;
+      for (const auto& spec : s.sessions) nodes.push_back(NodeConfig{spec.luns, spec.cmds_max.value_or(0)});
       auto stack = std::make_unique<HostStack>("host", s.params, static_cast<unsigned>(s.params.hba_cpus), s.fixes,
-                                               *rec, *fake, luns);
+                                               *rec, *fake, nodes);
       struct Live {
         Stream st;
         std::uint32_t idx = 0;
@@ -192,6 +192,8 @@ Summary run(const Setup& s) {
       out << "eh_max_level=" << to_string(stack->eh_max_level()) << "\n";
       out << "streams_done=" << done << "\nstreams_ok=" << ok << "\n";
       out << "quiescent=" << (stack->quiescent() ? 1 : 0) << "\n";
+      for (std::size_t i = 0; i < driver().sessions.size(); ++i)
+        if (driver().sessions[i]) out << "pool" << i << "=" << driver().sessions[i].raw()->cmds_max << "\n";
       out << "uafs=" << rec->uafs.size() << "\n";
       for (std::size_t i = 0; i < rec->uafs.size(); ++i) out << "uaf" << i << "=" << rec->uafs[i] << "\n";
       out << "others=" << rec->other.size() << "\n";
@@ -379,12 +381,26 @@ BOOST_AUTO_TEST_CASE(p03_io_reaches_xmit_during_ep_disconnect_only_without_unbin
   BOOST_TEST(num(on, "scsi_xmit_after_ep_disc") == 0u);
 }
 
+// Schema v2 sessions[].cmds_max: each session's task pool has its own size
+// (iscsid's node.session.cmds_max), the rest take session.cmds_max.
+BOOST_AUTO_TEST_CASE(per_session_cmds_max_sizes_each_task_pool) {
+  Setup s;
+  s.params.session_cmds_max = 64;
+  s.sessions = {SessionSpec{1, 16}, SessionSpec{1, {}}};
+  s.streams = {Stream{0, 0, 200, 8, Duration{}, OpKind::read}, Stream{1, 0, 200, 8, Duration{}, OpKind::read}};
+  const Summary r = run(s);
+  dump("per-session cmds_max", r);
+  BOOST_TEST(num(r, "pool0") == 16u);
+  BOOST_TEST(num(r, "pool1") == 64u);
+  BOOST_TEST(num(r, "streams_ok") == 400u);  // 16 leaves one SCSI task: commands wait for it, none fails
+}
+
 // SPEC p07: freeing the task pool before or after session removal is not observable.
 BOOST_AUTO_TEST_CASE(p07_pool_free_order_changes_nothing) {
   auto setup = [](FixSet fixes) {
     Setup s;
     s.fixes = fixes;
-    s.sessions = {SessionSpec{2}};
+    s.sessions = {SessionSpec{2, {}}};
     s.streams = {Stream{0, 0, 500, 8, Duration{}, OpKind::read}, Stream{0, 1, 500, 8, Duration{}, OpKind::write}};
     Action t = act(ActionKind::iscsid_terminate);
     t.args.unbind_target = true;

@@ -126,7 +126,7 @@ name: awkward
 about: "quotes \" and: colons # and hashes\nand a second line"
 seed: 18446744073709551615
 fixes: {only: [p06, p11]}
-sessions: [{luns: 2}, {luns: 1}]
+sessions: [{luns: 2, cmds_max: 64}, {luns: 1}]
 workload:
   - {session: 1, ops: 3, size: 1536, start: 1.5ms}
 failpoints:
@@ -145,6 +145,9 @@ expect:
   const Scenario b = load_scenario_text(text, "written.yaml");
   BOOST_TEST(scenario_to_yaml(b) == text);
   BOOST_TEST(b.schema == 2);
+  BOOST_REQUIRE(b.sessions.size() == 2u);
+  BOOST_TEST(b.sessions[0].cmds_max.value_or(0) == 64u);
+  BOOST_TEST(!b.sessions[1].cmds_max.has_value());
   BOOST_TEST(b.about == s.about);
   BOOST_TEST(b.seed == s.seed);
   BOOST_TEST((b.fixes == s.fixes));

@@ -14,7 +14,7 @@ Scenario two_lun_scenario() {
   Scenario s;
   s.name = "test";
   s.stop_at = Duration::from_s(60);
-  s.sessions = {SessionSpec{2}};
+  s.sessions = {SessionSpec{2, {}}};
   WorkloadStream r;
   r.lun = 0;
   r.ops = 2000;
