@@ -214,6 +214,10 @@ RunResult run_simulation(const Scenario& scenario, const RunOptions& options) {
 
   target::TargetConfig tcfg;
   tcfg.latency = p.target_latency;
+  tcfg.latency_p99 = p.target_latency_p99;
+  tcfg.queue_depth = static_cast<std::uint32_t>(p.target_queue_depth);
+  tcfg.tmf_latency = p.target_tmf_latency;
+  tcfg.seed = options.seed;
   tcfg.luns_per_portal.clear();
   for (const auto& s : scenario.sessions) tcfg.luns_per_portal.push_back(s.luns);
 

@@ -9,7 +9,8 @@ using namespace hsi;
 using hba::IscsiPdu;
 
 IscsiTarget::IscsiTarget(sc_core::sc_module_name name, const TargetConfig& cfg, FailpointHook* failpoints)
-    : sc_module(name), cfg_(cfg), failpoints_(failpoints) {
+    : sc_module(name), cfg_(cfg), failpoints_(failpoints), service_(cfg.latency, cfg.latency_p99, cfg.seed) {
+  if (cfg_.queue_depth == 0) cfg_.queue_depth = 1;
   for (auto luns : cfg.luns_per_portal) {
     Portal p;
     p.luns = luns;
@@ -47,13 +48,14 @@ void IscsiTarget::tcp_close(std::uint16_t cid, bool /*abortive*/) {
   auto& out = portals_[*portal].outstanding;
   for (auto it = out.begin(); it != out.end();) {
     if (it->second.cid == cid) {
-      it = out.erase(it);
+      it = remove_cmd(*portal, it);
       ++counters_.tasks_dropped_on_close;
     } else {
       ++it;
     }
   }
   conns_.erase(cid);
+  rearm();
 }
 
 void IscsiTarget::pdu_to_target(const IscsiPdu& pdu) {
@@ -68,15 +70,24 @@ void IscsiTarget::pdu_to_target(const IscsiPdu& pdu) {
       ++counters_.scsi_cmds_received;
       auto& out = portals_[*portal].outstanding;
       const std::uint64_t token = next_token_++;
-      auto [it, inserted] = out.insert_or_assign(pdu.itt, Cmd{pdu.cid, pdu.lun, token});
-      (void)it;
-      if (!inserted) ++counters_.itt_collisions;
-      jobs_.schedule(due, Job{Job::Kind::serve_scsi, *portal, token, pdu});
+      auto old = out.find(pdu.itt);
+      if (old != out.end()) {
+        ++counters_.itt_collisions;
+        remove_cmd(*portal, old);
+      }
+      Cmd& cmd = out.emplace(pdu.itt, Cmd{pdu.cid, pdu.lun, token, false, false, pdu}).first->second;
+      Lun& lun = portals_[*portal].lun_queues[pdu.lun];
+      if (lun.in_service < cfg_.queue_depth) {
+        start_service(*portal, cmd);
+      } else {
+        ++counters_.scsi_cmds_queued;
+        lun.waiting.emplace_back(pdu.itt, token);
+      }
       break;
     }
     case ISCSI_OP_SCSI_TMFUNC:
       ++counters_.tmfs_received;
-      jobs_.schedule(due, Job{Job::Kind::serve_tmf, *portal, 0, pdu});
+      jobs_.schedule(now_ns() + cfg_.tmf_latency.ns, Job{Job::Kind::serve_tmf, *portal, 0, pdu});
       break;
     case ISCSI_OP_NOOP_OUT:
       // A NOP-Out answering our NOP-In (reserved itt) expects nothing back.
@@ -148,6 +159,35 @@ void IscsiTarget::send_or_delay(std::uint32_t portal, const IscsiPdu& rsp, Durat
     send(rsp);
 }
 
+void IscsiTarget::start_service(std::uint32_t portal, Cmd& cmd) {
+  ++portals_[portal].lun_queues[cmd.lun].in_service;
+  cmd.in_service = true;
+  jobs_.schedule(now_ns() + service_.draw(), Job{Job::Kind::serve_scsi, portal, cmd.token, cmd.pdu});
+}
+
+void IscsiTarget::release_slot(std::uint32_t portal, Cmd& cmd) {
+  if (!cmd.in_service) return;
+  cmd.in_service = false;
+  Lun& lun = portals_[portal].lun_queues[cmd.lun];
+  --lun.in_service;
+  auto& out = portals_[portal].outstanding;
+  while (lun.in_service < cfg_.queue_depth && !lun.waiting.empty()) {
+    const auto [itt, token] = lun.waiting.front();
+    lun.waiting.pop_front();
+    auto it = out.find(itt);
+    if (it == out.end() || it->second.token != token) continue;  // removed while it waited
+    start_service(portal, it->second);
+  }
+}
+
+std::map<std::uint32_t, IscsiTarget::Cmd>::iterator IscsiTarget::remove_cmd(std::uint32_t portal,
+                                                                            std::map<std::uint32_t, Cmd>::iterator it) {
+  Cmd cmd = it->second;
+  auto next = portals_[portal].outstanding.erase(it);
+  release_slot(portal, cmd);  // a waiting command it lets in is a different itt: `next` stays valid
+  return next;
+}
+
 void IscsiTarget::serve_scsi(const Job& j) {
   auto& out = portals_[j.portal].outstanding;
   auto it = out.find(j.pdu.itt);
@@ -159,7 +199,8 @@ void IscsiTarget::serve_scsi(const Job& j) {
         PointEvent{"target.scsi_rsp", j.portal, static_cast<std::uint32_t>(j.pdu.lun), {}, {}, {}, {}});
     if (o.drop) {
       ++counters_.scsi_rsps_dropped;
-      return;  // stays outstanding, never answered
+      release_slot(j.portal, cmd);  // served; its answer is lost: the target still lists it
+      return;                       // never answered
     }
     if (o.delay.ns > 0) {
       ++counters_.scsi_rsps_delayed;
@@ -174,7 +215,7 @@ void IscsiTarget::serve_scsi(const Job& j) {
   rsp.itt = j.pdu.itt;
   rsp.lun = cmd.lun;
   rsp.scsi_status = SAM_STAT_GOOD;
-  out.erase(it);
+  remove_cmd(j.portal, it);
   ++counters_.scsi_rsps_sent;
   send(rsp);
 }
@@ -232,7 +273,7 @@ void IscsiTarget::serve_tmf(const Job& j) {
         ++it;
         continue;
       }
-      it = out.erase(it);
+      it = remove_cmd(j.portal, it);
       if (func == ISCSI_TM_FUNC_ABORT_TASK)
         ++counters_.tasks_aborted;
       else
@@ -275,7 +316,7 @@ void IscsiTarget::serve_mgmt(const Job& j) {
       auto& out = portals_[j.portal].outstanding;
       for (auto it = out.begin(); it != out.end();) {
         if (it->second.cid == j.pdu.cid) {
-          it = out.erase(it);
+          it = remove_cmd(j.portal, it);
           ++counters_.tasks_dropped_on_close;
         } else {
           ++it;

@@ -1,13 +1,22 @@
 // The remote iSCSI target(s) as the initiator observes them: one portal per
-// scenario session, each with its LUNs. Every command and TMF takes
-// target.latency to serve; the failpoints target.scsi_rsp, target.tmf_rsp
-// and target.logout_rsp drop, delay or rewrite answers. A dropped SCSI
-// response leaves the command outstanding (a hung command the target still
-// knows), so a later ABORT TASK finds it. ABORT TASK, LU RESET and TARGET
-// WARM/COLD RESET remove the affected commands without answering them.
+// scenario session, each with its LUNs. Each LUN serves up to
+// target.queue_depth commands at once, later ones wait in its queue (as LIO
+// queues to its backend; an iSCSI target throttles through the CmdSN
+// window, not TASK SET FULL). A command's service time is drawn per command
+// from a log-normal distribution with median target.latency and 99th
+// percentile target.latency_p99, from a PRNG seeded by the run's seed.
+// Task management is handled on arrival, target.tmf_latency after it, ahead
+// of queued and in-service commands: ABORT TASK removes the task if it is
+// not answered yet (FUNCTION COMPLETE) or answers TASK DOES NOT EXIST; LU
+// RESET removes every unanswered task of the LUN; TARGET WARM/COLD RESET
+// every task of the target. Removed tasks are never answered. The failpoints
+// target.scsi_rsp, target.tmf_rsp and target.logout_rsp drop, delay or
+// rewrite answers; a dropped SCSI response leaves the command outstanding
+// (a hung command the target still knows), so a later ABORT TASK finds it.
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <optional>
 #include <systemc>
@@ -16,6 +25,7 @@
 #include "common/duration.h"
 #include "hba_model/timed_queue.h"
 #include "hba_model/wire.h"
+#include "sim/target/service_time.h"
 
 namespace qedisim {
 class FailpointHook;
@@ -24,8 +34,12 @@ class FailpointHook;
 namespace qedisim::target {
 
 struct TargetConfig {
-  Duration latency = Duration::from_us(100);
+  Duration latency = Duration::from_us(100);      // median SCSI service time; logins, NOPs, ...
+  Duration latency_p99 = Duration::from_us(100);  // <= latency: no tail
+  std::uint32_t queue_depth = 64;                 // per LUN
+  Duration tmf_latency = Duration::from_us(100);
   std::vector<std::uint32_t> luns_per_portal{1};
+  std::uint64_t seed = 1;  // the run's seed (service-time draws)
 };
 
 struct TargetCounters {
@@ -33,7 +47,8 @@ struct TargetCounters {
   std::uint64_t scsi_rsps_sent = 0;
   std::uint64_t scsi_rsps_dropped = 0;  // target.scsi_rsp drop: command stays outstanding
   std::uint64_t scsi_rsps_delayed = 0;
-  std::uint64_t itt_collisions = 0;  // a new command reused an outstanding itt
+  std::uint64_t itt_collisions = 0;    // a new command reused an outstanding itt
+  std::uint64_t scsi_cmds_queued = 0;  // waited for a free slot of their LUN
   std::uint64_t tmfs_received = 0;
   std::uint64_t tmf_rsps_sent = 0;
   std::uint64_t tasks_aborted = 0;  // removed by ABORT TASK
@@ -68,11 +83,18 @@ class IscsiTarget : public sc_core::sc_module, public hba::TargetPort {
     std::uint16_t cid;
     std::uint64_t lun;
     std::uint64_t token;
-    bool delayed = false;  // response already delayed once by the failpoint
+    bool delayed = false;     // response already delayed once by the failpoint
+    bool in_service = false;  // holds one of its LUN's queue_depth slots
+    hba::IscsiPdu pdu;        // the request (for a queued command's start)
+  };
+  struct Lun {
+    std::uint32_t in_service = 0;
+    std::deque<std::pair<std::uint32_t, std::uint64_t>> waiting;  // (itt, token), FIFO
   };
   struct Portal {
     std::uint32_t luns = 1;
     std::map<std::uint32_t, Cmd> outstanding;  // by PDU itt
+    std::map<std::uint64_t, Lun> lun_queues;   // by LUN
   };
   struct Job {
     enum class Kind : std::uint8_t { serve_scsi, serve_tmf, serve_mgmt, send };
@@ -86,6 +108,12 @@ class IscsiTarget : public sc_core::sc_module, public hba::TargetPort {
   void rearm();
   std::int64_t now_ns() const;
 
+  // A command takes a slot of its LUN and its service time starts.
+  void start_service(std::uint32_t portal, Cmd& cmd);
+  // A command leaves its slot (answered, lost, removed): the next waiting one starts.
+  void release_slot(std::uint32_t portal, Cmd& cmd);
+  // Removes one outstanding command (TMF, close, logout), freeing its slot.
+  std::map<std::uint32_t, Cmd>::iterator remove_cmd(std::uint32_t portal, std::map<std::uint32_t, Cmd>::iterator it);
   void serve_scsi(const Job& j);
   void serve_tmf(const Job& j);
   void serve_mgmt(const Job& j);
@@ -100,6 +128,7 @@ class IscsiTarget : public sc_core::sc_module, public hba::TargetPort {
   std::map<std::uint16_t, std::uint32_t> conns_;  // cid -> portal
   TimedQueue<Job> jobs_;
   std::uint64_t next_token_ = 1;
+  ServiceTime service_;
   sc_core::sc_event wake_;
   sc_core::sc_event activity_;
   TargetCounters counters_;

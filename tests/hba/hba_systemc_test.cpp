@@ -170,12 +170,16 @@ Bench& bench() {
 }
 
 // Builds the bench and runs `script` in the driver's thread.
-Bench& run(std::vector<Failpoint> fps, std::function<void(BusDriver&)> script, std::uint32_t cq_depth = 64) {
+// The target as TargetConfig's defaults (every command takes 100us, a TMF
+// acts 100us after it arrives), two LUNs; `tune` may change it.
+Bench& run(std::vector<Failpoint> fps, std::function<void(BusDriver&)> script, std::uint32_t cq_depth = 64,
+           const std::function<void(target::TargetConfig&)>& tune = nullptr) {
   Bench* const b = &bench();
   b->failpoints = std::make_unique<Failpoints>(std::move(fps), std::vector<Action>{});
   hba::FirmwareConfig cfg;  // SPEC.md defaults, 2 vectors
   target::TargetConfig tcfg;
   tcfg.luns_per_portal = {2};
+  if (tune) tune(tcfg);
   b->mem = std::make_unique<hba::HostMemory>("mem");
   b->hba = std::make_unique<hba::Hba>("hba", cfg, b->failpoints.get());
   b->target = std::make_unique<target::IscsiTarget>("target", tcfg, b->failpoints.get());
@@ -358,6 +362,105 @@ BOOST_AUTO_TEST_CASE(lu_reset_drops_the_luns_commands_unanswered) {
   BOOST_TEST(b.target->counters().tasks_reset == 2u);
   BOOST_TEST(b.target->outstanding(0) == 0u);
   BOOST_TEST(b.hba->firmware().tids_in_use() == 0u);
+}
+
+// Task management on arrival: an LU reset overtakes the LUN's commands still
+// in service; they are never answered, the other LUN's command is.
+BOOST_AUTO_TEST_CASE(lu_reset_overtakes_commands_in_service) {
+  auto& b = run(
+      {},
+      [](BusDriver& d) {
+        d.offload(0, 0);
+        const auto a = task(ISCSI_OP_SCSI_CMD, 1, 1, 0, 0);
+        const auto c = task(ISCSI_OP_SCSI_CMD, 2, 2, 0, 0);
+        const auto other = task(ISCSI_OP_SCSI_CMD, 3, 3, 1, /*lun*/ 1);
+        d.post(0, 1, ISCSI_WQE_TYPE_NORMAL, &a);
+        d.post(0, 2, ISCSI_WQE_TYPE_NORMAL, &c);
+        d.post(0, 3, ISCSI_WQE_TYPE_NORMAL, &other);
+        const auto reset = tmf(4, 4, ISCSI_TM_FUNC_LOGICAL_UNIT_RESET, ISCSI_RESERVED_TAG, 0);
+        d.post(0, 4, ISCSI_WQE_TYPE_MIDDLE_PATH, &reset);
+        const double t0 = now_us();
+        const auto rsp = d.wait_cqes(0, 1);
+        BOOST_REQUIRE(rsp.size() == 1u);
+        BOOST_TEST(rsp[0].opcode == ISCSI_OP_SCSI_TMFUNC_RSP);
+        BOOST_TEST(rsp[0].response == ISCSI_TMF_RSP_COMPLETE);
+        BOOST_TEST(now_us() - t0 < 1000.0);  // long before the commands' 1ms service time
+        const auto lun1 = d.wait_cqes(1, 1);
+        BOOST_REQUIRE(lun1.size() == 1u);
+        BOOST_TEST(lun1[0].itid == 3u);
+        d.wait_us(5000);
+        BOOST_TEST(d.take(0).empty());  // the reset LUN's commands are never answered
+      },
+      64,
+      [](target::TargetConfig& t) {
+        t.latency = Duration::from_ms(1);
+        t.tmf_latency = Duration::from_us(20);
+      });
+  BOOST_TEST(b.target->counters().tasks_reset == 2u);
+  BOOST_TEST(b.target->counters().scsi_rsps_sent == 1u);
+  BOOST_TEST(b.target->outstanding(0) == 0u);
+}
+
+// ABORT TASK of a task still in service: FUNCTION COMPLETE, and the task is
+// never answered; of a task already answered: TASK DOES NOT EXIST.
+BOOST_AUTO_TEST_CASE(abort_task_removes_an_unanswered_task_and_finds_no_answered_one) {
+  auto& b = run(
+      {},
+      [](BusDriver& d) {
+        d.offload(0, 0);
+        const auto victim = task(ISCSI_OP_SCSI_CMD, 1, 1);
+        d.post(0, 1, ISCSI_WQE_TYPE_NORMAL, &victim);
+        const auto abort = tmf(2, 2, ISCSI_TM_FUNC_ABORT_TASK, victim.itt);
+        d.post(0, 2, ISCSI_WQE_TYPE_MIDDLE_PATH, &abort);
+        const auto rsp = d.wait_cqes(0, 1);
+        BOOST_REQUIRE(rsp.size() == 1u);
+        BOOST_TEST(rsp[0].response == ISCSI_TMF_RSP_COMPLETE);
+        d.wait_us(3000);
+        BOOST_TEST(d.take(0).empty());
+        const auto done = task(ISCSI_OP_SCSI_CMD, 3, 3);
+        d.post(0, 3, ISCSI_WQE_TYPE_NORMAL, &done);
+        BOOST_REQUIRE(d.wait_cqes(0, 1).size() == 1u);
+        const auto late = tmf(4, 4, ISCSI_TM_FUNC_ABORT_TASK, done.itt);
+        d.post(0, 4, ISCSI_WQE_TYPE_MIDDLE_PATH, &late);
+        const auto no = d.wait_cqes(0, 1);
+        BOOST_REQUIRE(no.size() == 1u);
+        BOOST_TEST(no[0].response == ISCSI_TMF_RSP_NO_TASK);
+      },
+      64,
+      [](target::TargetConfig& t) {
+        t.latency = Duration::from_ms(1);
+        t.tmf_latency = Duration::from_us(20);
+      });
+  BOOST_TEST(b.target->counters().tasks_aborted == 1u);
+  BOOST_TEST(b.target->counters().scsi_rsps_sent == 1u);
+}
+
+// A LUN serves target.queue_depth commands at once; the others wait in its
+// queue and start as slots free, in arrival order.
+BOOST_AUTO_TEST_CASE(commands_beyond_the_queue_depth_wait_for_a_slot) {
+  auto& b = run(
+      {},
+      [](BusDriver& d) {
+        d.offload(0, 0);
+        const double t0 = now_us();
+        for (std::uint16_t t = 1; t <= 4; ++t) {
+          const auto c = task(ISCSI_OP_SCSI_CMD, t, t);
+          d.post(0, t, ISCSI_WQE_TYPE_NORMAL, &c);
+        }
+        const auto first = d.wait_cqes(0, 2);
+        BOOST_REQUIRE(first.size() == 2u);
+        BOOST_TEST(first[0].itid == 1u);
+        BOOST_TEST(first[1].itid == 2u);
+        BOOST_TEST(now_us() - t0 < 200.0);
+        const auto second = d.wait_cqes(0, 2);
+        BOOST_REQUIRE(second.size() == 2u);
+        BOOST_TEST(second[0].itid == 3u);
+        BOOST_TEST(second[1].itid == 4u);
+        BOOST_TEST(now_us() - t0 >= 200.0);  // two service times
+      },
+      64, [](target::TargetConfig& t) { t.queue_depth = 2; });
+  BOOST_TEST(b.target->counters().scsi_cmds_queued == 2u);
+  BOOST_TEST(b.target->counters().scsi_rsps_sent == 4u);
 }
 
 BOOST_AUTO_TEST_CASE(target_reset_rejected_by_failpoint_keeps_commands) {
