@@ -30,6 +30,14 @@ HostStack::HostStack(sc_core::sc_module_name name, const DriverParams& params, u
   tmpl.eh_device_reset_handler = iscsi_eh_device_reset;
   tmpl.eh_target_reset_handler = iscsi_eh_recover_target;
   scsi_ = std::make_unique<ScsiHost>("scsi_host0", cpus == 0 ? 1 : cpus, luns, tmpl);
+  // A session's scsi_target is a child of its iscsi_cls_session device.
+  scsi_->set_target_pin([](std::uint32_t id) -> std::function<void()> {
+    if (id >= driver().sessions.size()) return nullptr;
+    kern::KPtr<IscsiSession> s = driver().sessions[id];
+    if (!s || !s.valid()) return nullptr;
+    iscsi_session_get_dev(s);
+    return [s] { iscsi_session_put_dev(s); };
+  });
   set_shost(scsi_.get());
 
   link_up_.assign(luns.size(), true);

@@ -105,6 +105,10 @@ struct IscsiSession {
 
   std::uint32_t id = 0;  // "s0"
   std::uint32_t luns = 1;
+  // iscsi_cls_session->dev's kref: the session is allocated inside the
+  // cls_session and goes at the last put_device (iscsi_session_release),
+  // not at teardown while a scsi_device below still holds the device.
+  int dev_refs = 1;
   SessionState state = SessionState::FREE;
   int age = 0;
   kern::KPtr<IscsiConn> leadconn;

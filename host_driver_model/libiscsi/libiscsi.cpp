@@ -1210,7 +1210,16 @@ void iscsi_session_teardown(KPtr<IscsiSession> session) {
   iscsi_session_teardown_pool_free_late_p07(session);
   KWR(session, recovery_work).del_timer();
   KWR(session, tmf).tmf_timer.del_timer();
-  session_slab().free(session);  // iscsi_free_session
+  iscsi_session_put_dev(session);  // iscsi_free_session
+}
+
+// get_device(&cls_session->dev)
+void iscsi_session_get_dev(KPtr<IscsiSession> session) { KWR(session, dev_refs)++; }
+
+// put_device(&cls_session->dev); the last one is iscsi_session_release.
+void iscsi_session_put_dev(KPtr<IscsiSession> session) {
+  KFunc f("put_device");
+  if (--KWR(session, dev_refs) == 0) session_slab().free(session);
 }
 
 }  // namespace qedisim::drv

@@ -43,6 +43,11 @@ bool iscsi_session_has_tasks(kern::KPtr<IscsiSession> session);  // p05
 void iscsi_start_tx(kern::KPtr<IscsiConn> conn);
 void iscsi_pool_free(kern::KPtr<IscsiSession> session);
 
+// get_device / put_device on iscsi_cls_session->dev: the last put frees the
+// session (iscsi_session_release); iscsi_session_teardown drops its own.
+void iscsi_session_get_dev(kern::KPtr<IscsiSession> session);
+void iscsi_session_put_dev(kern::KPtr<IscsiSession> session);
+
 // iscsi_verify_itt: the itt's age is the session's and its index in the pool.
 bool iscsi_verify_itt(kern::KPtr<IscsiConn> conn, std::uint32_t itt);
 

@@ -455,6 +455,8 @@ void ScsiHost::kick_stalled() {
 // scsi_ioctl_reset: a fake command; the host counts as in recovery (tmf_in_progress) meanwhile.
 int ScsiHost::scsi_ioctl_reset(std::uint32_t session, std::uint32_t lun, ResetLevel level) {
   kern::KFunc f("scsi_ioctl_reset");
+  // The sg file the ioctl came through holds its scsi_device (sg_open's scsi_device_get).
+  const std::function<void()> unpin = pin_target_ ? pin_target_(session) : nullptr;
   kern::KPtr<ScsiCmnd> scmd = cmnds_.alloc(fmt::format("s{} lun{} sg_reset", session, lun));
   ScsiCmnd& c = *scmd.raw();
   c.session = session;
@@ -489,6 +491,7 @@ int ScsiHost::scsi_ioctl_reset(std::uint32_t session, std::uint32_t lun, ResetLe
   cmnds_.free(scmd);
   kick_stalled();  // scsi_run_host_queues
   host_wait_.wake_up();
+  if (unpin) unpin();  // sg_release: scsi_device_put
   return rtn;
 }
 

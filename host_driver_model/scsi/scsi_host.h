@@ -81,8 +81,16 @@ class ScsiHost : public sc_core::sc_module {
   // scsi_done (cmd->scsi_done): called by the LLD layer, possibly under its spinlocks.
   void scsi_done(kern::KPtr<ScsiCmnd> cmd);
 
-  // scsi_ioctl_reset (sg_reset): runs the handlers in the caller's context.
+  // scsi_ioctl_reset (sg_reset): runs the handlers in the caller's context,
+  // holding the device it was opened on (and so its target's parent).
   int scsi_ioctl_reset(std::uint32_t session, std::uint32_t lun, ResetLevel level);
+  // A scsi_device reference (scsi_device_get) pins the device, its
+  // scsi_target and the target's parent, the transport's session device
+  // (iscsi_cls_session->dev, whose memory holds the iscsi_session). The
+  // transport says how: `pin(session)` takes the parent's reference and
+  // returns what drops it (null: no such session).
+  using TargetPin = std::function<std::function<void()>(std::uint32_t session)>;
+  void set_target_pin(TargetPin pin) { pin_target_ = std::move(pin); }
   // scsi.abort: the command timer of that stream's op-th command fires now,
   // without iscsi_eh_cmd_timed_out (SPEC 6 conventions). False if not outstanding.
   bool force_abort(std::uint32_t stream, std::uint64_t op_index);
@@ -143,6 +151,7 @@ class ScsiHost : public sc_core::sc_module {
 
   unsigned cpus_;
   ScsiHostTemplate tmpl_;
+  TargetPin pin_target_;
   kern::Slab<ScsiCmnd> cmnds_;
   std::map<std::uint32_t, std::unique_ptr<Request>> reqs_;  // by tag
   std::vector<std::unique_ptr<Request>> graveyard_;         // finished, destroyed outside callbacks

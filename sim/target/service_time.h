@@ -24,8 +24,8 @@ class ServiceTime {
   // One command's service time in ns, capped at 100 medians.
   std::int64_t draw() {
     if (sigma_ == 0.0) return median_ns_;
-    const double u1 = (static_cast<double>(rng_() >> 11) + 1.0) * 0x1.0p-53;  // (0, 1]
-    const double u2 = static_cast<double>(rng_() >> 11) * 0x1.0p-53;          // [0, 1)
+    const double u1 = (static_cast<double>(rng_() >> 11) + 1.0) * 0x1.0p-53;     // (0, 1]
+    const double u2 = static_cast<double>(rng_() >> 11) * 0x1.0p-53;             // [0, 1)
     const double z = std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * kPi * u2);  // Box-Muller
     const double median = static_cast<double>(median_ns_);
     return static_cast<std::int64_t>(std::llround(std::min(median * std::exp(sigma_ * z), 100.0 * median)));

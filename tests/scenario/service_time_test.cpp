@@ -1,10 +1,9 @@
 // The target's service-time distribution (sim/target/service_time.h).
-#include <boost/test/unit_test.hpp>
+#include "sim/target/service_time.h"
 
 #include <algorithm>
+#include <boost/test/unit_test.hpp>
 #include <vector>
-
-#include "sim/target/service_time.h"
 
 using namespace qedisim;
 using target::ServiceTime;
