@@ -101,6 +101,7 @@ struct Setup {
   std::vector<std::pair<Duration, Action>> actions;
   Duration stop_at = Duration::from_s(5);
   std::function<void(test::FakeTransport&)> tune;
+  std::function<void(HostStack&)> tune_stack;
 };
 
 Failpoint hold(const std::string& point, std::uint64_t nth, Duration d) {
@@ -140,6 +141,7 @@ Summary run(const Setup& s) {
       for (const auto& spec : s.sessions) nodes.push_back(NodeConfig{spec.luns, spec.cmds_max.value_or(0)});
       auto stack = std::make_unique<HostStack>("host", s.params, static_cast<unsigned>(s.params.hba_cpus), s.fixes,
                                                *rec, *fake, nodes);
+      if (s.tune_stack) s.tune_stack(*stack);
       struct Live {
         Stream st;
         std::uint32_t idx = 0;
@@ -379,6 +381,35 @@ BOOST_AUTO_TEST_CASE(p03_io_reaches_xmit_during_ep_disconnect_only_without_unbin
   BOOST_TEST(std::stoll(on.at("unbind_returned")) <= std::stoll(on.at("ep_disc_entered")));
   BOOST_TEST(num(on, "scsi_xmit_after_unbind") == 0u);
   BOOST_TEST(num(on, "scsi_xmit_after_ep_disc") == 0u);
+}
+
+// The iscsi_session lives in the iscsi_cls_session device: an sg_reset's
+// scsi_device pins it, so terminating the session while the sg_reset's
+// handlers escalate leaves them a torn-down session, not freed memory.
+// Without the pin (the session freed at teardown) they read freed memory.
+BOOST_AUTO_TEST_CASE(sg_reset_pins_the_session_device_through_a_terminate) {
+  auto setup = [](bool pin) {
+    Setup s;
+    s.params.session_lu_reset_timeout = Duration::from_s(2);
+    s.params.session_tgt_reset_timeout = Duration::from_s(2);
+    s.streams = {Stream{0, 0, 50, 4, Duration{}, OpKind::read}};
+    Action reset = act(ActionKind::scsi_reset);
+    Action term = act(ActionKind::iscsid_terminate);
+    s.actions = {{Duration::from_ms(10), reset}, {Duration::from_s(1), term}};
+    s.tune = [](test::FakeTransport& f) {
+      f.lu_reset_answer = test::TmfAnswer::drop;
+      f.tgt_reset_answer = test::TmfAnswer::drop;
+    };
+    if (!pin) s.tune_stack = [](HostStack& h) { h.scsi().set_target_pin(nullptr); };
+    s.stop_at = Duration::from_s(10);
+    return s;
+  };
+  const Summary pinned = run(setup(true));
+  const Summary unpinned = run(setup(false));
+  dump("sg_reset holds the session device", pinned);
+  dump("no device reference", unpinned);
+  BOOST_TEST(num(pinned, "uafs") == 0u);
+  BOOST_TEST(num(unpinned, "uafs") > 0u);
 }
 
 // Schema v2 sessions[].cmds_max: each session's task pool has its own size
