@@ -51,12 +51,12 @@ void DriverSessionStateChecker::conn_started(const Site&, long session) {
 void DriverSessionStateChecker::session_change(const Site& at, long session, drv::SessionChange change,
                                                std::string_view caller, bool relogin_pending) {
   Session& s = sessions_[session];
-  const bool by_driver = caller.substr(0, 5) == "qedi_";
   const bool restores = change == drv::SessionChange::unblock || change == drv::SessionChange::set_logged_in ||
                         change == drv::SessionChange::recovery_timer_cancel;
-  const bool while_down = restores && (s.conn_down || relogin_pending);
-  if (by_driver || while_down) {
-    std::string msg = fmt::format("{} called by {}", change_word(change), by_driver ? "the driver" : caller);
+  // Who calls does not matter: the relogin that recovers the session starts
+  // its conn first, which closes the window.
+  if (restores && (s.conn_down || relogin_pending)) {
+    std::string msg = fmt::format("{} called by {}", change_word(change), caller);
     if (s.conn_down && restores)
       msg += fmt::format(" while conn {} {} ({})", s.conn.desc.substr(s.conn.desc.find(' ') + 1), s.conn_how,
                          secs(s.down_at.ns));

@@ -1,11 +1,12 @@
-// driver_session_state (SPEC.md 5.13). Watches the transport-class session
-// state, target block/unblock and the recovery timer. Fires when (1) driver
-// code (a qedi_* caller) blocks, unblocks or changes the session state or its
-// recovery timer (reporting via iscsi_conn_failure is allowed); (2) a session
-// is unblocked, set LOGGED_IN or has its recovery timer cancelled while its
-// conn is failed or stopped (until the conn is started again) or a relogin
-// is pending, whoever does it; (3) a SCSI command reaches the driver while
-// the session is FAILED or its conn failed (once per recovery window).
+// driver_session_state (SPEC.md 5.13), judged on what happens to a session,
+// never on who calls. Watches the transport-class session state, target
+// block/unblock and the recovery timer. Fires when (1) a session is
+// unblocked, set LOGGED_IN or has its recovery timer cancelled while it is
+// in recovery: its conn failed or stopped (until the conn is started again,
+// which the relogin that recovers it does first) or a relogin is pending;
+// (2) a SCSI command reaches the driver while the session is FAILED or its
+// conn failed (once per recovery window). A block/unblock pair on a healthy
+// session is legal, whoever does it.
 #pragma once
 
 #include <map>

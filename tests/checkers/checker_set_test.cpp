@@ -747,7 +747,36 @@ BOOST_AUTO_TEST_CASE(fires_when_the_driver_unblocks_a_session_whose_conn_failed)
   BOOST_TEST(v.id == InvariantId::driver_session_state);
   BOOST_TEST(v.object == "iscsi_cls_session s0");
   BOOST_TEST(v.function == "qedi_tmf_resp_work");
-  BOOST_TEST(v.message == "iscsi_unblock_session called by the driver while conn s0c0 failed (12.020s)");
+  BOOST_TEST(v.message == "iscsi_unblock_session called by qedi_tmf_resp_work while conn s0c0 failed (12.020s)");
+}
+
+BOOST_AUTO_TEST_CASE(fires_when_anyone_sets_logged_in_or_cancels_recovery_while_the_conn_is_stopped) {
+  Rig r;
+  r.set.conn_stopped(r.conn.ptr(), StopFlag::recover);
+  r.at(2 * kS, "iscsid", "iscsi_session_recovery_timedout");
+  r.set.session_change(r.session.ptr(), drv::SessionChange::set_logged_in, "iscsi_some_libiscsi_path");
+  r.set.session_change(r.session.ptr(), drv::SessionChange::recovery_timer_cancel, "iscsi_some_libiscsi_path");
+  BOOST_TEST(r.count(InvariantId::driver_session_state) == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(fires_when_a_session_is_unblocked_while_a_relogin_is_pending) {
+  Rig r;
+  r.session.obj().relogin_pending = true;
+  r.set.session_change(r.session.ptr(), drv::SessionChange::unblock, "qedi_mark_device_available");
+  BOOST_TEST(has(r.only().message, "while a relogin is pending"));
+}
+
+// The old definition fired on any qedi_* caller; a driver that blocks and
+// unblocks a session nobody is recovering does no harm (p13's LU reset
+// without a link failure).
+BOOST_AUTO_TEST_CASE(silent_when_the_driver_blocks_and_unblocks_a_healthy_session) {
+  Rig r;
+  r.at(1 * kS, "tmf_wq/host0", "qedi_tmf_resp_work");
+  r.set.session_change(r.session.ptr(), drv::SessionChange::block, "qedi_tmf_resp_work");
+  r.set.session_change(r.session.ptr(), drv::SessionChange::unblock, "qedi_tmf_resp_work");
+  r.set.session_change(r.session.ptr(), drv::SessionChange::block, "qedi_mark_device_missing");
+  r.set.session_change(r.session.ptr(), drv::SessionChange::unblock, "qedi_mark_device_available");
+  BOOST_TEST(r.clean());
 }
 
 BOOST_AUTO_TEST_CASE(fires_when_a_command_reaches_the_driver_during_recovery) {
