@@ -12,6 +12,7 @@ HostStack::HostStack(sc_core::sc_module_name name, const DriverParams& params, u
                      DriverObserver& probes, IscsiTransport& lld, const std::vector<NodeConfig>& nodes)
     : sc_core::sc_module(name) {
   std::vector<std::uint32_t> luns;
+  luns.reserve(nodes.size());
   for (const auto& n : nodes) luns.push_back(n.luns);
   Driver& d = driver();
   d.params = &params;

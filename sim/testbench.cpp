@@ -235,6 +235,7 @@ RunResult run_simulation(const Scenario& scenario, const RunOptions& options) {
   b.qedi_host->iomem.socket.bind(b.hba->mmio);
   b.hba->msix.bind(b.qedi_host->msix);
   std::vector<drv::NodeConfig> nodes;
+  nodes.reserve(scenario.sessions.size());
   for (const auto& s : scenario.sessions) nodes.push_back(drv::NodeConfig{s.luns, s.cmds_max.value_or(0)});
   b.host = std::make_unique<drv::HostStack>("host_stack", p, static_cast<unsigned>(p.hba_cpus), options.fixes,
                                             *b.checkers, b.qedi_host->qedi(), nodes);

@@ -57,10 +57,10 @@ void DriverSessionStateChecker::session_change(const Site& at, long session, drv
   // its conn first, which closes the window.
   if (restores && (s.conn_down || relogin_pending)) {
     std::string msg = fmt::format("{} called by {}", change_word(change), caller);
-    if (s.conn_down && restores)
+    if (s.conn_down)
       msg += fmt::format(" while conn {} {} ({})", s.conn.desc.substr(s.conn.desc.find(' ') + 1), s.conn_how,
                          secs(s.down_at.ns));
-    else if (relogin_pending && restores)
+    else
       msg += " while a relogin is pending";
     report(at, name(session), std::string(caller), std::move(msg));
   }

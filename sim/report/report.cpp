@@ -85,6 +85,7 @@ Judgement judge_history(const RunResult& result, const std::vector<InvariantId>&
                         const std::string& as_of) {
   Judgement j;
   std::vector<std::string> names;
+  names.reserve(race.size());
   for (InvariantId id : race) names.emplace_back(to_string(id));
   std::set<InvariantId> seen;
   for (const auto& v : result.violations) seen.insert(v.id);
