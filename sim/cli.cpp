@@ -69,19 +69,8 @@ std::string vcd_path_for(const Options& o, const Scenario& s) {
   return fmt::format("waves/{}.vcd", s.name);
 }
 
-// The series applied up to and including `point` (0 = base). A file that
-// chose its own fix set cannot be run at a point of the series.
-FixSet series_fixes(const Scenario& s, int point, const std::string& asked_by) {
-  if (s.fixes_chosen)
-    throw ScenarioError(s.file, s.fixes_chosen->line, s.fixes_chosen->column,
-                        fmt::format("{} runs the series up to a patch, but this file chooses its own fixes (remove "
-                                    "this fixes: key, or write fixes: all)",
-                                    asked_by));
-  return FixSet::up_to(point);
-}
-
 FixSet fixes_for(const Scenario& s, const Options& o) {
-  if (!o.at.empty()) return series_fixes(s, *series_point_from_string(o.at), "--at " + o.at);
+  if (!o.at.empty()) return s.series_fixes(*series_point_from_string(o.at), "--at " + o.at);
   FixSet fixes = s.fixes;
   for (const auto& r : o.revert) fixes.set(*patch_from_string(r), false);
   return fixes;
@@ -221,10 +210,10 @@ int cmd_history(const Options& o) {
   auto path = [](const std::string& p, const std::string& suffix) {
     return p.empty() ? std::string() : with_suffix(p, suffix);
   };
-  Variant b{"as of " + before,  series_fixes(s, n - 1, "check --history"), {}, nullptr, path(o.report, "before"),
+  Variant b{"as of " + before,  s.series_fixes(n - 1, "check --history"), {}, nullptr, path(o.report, "before"),
             path(vcd, "before")};
   b.judge_fn = [&](const RunResult& r) { return judge_history(r, race, true, before); };
-  Variant a{"as of " + at, series_fixes(s, n, "check --history"), {}, nullptr, path(o.report, "at"), path(vcd, "at")};
+  Variant a{"as of " + at, s.series_fixes(n, "check --history"), {}, nullptr, path(o.report, "at"), path(vcd, "at")};
   a.judge_fn = [&](const RunResult& r) { return judge_history(r, race, false, at); };
   const bool met_before = run_variant(s, o, b, true, nullptr);
   const bool met_at = run_variant(s, o, a, true, nullptr);
@@ -353,16 +342,8 @@ void add_run_options(CLI::App* cmd, Options& o) {
       ->expected(0, 1)
       ->default_str("");
   cmd->add_option("--report", o.report, "write the JSON report to this path");
-  cmd->add_option("--seed", o.seed, "override the scenario's seed (unsigned 64-bit)")
-      ->check([](const std::string& v) -> std::string {
-        const bool digits = !v.empty() && v.size() <= 20 && v.find_first_not_of("0123456789") == std::string::npos;
-        if (digits && (v.size() < 20 || v <= "18446744073709551615")) return std::string();
-        return fmt::format("seed must be a whole number from 0 to 18446744073709551615, got '{}'", v);
-      });
-  cmd->add_option("--revert", o.revert, "remove pNN from the fix set (repeatable)")
-      ->check([](const std::string& v) -> std::string {
-        return patch_from_string(v) ? std::string() : fmt::format("unknown patch id '{}' (allowed: p01 .. p17)", v);
-      });
+  cmd->add_option("--seed", o.seed, "override the scenario's seed (unsigned 64-bit)")->check(check_seed);
+  cmd->add_option("--revert", o.revert, "remove pNN from the fix set (repeatable)")->check(check_patch);
   auto* at = cmd->add_option("--at", o.at,
                              "run the kernel of that point of the series: the patches up to and including pNN, "
                              "the later ones not; 'base' is 5.12 without the series (not with --revert or a "

@@ -222,14 +222,7 @@ int run_explore(const ExploreOptions& o) {
   if (!o.json_path.empty()) check_writable(o.json_path);
 
   FixSet fixes = base.fixes;
-  if (!o.at.empty()) {
-    if (base.fixes_chosen)
-      throw ScenarioError(base.file, base.fixes_chosen->line, base.fixes_chosen->column,
-                          fmt::format("--at {} runs the series up to a patch, but this file chooses its own fixes "
-                                      "(remove this fixes: key, or write fixes: all)",
-                                      o.at));
-    fixes = FixSet::up_to(*series_point_from_string(o.at));
-  }
+  if (!o.at.empty()) fixes = base.series_fixes(*series_point_from_string(o.at), "--at " + o.at);
   for (const auto& r : o.revert) fixes.set(*patch_from_string(r), false);
   const bool file_jitter =
       std::find(base.written_params.begin(), base.written_params.end(), "sched.jitter") != base.written_params.end();

@@ -1,16 +1,13 @@
 #include "sim/failpoints/failpoints.h"
 
+#include "sim/explore/seeds.h"
+
 namespace qedisim {
 
 namespace {
 // The kernel's sched.jitter generator is seeded with the run seed itself;
 // this one gets a splitmix64 step of it so the two streams differ.
-std::uint64_t failpoint_stream_seed(std::uint64_t seed) {
-  std::uint64_t z = seed + 0x9e3779b97f4a7c15ull;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
+std::uint64_t failpoint_stream_seed(std::uint64_t seed) { return splitmix64_mix(seed + 0x9e3779b97f4a7c15ull); }
 }  // namespace
 
 Failpoints::Failpoints(std::vector<Failpoint> failpoints, std::vector<Action> point_actions, std::uint64_t seed)

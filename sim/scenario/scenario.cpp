@@ -1,7 +1,11 @@
 #include "sim/scenario/scenario.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
+
+#include "sim/scenario/loader.h"
 
 namespace qedisim {
 
@@ -9,6 +13,15 @@ bool NthSpec::matches(std::uint64_t occurrence) const {
   if (every != 0) return occurrence % every == 0;
   if (list.empty()) return true;
   return std::find(list.begin(), list.end(), occurrence) != list.end();
+}
+
+FixSet Scenario::series_fixes(int point, const std::string& asked_by) const {
+  if (fixes_chosen)
+    throw ScenarioError(file, fixes_chosen->line, fixes_chosen->column,
+                        fmt::format("{} runs the series up to a patch, but this file chooses its own fixes (remove "
+                                    "this fixes: key, or write fixes: all)",
+                                    asked_by));
+  return FixSet::up_to(point);
 }
 
 FixSet Scenario::reverted_fixes() const {

@@ -124,6 +124,10 @@ struct Scenario {
 
   // The fix set of `check`'s second run: `fixes` without `patch`.
   FixSet reverted_fixes() const;
+  // The series applied up to and including patch number `point` (0 = base),
+  // for `--at` and `check --history` (`asked_by` names which). A file that
+  // chose its own fix set cannot be run so: ScenarioError at its fixes:.
+  FixSet series_fixes(int point, const std::string& asked_by) const;
   // Every duration written in the file scaled by `factor` (timing robustness,
   // SCENARIOS.md): params, failpoint delays, action times, starts, stop_at.
   Scenario scaled(double factor) const;

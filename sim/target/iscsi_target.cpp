@@ -182,10 +182,8 @@ void IscsiTarget::release_slot(std::uint32_t portal, Cmd& cmd) {
 
 std::map<std::uint32_t, IscsiTarget::Cmd>::iterator IscsiTarget::remove_cmd(std::uint32_t portal,
                                                                             std::map<std::uint32_t, Cmd>::iterator it) {
-  Cmd cmd = it->second;
-  auto next = portals_[portal].outstanding.erase(it);
-  release_slot(portal, cmd);  // a waiting command it lets in is a different itt: `next` stays valid
-  return next;
+  release_slot(portal, it->second);  // starts waiting commands; inserts and erases nothing
+  return portals_[portal].outstanding.erase(it);
 }
 
 void IscsiTarget::serve_scsi(const Job& j) {

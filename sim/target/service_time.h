@@ -11,6 +11,7 @@
 #include <random>
 
 #include "common/duration.h"
+#include "sim/explore/seeds.h"
 
 namespace qedisim::target {
 
@@ -38,10 +39,7 @@ class ServiceTime {
   static constexpr double kPi = 3.14159265358979323846;
   // Its own stream: a splitmix64 step of the run's seed, apart from the failpoints' stream.
   static std::uint64_t stream_seed(std::uint64_t seed) {
-    std::uint64_t z = seed + 0x5e41ce7141e5ull * 0x9e3779b97f4a7c15ull;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
+    return splitmix64_mix(seed + 0x5e41ce7141e5ull * 0x9e3779b97f4a7c15ull);
   }
 
   std::int64_t median_ns_;

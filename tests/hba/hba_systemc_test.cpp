@@ -364,6 +364,14 @@ BOOST_AUTO_TEST_CASE(lu_reset_drops_the_luns_commands_unanswered) {
   BOOST_TEST(b.hba->firmware().tids_in_use() == 0u);
 }
 
+// Commands take 1ms to serve; a TMF acts 20us after it arrives.
+namespace {
+void slow_service_fast_tmf(target::TargetConfig& t) {
+  t.latency = Duration::from_ms(1);
+  t.tmf_latency = Duration::from_us(20);
+}
+}  // namespace
+
 // Task management on arrival: an LU reset overtakes the LUN's commands still
 // in service; they are never answered, the other LUN's command is.
 BOOST_AUTO_TEST_CASE(lu_reset_overtakes_commands_in_service) {
@@ -391,11 +399,7 @@ BOOST_AUTO_TEST_CASE(lu_reset_overtakes_commands_in_service) {
         d.wait_us(5000);
         BOOST_TEST(d.take(0).empty());  // the reset LUN's commands are never answered
       },
-      64,
-      [](target::TargetConfig& t) {
-        t.latency = Duration::from_ms(1);
-        t.tmf_latency = Duration::from_us(20);
-      });
+      64, slow_service_fast_tmf);
   BOOST_TEST(b.target->counters().tasks_reset == 2u);
   BOOST_TEST(b.target->counters().scsi_rsps_sent == 1u);
   BOOST_TEST(b.target->outstanding(0) == 0u);
@@ -426,11 +430,7 @@ BOOST_AUTO_TEST_CASE(abort_task_removes_an_unanswered_task_and_finds_no_answered
         BOOST_REQUIRE(no.size() == 1u);
         BOOST_TEST(no[0].response == ISCSI_TMF_RSP_NO_TASK);
       },
-      64,
-      [](target::TargetConfig& t) {
-        t.latency = Duration::from_ms(1);
-        t.tmf_latency = Duration::from_us(20);
-      });
+      64, slow_service_fast_tmf);
   BOOST_TEST(b.target->counters().tasks_aborted == 1u);
   BOOST_TEST(b.target->counters().scsi_rsps_sent == 1u);
 }
