@@ -22,7 +22,8 @@ struct PointEvent {
   std::optional<TmfFunction> function{};
   std::optional<CqeType> type{};
   std::optional<Gfp> gfp{};
-  std::string_view site{};  // mem.alloc: the allocating kernel function
+  std::string_view site{};            // mem.alloc: the allocating kernel function
+  std::optional<std::uint32_t> cq{};  // fw.cqe: the completion queue (one per CPU)
 };
 
 struct PointOutcome {

@@ -361,7 +361,7 @@ void Firmware::pdu_from_target(const IscsiPdu& pdu, std::int64_t now_ns) {
 void Firmware::emit_cqe(unsigned vector, const IscsiCqe& cqe, std::optional<std::uint32_t> session, CqeType type) {
   ++counters_.cqes_posted;
   Duration delay{};
-  if (failpoints_) delay = failpoints_->hit(PointEvent{"fw.cqe", session, {}, {}, type, {}, {}}).delay;
+  if (failpoints_) delay = failpoints_->hit(PointEvent{"fw.cqe", session, {}, {}, type, {}, {}, vector}).delay;
   if (delay.ns > 0) {
     ++counters_.cqes_delayed;
     const std::uint64_t id = next_id_++;

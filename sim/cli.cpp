@@ -261,7 +261,7 @@ int cmd_points() {
     const std::pair<unsigned, const char*> kKeys[] = {
         {kMatchSession, "session"}, {kMatchLun, "lun"}, {kMatchFunction, "function"},
         {kMatchType, "type"},       {kMatchGfp, "gfp"}, {kMatchSite, "site"},
-        {kMatchNth, "nth"}};
+        {kMatchCq, "cq"},           {kMatchNth, "nth"}};
     for (const auto& [bit, name] : kKeys)
       if (p.match_keys & bit) keys.emplace_back(name);
     std::vector<std::string> acts;

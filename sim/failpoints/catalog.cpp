@@ -15,7 +15,8 @@ const std::vector<PointInfo>& point_catalog() {
        "target: TMF response (ABORT TASK, LU RESET, TARGET WARM RESET) leaves for the initiator"},
       {"target.logout_rsp", kMatchSession | kMatchNth, kActDrop | kActDelay, "target: Logout response leaves"},
       // The HBA firmware (hba_model).
-      {"fw.cqe", kMatchSession | kMatchType | kMatchNth, kActDelay, "firmware CQ writer: a CQE is about to be posted"},
+      {"fw.cqe", kMatchSession | kMatchType | kMatchCq | kMatchNth, kActDelay,
+       "firmware CQ writer: a CQE is about to be posted (cq: the completion queue, one per CPU)"},
       {"fw.cleanup", kMatchSession | kMatchNth, kActDelay,
        "firmware cleanup engine: time taken to clean one task (added to fw.cleanup_latency)"},
       // The kernel layer.

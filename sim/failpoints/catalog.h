@@ -16,6 +16,7 @@ enum MatchKey : unsigned {
   kMatchGfp = 1u << 4,
   kMatchSite = 1u << 5,
   kMatchNth = 1u << 6,
+  kMatchCq = 1u << 7,
 };
 
 enum ActionBit : unsigned {

@@ -39,7 +39,7 @@ PointOutcome Failpoints::hit(const PointEvent& ev) {
     const Match& m = e.fp.match;
     if (e.fp.point != ev.point) continue;
     if (!key_matches(m.session, ev.session) || !key_matches(m.lun, ev.lun) || !key_matches(m.function, ev.function) ||
-        !key_matches(m.type, ev.type) || !key_matches(m.gfp, ev.gfp))
+        !key_matches(m.type, ev.type) || !key_matches(m.gfp, ev.gfp) || !key_matches(m.cq, ev.cq))
       continue;
     if (m.site && *m.site != ev.site) continue;
     if (!m.nth.matches(++e.matched)) continue;

@@ -453,7 +453,7 @@ Match Loader::match(const YAML::Node& n, const PointInfo& point, const Scenario&
   };
   static constexpr KeyBit kKeys[] = {{"session", kMatchSession}, {"lun", kMatchLun}, {"function", kMatchFunction},
                                      {"type", kMatchType},       {"gfp", kMatchGfp}, {"site", kMatchSite},
-                                     {"nth", kMatchNth}};
+                                     {"cq", kMatchCq},           {"nth", kMatchNth}};
   std::vector<std::string_view> allowed;
   for (const auto& k : kKeys)
     if (point.match_keys & k.bit) allowed.push_back(k.key);
@@ -464,6 +464,12 @@ Match Loader::match(const YAML::Node& n, const PointInfo& point, const Scenario&
   if (auto v = m.get("function")) out.function = enumeration<TmfFunction>(*v, "TMF function");
   if (auto v = m.get("type")) out.type = enumeration<CqeType>(*v, "CQE type");
   if (auto v = m.get("gfp")) out.gfp = enumeration<Gfp>(*v, "gfp flag");
+  if (auto v = m.get("cq")) {
+    needs_v2(*v, s.schema, "match key cq");
+    // One CQ per CPU (qedi's num_queues = hba.cpus), numbered from 0.
+    const std::uint64_t cpus = s.params.hba_cpus;
+    out.cq = static_cast<std::uint32_t>(uint(*v, fmt::format("cq (hba.cpus is {})", cpus), 0, cpus - 1));
+  }
   if (auto v = m.get("site")) {
     out.site = scalar(*v, "site");
     if (out.site->empty()) fail(*v, "site must name a kernel function");

@@ -53,6 +53,7 @@ struct Match {
   std::optional<CqeType> type;
   std::optional<Gfp> gfp;
   std::optional<std::string> site;
+  std::optional<std::uint32_t> cq;  // schema v2: fw.cqe only
   NthSpec nth;
 };
 

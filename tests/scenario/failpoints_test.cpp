@@ -40,6 +40,32 @@ failpoints:
   BOOST_TEST(fp.occurrences().at("target.scsi_rsp") == 5u);
 }
 
+BOOST_AUTO_TEST_CASE(cq_selects_the_completion_queue_and_needs_hba_cpus) {
+  const Scenario s = load_scenario_text(R"(qedisim: 2
+name: cq
+params: {hba.cpus: 4}
+failpoints:
+  - {point: fw.cqe, match: {cq: 3, type: solicited}, action: {delay: 2ms}}
+)",
+                                        "cq.yaml");
+  Failpoints fp(s.failpoints, s.actions);
+  auto cqe = [&](std::uint32_t cq, CqeType type) {
+    PointEvent ev{"fw.cqe"};
+    ev.cq = cq;
+    ev.type = type;
+    return fp.hit(ev).delay.ns;
+  };
+  BOOST_TEST(cqe(0, CqeType::solicited) == 0);
+  BOOST_TEST(cqe(3, CqeType::cleanup) == 0);
+  BOOST_TEST(cqe(3, CqeType::solicited) == 2'000'000);
+  // A CQE whose queue is not known matches no entry that names one.
+  BOOST_TEST(fp.hit(PointEvent{"fw.cqe"}).delay.ns == 0);
+  BOOST_CHECK_THROW(load_scenario_text("qedisim: 2\nname: cq\nparams: {hba.cpus: 4}\nfailpoints:\n"
+                                       "  - {point: fw.cqe, match: {cq: 4}, action: {delay: 1ms}}\n",
+                                       "cq4.yaml"),
+                    ScenarioError);
+}
+
 BOOST_AUTO_TEST_CASE(on_actions_fire_at_their_occurrence_before_the_point_action) {
   const Scenario s = load_scenario_text(R"(qedisim: 1
 name: on

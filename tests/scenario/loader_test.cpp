@@ -247,6 +247,7 @@ BOOST_AUTO_TEST_CASE(every_shipped_config_means_the_same_as_v2) {
       std::stringstream buf;
       buf << in.rdbuf();
       std::string text = buf.str();
+      if (text.rfind("qedisim: 2", 0) == 0) continue;  // written for v2 (it uses a v2 key)
       const Scenario v1 = load(text);
       const auto at = text.find("qedisim: 1");
       BOOST_REQUIRE(at != std::string::npos);
