@@ -66,6 +66,8 @@ class HostStack : public sc_core::sc_module {
   std::vector<bool> link_up_;
   std::function<void(std::uint32_t, bool)> link_handler_;
   std::function<void()> hba_remove_;
+  // kmemleak root: the iSCSI host's session list (iscsi_host_add'ed sessions).
+  kern::KmemleakRoot leak_roots_{this, "iscsi sessions", [](kern::RefVisitor& v) { v(driver().sessions); }};
 };
 
 }  // namespace qedisim::drv

@@ -19,11 +19,6 @@ enum class PduKind { scsi_cmd, tmf, nop_out, logout, text, login };
 enum class TmfWorkKind { abort, reset_resp };
 enum class SessionChange { block, unblock, set_logged_in, set_failed, recovery_timer_cancel, recovery_timer_start };
 enum class CleanupWaitKind { abort_victim, bulk_wait1, bulk_wait2 };
-// What an object is allocated for (leak, SPEC.md 5.4): it must be freed
-// before its scope object is, and an `operation` object (work map, CQE work
-// item, TMF buffer) must not survive two quiescent points.
-enum class LeakScope { operation, conn, session, host };
-
 class DriverObserver : public kern::Observer {
  public:
   // ---- tids (qedi_get_task_idx / qedi_clear_task_idx / task_id binding) ----
@@ -112,8 +107,6 @@ class DriverObserver : public kern::Observer {
   // libiscsi wrote session->tmf_state (conn->tmf_state before p06) with a
   // new value (coverage of TMF state transitions for explore; no checker).
   virtual void tmf_state_changed(TmfState /*from*/, TmfState /*to*/) {}
-  virtual void object_scope(const kern::ObjectHeader& /*obj*/, LeakScope /*scope*/,
-                            const kern::ObjectHeader* /*owner*/) {}
 };
 
 }  // namespace qedisim::drv

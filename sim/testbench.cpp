@@ -87,6 +87,7 @@ class EndMonitor : public sc_core::sc_module {
     SC_METHOD(check);
   }
   bool stopped_quiescent() const { return stopped_; }
+  bool quiescent_now() const { return model_quiescent(); }
   bool interrupted() const { return interrupted_; }
 
  private:
@@ -271,7 +272,7 @@ RunResult run_simulation(const Scenario& scenario, const RunOptions& options) {
   r.sim_time_ns = now_ns();
   r.end_reason = b.monitor->interrupted() ? "interrupted" : b.monitor->stopped_quiescent() ? "quiescent" : "stop_at";
   if (b.monitor->interrupted()) return r;  // no report or waveform of a run cut short
-  b.checkers->end_of_run(r.sim_time_ns);
+  b.checkers->end_of_run(r.sim_time_ns, b.monitor->quiescent_now());
   fill_counters(r, b);
   r.violations = b.checkers->violations();
   r.warnings = b.checkers->warnings();

@@ -75,6 +75,15 @@ class Iscsid : public sc_core::sc_module {
   std::function<bool(std::uint32_t)> link_up_;
   std::unique_ptr<kern::Workqueue> wq_;  // the "iscsid" context
   std::deque<std::unique_ptr<kern::Work>> works_;
+  // kmemleak root: what scsi_transport_iscsi's lists (sesslist, connlist,
+  // the endpoint idr) hold for iscsid's handles.
+  kern::KmemleakRoot leak_roots_{this, "iscsi transport lists", [this](kern::RefVisitor& v) {
+                                   for (const auto& s : sessions_) {
+                                     v(s->session);
+                                     v(s->conn);
+                                     v(s->ep);
+                                   }
+                                 }};
 };
 
 }  // namespace qedisim::drv

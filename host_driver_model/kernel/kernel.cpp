@@ -33,6 +33,8 @@ Kernel& Kernel::get() {
   return *g_kernel;
 }
 
+const Context* Kernel::current_context() noexcept { return g_kernel ? g_kernel->current_ : nullptr; }
+
 std::int64_t Kernel::now_ns() { return static_cast<std::int64_t>(sc_core::sc_time_stamp().value()); }
 
 std::int64_t Kernel::jitter_ns() {
@@ -202,7 +204,10 @@ bool Timer::del_timer_sync() {
 }
 
 TimerWheel::TimerWheel(sc_core::sc_module_name name, Context& timer_context)
-    : sc_core::sc_module(name), context_(timer_context) {
+    : sc_core::sc_module(name), context_(timer_context), roots_(this, "armed timers", [this](RefVisitor& v) {
+        // The map's order does not matter: marking is order-free.
+        for (const auto& entry : live_) v.reach(entry.second->owner());
+      }) {
   g_wheel = this;
   SC_HAS_PROCESS(TimerWheel);
   SC_THREAD(run);
@@ -302,7 +307,10 @@ void TimerWheel::fire() {
 // ---- workqueues -----------------------------------------------------------
 
 Workqueue::Workqueue(sc_core::sc_module_name name, std::string context_name)
-    : sc_core::sc_module(name), context_(std::move(context_name)) {
+    : sc_core::sc_module(name), context_(std::move(context_name)), roots_(this, "queued works", [this](RefVisitor& v) {
+        for (const Work* w : queue_) v.reach(w->owner);
+        if (running_) v.reach(running_->owner);
+      }) {
   SC_HAS_PROCESS(Workqueue);
   SC_THREAD(worker);
 }

@@ -44,6 +44,8 @@ class Kernel {
   std::int64_t jitter_ns();
 
   static Kernel& get();  // the one instance of this process
+  // The running context, or null when no Kernel exists (a unit test's objects).
+  static const Context* current_context() noexcept;
 
  private:
   FailpointHook* failpoints_;

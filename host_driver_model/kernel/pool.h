@@ -23,6 +23,7 @@ class Pool {
     for (std::size_t i = 0; i < size; ++i) {
       slots_[i] = std::make_unique<Tracked<T>>();
       slots_[i]->hdr.index = static_cast<std::uint32_t>(i);
+      init_scan_header(*slots_[i], false);
       free_.push_back(static_cast<std::uint32_t>(i));
     }
   }
@@ -36,8 +37,7 @@ class Pool {
     const std::uint32_t i = free_.front();
     free_.pop_front();
     Tracked<T>* t = slots_[i].get();
-    t->obj.~T();
-    new (&t->obj) T();
+    reinit(t->obj, 0);
     ++t->hdr.incarnation;
     t->hdr.type = T::kTypeName;
     t->hdr.name.assign(name);  // reuses the slot's buffer
@@ -45,6 +45,7 @@ class Pool {
     t->hdr.alloc_ns = Kernel::now_ns();
     t->hdr.alloc_fn = Kernel::get().current().function();
     t->hdr.alloc_ctx = Kernel::get().current().name();
+    t->hdr.last_ctx = Kernel::current_context();
     return KPtr<T>(t);
   }
 
@@ -71,7 +72,23 @@ class Pool {
 
   std::uint32_t index_of(const KPtr<T>& p) const { return p.header() ? p.header()->index : UINT32_MAX; }
 
+  // kmemleak: the pool's array (session->cmds[]) points at every slot, free or not.
+  void scan_slots(RefVisitor& v) const {
+    for (const auto& s : slots_) v.reach_slot(s->hdr);
+  }
+
  private:
+  // A slot leaving the pool starts from a fresh object, except what T says
+  // the kernel's memory keeps (T::reinit: the pool item is kzalloc'd once).
+  template <typename U>
+  static auto reinit(U& obj, int) -> decltype(obj.reinit(), void()) {
+    obj.reinit();
+  }
+  static void reinit(T& obj, long) {
+    obj.~T();
+    new (&obj) T();
+  }
+
   std::vector<std::unique_ptr<Tracked<T>>> slots_;
   std::deque<std::uint32_t> free_;
 };

@@ -14,7 +14,9 @@
 #include <new>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "host_driver_model/kernel/context.h"
 #include "host_driver_model/kernel/kernel.h"
@@ -22,6 +24,8 @@
 #include "host_driver_model/kernel/sched.h"
 
 namespace qedisim::kern {
+
+class RefVisitor;
 
 struct ObjectHeader {
   const char* type = "";
@@ -36,6 +40,17 @@ struct ObjectHeader {
   std::string alloc_ctx;
   std::string free_ctx;
 
+  // kmemleak (kmemleak.h). `scan_refs` follows the object's pointer fields;
+  // `allocation`: a slab object (a pool slot belongs to its pool and is
+  // never one); `size_class`: what the kernel allocates it from;
+  // `last_ctx`: the last context that accessed it through a KPtr.
+  void (*scan_refs)(const void* obj, RefVisitor& v) = nullptr;
+  const void* object = nullptr;
+  const char* size_class = "";
+  bool allocation = false;
+  mutable std::uint64_t scan_mark = 0;
+  mutable const Context* last_ctx = nullptr;
+
   // "iscsi_task s0 itt 0x05 #3"
   std::string describe(std::uint32_t inc) const { return fmt::format("{} {} #{}", type, name, inc); }
   std::string describe() const { return describe(incarnation); }
@@ -46,6 +61,90 @@ struct Tracked {
   ObjectHeader hdr;
   T obj{};
 };
+
+template <typename T>
+class KPtr;
+
+// What a kmemleak scan reaches from one pointer field: the object a KPtr
+// points into (any incarnation: kmemleak, too, counts a stale pointer to a
+// reused slot). Each object type lists its pointer fields in a
+// `scan_refs(const T&, V& visit)` found by argument-dependent lookup;
+// a type without one has none.
+class RefVisitor {
+ public:
+  template <typename T>
+  void operator()(const KPtr<T>& p) {
+    reach(p.header());
+  }
+  template <typename T>
+  void operator()(const std::vector<KPtr<T>>& list) {
+    for (const KPtr<T>& p : list) reach(p.header());
+  }
+  // A live object not yet marked in this scan is marked and its fields are followed later.
+  void reach(const ObjectHeader* h) {
+    if (!h || !h->live || h->scan_mark == mark_) return;
+    h->scan_mark = mark_;
+    pending_.push_back(h);
+  }
+  // A pool slot, free or not: the pool's memory holds it and its fields.
+  void reach_slot(const ObjectHeader& h) {
+    if (h.scan_mark == mark_) return;
+    h.scan_mark = mark_;
+    pending_.push_back(&h);
+  }
+
+ private:
+  friend class Kmemleak;
+  explicit RefVisitor(std::uint64_t mark) : mark_(mark) {}
+  std::uint64_t mark_;
+  std::vector<const ObjectHeader*> pending_;
+};
+
+namespace detail {
+template <typename T, typename = void>
+struct HasRefs : std::false_type {};
+template <typename T>
+struct HasRefs<T, std::void_t<decltype(scan_refs(std::declval<const T&>(), std::declval<RefVisitor&>()))>>
+    : std::true_type {};
+template <typename T, typename = void>
+struct SizeClass {
+  static constexpr const char* value = "kmalloc";
+};
+template <typename T>
+struct SizeClass<T, std::void_t<decltype(T::kSizeClass)>> {
+  static constexpr const char* value = T::kSizeClass;
+};
+}  // namespace detail
+
+// The scan hook of a T: its pointer fields, if it declares them.
+template <typename T>
+void scan_object(const void* obj, RefVisitor& v) {
+  if constexpr (detail::HasRefs<T>::value) scan_refs(*static_cast<const T*>(obj), v);
+}
+
+// One slot's kmemleak identity, set when the slot is created.
+template <typename T>
+void init_scan_header(Tracked<T>& t, bool allocation) {
+  t.hdr.scan_refs = &scan_object<T>;
+  t.hdr.object = &t.obj;
+  t.hdr.size_class = detail::SizeClass<T>::value;
+  t.hdr.allocation = allocation;
+}
+
+// A slab cache as the kmemleak scan sees it: its live objects, in slot order.
+class SlabCache {
+ public:
+  virtual void for_each_live(void (*fn)(const ObjectHeader&, void*), void* arg) const = 0;
+
+ protected:
+  SlabCache();
+  ~SlabCache();
+  SlabCache(const SlabCache&) = delete;
+  SlabCache& operator=(const SlabCache&) = delete;
+};
+
+// kmemleak's view of allocation activity: a scan is needed only after one.
+void note_heap_change();
 
 template <typename T>
 class KPtr {
@@ -80,6 +179,7 @@ class KPtr {
       throw AbandonCall{Kernel::get().current().function()};
     }
     if (!valid()) Kernel::get().observer().use_after_free(t_->hdr, inc_, kind, field);
+    t_->hdr.last_ctx = Kernel::current_context();
     return t_->obj;
   }
   // The same slot in its current incarnation (a pool slot reused since this
@@ -107,7 +207,7 @@ class KPtr {
 // quarantine before reuse, like KASAN's, so use-after-free reports name the
 // freed object rather than its successor.
 template <typename T>
-class Slab {
+class Slab : public SlabCache {
  public:
   explicit Slab(std::size_t quarantine = 64) : quarantine_(quarantine) {}
 
@@ -122,13 +222,16 @@ class Slab {
     } else {
       slots_.push_back(std::make_unique<Tracked<T>>());
       t = slots_.back().get();
+      init_scan_header(*t, true);
     }
     ++t->hdr.incarnation;
     t->hdr.type = T::kTypeName;
     t->hdr.name.assign(name);  // reuses the slot's buffer
     t->hdr.live = true;
     stamp(t->hdr.alloc_ns, t->hdr.alloc_fn, t->hdr.alloc_ctx);
+    t->hdr.last_ctx = Kernel::current_context();
     Kernel::get().observer().object_allocated(t->hdr);
+    note_heap_change();
     ++live_;
     return KPtr<T>(t);
   }
@@ -144,12 +247,18 @@ class Slab {
     t->hdr.live = false;
     stamp(t->hdr.free_ns, t->hdr.free_fn, t->hdr.free_ctx);
     Kernel::get().observer().object_freed(t->hdr);
+    note_heap_change();
     free_.push_back(t);
     --live_;
   }
 
   std::size_t live() const { return live_; }
   std::size_t slots() const { return slots_.size(); }
+
+  void for_each_live(void (*fn)(const ObjectHeader&, void*), void* arg) const override {
+    for (const auto& s : slots_)
+      if (s->hdr.live) fn(s->hdr, arg);
+  }
 
  private:
   static void stamp(std::int64_t& at, const char*& fn, std::string& ctx) {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/duration.h"
+#include "host_driver_model/kernel/kmemleak.h"
 
 namespace qedisim::kern {
 
@@ -40,10 +41,15 @@ class Timer {
   bool del_timer_sync();
   bool pending() const { return pending_; }
   std::int64_t expires_ns() const { return expires_ns_; }
+  // The tracked object the timer_list is embedded in (from_timer's
+  // container): an armed timer keeps it reachable for kmemleak.
+  void set_owner(const ObjectHeader* owner) { owner_ = owner; }
+  const ObjectHeader* owner() const { return owner_; }
 
  private:
   friend class TimerWheel;
   const char* name_;
+  const ObjectHeader* owner_ = nullptr;
   std::function<void()> fn_;
   bool pending_ = false;
   std::int64_t expires_ns_ = 0;
@@ -89,6 +95,7 @@ class TimerWheel : public sc_core::sc_module {
   sc_core::sc_event wake_;
   const Timer* running_ = nullptr;
   sc_core::sc_event callback_done_;
+  KmemleakRoot roots_;  // the armed timers' owners
 };
 
 }  // namespace qedisim::kern

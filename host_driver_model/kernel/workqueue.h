@@ -10,6 +10,7 @@
 #include <systemc>
 
 #include "host_driver_model/kernel/context.h"
+#include "host_driver_model/kernel/kmemleak.h"
 
 namespace qedisim::kern {
 
@@ -18,6 +19,9 @@ struct Work {
   const char* name;
   std::function<void()> fn;
   bool pending = false;
+  // The tracked object the work_struct is embedded in: queued or running,
+  // the work keeps it reachable for kmemleak.
+  const ObjectHeader* owner = nullptr;
 };
 
 class Workqueue : public sc_core::sc_module {
@@ -41,6 +45,7 @@ class Workqueue : public sc_core::sc_module {
   Work* running_ = nullptr;
   sc_core::sc_event queued_;
   sc_core::sc_event done_;
+  KmemleakRoot roots_;  // the queued and running works' owners
 };
 
 }  // namespace qedisim::kern

@@ -64,6 +64,16 @@ struct IscsiTask {
   bool have_checked_conn = false;  // iscsi_eh_cmd_timed_out sent a NOP-Out for it
 
   QediCmd dd_data;  // struct qedi_cmd (task->dd_data)
+
+  // The pool item is kzalloc'd once (iscsi_pool_init); libiscsi never clears
+  // dd_data and qedi resets at xmit what it uses, never tmf_resp_buf: a slot
+  // leaving the pool keeps that pointer (kmemleak follows it).
+  void reinit() {
+    const kern::KPtr<QediTmfRspBuf> keep = dd_data.tmf_resp_buf;
+    this->~IscsiTask();
+    new (this) IscsiTask();
+    dd_data.tmf_resp_buf = keep;
+  }
 };
 
 // The TMF state that lived on the conn before p06 and on the session after it.
@@ -77,6 +87,7 @@ struct TmfFields {
 // struct iscsi_conn + struct iscsi_cls_conn (+ qedi_conn as dd_data).
 struct IscsiConn {
   static constexpr const char* kTypeName = "iscsi_conn";
+  static constexpr const char* kSizeClass = "kzalloc(iscsi_cls_conn + iscsi_conn + qedi_conn)";  // iscsi_create_conn
 
   kern::KPtr<IscsiSession> session;
   std::uint32_t id = 0;  // "s0c0"
@@ -102,6 +113,7 @@ struct IscsiConn {
 // struct iscsi_session + iscsi_cls_session.
 struct IscsiSession {
   static constexpr const char* kTypeName = "iscsi_session";
+  static constexpr const char* kSizeClass = "kzalloc(iscsi_cls_session + iscsi_session)";  // iscsi_alloc_session
 
   std::uint32_t id = 0;  // "s0"
   std::uint32_t luns = 1;
@@ -129,5 +141,27 @@ struct IscsiSession {
   kern::Timer recovery_work{"recovery_work", nullptr};  // replacement timeout
   bool relogin_pending = false;
 };
+
+// kmemleak: the pointer fields of each libiscsi object (kern::RefVisitor).
+// A session reaches every slot of its task pool (session->cmds[]).
+template <typename V>
+void scan_refs(const IscsiTask& t, V& v) {
+  v(t.sc);
+  v(t.conn);
+  scan_refs(t.dd_data, v);
+}
+template <typename V>
+void scan_refs(const IscsiConn& c, V& v) {
+  v(c.session);
+  v(c.login_task);
+  v(c.ping_task);
+  v(c.ep);
+  scan_refs(c.dd_data, v);
+}
+template <typename V>
+void scan_refs(const IscsiSession& s, V& v) {
+  v(s.leadconn);
+  if (s.cmds) s.cmds->scan_slots(v);
+}
 
 }  // namespace qedisim::drv

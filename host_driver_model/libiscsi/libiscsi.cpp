@@ -1024,6 +1024,8 @@ KPtr<IscsiSession> iscsi_session_setup(std::uint32_t id, std::uint32_t luns, std
   s.tmf.tmf_state = TmfState::INITIAL;
   s.tmf.tmf_timer.setup([session] { iscsi_tmf_timedout(session, nullptr); });
   s.recovery_work.setup([session] { session_recovery_timedout(session); });
+  s.tmf.tmf_timer.set_owner(session.header());
+  s.recovery_work.set_owner(session.header());
   if (driver().sessions.size() <= id) driver().sessions.resize(id + 1);
   driver().sessions[id] = session;
   return session;
@@ -1040,6 +1042,8 @@ KPtr<IscsiConn> iscsi_conn_setup(KPtr<IscsiSession> session, std::uint32_t conn_
   c.tmf.tmf_state = TmfState::INITIAL;
   c.transport_timer.setup([conn] { iscsi_check_transport_timeouts(conn); });
   c.tmf.tmf_timer.setup([conn] { iscsi_tmf_timedout(nullptr, conn); });
+  c.transport_timer.set_owner(conn.header());
+  c.tmf.tmf_timer.set_owner(conn.header());
   Guard frwd(session.raw()->frwd_lock);
   c.login_task = session.raw()->cmds->alloc(fmt::format("s{} login", session.raw()->id));
   if (c.login_task) c.login_task.raw()->itt = session.raw()->cmds->index_of(c.login_task);

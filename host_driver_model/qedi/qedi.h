@@ -26,6 +26,7 @@
 #include "host_driver_model/driver_params.h"
 #include "host_driver_model/kernel/context.h"
 #include "host_driver_model/kernel/io_mem.h"
+#include "host_driver_model/kernel/kmemleak.h"
 #include "host_driver_model/kernel/kthread.h"
 #include "host_driver_model/kernel/msix_controller.h"
 #include "host_driver_model/kernel/slab.h"
@@ -222,6 +223,7 @@ class Qedi : public sc_core::sc_module, public IscsiTransport {
   std::vector<std::uint64_t> free_sqs_;                          // qedi_free_sq: SQ rings to reuse
   kern::Slab<QediEndpoint> eps_;                                 // iscsi_create_endpoint / iscsi_destroy_endpoint
   kern::Slab<QediWorkMap> work_maps_;                            // kzalloc(sizeof(struct qedi_work_map))
+  kern::Slab<QediTmfRspBuf> tmf_resp_bufs_;                      // qedi_cmd->tmf_resp_buf
 
   // qedi->flags
   bool in_shutdown_ = false;  // QEDI_IN_SHUTDOWN
@@ -247,6 +249,9 @@ class Qedi : public sc_core::sc_module, public IscsiTransport {
 
   sc_core::sc_event activity_;
   QediCounters counters_;
+  // kmemleak roots: qedi->ep_tbl, the cid table, itt_map, the per-CPU CQE
+  // lists and the TMF works queued or running (declared last: goes first).
+  kern::KmemleakRoot leak_roots_;
 };
 
 }  // namespace qedisim::drv

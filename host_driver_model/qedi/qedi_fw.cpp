@@ -375,17 +375,18 @@ void Qedi::qedi_process_tmf_resp(const IscsiCqe& cqe, KPtr<IscsiTask> task, KPtr
   KFunc f("qedi_process_tmf_resp");
   QediConn& qc = KWR(conn, dd_data);
   // qedi_cmd->tmf_resp_buf = kzalloc(sizeof(*resp_hdr_ptr), GFP_ATOMIC)
-  if (!kern::kmalloc_admit(Gfp::atomic, "qedi_process_tmf_resp")) {
+  const KPtr<QediTmfRspBuf> resp_hdr_ptr =
+      kern::kzalloc(tmf_resp_bufs_, Gfp::atomic, "qedi_process_tmf_resp", task.header()->name);
+  KWR(task, dd_data).tmf_resp_buf = resp_hdr_ptr;
+  if (resp_hdr_ptr.is_null()) {
     ++counters_.alloc_failures;  // "Failed to allocate resp buf"
     return;
   }
   const KPtr<IscsiSession> session = KRD(conn, session);
   Guard back(KRD(session, back_lock));
-  QediTmfRspBuf& buf = KWR(task, dd_data).tmf_resp_buf;
-  buf.valid = true;
-  buf.opcode = cqe.opcode;
-  buf.response = cqe.response;
-  buf.itt = rsp_itt(cqe, conn);
+  KWR(resp_hdr_ptr, opcode) = cqe.opcode;
+  KWR(resp_hdr_ptr, response) = cqe.response;
+  KWR(resp_hdr_ptr, itt) = rsp_itt(cqe, conn);
   const KPtr<IscsiTask> mtask = KRD(task, dd_data).task;
   const std::uint8_t function = KRD(mtask, hdr).tm_function;
   QediCmd& qedi_cmd = KWR(task, dd_data);
@@ -393,6 +394,7 @@ void Qedi::qedi_process_tmf_resp(const IscsiCqe& cqe, KPtr<IscsiTask> task, KPtr
   if (is_reset(function)) {
     if (fixed(Patch::p16)) {
       Guard g(qc.tmf_work_lock);
+      // goto unblock_sess: resp_hdr_ptr is not freed (README Findings).
       if (qc.ep_disconnect_starting) return;  // "Session is down so ep_disconnect will clean up"
       qc.fw_cleanup_works++;
     }
@@ -404,11 +406,11 @@ void Qedi::qedi_process_tmf_resp(const IscsiCqe& cqe, KPtr<IscsiTask> task, KPtr
   }
   if (!fixed(Patch::p09)) qedi_clear_task_idx(qedi_cmd.task_id);
   IscsiRsp rsp;
-  rsp.opcode = buf.opcode;
-  rsp.itt = buf.itt;
-  rsp.response = buf.response;
-  buf.valid = false;  // kfree(resp_hdr_ptr)
+  rsp.opcode = KRD(resp_hdr_ptr, opcode);
+  rsp.itt = KRD(resp_hdr_ptr, itt);
+  rsp.response = KRD(resp_hdr_ptr, response);
   __iscsi_complete_pdu(conn, rsp);
+  tmf_resp_bufs_.free(resp_hdr_ptr);  // kfree(resp_hdr_ptr)
 }
 
 // qedi_tmf_resp_work (TMF workqueue): the bulk cleanup for a LU/target
@@ -422,7 +424,7 @@ void Qedi::qedi_tmf_resp_work(TmfWork& w) {
   const std::uint32_t sid = session_of(conn);
   probes().tmf_work_step(conn, TmfWorkKind::reset_resp, &w);
   if (!fixed(Patch::p16)) qc.fw_cleanup_flag = true;  // set_bit(QEDI_CONN_FW_CLEANUP)
-  const QediTmfRspBuf buf = KRD(mtask, dd_data).tmf_resp_buf;
+  const KPtr<QediTmfRspBuf> resp_hdr_ptr = KRD(mtask, dd_data).tmf_resp_buf;
 
   if (!fixed(Patch::p13)) iscsi_block_session(session, "qedi_tmf_resp_work");
   kern::point("qedi.tmf_resp_work.cleanup_all_io", sid);
@@ -438,13 +440,14 @@ void Qedi::qedi_tmf_resp_work(TmfWork& w) {
     probes().tmf_work_step(conn, TmfWorkKind::reset_resp, &w);
     Guard back(KRD(session, back_lock));
     IscsiRsp rsp;
-    rsp.opcode = buf.opcode;
-    rsp.itt = buf.itt;
-    rsp.response = buf.response;
+    rsp.opcode = KRD(resp_hdr_ptr, opcode);
+    rsp.itt = KRD(resp_hdr_ptr, itt);
+    rsp.response = KRD(resp_hdr_ptr, response);
     __iscsi_complete_pdu(conn, rsp);
   }
-  // exit_tmf_resp: kfree(resp_hdr_ptr) goes through the work's local copy
-  // (`buf`), never the mtask, which __iscsi_complete_pdu may have freed.
+  // exit_tmf_resp: kfree through the work's local pointer, never the mtask,
+  // which __iscsi_complete_pdu may have freed.
+  tmf_resp_bufs_.free(resp_hdr_ptr);
   if (fixed(Patch::p16)) {
     Guard g(qc.tmf_work_lock);
     qc.fw_cleanup_works--;
@@ -731,11 +734,6 @@ void Qedi::qedi_abort_work(TmfWork& w) {
     put_task(ctask);
     return;
   }
-  if (const kern::ObjectHeader* h = list_work.header()) {
-    const kern::ObjectHeader* owner = conn.header();
-    probes().object_scope(*h, LeakScope::operation, owner);
-  }
-
   KWR(mtask, dd_data).type = TYPEIO;
   if (fixed(Patch::p11)) KWR(mtask, dd_data).state = CleanupState::CLEANUP_WAIT;
   KWR(list_work, qedi_cmd) = mtask;

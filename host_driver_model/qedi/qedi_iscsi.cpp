@@ -163,7 +163,6 @@ KPtr<QediEndpoint> Qedi::ep_connect(std::uint32_t session_id) {
   kern::wait_event(probe_wait_, [&] { return probed_; });
   if (in_shutdown_ || in_recovery_) return {};
   const KPtr<QediEndpoint> ep = eps_.alloc(fmt::format("s{}", session_id));  // iscsi_create_endpoint
-  if (const kern::ObjectHeader* h = ep.header()) probes().object_scope(*h, LeakScope::conn, nullptr);
   KWR(ep, ep_state) = EpState::IDLE;
   KWR(ep, portal) = session_id;
   KWR(ep, sq_base) = qedi_alloc_sq();

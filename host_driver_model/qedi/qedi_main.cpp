@@ -37,7 +37,19 @@ Qedi::Qedi(sc_core::sc_module_name name, const QediParams& params, hba::HostMemo
       bar_(&bar),
       irq_(&irq),
       tids_(params.tids),
-      itt_map_(params.tids) {
+      itt_map_(params.tids),
+      leak_roots_(this, "qedi", [this](kern::RefVisitor& v) {
+        for (const auto& [cid, ep] : ep_tbl_) v(ep);
+        for (const auto& [cid, conn] : conn_cid_tbl_) v(conn);
+        for (const ItMap& m : itt_map_) v(m.p_cmd);
+        for (const auto& p : percpu_)
+          for (const QediWork& w : p->work_list) v(w.task);
+        for (const auto& w : tmf_works_) {
+          if (!w->busy && !w->work.pending) continue;
+          v(w->mtask);
+          v(w->conn);
+        }
+      }) {
   // qedi_setup_int: one fast-path vector per queue, the slow path after them.
   for (unsigned v = 0; v <= params_.num_queues; ++v) {
     irq_ctx_.push_back(std::make_unique<kern::Context>(fmt::format("irq/v{}", v)));

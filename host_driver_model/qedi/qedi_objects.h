@@ -31,10 +31,11 @@ enum : std::uint8_t { TYPEIO = 1, TYPERESET = 2 };
 enum class EpState { IDLE, OFLDCONN_START, OFLDCONN_COMPL, OFLDCONN_FAILED, DISCONN_START, DISCONN_COMPL };
 
 // The TMF response header qedi_process_tmf_resp saves for qedi_tmf_resp_work
-// (qedi_cmd->tmf_resp_buf, a kzalloc'd struct iscsi_tm_rsp; held by value
-// here, its allocation passes the mem.alloc failpoint).
+// (qedi_cmd->tmf_resp_buf = kzalloc(sizeof(struct iscsi_tm_rsp), GFP_ATOMIC);
+// a 48-byte BHS, so kmalloc-64). The work and the inline path kfree it.
 struct QediTmfRspBuf {
-  bool valid = false;
+  static constexpr const char* kTypeName = "iscsi_tm_rsp";
+  static constexpr const char* kSizeClass = "kmalloc-64";
   std::uint8_t opcode = 0;
   std::uint32_t itt = 0;
   std::uint8_t response = 0;
@@ -43,10 +44,11 @@ struct QediTmfRspBuf {
 // struct qedi_work_map: one per abort, on qedi_conn->tmf_work_list.
 struct QediWorkMap {
   static constexpr const char* kTypeName = "qedi_work_map";
-  kern::KPtr<IscsiTask> qedi_cmd;  // the ABORT mtask (its qedi_cmd)
-  std::uint16_t rtid = 0;          // victim tid
-  kern::KPtr<IscsiTask> ctask;     // p10: the referenced victim
-  bool listed = false;             // on tmf_work_list
+  static constexpr const char* kSizeClass = "kmalloc-64";  // list_head, 2 pointers, 2 ints, a pointer: 48 bytes
+  kern::KPtr<IscsiTask> qedi_cmd;                          // the ABORT mtask (its qedi_cmd)
+  std::uint16_t rtid = 0;                                  // victim tid
+  kern::KPtr<IscsiTask> ctask;                             // p10: the referenced victim
+  bool listed = false;                                     // on tmf_work_list
 };
 
 // struct qedi_cmd: task->dd_data, never kfree'd ("freed" = slot reusable).
@@ -62,7 +64,9 @@ struct QediCmd {
   // ---- added with the full driver (qedi/qedi.h) ----
   kern::KPtr<IscsiTask> task;  // qedi_cmd->task: set at xmit (and in qedi_iscsi_abort_work)
   kern::KPtr<IscsiConn> conn;  // qedi_cmd->conn (the iscsi_conn whose dd_data is the qedi_conn)
-  QediTmfRspBuf tmf_resp_buf;  // qedi_process_tmf_resp -> qedi_tmf_resp_work
+  // qedi_process_tmf_resp -> qedi_tmf_resp_work. Never cleared: it keeps
+  // pointing at the last response buffer, freed or not.
+  kern::KPtr<QediTmfRspBuf> tmf_resp_buf;
 };
 
 // struct qedi_conn: conn->dd_data.
@@ -90,6 +94,7 @@ struct QediConn {
 // struct qedi_endpoint
 struct QediEndpoint {
   static constexpr const char* kTypeName = "qedi_endpoint";
+  static constexpr const char* kSizeClass = "kzalloc(iscsi_endpoint + qedi_endpoint)";  // iscsi_create_endpoint
   std::uint32_t iscsi_cid = 0;
   kern::KPtr<IscsiConn> conn;
   bool offloaded = false;
@@ -104,5 +109,32 @@ struct QediEndpoint {
   std::uint32_t portal = 0;         // which remote target (scenario session)
   std::uint8_t fw_return_code = 0;  // of the offload completion event
 };
+
+// kmemleak: the pointer fields of each qedi object (kern::RefVisitor).
+template <typename V>
+void scan_refs(const QediWorkMap& w, V& v) {
+  v(w.qedi_cmd);
+  v(w.ctask);
+}
+template <typename V>
+void scan_refs(const QediCmd& c, V& v) {
+  v(c.list_tmf_work);
+  v(c.scsi_cmd);
+  v(c.task);
+  v(c.conn);
+  v(c.tmf_resp_buf);
+}
+template <typename V>
+void scan_refs(const QediConn& c, V& v) {
+  v(c.ep);
+  v(c.active_cmd_list);
+  v(c.tmf_work_list);
+  v(c.cls_conn);
+  v(c.iscsi_ep);
+}
+template <typename V>
+void scan_refs(const QediEndpoint& ep, V& v) {
+  v(ep.conn);
+}
 
 }  // namespace qedisim::drv

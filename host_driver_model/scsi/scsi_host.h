@@ -173,6 +173,10 @@ class ScsiHost : public sc_core::sc_module {
   std::unique_ptr<kern::Workqueue> tmf_work_q_;  // "scsi_tmf/host0"
   std::unique_ptr<kern::KThread> eh_thread_;     // "eh/host0"
   ScsiCounters counters_;
+  // kmemleak root: the outstanding requests' commands (the blk-mq tag set).
+  kern::KmemleakRoot leak_roots_{this, "scsi requests", [this](kern::RefVisitor& v) {
+                                   for (const auto& entry : reqs_) v(entry.second->cmd);
+                                 }};
 };
 
 // The one scsi host of the model (set by the host stack), for the LLD layer's scsi_done.

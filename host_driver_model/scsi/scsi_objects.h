@@ -36,6 +36,7 @@ enum class CmdOwner { lld, eh, finished };
 // struct scsi_cmnd, one per block-layer request issue.
 struct ScsiCmnd {
   static constexpr const char* kTypeName = "scsi_cmnd";
+  static constexpr const char* kSizeClass = "blk-mq request pdu";
 
   std::uint32_t session = 0;  // which iSCSI session (target) it goes to
   std::uint32_t lun = 0;
@@ -56,5 +57,11 @@ struct ScsiCmnd {
   std::int32_t scp_phase = 0;    // sc->SCp.phase: session age at iscsi_alloc_task
   kern::Timer* timer = nullptr;  // blk-mq request timeout, owned by the block layer
 };
+
+// kmemleak: a command reaches its libiscsi task (sc->SCp.ptr).
+template <typename V>
+void scan_refs(const ScsiCmnd& c, V& v) {
+  v(c.task);
+}
 
 }  // namespace qedisim::drv

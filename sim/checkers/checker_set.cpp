@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "host_driver_model/kernel/context.h"
+#include "host_driver_model/kernel/kmemleak.h"
 #include "host_driver_model/kernel/lock.h"
 #include "sim/checkers/kernel_site_source.h"
 
@@ -45,6 +46,7 @@ CheckerConfig CheckerConfig::from(const ModelParams& p) {
   CheckerConfig c;
   c.wake_slack_ns = p.checker_wake_slack.ns;
   c.hung_task_timeout_ns = p.kernel_hung_task_timeout.ns;
+  c.leak_scan_interval_ns = p.checker_leak_scan_interval.ns;
   return c;
 }
 
@@ -83,14 +85,20 @@ Site CheckerSet::at_context(const kern::Context& ctx) const {
 
 void CheckerSet::quiescent_point(std::int64_t now_ns) {
   tid_leak_.check(now_ns, tids_);
-  leak_.quiescent_point(now_ns);
+  if (last_leak_scan_ns_ < 0 || now_ns - last_leak_scan_ns_ >= cfg_.leak_scan_interval_ns) leak_scan(now_ns);
   hung_task_.tick(now_ns);
 }
 
-void CheckerSet::end_of_run(std::int64_t now_ns) {
+void CheckerSet::end_of_run(std::int64_t now_ns, bool quiescent) {
   tid_leak_.check(now_ns, tids_);
-  leak_.end_of_run(now_ns);
+  // A run cut off mid-call may hold pointers on a stack: no scan then.
+  if (quiescent) leak_scan(now_ns);
   hung_task_.tick(now_ns);
+}
+
+void CheckerSet::leak_scan(std::int64_t now_ns) {
+  last_leak_scan_ns_ = now_ns;
+  leak_.judge(now_ns, kern::Kmemleak::get().scan());
 }
 
 void CheckerSet::tick(std::int64_t now_ns) { hung_task_.tick(now_ns); }
@@ -104,13 +112,9 @@ void CheckerSet::no_pending_activity(std::int64_t now_ns) {
 
 // ---- kern::Observer -------------------------------------------------------
 
-void CheckerSet::object_allocated(const kern::ObjectHeader& h) { leak_.allocated(here(), ref_of(h)); }
+void CheckerSet::object_allocated(const kern::ObjectHeader& /*h*/) {}
 
-void CheckerSet::object_freed(const kern::ObjectHeader& h) {
-  const ObjRef obj = ref_of(h);
-  leak_.freed(here(), obj);
-  data_race_.object_freed(obj);
-}
+void CheckerSet::object_freed(const kern::ObjectHeader& h) { data_race_.object_freed(ref_of(h)); }
 
 void CheckerSet::use_after_free(const kern::ObjectHeader& h, std::uint32_t inc, kern::AccessKind kind,
                                 std::string_view field) {
@@ -330,10 +334,6 @@ void CheckerSet::alloc_failed(Gfp gfp, std::string_view site, bool could_sleep) 
 
 void CheckerSet::tmf_state_changed(drv::TmfState from, drv::TmfState to) {
   ++tmf_transitions_[fmt::format("{}->{}", drv::tmf_state_name(from), drv::tmf_state_name(to))];
-}
-
-void CheckerSet::object_scope(const kern::ObjectHeader& obj, drv::LeakScope scope, const kern::ObjectHeader* owner) {
-  leak_.scoped(ref_of(obj), scope, owner ? ref_of(*owner) : ObjRef{"", "NULL", "NULL"});
 }
 
 // ---- firmware ---------------------------------------------------------------

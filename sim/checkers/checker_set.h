@@ -42,6 +42,7 @@ namespace qedisim::checkers {
 struct CheckerConfig {
   std::int64_t wake_slack_ns = 1'000'000;               // checker.wake_slack
   std::int64_t hung_task_timeout_ns = 120'000'000'000;  // kernel.hung_task_timeout
+  std::int64_t leak_scan_interval_ns = 1'000'000'000;   // checker.leak_scan_interval
   std::size_t keep_per_key = 64;  // findings kept per (id, object type, function); the rest only count
 
   static CheckerConfig from(const ModelParams& p);
@@ -56,11 +57,12 @@ class CheckerSet : public drv::DriverObserver, public hba::FwObserver, public Fa
   // The firmware's task table, read-only (fw_orphan). Optional.
   void set_firmware_tasks(const hba::FwTaskTable* tasks) { fw_tasks_ = tasks; }
 
-  // End-state checks (tid_leak, leak); also runs the hung_task clock.
+  // End-state checks (tid_leak; leak's kmemleak scan, at most once per
+  // checker.leak_scan_interval); also runs the hung_task clock.
   void quiescent_point(std::int64_t now_ns);
   // Once, when the run ends: end-state checks, open waits past the limit,
-  // leaks whose scope was torn down.
-  void end_of_run(std::int64_t now_ns);
+  // and, if the model is quiescent (no pointer only on a stack), a scan.
+  void end_of_run(std::int64_t now_ns, bool quiescent);
   // Optional periodic call: reports waits blocked past the hung-task limit
   // even when no other event comes.
   void tick(std::int64_t now_ns);
@@ -126,7 +128,6 @@ class CheckerSet : public drv::DriverObserver, public hba::FwObserver, public Fa
   void abort_end(kern::KPtr<drv::ScsiCmnd> cmd, bool success) override;
   void escalation(kern::KPtr<drv::ScsiCmnd> cmd, EhLevel level) override;
   void alloc_failed(Gfp gfp, std::string_view site, bool could_sleep) override;
-  void object_scope(const kern::ObjectHeader& obj, drv::LeakScope scope, const kern::ObjectHeader* owner) override;
 
   // Not a checker: counts of each TMF state transition ("QUEUED->TIMEDOUT"),
   // explore's coverage figure.
@@ -147,6 +148,8 @@ class CheckerSet : public drv::DriverObserver, public hba::FwObserver, public Fa
   Site fw_here() const;
   Site at_context(const kern::Context& ctx) const;
 
+  void leak_scan(std::int64_t now_ns);
+
   CheckerConfig cfg_;
   std::unique_ptr<SiteSource> sites_;
   const hba::FwTaskTable* fw_tasks_ = nullptr;
@@ -154,6 +157,7 @@ class CheckerSet : public drv::DriverObserver, public hba::FwObserver, public Fa
   TidShadow tids_;
   std::map<std::string, const kern::Context*> contexts_;  // seen in waits, by name (deadlock chains)
   std::map<std::string, std::uint64_t> tmf_transitions_;
+  std::int64_t last_leak_scan_ns_ = -1;
 
   UafChecker uaf_;
   DoubleFreeChecker double_free_;

@@ -2,45 +2,28 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
+#include "host_driver_model/kernel/context.h"
+
 namespace qedisim::checkers {
 
-void LeakChecker::allocated(const Site& at, const ObjRef& obj) {
-  live_[obj.key] = Live{obj, at, false, {}, {}, 0, false};
+namespace {
+// The last accessor's name, if that context still exists.
+std::string last_context(const kern::ObjectHeader& h) {
+  const auto& all = kern::Context::all();
+  if (h.last_ctx && std::find(all.begin(), all.end(), h.last_ctx) != all.end()) return h.last_ctx->name();
+  return "-";
 }
+}  // namespace
 
-void LeakChecker::freed(const Site& at, const ObjRef& obj) {
-  live_.erase(obj.key);
-  if (owners_.count(obj.key)) owner_freed_[obj.key] = at;
-}
-
-void LeakChecker::scoped(const ObjRef& obj, drv::LeakScope scope, const ObjRef& owner) {
-  const auto it = live_.find(obj.key);
-  if (it == live_.end()) return;
-  it->second.scoped = true;
-  it->second.scope = scope;
-  it->second.owner = owner;
-  if (!owner.is_null()) owners_.insert(owner.key);
-}
-
-void LeakChecker::fire(std::int64_t now_ns, Live& l, const std::string& why) {
-  l.reported = true;
-  report(Site{now_ns, "checker", ""}, l.obj.desc, l.alloc.fn,
-         fmt::format("allocated by {} {} never freed; {}", l.alloc.fn, where(l.alloc), why));
-}
-
-void LeakChecker::quiescent_point(std::int64_t now_ns) {
-  for (auto& [key, l] : live_) {
-    if (!l.scoped || l.scope != drv::LeakScope::operation || l.reported) continue;
-    if (++l.quiescent_seen >= 2) fire(now_ns, l, "still live at two quiescent points with nothing outstanding");
-  }
-}
-
-void LeakChecker::end_of_run(std::int64_t now_ns) {
-  for (auto& [key, l] : live_) {
-    if (!l.scoped || l.reported || l.owner.is_null()) continue;
-    const auto f = owner_freed_.find(l.owner.key);
-    if (f == owner_freed_.end()) continue;
-    fire(now_ns, l, fmt::format("{} freed at {}", l.owner.desc, secs(f->second.ns)));
+void LeakChecker::judge(std::int64_t now_ns, const std::vector<const kern::ObjectHeader*>& unreferenced) {
+  for (const kern::ObjectHeader* h : unreferenced) {
+    if (!reported_.emplace(h, h->incarnation).second) continue;
+    report(Site{now_ns, "kmemleak", "-"}, h->describe(), h->alloc_fn,
+           fmt::format("unreferenced object ({}): allocated by {} ({}, {}), last accessed by {}; no session, "
+                       "conn, qedi table, request, queued work or armed timer points to it",
+                       h->size_class, h->alloc_fn, h->alloc_ctx, secs(h->alloc_ns), last_context(*h)));
   }
 }
 

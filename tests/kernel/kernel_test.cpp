@@ -8,12 +8,14 @@
 #define SC_INCLUDE_DYNAMIC_PROCESSES
 #include <systemc>
 
+#include "host_driver_model/kernel/kmemleak.h"
 #include "host_driver_model/kernel/lock.h"
 #include "host_driver_model/kernel/pool.h"
 #include "host_driver_model/kernel/slab.h"
 #include "host_driver_model/kernel/timer.h"
 #include "host_driver_model/kernel/wait.h"
 #include "host_driver_model/kernel/workqueue.h"
+#include "host_driver_model/libiscsi/iscsi_objects.h"
 
 using namespace qedisim;
 using namespace qedisim::kern;
@@ -264,6 +266,87 @@ BOOST_AUTO_TEST_CASE(pool_slot_read_while_free_is_not_a_use_after_free) {
                                                        "double_free iscsi_conn s0 itt 0x00 #1",
                                                        "uaf iscsi_conn s0 itt 0x00 #1 tmf_state"}),
              boost::test_tools::per_element());
+}
+
+// kmemleak: each tracked class of the driver model is found unreferenced
+// when its last pointer goes and is silent while one remains; the scan
+// follows pointer fields, lists (vectors of pointers), a session's task
+// pool (free slots keep qedi_cmd->tmf_resp_buf), queued works and armed
+// timers.
+namespace {
+std::vector<std::string> unreferenced() {
+  std::vector<std::string> out;
+  for (const ObjectHeader* h : Kmemleak::get().scan()) out.push_back(h->describe());
+  return out;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(kmemleak_follows_fields_lists_pools_works_and_timers) {
+  using namespace qedisim::drv;
+  World w;
+  Slab<IscsiSession> sessions(0);
+  Slab<IscsiConn> conns(0);
+  Slab<QediEndpoint> eps(0);
+  Slab<QediWorkMap> maps(0);
+  Slab<ScsiCmnd> cmnds(0);
+  Slab<QediTmfRspBuf> bufs(0);
+  std::vector<KPtr<IscsiSession>> host;  // the root: the host's session list
+  KmemleakRoot root(&host, "sessions", [&](RefVisitor& v) { v(host); });
+  Workqueue wq("wq", "tmf_wq/host0");
+
+  // session -> leadconn -> qedi_conn.ep / tmf_work_list; a task slot -> sc, tmf_resp_buf.
+  KPtr<IscsiSession> s = sessions.alloc("s0");
+  s.raw()->cmds = std::make_unique<Pool<IscsiTask>>(2);
+  KPtr<IscsiConn> c = conns.alloc("s0c0");
+  KPtr<QediEndpoint> ep = eps.alloc("s0");
+  KPtr<QediWorkMap> wm = maps.alloc("s0 rtt 0x05");
+  KPtr<ScsiCmnd> sc = cmnds.alloc("s0 lun0 tag 1");
+  KPtr<QediTmfRspBuf> buf = bufs.alloc("s0 itt 0x01");
+  host.push_back(s);
+  s.raw()->leadconn = c;
+  c.raw()->dd_data.ep = ep;
+  c.raw()->dd_data.tmf_work_list.push_back(wm);
+  KPtr<IscsiTask> t = s.raw()->cmds->alloc("s0 itt 0x00");
+  KPtr<IscsiTask> mtask = s.raw()->cmds->alloc("s0 itt 0x01");
+  t.raw()->sc = sc;
+  mtask.raw()->dd_data.tmf_resp_buf = buf;
+  BOOST_TEST(unreferenced().empty());
+
+  // list_del_init without kfree: the work map goes.
+  c.raw()->dd_data.tmf_work_list.clear();
+  BOOST_TEST(unreferenced() == (std::vector<std::string>{"qedi_work_map s0 rtt 0x05 #1"}),
+             boost::test_tools::per_element());
+  maps.free(wm);
+
+  // A free pool slot keeps tmf_resp_buf, and so does the slot allocated again.
+  s.raw()->cmds->free(mtask);
+  BOOST_TEST(unreferenced().empty());
+  KPtr<IscsiTask> again = s.raw()->cmds->alloc("s0 itt 0x01");
+  BOOST_TEST((again.raw()->dd_data.tmf_resp_buf == buf));
+  BOOST_TEST(unreferenced().empty());
+
+  // An armed timer keeps the object it is embedded in; a queued work too.
+  Timer timer("tmf_timer", [] {});
+  timer.set_owner(ep.header());
+  Work work("qedi_tmf_work", [] {});
+  work.owner = sc.header();
+  timer.mod_timer(Duration::from_s(1));
+  wq.queue_work(work);
+  c.raw()->dd_data.ep = nullptr;
+  t.raw()->sc = nullptr;
+  BOOST_TEST(unreferenced().empty());
+  timer.del_timer();
+  BOOST_TEST(unreferenced() == (std::vector<std::string>{"qedi_endpoint s0 #1"}), boost::test_tools::per_element());
+  eps.free(ep);
+
+  // The session leaves the host's list: it and all it reaches go.
+  host.clear();
+  BOOST_TEST(unreferenced() ==
+                 (std::vector<std::string>{"iscsi_session s0 #1", "iscsi_conn s0c0 #1", "iscsi_tm_rsp s0 itt 0x01 #1"}),
+             boost::test_tools::per_element());
+  // The work ran (no longer queued): the command goes too.
+  sc_core::sc_start(sc_time(1, SC_MS));
+  BOOST_TEST(unreferenced().size() == 4u);
 }
 
 int sc_main(int argc, char* argv[]) {
