@@ -81,11 +81,9 @@ bool Iscsid::relogin_once(Sess& s) {
 // session_login_task: create session and conn, then the first login.
 void Iscsid::login(Sess& s) {
   KFunc f("iscsid_login");
-  if (!s.session) {
-    s.session = iscsi_session_setup(s.id, s.luns, s.cmds_max);  // qedi_session_create
-    s.conn = iscsi_conn_setup(s.session, 0);                    // qedi_conn_create
-  }
-  if (relogin_once(s)) {
+  if (!s.session) s.session = iscsi_session_setup(s.id, s.luns, s.cmds_max);  // qedi_session_create
+  if (!s.conn) s.conn = iscsi_if_create_conn(s.session, 0);                   // a failed create is retried
+  if (s.conn && relogin_once(s)) {
     s.st = St::logged_in;
     return;
   }

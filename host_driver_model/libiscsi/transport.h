@@ -20,6 +20,9 @@ class IscsiTransport {
   virtual void cleanup_task(kern::KPtr<IscsiTask> task) = 0;
 
   // Endpoint and connection ops, called from scsi_transport_iscsi (iscsid).
+  // .create_conn = qedi_conn_create: iscsi_conn_setup, then the LLD's own
+  // per-conn resources (qedi_conn_alloc_login_resources); null on failure.
+  virtual kern::KPtr<IscsiConn> create_conn(kern::KPtr<IscsiSession> session, std::uint32_t conn_idx) = 0;
   // .ep_connect = qedi_ep_connect: allocates the endpoint and offloads the conn in firmware.
   virtual kern::KPtr<QediEndpoint> ep_connect(std::uint32_t session_id) = 0;
   // .ep_disconnect = qedi_ep_disconnect

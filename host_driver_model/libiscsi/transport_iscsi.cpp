@@ -114,6 +114,12 @@ KPtr<QediEndpoint> iscsi_if_ep_connect(std::uint32_t session_id) {
   return ep;
 }
 
+// ISCSI_UEVENT_CREATE_CONN -> transport->create_conn (qedi_conn_create).
+KPtr<IscsiConn> iscsi_if_create_conn(KPtr<IscsiSession> session, std::uint32_t conn_idx) {
+  KFunc f("iscsi_if_create_conn");
+  return driver().transport->create_conn(session, conn_idx);
+}
+
 // ISCSI_UEVENT_BIND_CONN: conn->ep = ep; then transport->bind_conn (qedi_conn_bind -> iscsi_conn_bind).
 int iscsi_if_bind_conn(KPtr<IscsiSession> session, KPtr<IscsiConn> conn, KPtr<QediEndpoint> ep) {
   KFunc f("iscsi_if_bind_conn");

@@ -31,6 +31,7 @@ void iscsi_register_uevents(IscsiUevents ev);
 
 // ---- netlink ops (ISCSI_UEVENT_*) ----
 kern::KPtr<QediEndpoint> iscsi_if_ep_connect(std::uint32_t session_id);
+kern::KPtr<IscsiConn> iscsi_if_create_conn(kern::KPtr<IscsiSession> session, std::uint32_t conn_idx);
 int iscsi_if_bind_conn(kern::KPtr<IscsiSession> session, kern::KPtr<IscsiConn> conn, kern::KPtr<QediEndpoint> ep);
 int iscsi_if_start_conn(kern::KPtr<IscsiConn> conn);
 void iscsi_if_stop_conn(kern::KPtr<IscsiConn> conn, int flag);

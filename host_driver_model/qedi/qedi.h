@@ -82,10 +82,12 @@ class Qedi : public sc_core::sc_module, public IscsiTransport {
   ~Qedi() override;
 
   // ---- struct iscsi_transport qedi_iscsi_transport ----
-  int xmit_task(kern::KPtr<IscsiTask> task) override;                               // qedi_task_xmit
-  void cleanup_task(kern::KPtr<IscsiTask> task) override;                           // qedi_cleanup_task
-  kern::KPtr<QediEndpoint> ep_connect(std::uint32_t session_id) override;           // qedi_ep_connect
-  void ep_disconnect(kern::KPtr<QediEndpoint> ep) override;                         // qedi_ep_disconnect
+  int xmit_task(kern::KPtr<IscsiTask> task) override;                      // qedi_task_xmit
+  void cleanup_task(kern::KPtr<IscsiTask> task) override;                  // qedi_cleanup_task
+  kern::KPtr<QediEndpoint> ep_connect(std::uint32_t session_id) override;  // qedi_ep_connect
+  void ep_disconnect(kern::KPtr<QediEndpoint> ep) override;                // qedi_ep_disconnect
+  kern::KPtr<IscsiConn> create_conn(kern::KPtr<IscsiSession> session,
+                                    std::uint32_t conn_idx) override;               // qedi_conn_create
   int bind_conn(kern::KPtr<IscsiConn> conn, kern::KPtr<QediEndpoint> ep) override;  // qedi_conn_bind
   int start_conn(kern::KPtr<IscsiConn> conn) override;                              // qedi_conn_start
   void destroy_conn(kern::KPtr<IscsiConn> conn) override;                           // qedi_conn_destroy
@@ -199,6 +201,8 @@ class Qedi : public sc_core::sc_module, public IscsiTransport {
   void qedi_mark_device_available(kern::KPtr<IscsiSession> session);
   void qedi_cleanup_active_cmd_list(QediConn& qc);
   void qedi_clear_session_ctx(kern::KPtr<IscsiSession> session);
+  int qedi_conn_alloc_login_resources(QediConn& qc, std::uint32_t session_id);
+  void qedi_conn_free_login_resources(QediConn& qc);
   std::uint64_t qedi_alloc_sq();
   void qedi_free_sq(std::uint64_t sq);
 
@@ -224,6 +228,7 @@ class Qedi : public sc_core::sc_module, public IscsiTransport {
   kern::Slab<QediEndpoint> eps_;                                 // iscsi_create_endpoint / iscsi_destroy_endpoint
   kern::Slab<QediWorkMap> work_maps_;                            // kzalloc(sizeof(struct qedi_work_map))
   kern::Slab<QediTmfRspBuf> tmf_resp_bufs_;                      // qedi_cmd->tmf_resp_buf
+  kern::Slab<QediGenPduBuf> gen_pdu_bufs_;                       // qedi_conn->gen_pdu.req_buf / resp_buf
 
   // qedi->flags
   bool in_shutdown_ = false;  // QEDI_IN_SHUTDOWN

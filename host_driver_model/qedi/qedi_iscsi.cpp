@@ -3,6 +3,7 @@
 
 #include "hba_model/hsi/regs.h"
 #include "host_driver_model/driver.h"
+#include "host_driver_model/kernel/alloc.h"
 #include "host_driver_model/kernel/lock.h"
 #include "host_driver_model/kernel/sched.h"
 #include "host_driver_model/libiscsi/libiscsi_internal.h"
@@ -194,6 +195,43 @@ KPtr<QediEndpoint> Qedi::ep_connect(std::uint32_t session_id) {
   return {};
 }
 
+// qedi_conn_create (.create_conn): libiscsi's conn, then the login resources.
+KPtr<IscsiConn> Qedi::create_conn(KPtr<IscsiSession> session, std::uint32_t conn_idx) {
+  KFunc f("qedi_conn_create");
+  const KPtr<IscsiConn> conn = iscsi_conn_setup(session, conn_idx);
+  if (conn.is_null()) return {};
+  if (qedi_conn_alloc_login_resources(KWR(conn, dd_data), session_of(conn))) {
+    iscsi_conn_teardown(conn);  // free_conn
+    return {};
+  }
+  return conn;
+}
+
+// qedi_conn_alloc_login_resources: gen_pdu's request and response buffers
+// (and their BD tables, not modelled), GFP_KERNEL.
+int Qedi::qedi_conn_alloc_login_resources(QediConn& qc, std::uint32_t session_id) {
+  KFunc f("qedi_conn_alloc_login_resources");
+  qc.gen_pdu_req_buf = kern::kzalloc(gen_pdu_bufs_, Gfp::kernel, "qedi_conn_alloc_login_resources",
+                                     fmt::format("s{} req_buf", session_id));
+  if (qc.gen_pdu_req_buf.is_null()) return -12;  // -ENOMEM
+  qc.gen_pdu_resp_buf = kern::kzalloc(gen_pdu_bufs_, Gfp::kernel, "qedi_conn_alloc_login_resources",
+                                      fmt::format("s{} resp_buf", session_id));
+  if (qc.gen_pdu_resp_buf.is_null()) {
+    gen_pdu_bufs_.free(qc.gen_pdu_req_buf);  // login_req_buf_failed
+    qc.gen_pdu_req_buf = nullptr;
+    return -12;
+  }
+  return 0;
+}
+
+// qedi_conn_free_login_resources
+void Qedi::qedi_conn_free_login_resources(QediConn& qc) {
+  gen_pdu_bufs_.free(qc.gen_pdu_resp_buf);
+  qc.gen_pdu_resp_buf = nullptr;
+  gen_pdu_bufs_.free(qc.gen_pdu_req_buf);
+  qc.gen_pdu_req_buf = nullptr;
+}
+
 // qedi_conn_bind (.bind_conn); scsi_transport_iscsi has run iscsi_conn_bind.
 int Qedi::bind_conn(KPtr<IscsiConn> conn, KPtr<QediEndpoint> ep) {
   KFunc f("qedi_conn_bind");
@@ -228,6 +266,7 @@ int Qedi::start_conn(KPtr<IscsiConn> conn) {
 // qedi_conn_destroy (.destroy_conn)
 void Qedi::destroy_conn(KPtr<IscsiConn> conn) {
   KFunc f("qedi_conn_destroy");
+  qedi_conn_free_login_resources(KWR(conn, dd_data));
   iscsi_conn_teardown(conn);
 }
 

@@ -41,6 +41,16 @@ struct QediTmfRspBuf {
   std::uint8_t response = 0;
 };
 
+// One of qedi_conn->gen_pdu's buffers for login, text and logout PDUs
+// (req_buf, resp_buf): ISCSI_DEF_MAX_RECV_SEG_LEN bytes of coherent DMA
+// memory each, from qedi_conn_alloc_login_resources (qedi_conn_create) to
+// qedi_conn_free_login_resources (qedi_conn_destroy). Tracked like a slab
+// object, although the kernel's kmemleak does not scan coherent DMA memory.
+struct QediGenPduBuf {
+  static constexpr const char* kTypeName = "qedi_gen_pdu_buf";
+  static constexpr const char* kSizeClass = "dma_alloc_coherent 8192";
+};
+
 // struct qedi_work_map: one per abort, on qedi_conn->tmf_work_list.
 struct QediWorkMap {
   static constexpr const char* kTypeName = "qedi_work_map";
@@ -89,6 +99,8 @@ struct QediConn {
   kern::KPtr<IscsiConn> cls_conn;     // qedi_conn->cls_conn->dd_data: the conn this is embedded in
   kern::KPtr<QediEndpoint> iscsi_ep;  // qedi_conn->iscsi_ep (qedi_clear_session_ctx)
   int abrt_conn = 0;
+  kern::KPtr<QediGenPduBuf> gen_pdu_req_buf;   // qedi_conn->gen_pdu.req_buf
+  kern::KPtr<QediGenPduBuf> gen_pdu_resp_buf;  // qedi_conn->gen_pdu.resp_buf
 };
 
 // struct qedi_endpoint
@@ -131,6 +143,8 @@ void scan_refs(const QediConn& c, V& v) {
   v(c.tmf_work_list);
   v(c.cls_conn);
   v(c.iscsi_ep);
+  v(c.gen_pdu_req_buf);
+  v(c.gen_pdu_resp_buf);
 }
 template <typename V>
 void scan_refs(const QediEndpoint& ep, V& v) {

@@ -126,6 +126,9 @@ class FakeTransport : public sc_core::sc_module, public IscsiTransport {
     iscsi_conn_start(conn);
     return 0;
   }
+  kern::KPtr<IscsiConn> create_conn(kern::KPtr<IscsiSession> session, std::uint32_t conn_idx) override {
+    return iscsi_conn_setup(session, conn_idx);
+  }
   void destroy_conn(kern::KPtr<IscsiConn> conn) override { iscsi_conn_teardown(conn); }
   void destroy_session(kern::KPtr<IscsiSession> session) override { iscsi_session_teardown(session); }
 

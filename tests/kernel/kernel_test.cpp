@@ -290,6 +290,7 @@ BOOST_AUTO_TEST_CASE(kmemleak_follows_fields_lists_pools_works_and_timers) {
   Slab<QediWorkMap> maps(0);
   Slab<ScsiCmnd> cmnds(0);
   Slab<QediTmfRspBuf> bufs(0);
+  Slab<QediGenPduBuf> gen_pdu(0);
   std::vector<KPtr<IscsiSession>> host;  // the root: the host's session list
   KmemleakRoot root(&host, "sessions", [&](RefVisitor& v) { v(host); });
   Workqueue wq("wq", "tmf_wq/host0");
@@ -305,6 +306,7 @@ BOOST_AUTO_TEST_CASE(kmemleak_follows_fields_lists_pools_works_and_timers) {
   host.push_back(s);
   s.raw()->leadconn = c;
   c.raw()->dd_data.ep = ep;
+  c.raw()->dd_data.gen_pdu_req_buf = gen_pdu.alloc("s0 req_buf");
   c.raw()->dd_data.tmf_work_list.push_back(wm);
   KPtr<IscsiTask> t = s.raw()->cmds->alloc("s0 itt 0x00");
   KPtr<IscsiTask> mtask = s.raw()->cmds->alloc("s0 itt 0x01");
@@ -341,12 +343,13 @@ BOOST_AUTO_TEST_CASE(kmemleak_follows_fields_lists_pools_works_and_timers) {
 
   // The session leaves the host's list: it and all it reaches go.
   host.clear();
-  BOOST_TEST(unreferenced() ==
-                 (std::vector<std::string>{"iscsi_session s0 #1", "iscsi_conn s0c0 #1", "iscsi_tm_rsp s0 itt 0x01 #1"}),
-             boost::test_tools::per_element());
+  BOOST_TEST(
+      unreferenced() == (std::vector<std::string>{"iscsi_session s0 #1", "iscsi_conn s0c0 #1",
+                                                  "iscsi_tm_rsp s0 itt 0x01 #1", "qedi_gen_pdu_buf s0 req_buf #1"}),
+      boost::test_tools::per_element());
   // The work ran (no longer queued): the command goes too.
   sc_core::sc_start(sc_time(1, SC_MS));
-  BOOST_TEST(unreferenced().size() == 4u);
+  BOOST_TEST(unreferenced().size() == 5u);
 }
 
 int sc_main(int argc, char* argv[]) {

@@ -104,6 +104,11 @@ void iscsi_suspend_queue(KPtr<IscsiConn> conn) {
 }
 void iscsi_conn_start(KPtr<IscsiConn> conn) { KWR(conn, c_stage) = ConnStage::STARTED; }
 void iscsi_conn_teardown(KPtr<IscsiConn> /*conn*/) {}
+KPtr<IscsiConn> iscsi_conn_setup(KPtr<IscsiSession> session, std::uint32_t conn_idx) {
+  KPtr<IscsiConn> c = fake::lib().conns.alloc(fmt::format("s{}c{}", KRD(session, id), conn_idx));
+  KWR(c, session) = session;
+  return c;
+}
 void iscsi_session_teardown(KPtr<IscsiSession> /*session*/) {}
 void iscsi_block_session(KPtr<IscsiSession> /*session*/, std::string_view caller) {
   fake::lib().calls.push_back(fmt::format("block {}", caller));
