@@ -86,8 +86,27 @@ std::string counters_line(const RunResult& r) {
     const auto it = r.counters.find(name);
     return it == r.counters.end() ? std::int64_t{0} : it->second;
   };
-  return fmt::format("{} commands completed, {} failed, {} tids in use at end, EH max level {}", get("cmds_completed"),
-                     get("cmds_failed"), get("tids_in_use"), to_string(r.eh_max_level));
+  const std::int64_t done = get("cmds_completed");
+  const std::int64_t tids = get("tids_in_use");
+  return fmt::format("{} command{} completed, {} failed, {} tid{} in use at end, EH max level {}", done,
+                     done == 1 ? "" : "s", get("cmds_failed"), tids, tids == 1 ? "" : "s", to_string(r.eh_max_level));
+}
+
+// "[a, b]" or "none".
+std::string id_list(const std::vector<InvariantId>& ids) {
+  if (ids.empty()) return "none";
+  std::vector<std::string> names;
+  names.reserve(ids.size());
+  for (InvariantId id : ids) names.emplace_back(to_string(id));
+  return fmt::format("{}", fmt::join(names, ", "));
+}
+
+// The ids a run reported, each once, in order of first appearance.
+std::vector<InvariantId> reported_ids(const RunResult& r) {
+  std::vector<InvariantId> ids;
+  for (const auto& v : r.violations)
+    if (std::find(ids.begin(), ids.end(), v.id) == ids.end()) ids.push_back(v.id);
+  return ids;
 }
 
 // SIGINT/SIGTERM: the run stopped early; nothing is written under a final
@@ -134,7 +153,10 @@ bool run_variant(const Scenario& s, const Options& o, const Variant& v, bool in_
     fmt::print("  {}\n", counters_line(r));
     fmt::print("  simulated {} in {:.2f}s wall ({})\n", format_seconds(r.sim_time_ns), wall, r.end_reason);
     print_violations(r);
-    for (const auto& d : j.details) fmt::print("  expectation not met: {}\n", d);
+    if (!v.judge_fn) fmt::print("  expected: {}; reported: {}\n", id_list(v.expected), id_list(reported_ids(r)));
+    // An unexpected id's violation is printed above: name it only.
+    for (const auto& d : j.details)
+      fmt::print("  expectation not met: {}\n", d.rfind("unexpected ", 0) == 0 ? d.substr(0, d.find(':')) : d);
     if (!v.report_path.empty()) fmt::print("  report: {}\n", v.report_path);
     if (!v.vcd_path.empty()) fmt::print("  waveform: {}\n", v.vcd_path);
   }
@@ -157,16 +179,19 @@ int cmd_run(const Options& o) {
   RunResult r;
   run_variant(s, o, v, false, &r);
   const bool clean = r.violations.empty();
-  fmt::print("verdict: {}\n", clean ? "CLEAN (no invariant violated)"
-                                    : fmt::format("VIOLATED ({} violation(s))", fold_repeats(r.violations).size()));
+  const std::size_t n = fold_repeats(r.violations).size();
+  fmt::print("verdict: {}\n",
+             clean ? "CLEAN (no invariant violated)" : fmt::format("VIOLATED ({} violation{})", n, n == 1 ? "" : "s"));
   return clean ? kExitClean : kExitViolation;
 }
 
 int cmd_check(const Options& o) {
   const Scenario s = load_for(o);
   const FixSet fixes = fixes_for(s, o);
-  if (!o.quiet)
+  if (!o.quiet) {
     fmt::print("qedisim {}: check {} ({}), seed {}\n", QEDISIM_VERSION, s.name, s.file, o.seed.value_or(s.seed));
+    if (!s.about.empty()) fmt::print("about: {}\n", s.about);
+  }
   const std::string vcd = vcd_path_for(o, s);
   bool met = run_variant(s, o, Variant{"fixed", fixes, s.expect.fixed, &s.expect.final, o.report, vcd}, true, nullptr);
   if (s.expect.reverted && !o.fixed_only) {
@@ -336,6 +361,14 @@ void add_shrink_options(CLI::App* cmd, ShrinkOptions& o) {
                   "(repeatable: no larger than each)");
 }
 
+bool looks_like_scenario(const std::string& path) {
+  auto ends = [&](const char* ext) {
+    const std::string e(ext);
+    return path.size() >= e.size() && path.compare(path.size() - e.size(), e.size(), e) == 0;
+  };
+  return ends(".yaml") || ends(".yml");
+}
+
 void add_run_options(CLI::App* cmd, Options& o) {
   cmd->add_option("FILE", o.file, "scenario YAML file (schema v1 or v2)")->required();
   cmd->add_option("--vcd", o.vcd, "write a VCD waveform (default path waves/<scenario>.vcd)")
@@ -362,6 +395,7 @@ int cli_main(int argc, char** argv) {
   CLI::App app{
       "qedisim: replays the races of the 2021 'libiscsi and qedi TMF fixes' series on a simulated "
       "FastLinQ iSCSI offload HBA and Linux host stack."};
+  app.name("qedisim");
   app.set_version_flag("--version", std::string("qedisim ") + QEDISIM_VERSION);
   app.require_subcommand(1);
   Options o;
@@ -405,8 +439,26 @@ int cli_main(int argc, char** argv) {
       "Exit codes: 0 clean / expectations held, 1 invariant violated / expectation failed, 2 bad input, "
       "3 internal error.");
 
+  if (argc <= 1) {  // bare `qedisim`: what it can do
+    fmt::print("{}", app.help());
+    return kExitClean;
+  }
   try {
     app.parse(argc, argv);
+    // `--vcd` takes an optional path, so `run --vcd x.yaml` hands it the scenario.
+    if ((run->parsed() || check->parsed() || equiv->parsed()) && looks_like_scenario(o.vcd.value_or("")))
+      throw CLI::ValidationError("--vcd", fmt::format("'{}' looks like a scenario, not a waveform path: write "
+                                                      "--vcd OUT.vcd FILE, or FILE --vcd for waves/<scenario>.vcd",
+                                                      *o.vcd));
+  } catch (const CLI::RequiredError& e) {
+    if (looks_like_scenario(o.vcd.value_or(""))) {
+      fmt::print(stderr,
+                 "qedisim: --vcd took '{}' as the waveform path and no scenario FILE is left: write --vcd OUT.vcd "
+                 "FILE, or FILE --vcd for waves/<scenario>.vcd\n",
+                 *o.vcd);
+      return kExitBadInput;
+    }
+    return app.exit(e) == 0 ? kExitClean : kExitBadInput;
   } catch (const CLI::ParseError& e) {
     const int code = app.exit(e);
     return code == 0 ? kExitClean : kExitBadInput;

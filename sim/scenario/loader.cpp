@@ -200,6 +200,66 @@ void Loader::check_nesting(const std::string& text) const {
   }
 }
 
+// " (did you mean 'X'?)" for the candidate nearest to `v` by edit
+// distance, when it is near enough to be a typo; "" otherwise.
+std::string did_you_mean(std::string_view v, const std::vector<std::string_view>& candidates) {
+  auto distance = [](std::string_view a, std::string_view b) {
+    std::vector<std::size_t> row(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+      std::size_t diag = row[0];
+      row[0] = i;
+      for (std::size_t j = 1; j <= b.size(); ++j) {
+        const std::size_t up = row[j];
+        row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+        diag = up;
+      }
+    }
+    return row[b.size()];
+  };
+  std::string_view best;
+  std::size_t best_d = std::max<std::size_t>(1, std::min<std::size_t>(3, v.size() / 3)) + 1;
+  for (std::string_view c : candidates) {
+    const std::size_t d = distance(v, c);
+    if (d < best_d) {
+      best_d = d;
+      best = c;
+    }
+  }
+  return best.empty() ? std::string() : fmt::format(" (did you mean '{}'?)", best);
+}
+
+// The names of a ", "-joined list.
+std::vector<std::string_view> split_names(std::string_view joined) {
+  std::vector<std::string_view> out;
+  while (!joined.empty()) {
+    const std::size_t comma = joined.find(", ");
+    out.push_back(joined.substr(0, comma));
+    if (comma == std::string_view::npos) break;
+    joined.remove_prefix(comma + 2);
+  }
+  return out;
+}
+
+// A YAML syntax error on a line indented with a tab says so.
+std::string yaml_error_text(const std::string& text, int line, const std::string& msg) {
+  std::istringstream in(text);
+  std::string l;
+  for (int i = 1; i <= line && std::getline(in, l); ++i) {
+  }
+  const std::size_t first = l.find_first_not_of(" \t");
+  if (l.substr(0, first).find('\t') != std::string::npos)
+    return fmt::format("YAML syntax error: {}; line {} is indented with a tab (YAML indents with spaces only)", msg,
+                       line);
+  return fmt::format("YAML syntax error: {}", msg);
+}
+
+std::vector<std::string_view> point_names() {
+  std::vector<std::string_view> out;
+  for (const auto& p : point_catalog()) out.push_back(p.name);
+  return out;
+}
+
 int Loader::count_documents(const std::string& text) const {
   std::istringstream in(text);
   YAML::Parser parser(in);
@@ -209,7 +269,7 @@ int Loader::count_documents(const std::string& text) const {
     while (counter.documents < 2 && parser.HandleNextDocument(counter)) {
     }
   } catch (const YAML::Exception& e) {
-    fail_at(e.mark.line + 1, e.mark.column + 1, fmt::format("YAML syntax error: {}", e.msg));
+    fail_at(e.mark.line + 1, e.mark.column + 1, yaml_error_text(text, e.mark.line + 1, e.msg));
   }
   if (counter.documents > 1)
     fail_at(counter.second.line + 1, counter.second.column + 1,
@@ -230,7 +290,8 @@ Loader::MapView Loader::map_of(const YAML::Node& n, std::string_view what,
       fail(key, fmt::format("duplicate key '{}' in {} (first at line {})", k, what, first->first.Mark().line + 1));
     }
     if (std::find(allowed.begin(), allowed.end(), k) == allowed.end())
-      fail(key, fmt::format("unknown key '{}' in {} (allowed: {})", k, what, join(allowed)));
+      fail(key,
+           fmt::format("unknown key '{}' in {}{} (allowed: {})", k, what, did_you_mean(k, allowed), join(allowed)));
     view.entries.emplace_back(key, it->second);
   }
   return view;
@@ -330,7 +391,8 @@ template <typename E>
 E Loader::enumeration(const YAML::Node& n, std::string_view what) const {
   const std::string v = scalar(n, what);
   if (auto e = enum_from_string<E>(v)) return *e;
-  fail(n, fmt::format("unknown {} '{}' (allowed: {})", what, v, allowed_names<E>()));
+  const std::string allowed = allowed_names<E>();
+  fail(n, fmt::format("unknown {} '{}'{} (allowed: {})", what, v, did_you_mean(v, split_names(allowed)), allowed));
 }
 
 Patch Loader::patch_id(const YAML::Node& n) const {
@@ -568,9 +630,9 @@ void Loader::failpoints(const YAML::Node& n, Scenario& s) const {
     fp.point = scalar(pn, "point");
     const PointInfo* info = find_point(fp.point);
     if (!info)
-      fail(pn, fmt::format("unknown failpoint '{}' (`qedisim points` lists all; vocabulary v1: target.scsi_rsp, "
+      fail(pn, fmt::format("unknown failpoint '{}'{} (`qedisim points` lists all; vocabulary v1: target.scsi_rsp, "
                            "target.tmf_rsp, target.logout_rsp, fw.cqe, fw.cleanup, mem.alloc, qedi.*, libiscsi.*)",
-                           fp.point));
+                           fp.point, did_you_mean(fp.point, point_names())));
     if (auto v = m.get("match")) fp.match = match(*v, *info, s);
     fp.action = fail_action(require(m, "action", "a failpoints entry"), *info, s.schema);
     s.failpoints.push_back(fp);
@@ -649,7 +711,9 @@ void Loader::actions(const YAML::Node& n, Scenario& s) const {
       const YAML::Node& pn = require(om, "point", "on");
       ActionTrigger t;
       t.point = scalar(pn, "point");
-      if (!find_point(t.point)) fail(pn, fmt::format("unknown failpoint '{}' (`qedisim points` lists all)", t.point));
+      if (!find_point(t.point))
+        fail(pn, fmt::format("unknown failpoint '{}'{} (`qedisim points` lists all)", t.point,
+                             did_you_mean(t.point, point_names())));
       if (auto v = om.get("nth")) t.nth = uint(*v, "nth", 1, std::numeric_limits<std::uint64_t>::max());
       a.on = t;
     }
@@ -705,7 +769,7 @@ Scenario Loader::load(const std::string& text) {
   try {
     root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
-    fail_at(e.mark.line + 1, e.mark.column + 1, fmt::format("YAML syntax error: {}", e.msg));
+    fail_at(e.mark.line + 1, e.mark.column + 1, yaml_error_text(text, e.mark.line + 1, e.msg));
   }
   if (root.IsNull()) fail_at(1, 1, "empty document: a scenario needs at least 'qedisim: 1' and 'name'");
   const MapView m = map_of(root, "the scenario",
