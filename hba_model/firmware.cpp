@@ -427,7 +427,7 @@ void Firmware::ramrod_done(std::uint64_t id) {
     post_event(ISCSI_EVENT_TYPE_ASYN_TERMINATE_DONE, e.cid, e.echo, FW_RETURN_OK);
   } else {
     // The drain only takes time here: in-flight cleanups and held CQEs keep
-    // their own schedule (SPEC.md p14 leaves this open).
+    // their own schedule (what a real drain does to them is left open).
     post_event(QED_EVENT_DRAIN_DONE, e.cid, e.echo, FW_RETURN_OK);
   }
 }

@@ -34,7 +34,7 @@ struct FwCounters {
 
 enum class FwConnState : std::uint8_t { free, offloaded, terminating, terminated };
 
-// Event hooks for checkers (SPEC.md 5.7, 5.8, 5.9). Default: ignore.
+// Event hooks for checkers (tid_double_owner, wrong_task_cleanup, fw_orphan in docs/invariants.md). Default: ignore.
 class FwObserver {
  public:
   virtual ~FwObserver() = default;

@@ -24,7 +24,7 @@ enum class FwTaskState : std::uint8_t {
 
 const char* to_string(FwTaskState s);
 
-// Live in the sense of SPEC.md 5.9 (fw_orphan): fetched, executing or waiting.
+// Live in the sense of fw_orphan (docs/invariants.md): fetched, executing or waiting.
 constexpr bool fw_task_live(FwTaskState s) { return s == FwTaskState::queued || s == FwTaskState::active; }
 // The firmware still holds the context (live or being cleaned).
 constexpr bool fw_task_held(FwTaskState s) { return fw_task_live(s) || s == FwTaskState::cleaning; }
@@ -51,7 +51,7 @@ class FwTaskTable {
   struct InitResult {
     FwTask previous;
     // The context was still held for another (cid, itt): the firmware side of
-    // tid_double_owner (SPEC.md 5.7).
+    // tid_double_owner (docs/invariants.md).
     bool overwrote_held = false;
   };
   // A WQE's context is loaded for (cid, itt): state becomes queued.

@@ -53,7 +53,7 @@ class FixSet {
   bool fixed(Patch p) const { return bits_.test(static_cast<int>(p)); }
   void set(Patch p, bool on) { bits_.set(static_cast<int>(p), on); }
 
-  // Hard dependencies of SPEC.md section 4: p10 uses p01's
+  // Hard dependencies (the fixed code uses what another patch adds): p10 uses p01's
   // iscsi_task_is_completed, so a set with p10 but not p01 turns p10 off.
   FixSet effective() const;
 

@@ -12,8 +12,13 @@ HostStack::HostStack(sc_core::sc_module_name name, const DriverParams& params, u
                      DriverObserver& probes, IscsiTransport& lld, const std::vector<NodeConfig>& nodes)
     : sc_core::sc_module(name) {
   std::vector<std::uint32_t> luns;
+  std::vector<std::uint32_t> cmds_max;
   luns.reserve(nodes.size());
-  for (const auto& n : nodes) luns.push_back(n.luns);
+  cmds_max.reserve(nodes.size());
+  for (const auto& n : nodes) {
+    luns.push_back(n.luns);
+    cmds_max.push_back(n.cmds_max);
+  }
   Driver& d = driver();
   d.params = &params;
   d.fixes = fixes.effective();
@@ -30,7 +35,7 @@ HostStack::HostStack(sc_core::sc_module_name name, const DriverParams& params, u
   tmpl.eh_abort_handler = iscsi_eh_abort;
   tmpl.eh_device_reset_handler = iscsi_eh_device_reset;
   tmpl.eh_target_reset_handler = iscsi_eh_recover_target;
-  scsi_ = std::make_unique<ScsiHost>("scsi_host0", cpus == 0 ? 1 : cpus, luns, tmpl);
+  scsi_ = std::make_unique<ScsiHost>("scsi_host0", cpus == 0 ? 1 : cpus, luns, tmpl, cmds_max);
   // A session's scsi_target is a child of its iscsi_cls_session device.
   scsi_->set_target_pin([](std::uint32_t id) -> std::function<void()> {
     if (id >= driver().sessions.size()) return nullptr;

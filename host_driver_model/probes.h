@@ -1,5 +1,6 @@
 // What the driver model tells the checkers (sim/checkers): the events of
-// SPEC.md section 5, emitted at the kernel functions named there. Checkers
+// the invariants (docs/invariants.md; which event feeds which checker: docs/checkers.md),
+// emitted in the kernel functions where the kernel does the thing. Checkers
 // observe only; every method returns void and the model never asks back.
 // Objects are passed as tracked pointers so a checker can read identity
 // (type, name, incarnation) without touching kernel state.

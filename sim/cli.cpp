@@ -47,14 +47,14 @@ struct Options {
 };
 
 // The scenario as the options ask for it: --time-scale multiplies every
-// duration the file wrote (SCENARIOS.md "Timing robustness").
+// duration the file wrote (docs/scenarios.md "Timing robustness").
 Scenario load_for(const Options& o) {
   Scenario s = load_scenario_file(o.file);
   if (o.time_scale != 1.0) s = s.scaled(o.time_scale);
   return s;
 }
 
-// "out/x.json" -> "out/x.reverted.json" (SCENARIOS.md: check's second run).
+// "out/x.json" -> "out/x.reverted.json" (docs/scenarios.md: check's second run).
 std::string with_suffix(const std::string& path, const std::string& suffix) {
   const std::filesystem::path p(path);
   if (!p.has_extension()) return path + "." + suffix;

@@ -1,4 +1,4 @@
-// The qedisim command line (SCENARIOS.md "Command line", "Exit codes").
+// The qedisim command line (docs/scenarios.md "Command line", "Exit codes").
 #pragma once
 
 namespace qedisim {

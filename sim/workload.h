@@ -1,4 +1,4 @@
-// The scenario's IO streams above scsi-ml (SCENARIOS.md "Sessions and
+// The scenario's IO streams above scsi-ml (docs/scenarios.md "Sessions and
 // workload"): each stream starts at `start`, keeps `depth` commands
 // outstanding and issues its next one when one comes back; a failed command
 // is not retried by the stream. Stream i submits on CPU (i mod hba.cpus).

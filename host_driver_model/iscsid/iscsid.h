@@ -1,5 +1,5 @@
 // open-iscsi's iscsid as the kernel sees it (usr/initiator.c): the control
-// sequences of SCENARIOS.md driven through the netlink ops of
+// sequences of docs/scenarios.md driven through the netlink ops of
 // scsi_transport_iscsi, one at a time in the "iscsid" context (the ordered
 // worker stands for rx_queue_mutex and iscsid's single event loop).
 #pragma once
@@ -33,7 +33,7 @@ class Iscsid : public sc_core::sc_module {
 
   // Initial login of every session (queued at elaboration, runs at t=0).
   void login_all();
-  // One SCENARIOS.md iscsid.* action, queued behind whatever iscsid is doing.
+  // One docs/scenarios.md iscsid.* action, queued behind whatever iscsid is doing.
   void request(ActionKind kind, const ActionArgs& args);
   // ISCSI_KEVENT_CONN_ERROR: start connection recovery.
   void conn_error(kern::KPtr<IscsiConn> conn, int err);

@@ -1,4 +1,4 @@
-// A kernel execution context (SPEC.md 1.1): the EH thread, a workqueue
+// A kernel execution context (a finding's ctx=, docs/invariants.md): the EH thread, a workqueue
 // worker, a per-CPU io thread, iscsid, a queue context, the timer softirq.
 // Each runs as one SystemC process; kernel code in it blocks only through
 // the primitives of this folder, which restore "current" on every resume.

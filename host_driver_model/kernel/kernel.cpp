@@ -8,6 +8,7 @@
 #include "common/failpoint_hook.h"
 #include "host_driver_model/kernel/context.h"
 #include "host_driver_model/kernel/lock.h"
+#include "host_driver_model/kernel/printk.h"
 #include "host_driver_model/kernel/sched.h"
 #include "host_driver_model/kernel/timer.h"
 #include "host_driver_model/kernel/workqueue.h"
@@ -34,6 +35,35 @@ Kernel& Kernel::get() {
 }
 
 const Context* Kernel::current_context() noexcept { return g_kernel ? g_kernel->current_ : nullptr; }
+
+void emit_log(EvSys sys, std::int32_t session, std::string_view text) {
+  if (!Kernel::events) return;
+  const Context* c = Kernel::current_context();
+  Ev e;
+  e.kind = EvKind::log;
+  e.sys = sys;
+  e.ns = Kernel::now_ns();
+  e.session = session;
+  e.ctx = c ? std::string_view(c->name()) : std::string_view("-");
+  e.fn = c ? c->function() : "-";
+  e.text = text;
+  Kernel::events->emit(e);
+}
+
+void emit_timeline(EvKind kind, EvSys sys, std::string_view text, std::uint64_t id, std::int64_t value) {
+  if (!Kernel::events || !Kernel::events->timeline()) return;
+  const Context* c = Kernel::current_context();
+  Ev e;
+  e.kind = kind;
+  e.sys = sys;
+  e.ns = Kernel::now_ns();
+  e.ctx = c ? std::string_view(c->name()) : std::string_view("-");
+  e.fn = c ? c->function() : "-";
+  e.text = text;
+  e.id = id;
+  e.value = value;
+  Kernel::events->emit(e);
+}
 
 std::int64_t Kernel::now_ns() { return static_cast<std::int64_t>(sc_core::sc_time_stamp().value()); }
 

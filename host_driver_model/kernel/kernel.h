@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/duration.h"
+#include "common/event_sink.h"
 #include "host_driver_model/kernel/observer.h"
 
 namespace qedisim {
@@ -46,6 +47,9 @@ class Kernel {
   static Kernel& get();  // the one instance of this process
   // The running context, or null when no Kernel exists (a unit test's objects).
   static const Context* current_context() noexcept;
+
+  // Where log lines and timeline records go (--log, --trace); null: nowhere.
+  static inline EventSink* events = nullptr;
 
  private:
   FailpointHook* failpoints_;

@@ -37,8 +37,8 @@ class Observer {
 
   // ---- added for the checkers (issue 6); default no-op ----
 
-  // A blocked wait's condition became true (lost-wakeup detection, SPEC.md
-  // 5.16 (B)). Emit from the kernel layer: after each write to a field a
+  // A blocked wait's condition became true (lost-wakeup detection: cause (B) of
+  // unnecessary_escalation, docs/invariants.md). Emit from the kernel layer: after each write to a field a
   // blocked wait_event*/poll loop reads, re-test that wait's condition and
   // call this once per wait, with the waiting context, when it first holds
   // while the context is still blocked. Used by unnecessary_escalation and
@@ -51,7 +51,7 @@ class Observer {
   virtual void pointer_nulled(const ObjectHeader& /*owner*/, std::string_view /*field*/,
                               std::string_view /*pointee_type*/) {}
 
-  // data_race (SPEC.md 5.14). One access to field `field` of the object in
+  // data_race (docs/invariants.md). One access to field `field` of the object in
   // its incarnation, by the current context (its held locks are the
   // lockset). `marked`: atomic_*, bitops, READ_ONCE/WRITE_ONCE. Emit from the
   // tracked accessors (KRD/KWR or their marked variants); kind read or write.

@@ -1,7 +1,7 @@
 // A fixed pool of tracked slots with FIFO reuse: libiscsi's task pool
 // (session->cmds[] + the kfifo of free tasks, drivers/scsi/libiscsi.c
 // iscsi_pool_init). A slot gets a new incarnation each time it leaves the
-// pool, so a pointer kept across a free and a reuse is caught (SPEC.md 5.1).
+// pool, so a pointer kept across a free and a reuse is caught (uaf, docs/invariants.md).
 #pragma once
 
 #include <cstdint>

@@ -23,7 +23,7 @@ bool wait_on(sc_core::sc_event& ev, Duration timeout);
 // Block until `ev` fires.
 void wait_on(sc_core::sc_event& ev);
 
-// A named step inside a kernel function (SCENARIOS.md qedi.* / libiscsi.*):
+// A named step inside a kernel function (docs/scenarios.md qedi.* / libiscsi.*):
 // counts the occurrence, fires `on:` actions, then holds the context for the
 // failpoint's delay plus sched.jitter.
 void point(std::string_view name, std::optional<std::uint32_t> session);
@@ -43,7 +43,7 @@ class KFunc {
   Context* ctx_;
 };
 
-// Thrown by a null dereference (SPEC.md 5.3): the kernel call is abandoned,
+// Thrown by a null dereference (null_deref, docs/invariants.md): the kernel call is abandoned,
 // RAII guards release what it holds, and the context's loop catches it.
 struct AbandonCall {
   const char* function;

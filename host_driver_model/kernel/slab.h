@@ -1,4 +1,4 @@
-// Tracked storage (SPEC.md 5.1, KASAN-like). Every modelled kernel object
+// Tracked storage (KASAN-like: uaf in docs/invariants.md). Every modelled kernel object
 // lives in a slot that is never returned to the C++ heap while the run
 // lasts: freeing marks it dead and a later allocation of the same type may
 // reuse it as a new incarnation. A KPtr remembers the incarnation it was

@@ -33,7 +33,7 @@ inline const char* tmf_state_name(TmfState s) {
 // enum iscsi_session_state: session->state (libiscsi's own view)
 enum class SessionState { FREE, LOGGED_IN, FAILED, TERMINATE, IN_RECOVERY, RECOVERY_FAILED, LOGGING_OUT };
 
-// iscsi_cls_session->state (the transport class view, SPEC.md 5.13)
+// iscsi_cls_session->state (the transport class view; driver_session_state, docs/invariants.md)
 enum class ClsSessionState { LOGGED_IN, FAILED, FREE };
 
 // conn->c_stage

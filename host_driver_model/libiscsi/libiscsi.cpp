@@ -396,7 +396,7 @@ int iscsi_prep_mgmt_task(KPtr<IscsiConn> conn, KPtr<IscsiTask> task) {
 }
 
 // __iscsi_conn_send_pdu: caller holds frwd_lock. Checks only the session
-// state (SPEC p03 step 3): a LOGGED_IN session sends even during ep_disconnect.
+// state (the p03 race): a LOGGED_IN session sends even during ep_disconnect.
 KPtr<IscsiTask> __iscsi_conn_send_pdu(KPtr<IscsiConn> conn, const IscsiHdr& hdr) {
   KFunc f("__iscsi_conn_send_pdu");
   KPtr<IscsiSession> session = KRD(conn, session);
@@ -696,7 +696,7 @@ IscsiHdr iscsi_prep_tmf_pdu(std::uint8_t function, std::uint32_t lun, std::uint3
 
 }  // namespace
 
-// iscsi_eh_abort: ABORT TASK for one command (SPEC 2.7).
+// iscsi_eh_abort: ABORT TASK for one command.
 int iscsi_eh_abort(KPtr<ScsiCmnd> sc) {
   KFunc f("iscsi_eh_abort");
   KPtr<IscsiSession> session = driver().sessions.at(KRD(sc, session));

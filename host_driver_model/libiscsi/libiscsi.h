@@ -8,7 +8,7 @@
 
 namespace qedisim::drv {
 
-// Task references (SPEC.md 2.7).
+// Task references; the last put runs iscsi_free_task (README.md, "Lifetimes").
 void __iscsi_get_task(kern::KPtr<IscsiTask> task);
 void __iscsi_put_task(kern::KPtr<IscsiTask> task);  // caller holds back_lock
 void iscsi_put_task(kern::KPtr<IscsiTask> task);    // takes back_lock

@@ -58,7 +58,7 @@ void iscsi_free_task(kern::KPtr<IscsiTask> task);
 // iscsi_conn_send_pdu: a PDU from userspace (iscsid's Logout). 0 or -EPERM.
 int iscsi_conn_send_pdu(kern::KPtr<IscsiConn> conn, const IscsiHdr& hdr);
 
-// The TMF fields' home: the conn before p06, the session after it (SPEC p06).
+// The TMF fields' home: the conn before p06, the session after it (host_driver_model/README.md).
 TmfFields& iscsi_tmf_fields(kern::KPtr<IscsiSession> session, kern::KPtr<IscsiConn> conn, kern::AccessKind kind,
                             const char* field);
 

@@ -33,7 +33,7 @@ void __iscsi_put_task(KPtr<IscsiTask> task) {
   if (--ref == 0) iscsi_free_task(task);
 }
 
-// iscsi_put_task: the session is found through task->conn (SPEC p05: a put after conn free).
+// iscsi_put_task: the session is found through task->conn (p05's race: a put after conn free).
 void iscsi_put_task(KPtr<IscsiTask> task) {
   KFunc f("iscsi_put_task");
   KPtr<IscsiConn> conn = KRD(task, conn);

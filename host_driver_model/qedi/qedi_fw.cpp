@@ -208,7 +208,8 @@ void Qedi::qedi_fp_process_cqes(const QediWork& work) {
     case ISCSI_CQE_TYPE_TASK_CLEANUP:
       ++counters_.cleanup_cqes;
       qedi_process_cmd_cleanup_resp(cqe, conn);
-      // Counted as handled only once its handler returned (SPEC p10 notes).
+      // Counted as handled (cleanup_stall, unnecessary_escalation) only once its handler
+      // returned: a handler held at a failpoint is a CQ delay.
       probes().cleanup_cqe_handled(cqe.itid);
       return;
     default:
@@ -467,7 +468,7 @@ int Qedi::qedi_iscsi_cleanup_task(KPtr<IscsiTask> task, bool /*mark_cmd_node_del
   const std::uint16_t tid = KRD(task, dd_data).task_id;
   const std::uint32_t sq_idx = qedi_get_wqe_idx(qc);
   // An out-of-range tid (U16_MAX of a freed task) would make the firmware
-  // reject the WQE; the read that found it is already reported (SPEC p10 A).
+  // reject the WQE; the read that found it is already reported as uaf (p10's race A).
   if (tid >= params_.tids) return -22;  // -EINVAL
   write_wqe(qc, sq_idx, tid, ISCSI_WQE_TYPE_TASK_CLEANUP);
   probes().cleanup_posted(tid, task);
@@ -476,7 +477,7 @@ int Qedi::qedi_iscsi_cleanup_task(KPtr<IscsiTask> task, bool /*mark_cmd_node_del
   return 0;
 }
 
-// qedi_cleanup_all_io (SPEC 2.4): cleanups for every listed command (or the
+// qedi_cleanup_all_io: cleanups for every listed command (or the
 // reset LUN's), wait 1; on timeout mark every session missing, drain the
 // card, wait 2, mark them available.
 int Qedi::qedi_cleanup_all_io(QediConn& qc, KPtr<IscsiTask> task, bool /*in_recovery*/) {
@@ -556,7 +557,7 @@ void Qedi::qedi_clearsq(QediConn& qc, KPtr<IscsiTask> task) {
 }
 
 // qedi_process_cmd_cleanup_resp (io thread): a TASK_CLEANUP CQE. Abort
-// branch (matching work map; p10 rewrote it), bulk branch (SPEC 2.4: before
+// branch (matching work map; p10 rewrote it), bulk branch (cmd_cleanup_req > 0: before
 // p17 a task lookup that may miss; clears the tid iff !p17 && (!p09 || p10)).
 void Qedi::qedi_process_cmd_cleanup_resp(const IscsiCqe& cqe, KPtr<IscsiConn> conn) {
   KFunc f("qedi_process_cmd_cleanup_resp");
@@ -653,7 +654,7 @@ void Qedi::qedi_process_cmd_cleanup_resp(const IscsiCqe& cqe, KPtr<IscsiConn> co
   }
 }
 
-// ---- abort path (SPEC 2.5) ---------------------------------------------------
+// ---- abort path (TMF workqueue) ----------------------------------------------
 
 // qedi_wait_for_cleanup_request: CLEANUP_RECV on the mtask, or the victim's
 // own response, within qedi.abort_cleanup_wait.

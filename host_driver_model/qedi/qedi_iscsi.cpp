@@ -282,7 +282,7 @@ void Qedi::qedi_cleanup_active_cmd_list(QediConn& qc) {
   qc.active_cmd_count = 0;
 }
 
-// qedi_ep_disconnect (.ep_disconnect), SPEC 2.6: wait for TMF works (before
+// qedi_ep_disconnect (.ep_disconnect): wait for TMF works (before
 // p16 the QEDI_CONN_FW_CLEANUP bit, at most ep_disconnect_max_polls polls;
 // after it fw_cleanup_works without limit), clear the SQ if commands are
 // active, destroy the firmware conn, free the SQ, qedi_conn->ep = NULL.

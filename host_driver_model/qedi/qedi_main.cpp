@@ -207,7 +207,7 @@ void Qedi::qedi_process_completions(unsigned vector) {
 }
 
 // qedi_queue_cqe: solicited CQEs are bound to their qedi_cmd here, in the
-// MSI-X handler, before the io thread runs (SPEC 2.2); the others get a
+// MSI-X handler, before the io thread runs (this moves the tid-reuse window); the others get a
 // GFP_ATOMIC work item the io thread frees.
 void Qedi::qedi_queue_cqe(const IscsiCqe& cqe, unsigned que_idx) {
   kern::KFunc f("qedi_queue_cqe");

@@ -22,10 +22,12 @@ void set_shost(ScsiHost* h) { g_shost = h; }
 
 // scsi_host_alloc + scsi_add_host + one scsi_target per session.
 ScsiHost::ScsiHost(sc_core::sc_module_name name, unsigned cpus, const std::vector<std::uint32_t>& luns,
-                   ScsiHostTemplate tmpl)
+                   ScsiHostTemplate tmpl, const std::vector<std::uint32_t>& session_cmds_max)
     : sc_core::sc_module(name), cpus_(cpus == 0 ? 1 : cpus), tmpl_(std::move(tmpl)) {
-  const std::uint64_t cmds_max = params().session_cmds_max;
-  for (std::uint32_t n : luns) {
+  for (std::size_t i = 0; i < luns.size(); ++i) {
+    const std::uint32_t n = luns[i];
+    const std::uint64_t cmds_max =
+        i < session_cmds_max.size() && session_cmds_max[i] ? session_cmds_max[i] : params().session_cmds_max;
     Target t;
     t.luns = n;
     // iscsi_target_alloc: starget->can_queue = session->scsi_cmds_max (cmds_max - ISCSI_MGMT_CMDS_MAX).
@@ -182,7 +184,7 @@ void ScsiHost::queue_insert(Request& r, Duration delay) {
     r.requeue_timer->mod_timer(delay);
 }
 
-// A retry is a new issue of the same request (SPEC 5.5).
+// A retry is a new issue of the same request (double_complete, docs/invariants.md).
 void ScsiHost::retry(Request& r, Duration delay) {
   r.cmd.raw()->issue++;
   queue_insert(r, delay);
@@ -455,8 +457,12 @@ void ScsiHost::kick_stalled() {
 // scsi_ioctl_reset: a fake command; the host counts as in recovery (tmf_in_progress) meanwhile.
 int ScsiHost::scsi_ioctl_reset(std::uint32_t session, std::uint32_t lun, ResetLevel level) {
   kern::KFunc f("scsi_ioctl_reset");
+  // A removed target's devices are gone (SDEV_DEL): sg_open's
+  // scsi_device_get fails, so no ioctl reaches the handlers (-ENXIO).
+  if (session >= targets_.size() || targets_[session].removed) return -6;
   // The sg file the ioctl came through holds its scsi_device (sg_open's scsi_device_get).
   const std::function<void()> unpin = pin_target_ ? pin_target_(session) : nullptr;
+  if (pin_target_ && !unpin) return -6;  // the session device is gone: -ENXIO
   kern::KPtr<ScsiCmnd> scmd = cmnds_.alloc(fmt::format("s{} lun{} sg_reset", session, lun));
   ScsiCmnd& c = *scmd.raw();
   c.session = session;

@@ -74,7 +74,10 @@ struct ScsiCounters {
 class ScsiHost : public sc_core::sc_module {
  public:
   // `luns[i]`: LUN count of session i (one scsi_target per session).
-  ScsiHost(sc_core::sc_module_name name, unsigned cpus, const std::vector<std::uint32_t>& luns, ScsiHostTemplate tmpl);
+  // `luns[i]`: target i's LUNs; `cmds_max[i]`: its session's task pool (0 or
+  // missing: session.cmds_max), which sets the target's can_queue.
+  ScsiHost(sc_core::sc_module_name name, unsigned cpus, const std::vector<std::uint32_t>& luns, ScsiHostTemplate tmpl,
+           const std::vector<std::uint32_t>& cmds_max = {});
 
   // blk_mq_submit_bio + blk_mq_get_request: any context, never blocks.
   void submit(const IoRequest& rq, IoDone done);
@@ -92,7 +95,8 @@ class ScsiHost : public sc_core::sc_module {
   using TargetPin = std::function<std::function<void()>(std::uint32_t session)>;
   void set_target_pin(TargetPin pin) { pin_target_ = std::move(pin); }
   // scsi.abort: the command timer of that stream's op-th command fires now,
-  // without iscsi_eh_cmd_timed_out (SPEC 6 conventions). False if not outstanding.
+  // without iscsi_eh_cmd_timed_out (whose NOP-Out may re-arm the timer), so the abort
+  // starts at a known time (host_driver_model/README.md). False if not outstanding.
   bool force_abort(std::uint32_t stream, std::uint64_t op_index);
 
   // Transport-class hooks (scsi_transport_iscsi): scsi_target_block / _unblock.

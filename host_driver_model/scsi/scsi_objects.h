@@ -30,7 +30,7 @@ enum HostByte : int {
 constexpr int host_byte(int result) { return (result >> 16) & 0xff; }
 constexpr int make_result(HostByte b) { return static_cast<int>(b) << 16; }
 
-// Who holds a command issue (SPEC.md 5.5): the LLD, the EH, or nobody (finished).
+// Who holds a command issue (double_complete, docs/invariants.md): the LLD, the EH, or nobody (finished).
 enum class CmdOwner { lld, eh, finished };
 
 // struct scsi_cmnd, one per block-layer request issue.

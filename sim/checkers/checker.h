@@ -1,5 +1,5 @@
 // What every checker shares: the findings sink and the way a finding is
-// recorded. A finding is recorded, never thrown (SPEC.md 5).
+// recorded. A finding is recorded, never thrown (docs/invariants.md).
 #pragma once
 
 #include <cstddef>

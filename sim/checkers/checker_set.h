@@ -1,4 +1,4 @@
-// All invariant checkers of SPEC.md section 5 behind the model's observer
+// All invariant checkers (docs/invariants.md) behind the model's observer
 // interfaces. The testbench creates one CheckerSet per run, hands it to the
 // Kernel (kern::Observer / drv::DriverObserver), the HBA (hba::FwObserver)
 // and the fault plumbing (FaultObserver), and calls quiescent_point at every

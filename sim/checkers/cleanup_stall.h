@@ -1,4 +1,4 @@
-// cleanup_stall (SPEC.md 5.12). For each driver cleanup wait (the abort's
+// cleanup_stall (docs/invariants.md). For each driver cleanup wait (the abort's
 // victim wait, both waits of a bulk cleanup) the checker knows the awaited
 // tids and counts by itself the TASK_CLEANUP CQEs the handler took for them
 // (one handled after the tid's latest cleanup WQE). Fires (1) when the wait

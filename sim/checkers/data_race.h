@@ -1,4 +1,4 @@
-// data_race (SPEC.md 5.14), a warning. Eraser-style lockset with a
+// data_race (docs/invariants.md), a warning. Eraser-style lockset with a
 // happens-before filter over fields of modelled objects. Per field instance
 // it keeps the last write and each context's last read, with lockset and
 // vector-clock epoch. Locks: every lock the context holds; one serial domain

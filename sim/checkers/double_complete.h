@@ -1,4 +1,4 @@
-// double_complete (SPEC.md 5.5): scsi-ml's view of each command issue (a
+// double_complete (docs/invariants.md): scsi-ml's view of each command issue (a
 // retry is a new issue): with the LLD, owned by the EH, finished. Fires on
 // scsi_done for a finished issue, or a second scsi_done while the EH owns
 // it; the first one during EH ownership is absorbed, as in the kernel.

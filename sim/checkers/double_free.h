@@ -1,4 +1,4 @@
-// double_free (SPEC.md 5.2): a free of an object (incarnation) already free,
+// double_free (docs/invariants.md): a free of an object (incarnation) already free,
 // a task refcount put below zero, a second free of a qedi_work_map (a slab
 // object like any other), or a tid cleared while its bit is already clear
 // (qedi_clear_task_idx: "FW task context, already cleared").

@@ -1,4 +1,4 @@
-// driver_session_state (SPEC.md 5.13), judged on what happens to a session,
+// driver_session_state (docs/invariants.md), judged on what happens to a session,
 // never on who calls. Watches the transport-class session state, target
 // block/unblock and the recovery timer. Fires when (1) a session is
 // unblocked, set LOGGED_IN or has its recovery timer cancelled while it is

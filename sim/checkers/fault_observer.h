@@ -1,4 +1,4 @@
-// Outside causes (SPEC.md 5.12, 5.16): the testbench tells the checkers
+// Outside causes (cleanup_stall, unnecessary_escalation in docs/invariants.md): the testbench tells the checkers
 // when a failpoint changed what a point did, or when a control action broke
 // the link. unnecessary_escalation is silenced by an outside cause during
 // the abort attempt it judges. Pure C++.

@@ -1,4 +1,4 @@
-// fw_orphan (SPEC.md 5.9): when libiscsi ends a task (completion or any fail
+// fw_orphan (docs/invariants.md): when libiscsi ends a task (completion or any fail
 // path) and when it frees it, the firmware must not still have that task's
 // context live: its WQE not yet fetched from the SQ, queued, or on the wire
 // waiting for the target. Completed, cleaned, flushed and dropped contexts

@@ -1,4 +1,4 @@
-// hung_task (SPEC.md 5.15). A context is blocked from entering one logical
+// hung_task (docs/invariants.md). A context is blocked from entering one logical
 // wait (wait queue, mutex, completion, or an msleep loop re-testing one
 // condition) until it leaves it; idle waits for new work do not count.
 // Fires (1) when a context stays blocked longer than the limit, once per

@@ -1,4 +1,4 @@
-// leak (SPEC.md 5.4), judged the way kmemleak judges it: a live slab
+// leak (docs/invariants.md), judged the way kmemleak judges it: a live slab
 // allocation that no root reaches through the pointer fields of reachable
 // objects (host_driver_model/kernel/kmemleak.h does the marking). Fires
 // once per object (incarnation) with its allocation site and the last

@@ -1,4 +1,4 @@
-// null_deref (SPEC.md 5.3): a tracked pointer field holding NULL was
+// null_deref (docs/invariants.md): a tracked pointer field holding NULL was
 // dereferenced; the model abandons the kernel call. The finding names the
 // pointer's owner and who set it to NULL when the model reported that
 // (pointer_nulled).

@@ -14,7 +14,7 @@
 namespace qedisim::checkers {
 
 namespace {
-// Long-lived objects print without their incarnation, as SPEC.md's examples do.
+// Long-lived objects print without their incarnation, as the examples in docs/invariants.md do.
 bool prints_incarnation(const char* type) {
   return std::strcmp(type, "iscsi_conn") != 0 && std::strcmp(type, "iscsi_session") != 0 &&
          std::strcmp(type, "qedi_endpoint") != 0;

@@ -1,4 +1,4 @@
-// tid_double_owner (SPEC.md 5.7). Driver side: a tid is bound to a task
+// tid_double_owner (docs/invariants.md). Driver side: a tid is bound to a task
 // while the shadow owner of that tid is still live (its task incarnation is
 // not freed and its qedi_cmd still holds the tid), whether or not the bit
 // was cleared in between. Firmware side: a WQE loads a task context that the

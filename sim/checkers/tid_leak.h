@@ -1,4 +1,4 @@
-// tid_leak (SPEC.md 5.6): at each quiescent point and at the end of the run,
+// tid_leak (docs/invariants.md): at each quiescent point and at the end of the run,
 // every set tid but reserved tid 0 whose owner is gone (task freed, its
 // qedi_cmd now holds another tid or none, or never bound) is reported once
 // per allocation. Nothing is checked in between: a tid may lawfully outlive

@@ -1,4 +1,5 @@
-// The checkers' shadow of qedi's tid bitmap (SPEC.md 5.6-5.9): for each tid,
+// The checkers' shadow of qedi's tid bitmap (tid_leak, tid_double_owner, wrong_task_cleanup, fw_orphan in
+// docs/invariants.md): for each tid,
 // whether its bit is set, which task (incarnation) the driver bound it to,
 // whether that owner is gone (freed, or its qedi_cmd now holds another tid
 // or none), and where it was allocated and last cleared. Fed by the tid

@@ -1,4 +1,4 @@
-// uaf (SPEC.md 5.1): an access (read, write, lock, wake, timer callback)
+// uaf (docs/invariants.md): an access (read, write, lock, wake, timer callback)
 // through a pointer whose object is freed or whose incarnation has ended.
 // The kernel layer detects it (KPtr::use); this checker words the finding,
 // once per object incarnation, field and function.

@@ -1,4 +1,4 @@
-// unnecessary_escalation (SPEC.md 5.16). When scsi-ml escalates a command
+// unnecessary_escalation (docs/invariants.md). When scsi-ml escalates a command
 // past abort, the checker judges that command's last abort attempt
 // (iscsi_eh_abort entry to return). It fires if a driver cause explains the
 // failure and no outside cause exists.

@@ -1,4 +1,4 @@
-// One checker finding (SPEC.md section 5): recorded, never thrown.
+// One checker finding (docs/invariants.md): recorded, never thrown.
 #pragma once
 
 #include <cstdint>

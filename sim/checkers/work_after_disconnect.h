@@ -1,4 +1,4 @@
-// work_after_disconnect (SPEC.md 5.11). TMF works of conn C: abort works
+// work_after_disconnect (docs/invariants.md). TMF works of conn C: abort works
 // and reset-response works. The barrier is where qedi_ep_disconnect(C)
 // stops waiting for them, however the wait ends. Fires (1) for each TMF work
 // of C queued or running at the barrier; (2) when, after the barrier and

@@ -1,4 +1,4 @@
-// wrong_task_cleanup (SPEC.md 5.8). Each TASK_CLEANUP WQE is tagged with the
+// wrong_task_cleanup (docs/invariants.md). Each TASK_CLEANUP WQE is tagged with the
 // task the driver meant; when the firmware runs it, the current owner of the
 // tid must be that task (an idle tid is fine: the victim had finished). Each
 // ABORT TASK is tagged with the victim libiscsi named; when it leaves, the

@@ -1,4 +1,4 @@
-// xmit_after_unbind (SPEC.md 5.10). Per conn, a no-xmit window opens at the
+// xmit_after_unbind (docs/invariants.md). Per conn, a no-xmit window opens at the
 // first of unbind_conn returning or qedi_ep_disconnect being entered, and
 // closes when the conn is started again. Inside it, a PDU for the conn
 // reaching qedi_task_xmit (even if refused) fires, as does any non-cleanup

@@ -1,4 +1,4 @@
-// Every failpoint the build has (SCENARIOS.md vocabulary v1 plus the model's
+// Every failpoint the build has (docs/scenarios.md vocabulary v1 plus the model's
 // own), with where it sits, which match keys and which actions it accepts.
 // The loader validates against it; `qedisim points` prints it.
 #pragma once

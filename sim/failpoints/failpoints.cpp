@@ -28,7 +28,7 @@ PointOutcome Failpoints::hit(const PointEvent& ev) {
   if (it == occurrences_.end()) it = occurrences_.emplace(std::string(ev.point), 0).first;
   const std::uint64_t occurrence = ++it->second;
 
-  // `on:` actions fire before the point's own action (SCENARIOS.md), in list order.
+  // `on:` actions fire before the point's own action (docs/scenarios.md), in list order.
   if (run_action_) {
     for (const auto& a : point_actions_)
       if (a.on && a.on->point == ev.point && a.on->nth == occurrence) run_action_(a);

@@ -1,4 +1,4 @@
-// Failpoints and point-triggered actions (SCENARIOS.md "Failpoints"): the
+// Failpoints and point-triggered actions (docs/scenarios.md "Failpoints"): the
 // FailpointHook the models ask (common/failpoint_hook.h). Each time a
 // context reaches a named point this class counts the occurrence, fires
 // `on:` actions first, then returns what the matching failpoint asks for.

@@ -1,5 +1,5 @@
 // Output files appear under their final name only when complete: the text is
-// written to "<path>.tmp.<pid>" and renamed (ARCHITECTURE.md, determinism).
+// written to "<path>.tmp.<pid>" and renamed (docs/architecture.md; determinism).
 #pragma once
 
 #include <stdexcept>

@@ -1,5 +1,5 @@
 // The run report: judging a run against its expectations, the JSON report
-// (SCENARIOS.md "Report") and the human summary printed on stdout.
+// (docs/scenarios.md "Report") and the human summary printed on stdout.
 #pragma once
 
 #include <nlohmann/json.hpp>

@@ -1,5 +1,5 @@
 // YAML -> Scenario. Every error is a ScenarioError carrying file, line and
-// column; nothing is silently ignored (SCENARIOS.md "Validation rules").
+// column; nothing is silently ignored (docs/scenarios.md "Validation rules").
 #pragma once
 
 #include <stdexcept>

@@ -1,4 +1,4 @@
-// A loaded, validated scenario (SCENARIOS.md, schema v1; v2 adds random
+// A loaded, validated scenario (docs/scenarios.md, schema v1; v2 adds random
 // failpoint actions, see FailAction). Every key of the format has a typed
 // field here with its default already applied.
 #pragma once
@@ -130,7 +130,7 @@ struct Scenario {
   // chose its own fix set cannot be run so: ScenarioError at its fixes:.
   FixSet series_fixes(int point, const std::string& asked_by) const;
   // Every duration written in the file scaled by `factor` (timing robustness,
-  // SCENARIOS.md): params, failpoint delays, action times, starts, stop_at.
+  // docs/scenarios.md): params, failpoint delays, action times, starts, stop_at.
   Scenario scaled(double factor) const;
 };
 

@@ -1,5 +1,5 @@
 // The scenario format's own vocabulary on top of the models' (common/):
-// invariant ids, SPEC.md section 5.
+// invariant ids (docs/invariants.md).
 #pragma once
 
 #include "common/vocabulary.h"
@@ -32,7 +32,7 @@ struct EnumNames<InvariantId> {
   static const std::array<std::string_view, kInvariantCount>& all();
 };
 
-// data_race goes to the report's warnings, never to violations (SPEC.md 5).
+// data_race goes to the report's warnings, never to violations (docs/invariants.md).
 constexpr bool is_warning(InvariantId id) { return id == InvariantId::data_race; }
 
 }  // namespace qedisim

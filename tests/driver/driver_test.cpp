@@ -255,7 +255,7 @@ void dump(const char* what, const Summary& m) {
     if (k != "trace") BOOST_TEST_MESSAGE("  " << k << " = " << v);
 }
 
-// The abort scenario of SPEC p01: the target drops the first response; scsi.abort at 1s; ABORT answered.
+// The abort scenario of p01: the target drops the first response; scsi.abort at 1s; ABORT answered.
 Setup abort_setup(FixSet fixes) {
   Setup s;
   s.fixes = fixes;
@@ -303,7 +303,7 @@ BOOST_AUTO_TEST_CASE(abort_with_tmf_success_fails_task_with_did_abort_and_eh_suc
   BOOST_TEST(num(m, "quiescent") == 1u);
 }
 
-// SPEC p05: destroy_conn frees the conn while the abort still holds a task of it.
+// p05's race: destroy_conn frees the conn while the abort still holds a task of it.
 BOOST_AUTO_TEST_CASE(p05_teardown_while_abort_waits_uaf_through_task_conn) {
   auto setup = [](FixSet fixes) {
     Setup s;
@@ -333,7 +333,7 @@ BOOST_AUTO_TEST_CASE(p05_teardown_while_abort_waits_uaf_through_task_conn) {
   BOOST_TEST(num(on, "failed") == 1u);  // the EH gives up on the command once the conn is gone
 }
 
-// SPEC p06: a LU reset sleeps on conn->ehwait while destroy_conn frees the conn.
+// p06's race: a LU reset sleeps on conn->ehwait while destroy_conn frees the conn.
 BOOST_AUTO_TEST_CASE(p06_lu_reset_waiter_outlives_conn) {
   auto setup = [](FixSet fixes) {
     Setup s;
@@ -359,7 +359,7 @@ BOOST_AUTO_TEST_CASE(p06_lu_reset_waiter_outlives_conn) {
   BOOST_TEST(num(on, "uafs") == 0u);
 }
 
-// SPEC p03: ep_disconnect without a prior conn failure; IO keeps reaching the LLD.
+// p03's race: ep_disconnect without a prior conn failure; IO keeps reaching the LLD.
 BOOST_AUTO_TEST_CASE(p03_io_reaches_xmit_during_ep_disconnect_only_without_unbind) {
   auto setup = [](FixSet fixes) {
     Setup s;
@@ -426,7 +426,7 @@ BOOST_AUTO_TEST_CASE(per_session_cmds_max_sizes_each_task_pool) {
   BOOST_TEST(num(r, "streams_ok") == 400u);  // 16 leaves one SCSI task: commands wait for it, none fails
 }
 
-// SPEC p07: freeing the task pool before or after session removal is not observable.
+// p07: freeing the task pool before or after session removal is not observable.
 BOOST_AUTO_TEST_CASE(p07_pool_free_order_changes_nothing) {
   auto setup = [](FixSet fixes) {
     Setup s;
@@ -451,7 +451,7 @@ BOOST_AUTO_TEST_CASE(p07_pool_free_order_changes_nothing) {
     BOOST_TEST(off.at(k) == on.at(k), k << ": " << off.at(k) << " vs " << on.at(k));
 }
 
-// SPEC p01: iscsi_task_is_completed exists; reverting p01 (and with it p10) changes nothing here.
+// p01: iscsi_task_is_completed exists; reverting p01 (and with it p10) changes nothing here.
 BOOST_AUTO_TEST_CASE(p01_task_completion_helper_and_equivalence) {
   const Summary off = run(abort_setup(all_but(Patch::p01)));
   const Summary on = run(abort_setup(FixSet::all()));

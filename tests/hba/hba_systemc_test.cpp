@@ -176,7 +176,7 @@ Bench& run(std::vector<Failpoint> fps, std::function<void(BusDriver&)> script, s
            const std::function<void(target::TargetConfig&)>& tune = nullptr) {
   Bench* const b = &bench();
   b->failpoints = std::make_unique<Failpoints>(std::move(fps), std::vector<Action>{});
-  hba::FirmwareConfig cfg;  // SPEC.md defaults, 2 vectors
+  hba::FirmwareConfig cfg;  // default parameters (qedisim params), 2 vectors
   target::TargetConfig tcfg;
   tcfg.luns_per_portal = {2};
   if (tune) tune(tcfg);

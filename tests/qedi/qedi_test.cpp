@@ -148,7 +148,7 @@ std::uint32_t tid_of(KPtr<IscsiTask> t) { return t.raw()->dd_data.task_id; }
 
 // ---- tid allocator -----------------------------------------------------------
 
-// SPEC 2.3: lowest free tid first, a freed tid goes to the next request; with
+// qedi_get_task_idx: lowest free tid first, a freed tid goes to the next request; with
 // p09 the tid is freed only at the last put.
 BOOST_AUTO_TEST_CASE(tid_allocator_hands_out_the_lowest_free_tid_and_frees_at_last_put) {
   World w(FixSet::all());
@@ -186,7 +186,7 @@ BOOST_AUTO_TEST_CASE(scsi_io_round_trip_completes_through_libiscsi) {
   BOOST_TEST(w.rec.uafs == 0);
 }
 
-// ---- bulk cleanup branch (SPEC 2.4): the tid is cleared in the CQE handler
+// ---- bulk cleanup branch of qedi_process_cmd_cleanup_resp: the tid is cleared in the CQE handler
 // iff !p17 && (!p09 || p10); with p09 qedi_cleanup_task clears it again ----
 
 namespace {

@@ -1,4 +1,4 @@
-// The loader on good input: every key of SCENARIOS.md parsed, defaults applied.
+// The loader on good input: every key of docs/scenarios.md parsed, defaults applied.
 #include "sim/scenario/loader.h"
 
 #include <boost/test/unit_test.hpp>
@@ -123,7 +123,7 @@ BOOST_AUTO_TEST_CASE(fix_sets) {
   BOOST_TEST(except.fixed(Patch::p10));
   const FixSet only = fixes("{only: [p06, p11]}");
   BOOST_TEST(only.names() == (std::vector<std::string>{"p06", "p11"}), boost::test_tools::per_element());
-  // p10 needs p01's iscsi_task_is_completed (SPEC.md section 4).
+  // p10 needs p01's iscsi_task_is_completed (a hard dependency, FixSet::effective).
   BOOST_TEST(!fixes("{except: [p01]}").effective().fixed(Patch::p10));
   BOOST_TEST(fixes("{only: [p10]}").effective().names().empty());
 }

@@ -1,5 +1,5 @@
 # Runs FILE twice with the same seed; the reports and the VCDs must be
-# byte-identical (ARCHITECTURE.md, determinism).
+# byte-identical (docs/architecture.md; determinism).
 foreach(i 1 2)
   execute_process(COMMAND "${EXE}" run "${FILE}" --quiet --report "${OUT}.${i}.json" --vcd "${OUT}.${i}.vcd"
                   RESULT_VARIABLE code OUTPUT_QUIET ERROR_VARIABLE err)
