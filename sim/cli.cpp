@@ -24,6 +24,7 @@
 #include "sim/report/report.h"
 #include "sim/scenario/loader.h"
 #include "sim/testbench.h"
+#include "sim/trace/event_writer.h"
 
 #ifndef QEDISIM_VERSION
 #define QEDISIM_VERSION "0.0.0"
@@ -36,6 +37,9 @@ namespace {
 struct Options {
   std::string file;
   std::optional<std::string> vcd;  // set, possibly empty = default path
+  std::optional<std::string> log;  // --log [P], possibly empty = default path
+  std::string log_filter;
+  std::string trace;
   std::string report;
   std::optional<std::uint64_t> seed;
   std::vector<std::string> revert;
@@ -67,6 +71,29 @@ std::string vcd_path_for(const Options& o, const Scenario& s) {
   std::error_code ec;
   std::filesystem::create_directories("waves", ec);
   return fmt::format("waves/{}.vcd", s.name);
+}
+
+// The files one run writes; `suffixed` names those of check's other runs.
+struct Outputs {
+  std::string report, vcd, log, trace;
+  Outputs suffixed(const std::string& suffix) const {
+    auto p = [&](const std::string& path) { return path.empty() ? std::string() : with_suffix(path, suffix); };
+    return Outputs{p(report), p(vcd), p(log), p(trace)};
+  }
+};
+
+Outputs outputs_for(const Options& o, const Scenario& s) {
+  Outputs out{o.report, vcd_path_for(o, s), {}, o.trace};
+  if (o.log) {
+    if (!o.log->empty()) {
+      out.log = *o.log;
+    } else {
+      std::error_code ec;
+      std::filesystem::create_directories("waves", ec);
+      out.log = fmt::format("waves/{}.log", s.name);
+    }
+  }
+  return out;
 }
 
 FixSet fixes_for(const Scenario& s, const Options& o) {
@@ -127,8 +154,7 @@ struct Variant {
   FixSet fixes;
   std::vector<InvariantId> expected;
   const FinalCounters* final;
-  std::string report_path;
-  std::string vcd_path;
+  Outputs out;
   // Instead of the exact-set judgement of `expected` (check --history).
   std::function<Judgement(const RunResult&)> judge_fn = nullptr;
 };
@@ -136,18 +162,21 @@ struct Variant {
 // Runs one variant, writes its report, prints its block; returns expectations met.
 bool run_variant(const Scenario& s, const Options& o, const Variant& v, bool in_child, RunResult* out) {
   // Before the run: a bad output path is bad input, not a lost run.
-  if (!v.report_path.empty()) check_writable(v.report_path);
-  if (!v.vcd_path.empty()) check_writable(v.vcd_path);
+  for (const std::string* path : {&v.out.report, &v.out.vcd, &v.out.log, &v.out.trace})
+    if (!path->empty()) check_writable(*path);
   RunOptions ro;
   ro.fixes = v.fixes.effective();
   ro.seed = o.seed.value_or(s.seed);
-  ro.vcd_path = v.vcd_path;
+  ro.vcd_path = v.out.vcd;
+  ro.log_path = v.out.log;
+  ro.log_filter = o.log_filter;
+  ro.trace_path = v.out.trace;
   const auto t0 = std::chrono::steady_clock::now();
   RunResult r = in_child ? run_in_child(s, ro) : run_simulation(s, ro);
   if (r.end_reason == "interrupted") exit_interrupted(r.sim_time_ns);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const Judgement j = v.judge_fn ? v.judge_fn(r) : judge(r, v.expected, v.final);
-  if (!v.report_path.empty()) write_file_atomically(v.report_path, report_json(s, ro, r, j).dump(2) + "\n");
+  if (!v.out.report.empty()) write_file_atomically(v.out.report, report_json(s, ro, r, j).dump(2) + "\n");
   if (!o.quiet) {
     fmt::print("[{}] fixes: {}\n", v.label, describe_fixes(ro.fixes));
     fmt::print("  {}\n", counters_line(r));
@@ -157,8 +186,10 @@ bool run_variant(const Scenario& s, const Options& o, const Variant& v, bool in_
     // An unexpected id's violation is printed above: name it only.
     for (const auto& d : j.details)
       fmt::print("  expectation not met: {}\n", d.rfind("unexpected ", 0) == 0 ? d.substr(0, d.find(':')) : d);
-    if (!v.report_path.empty()) fmt::print("  report: {}\n", v.report_path);
-    if (!v.vcd_path.empty()) fmt::print("  waveform: {}\n", v.vcd_path);
+    if (!v.out.report.empty()) fmt::print("  report: {}\n", v.out.report);
+    if (!v.out.vcd.empty()) fmt::print("  waveform: {}\n", v.out.vcd);
+    if (!v.out.log.empty()) fmt::print("  log: {}\n", v.out.log);
+    if (!v.out.trace.empty()) fmt::print("  trace: {}\n", v.out.trace);
   }
   if (out) *out = std::move(r);
   return j.met;
@@ -167,7 +198,7 @@ bool run_variant(const Scenario& s, const Options& o, const Variant& v, bool in_
 int cmd_run(const Options& o) {
   const Scenario s = load_for(o);
   const FixSet fixes = fixes_for(s, o);
-  Variant v{"run", fixes, s.expect.fixed, &s.expect.final, o.report, vcd_path_for(o, s)};
+  Variant v{"run", fixes, s.expect.fixed, &s.expect.final, outputs_for(o, s)};
   // A run whose fix set is check's reverted one is judged like check's second run.
   if (s.expect.reverted && fixes.effective() == s.reverted_fixes().effective() &&
       !(fixes.effective() == s.fixes.effective())) {
@@ -192,17 +223,12 @@ int cmd_check(const Options& o) {
     fmt::print("qedisim {}: check {} ({}), seed {}\n", QEDISIM_VERSION, s.name, s.file, o.seed.value_or(s.seed));
     if (!s.about.empty()) fmt::print("about: {}\n", s.about);
   }
-  const std::string vcd = vcd_path_for(o, s);
-  bool met = run_variant(s, o, Variant{"fixed", fixes, s.expect.fixed, &s.expect.final, o.report, vcd}, true, nullptr);
+  const Outputs out = outputs_for(o, s);
+  bool met = run_variant(s, o, Variant{"fixed", fixes, s.expect.fixed, &s.expect.final, out}, true, nullptr);
   if (s.expect.reverted && !o.fixed_only) {
     FixSet reverted = fixes;
     reverted.set(*s.patch, false);
-    const Variant v{"reverted",
-                    reverted,
-                    *s.expect.reverted,
-                    nullptr,
-                    o.report.empty() ? std::string() : with_suffix(o.report, "reverted"),
-                    vcd.empty() ? std::string() : with_suffix(vcd, "reverted")};
+    const Variant v{"reverted", reverted, *s.expect.reverted, nullptr, out.suffixed("reverted")};
     met = run_variant(s, o, v, true, nullptr) && met;
   }
   fmt::print("check: {}\n", met ? "PASS (every expectation held)" : "FAIL");
@@ -231,14 +257,10 @@ int cmd_history(const Options& o) {
   if (!o.quiet)
     fmt::print("qedisim {}: check --history {} ({}), seed {}: as of {} and as of {}\n", QEDISIM_VERSION, s.name, s.file,
                o.seed.value_or(s.seed), before, at);
-  const std::string vcd = vcd_path_for(o, s);
-  auto path = [](const std::string& p, const std::string& suffix) {
-    return p.empty() ? std::string() : with_suffix(p, suffix);
-  };
-  Variant b{"as of " + before,  s.series_fixes(n - 1, "check --history"), {}, nullptr, path(o.report, "before"),
-            path(vcd, "before")};
+  const Outputs out = outputs_for(o, s);
+  Variant b{"as of " + before, s.series_fixes(n - 1, "check --history"), {}, nullptr, out.suffixed("before")};
   b.judge_fn = [&](const RunResult& r) { return judge_history(r, race, true, before); };
-  Variant a{"as of " + at, s.series_fixes(n, "check --history"), {}, nullptr, path(o.report, "at"), path(vcd, "at")};
+  Variant a{"as of " + at, s.series_fixes(n, "check --history"), {}, nullptr, out.suffixed("at")};
   a.judge_fn = [&](const RunResult& r) { return judge_history(r, race, false, at); };
   const bool met_before = run_variant(s, o, b, true, nullptr);
   const bool met_at = run_variant(s, o, a, true, nullptr);
@@ -375,6 +397,25 @@ void add_run_options(CLI::App* cmd, Options& o) {
       ->expected(0, 1)
       ->default_str("");
   cmd->add_option("--report", o.report, "write the JSON report to this path");
+  cmd->add_option("--log", o.log,
+                  "write a kernel-style text log: one dmesg/ftrace-style line per event (default path "
+                  "waves/<scenario>.log)")
+      ->expected(0, 1)
+      ->default_str("");
+  cmd->add_option("--log-filter", o.log_filter,
+                  "only these layers and sessions in the log, comma-separated: scsi, libiscsi, transport, qedi, "
+                  "iscsid, kernel, fw, target, failpoint, checker, s0, s1, ... (violations always)")
+      ->check([](const std::string& v) {
+        try {
+          LogFilter::parse(v);
+          return std::string();
+        } catch (const std::invalid_argument& e) {
+          return std::string(e.what());
+        }
+      });
+  cmd->add_option("--trace", o.trace,
+                  "write a Chrome trace-event JSON (Perfetto UI, chrome://tracing): a track per context, a slice "
+                  "per kernel function, flows, counters");
   cmd->add_option("--seed", o.seed, "override the scenario's seed (unsigned 64-bit)")->check(check_seed);
   cmd->add_option("--revert", o.revert, "remove pNN from the fix set (repeatable)")->check(check_patch);
   auto* at = cmd->add_option("--at", o.at,

@@ -13,11 +13,13 @@
 #include "hba_model/host_memory.h"
 #include "host_driver_model/host_stack.h"
 #include "host_driver_model/kernel/kernel.h"
+#include "host_driver_model/kernel/printk.h"
 #include "host_driver_model/qedi/qedi.h"
 #include "host_driver_model/qedi/qedi_host.h"
 #include "sim/checkers/checker_set.h"
 #include "sim/failpoints/failpoints.h"
 #include "sim/target/iscsi_target.h"
+#include "sim/trace/event_writer.h"
 #include "sim/trace/gtkw_writer.h"
 #include "sim/trace/model_tracer.h"
 #include "sim/trace/tracer.h"
@@ -36,8 +38,9 @@ std::int64_t now_ns() { return static_cast<std::int64_t>(sc_core::sc_time_stamp(
 // Fires the `at:` actions in time order (list order at the same instant).
 class ActionScheduler : public sc_core::sc_module {
  public:
-  ActionScheduler(sc_core::sc_module_name name, const std::vector<Action>& actions, drv::HostStack& host)
-      : sc_module(name), host_(host) {
+  ActionScheduler(sc_core::sc_module_name name, const std::vector<Action>& actions,
+                  std::function<void(const Action&)> run)
+      : sc_module(name), run_(std::move(run)) {
     for (const auto& a : actions)
       if (a.at) timed_.push_back(a);
     std::stable_sort(timed_.begin(), timed_.end(), [](const Action& a, const Action& b) { return *a.at < *b.at; });
@@ -53,7 +56,7 @@ class ActionScheduler : public sc_core::sc_module {
     bool any = false;
     while (next_ < timed_.size() && timed_[next_].at->ns <= now) {
       const Action& a = timed_[next_++];
-      host_.run_action(a.kind, a.args);
+      run_(a);
       any = true;
     }
     if (any) fired_.notify(sc_core::SC_ZERO_TIME);
@@ -63,7 +66,7 @@ class ActionScheduler : public sc_core::sc_module {
       next_trigger(never_);
   }
 
-  drv::HostStack& host_;
+  std::function<void(const Action&)> run_;
   std::vector<Action> timed_;
   std::size_t next_ = 0;
   sc_core::sc_event fired_;
@@ -151,7 +154,35 @@ struct Bench {
   std::unique_ptr<ActionScheduler> actions;
   std::unique_ptr<EndMonitor> monitor;
   std::unique_ptr<ModelTracer> model_tracer;  // only when a VCD is asked for
+  std::unique_ptr<EventWriter> events;        // only with --log or --trace
 };
+
+// One scenario action, from `at:` or `on:`: logged, a link loss or HBA
+// removal told to the checkers as an outside fault, then run.
+void run_scenario_action(Bench& b, const Action& a) {
+  if (b.events) {
+    Ev e;
+    e.sys = EvSys::failpoint;
+    e.ns = now_ns();
+    e.session = a.kind == ActionKind::hba_remove || a.kind == ActionKind::link_down || a.kind == ActionKind::link_up
+                    ? -1
+                    : static_cast<std::int32_t>(a.args.session);
+    e.ctx = "scenario";
+    e.fn = "-";
+    const std::string text = fmt::format("action {} (session {})", to_string(a.kind), a.args.session);
+    e.text = text;
+    b.events->emit(e);
+  }
+  if (a.kind == ActionKind::link_down || a.kind == ActionKind::hba_remove) {
+    checkers::InjectedFault f;
+    f.point = std::string(to_string(a.kind));
+    f.session = a.args.session;
+    f.kind = checkers::FaultKind::fail;
+    f.at_ns = now_ns();
+    b.checkers->fault_injected(f);
+  }
+  b.host->run_action(a.kind, a.args);
+}
 
 void fill_counters(RunResult& r, const Bench& b) {
   auto& c = r.counters;
@@ -203,7 +234,35 @@ RunResult run_simulation(const Scenario& scenario, const RunOptions& options) {
   b.failpoints = std::make_unique<Failpoints>(scenario.failpoints, point_actions(scenario), options.seed);
   b.checkers = std::make_unique<checkers::CheckerSet>(checkers::CheckerConfig::from(p));
   b.kernel = std::make_unique<kern::Kernel>(b.failpoints.get(), b.checkers.get(), options.seed, p.sched_jitter);
+  if (!options.log_path.empty() || !options.trace_path.empty()) {
+    b.events =
+        std::make_unique<EventWriter>(options.log_path, LogFilter::parse(options.log_filter), options.trace_path);
+    kern::Kernel::events = b.events.get();
+    b.checkers->set_finding_listener([&b](const Violation& v) { b.events->violation(v); });
+  }
   b.failpoints->set_fault_listener([&b](const PointEvent& ev, const PointOutcome& out) {
+    if (b.events) {
+      std::string what = out.drop ? "drop" : out.fail ? "fail" : "";
+      if (out.respond) what = fmt::format("respond {}", to_string(*out.respond));
+      if (out.delay.ns > 0) what += fmt::format("{}delay {}", what.empty() ? "" : ", ", format_duration(out.delay));
+      const std::int32_t session = ev.session ? static_cast<std::int32_t>(*ev.session) : -1;
+      const std::string text = fmt::format("failpoint {}: {}", ev.point, what);
+      // The device's and the target's points happen there, not in the host context that ran last.
+      const bool device = ev.point.rfind("fw.", 0) == 0;
+      const bool target = ev.point.rfind("target.", 0) == 0;
+      if (device || target) {
+        Ev e;
+        e.sys = EvSys::failpoint;
+        e.ns = now_ns();
+        e.session = session;
+        e.ctx = device ? "fw" : "target";
+        e.fn = "-";
+        e.text = text;
+        b.events->emit(e);
+      } else {
+        kern::emit_log(EvSys::failpoint, session, text);
+      }
+    }
     checkers::InjectedFault f;
     f.point = std::string(ev.point);
     f.session = ev.session;
@@ -242,19 +301,10 @@ RunResult run_simulation(const Scenario& scenario, const RunOptions& options) {
                                             *b.checkers, b.qedi_host->qedi(), nodes);
   b.qedi_host->connect(*b.host, *b.hba);
 
-  b.failpoints->set_action_runner([&b](const Action& a) {
-    if (a.kind == ActionKind::link_down || a.kind == ActionKind::hba_remove) {
-      checkers::InjectedFault f;
-      f.point = std::string(to_string(a.kind));
-      f.session = a.args.session;
-      f.kind = checkers::FaultKind::fail;
-      f.at_ns = now_ns();
-      b.checkers->fault_injected(f);
-    }
-    b.host->run_action(a.kind, a.args);
-  });
+  b.failpoints->set_action_runner([&b](const Action& a) { run_scenario_action(b, a); });
   b.workload = std::make_unique<Workload>("workload", scenario.workload, static_cast<unsigned>(p.hba_cpus), *b.host);
-  b.actions = std::make_unique<ActionScheduler>("actions", scenario.actions, *b.host);
+  b.actions = std::make_unique<ActionScheduler>("actions", scenario.actions,
+                                                [&b](const Action& a) { run_scenario_action(b, a); });
   b.monitor = std::make_unique<EndMonitor>(
       "end_monitor",
       EndMonitor::Parts{*b.host, b.qedi_host->qedi(), *b.hba, *b.target, *b.workload, *b.actions, *b.checkers});
@@ -271,8 +321,16 @@ RunResult run_simulation(const Scenario& scenario, const RunOptions& options) {
   RunResult r;
   r.sim_time_ns = now_ns();
   r.end_reason = b.monitor->interrupted() ? "interrupted" : b.monitor->stopped_quiescent() ? "quiescent" : "stop_at";
-  if (b.monitor->interrupted()) return r;  // no report or waveform of a run cut short
+  if (b.monitor->interrupted()) {  // no report, waveform, log or trace of a run cut short
+    kern::Kernel::events = nullptr;
+    if (b.events) b.events->abandon();
+    return r;
+  }
   b.checkers->end_of_run(r.sim_time_ns, b.monitor->quiescent_now());
+  if (b.events) {
+    kern::Kernel::events = nullptr;
+    b.events->finish(r.sim_time_ns);
+  }
   fill_counters(r, b);
   r.violations = b.checkers->violations();
   r.warnings = b.checkers->warnings();

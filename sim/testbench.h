@@ -17,7 +17,10 @@ namespace qedisim {
 struct RunOptions {
   FixSet fixes;  // effective set, dependencies already applied
   std::uint64_t seed = 1;
-  std::string vcd_path;  // empty: no VCD
+  std::string vcd_path;    // empty: no VCD
+  std::string log_path;    // --log: the kernel-style text log (empty: none)
+  std::string log_filter;  // --log-filter: layers and sessions, comma-separated (empty: all)
+  std::string trace_path;  // --trace: Chrome trace-event JSON (empty: none)
 };
 
 struct RunResult {

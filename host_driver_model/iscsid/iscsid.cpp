@@ -114,15 +114,19 @@ void Iscsid::relogin_attempt(Sess& s) {
   if (relogin_once(s)) {
     s.st = St::logged_in;
     KWR(s.session, relogin_pending) = false;
+    kern::printk(EvSys::iscsid, static_cast<std::int32_t>(s.id), "iscsid: connection{}:0 is operational after recovery",
+                 s.id);
     return;
   }
   s.relogin_timer->setup([this, sp = &s] { queue("iscsid_relogin", [this, sp] { relogin_attempt(*sp); }); });
   s.relogin_timer->mod_timer(params().iscsid_relogin_delay);
 }
 
-void Iscsid::conn_error(KPtr<IscsiConn> conn, int /*err*/) {
+void Iscsid::conn_error(KPtr<IscsiConn> conn, int err) {
   Sess* s = by_conn(conn);
   if (!s) return;
+  kern::printk(EvSys::iscsid, static_cast<std::int32_t>(s->id),
+               "iscsid: Kernel reported iSCSI connection {}:0 error ({}) state (logged in)", s->id, err);
   queue("iscsid_conn_error", [this, s] { recover(*s); });
 }
 
@@ -175,6 +179,7 @@ void Iscsid::logout(Sess& s) {
 // Teardown in open-iscsi's order.
 void Iscsid::terminate(Sess& s, bool unbind_target) {
   KFunc f("iscsid_terminate");
+  kern::printk(EvSys::iscsid, static_cast<std::int32_t>(s.id), "iscsid: Connection{}:0 is shutdown.", s.id);
   s.st = St::terminated;
   s.relogin_timer->del_timer();
   if (unbind_target && s.session) iscsi_if_unbind_session(s.session);

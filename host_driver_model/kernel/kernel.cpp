@@ -50,6 +50,22 @@ void emit_log(EvSys sys, std::int32_t session, std::string_view text) {
   Kernel::events->emit(e);
 }
 
+void slice(const Context& ctx, const char* fn, bool begin) {
+  if (!Kernel::events || !Kernel::events->timeline()) return;
+  Ev e;
+  e.kind = begin ? EvKind::begin : EvKind::end;
+  e.ns = Kernel::now_ns();
+  e.ctx = ctx.name();
+  e.fn = begin ? fn : "-";
+  e.text = begin ? fn : "";
+  Kernel::events->emit(e);
+}
+
+std::uint64_t next_flow_id() {
+  static std::uint64_t id = 0;
+  return ++id;
+}
+
 void emit_timeline(EvKind kind, EvSys sys, std::string_view text, std::uint64_t id, std::int64_t value) {
   if (!Kernel::events || !Kernel::events->timeline()) return;
   const Context* c = Kernel::current_context();
@@ -348,6 +364,11 @@ Workqueue::Workqueue(sc_core::sc_module_name name, std::string context_name)
 bool Workqueue::queue_work(Work& w) {
   if (w.pending) return false;
   w.pending = true;
+  if (Kernel::events) {
+    printk(EvSys::kernel, -1, "workqueue_queue_work: work={} workqueue={}", w.name, context_.name());
+    w.flow_id = next_flow_id();
+    emit_timeline(EvKind::flow_out, EvSys::kernel, "queue_work", w.flow_id);
+  }
   queue_.push_back(&w);
   queued_.notify(sc_core::SC_ZERO_TIME);
   return true;
@@ -378,6 +399,10 @@ void Workqueue::worker() {
     running_ = w;
     try {
       KFunc f(w->name);
+      if (Kernel::events) {
+        printk(EvSys::kernel, -1, "workqueue_execute_start: work={}", w->name);
+        emit_timeline(EvKind::flow_in, EvSys::kernel, "queue_work", w->flow_id);
+      }
       w->fn();
     } catch (const AbandonCall&) {
       // null dereference: the work function is abandoned, the worker goes on.

@@ -21,6 +21,9 @@ void emit_log(EvSys sys, std::int32_t session, std::string_view text);
 // A timeline record from the current context (slices, flows, counters).
 void emit_timeline(EvKind kind, EvSys sys, std::string_view text, std::uint64_t id = 0, std::int64_t value = 0);
 
+// A fresh id for a flow arrow (--trace).
+std::uint64_t next_flow_id();
+
 template <typename... A>
 void printk(EvSys sys, std::int32_t session, fmt::format_string<A...> f, A&&... args) {
   if (!Kernel::events) return;

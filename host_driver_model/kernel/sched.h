@@ -32,10 +32,19 @@ void point(std::string_view name, std::optional<std::uint32_t> session);
 void sched_point();
 
 // RAII: names the kernel function running in the current context.
+// A timeline slice of `ctx` begins (the kernel function `fn`) or ends (--trace).
+void slice(const Context& ctx, const char* fn, bool begin);
+
 class KFunc {
  public:
-  explicit KFunc(const char* fn) : ctx_(&Kernel::get().current()) { ctx_->push_function(fn); }
-  ~KFunc() { ctx_->pop_function(); }
+  explicit KFunc(const char* fn) : ctx_(&Kernel::get().current()) {
+    ctx_->push_function(fn);
+    if (Kernel::events && Kernel::events->timeline()) slice(*ctx_, fn, true);
+  }
+  ~KFunc() {
+    if (Kernel::events && Kernel::events->timeline()) slice(*ctx_, nullptr, false);
+    ctx_->pop_function();
+  }
   KFunc(const KFunc&) = delete;
   KFunc& operator=(const KFunc&) = delete;
 

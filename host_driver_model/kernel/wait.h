@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <systemc>
 
+#include "host_driver_model/kernel/printk.h"
 #include "host_driver_model/kernel/sched.h"
 
 namespace qedisim::kern {
@@ -15,11 +16,23 @@ class WaitQueue {
   explicit WaitQueue(const char* name) : name_(name) {}
   const char* name() const { return name_; }
   // wake_up / wake_up_interruptible / wake_up_all.
-  void wake_up() { event_.notify(sc_core::SC_ZERO_TIME); }
+  void wake_up() {
+    if (Kernel::events && Kernel::events->timeline()) {
+      last_wake_ = next_flow_id();
+      emit_timeline(EvKind::flow_out, EvSys::kernel, name_, last_wake_);
+    }
+    event_.notify(sc_core::SC_ZERO_TIME);
+  }
   sc_core::sc_event& event() { return event_; }
+  // The waiter woken with its condition true: the wake_up -> return arrow (--trace).
+  void woken() const {
+    if (last_wake_ && Kernel::events && Kernel::events->timeline())
+      emit_timeline(EvKind::flow_in, EvSys::kernel, name_, last_wake_);
+  }
 
  private:
   const char* name_;
+  std::uint64_t last_wake_ = 0;
   sc_core::sc_event event_;
 };
 
@@ -39,6 +52,7 @@ std::int64_t wait_event_timeout(WaitQueue& wq, Cond cond, Duration timeout) {
     wait_on(wq.event(), Duration{left});
     if (cond()) {
       k.wait_end(self, false);
+      wq.woken();
       const std::int64_t rem = deadline - Kernel::now_ns();
       return rem > 0 ? rem : 1;
     }
@@ -57,6 +71,7 @@ void wait_event(WaitQueue& wq, Cond cond, bool idle = false) {
   k.wait_begin(self, wq.name(), idle);
   while (!cond()) wait_on(wq.event());
   k.wait_end(self, false);
+  wq.woken();
 }
 
 }  // namespace qedisim::kern

@@ -22,6 +22,7 @@ struct Work {
   // The tracked object the work_struct is embedded in: queued or running,
   // the work keeps it reachable for kmemleak.
   const ObjectHeader* owner = nullptr;
+  std::uint64_t flow_id = 0;  // the queue_work -> execute arrow of --trace
 };
 
 class Workqueue : public sc_core::sc_module {

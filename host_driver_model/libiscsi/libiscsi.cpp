@@ -456,6 +456,8 @@ int iscsi_send_nopout(KPtr<IscsiConn> conn, const IscsiRsp* rhdr) {
 void iscsi_tmf_rsp(KPtr<IscsiConn> conn, const IscsiRsp& rsp) {
   KFunc f("iscsi_tmf_rsp");
   KPtr<IscsiSession> session = KRD(conn, session);
+  kern::printk(EvSys::libiscsi, static_cast<std::int32_t>(session.raw() ? session.raw()->id : 0),
+               "tmf rsp: response {}", rsp.response);
   if (TMF(session, conn, read, tmf_state) != TmfState::QUEUED) return;
   if (rsp.response == ISCSI_TMF_RSP_COMPLETE)
     set_tmf_state(session, conn, TmfState::SUCCESS);
@@ -593,6 +595,11 @@ void iscsi_conn_failure_p03(KPtr<IscsiConn> conn, int err) {
 // iscsi_conn_failure
 void iscsi_conn_failure(KPtr<IscsiConn> conn, int err) {
   KFunc f("iscsi_conn_failure");
+  if (kern::Kernel::events && conn.valid()) {
+    const IscsiConn& c = *conn.raw();
+    const std::int32_t sid = c.session.valid() ? static_cast<std::int32_t>(c.session.raw()->id) : -1;
+    kern::printk(EvSys::libiscsi, sid, "connection{}:{}: detected conn error ({})", sid, c.id, err);
+  }
   if (fixed(Patch::p03))
     iscsi_conn_failure_p03(conn, err);
   else
@@ -649,6 +656,7 @@ void iscsi_tmf_timedout(KPtr<IscsiSession> session, KPtr<IscsiConn> conn) {
   }
   Guard frwd(session.raw()->frwd_lock);
   if (TMF(session, conn, read, tmf_state) == TmfState::QUEUED) {
+    kern::printk(EvSys::libiscsi, static_cast<std::int32_t>(session.raw()->id), "tmf timedout");
     set_tmf_state(session, conn, TmfState::TIMEDOUT);
     TMF(session, conn, wake, ehwait).wake_up();  // unblock eh_abort()
   }
@@ -668,6 +676,8 @@ int iscsi_exec_task_mgmt_fn(KPtr<IscsiConn> conn, const IscsiHdr& hdr, int age, 
     return -1;  // -EPERM
   }
   TMF(session, conn, write, tmf_timer).mod_timer(timeout);
+  kern::printk(EvSys::libiscsi, static_cast<std::int32_t>(s.id), "tmf set timeout: function {} lun {} rtt 0x{:x}",
+               hdr.tm_function, hdr.lun, hdr.rtt);
   s.frwd_lock.unlock();
   s.eh_mutex.unlock();
   // block eh thread until: tmf response, tmf timeout, or session terminated/restarted/failed
@@ -699,6 +709,7 @@ IscsiHdr iscsi_prep_tmf_pdu(std::uint8_t function, std::uint32_t lun, std::uint3
 // iscsi_eh_abort: ABORT TASK for one command.
 int iscsi_eh_abort(KPtr<ScsiCmnd> sc) {
   KFunc f("iscsi_eh_abort");
+  kern::printk(EvSys::libiscsi, static_cast<std::int32_t>(KRD(sc, session)), "aborting sc {}", sc.describe());
   KPtr<IscsiSession> session = driver().sessions.at(KRD(sc, session));
   if (!session) return FAILED;  // no session yet: nothing to reset
   IscsiSession& s = *session.raw();
@@ -846,6 +857,8 @@ int iscsi_eh_reset(KPtr<ScsiCmnd> sc, std::uint8_t function, Duration timeout, s
 // iscsi_eh_device_reset: LU RESET, then fail the LUN's commands with DID_ERROR.
 int iscsi_eh_device_reset(KPtr<ScsiCmnd> sc) {
   KFunc f("iscsi_eh_device_reset");
+  kern::printk(EvSys::libiscsi, static_cast<std::int32_t>(KRD(sc, session)), "LU Reset [sc {} lun {}]", sc.describe(),
+               KRD(sc, lun));
   return iscsi_eh_reset(sc, ISCSI_TM_FUNC_LOGICAL_UNIT_RESET, params().session_lu_reset_timeout,
                         static_cast<std::int64_t>(KRD(sc, lun)));
 }
@@ -853,6 +866,7 @@ int iscsi_eh_device_reset(KPtr<ScsiCmnd> sc) {
 // iscsi_eh_target_reset: TARGET WARM RESET, then fail every command with DID_ERROR.
 int iscsi_eh_target_reset(KPtr<ScsiCmnd> sc) {
   KFunc f("iscsi_eh_target_reset");
+  kern::printk(EvSys::libiscsi, static_cast<std::int32_t>(KRD(sc, session)), "tgt Reset [sc {}]", sc.describe());
   return iscsi_eh_reset(sc, ISCSI_TM_FUNC_TARGET_WARM_RESET, params().session_tgt_reset_timeout, -1);
 }
 

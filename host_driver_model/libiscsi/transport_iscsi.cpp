@@ -55,6 +55,8 @@ void iscsi_recv_pdu(KPtr<IscsiConn> conn, const IscsiRsp& rsp) {
 // iscsi_block_session -> __iscsi_block_session: FAILED, target blocked, replacement timer.
 void iscsi_block_session(KPtr<IscsiSession> session, std::string_view caller) {
   KFunc f("iscsi_block_session");
+  kern::printk(EvSys::transport, static_cast<std::int32_t>(KRD(session, id)), "session{}: blocking session",
+               KRD(session, id));
   probes().session_change(session, SessionChange::block, caller);
   KWR(session, cls_state) = ClsSessionState::FAILED;
   probes().session_change(session, SessionChange::set_failed, caller);
@@ -72,6 +74,8 @@ void iscsi_block_session(KPtr<IscsiSession> session) { iscsi_block_session(sessi
 // iscsi_unblock_session -> __iscsi_unblock_session: cancel recovery, LOGGED_IN, start IO.
 void iscsi_unblock_session(KPtr<IscsiSession> session, std::string_view caller) {
   KFunc f("iscsi_unblock_session");
+  kern::printk(EvSys::transport, static_cast<std::int32_t>(KRD(session, id)), "session{}: Unblocking session",
+               KRD(session, id));
   if (KWR(session, recovery_work).del_timer())
     probes().session_change(session, SessionChange::recovery_timer_cancel, caller);
   KWR(session, cls_state) = ClsSessionState::LOGGED_IN;
@@ -87,6 +91,9 @@ void iscsi_unblock_session(KPtr<IscsiSession> session) { iscsi_unblock_session(s
 void session_recovery_timedout(KPtr<IscsiSession> session) {
   KFunc f("session_recovery_timedout");
   if (KRD(session, cls_state) != ClsSessionState::FAILED) return;  // raced with the unblock
+  kern::printk(EvSys::transport, static_cast<std::int32_t>(KRD(session, id)),
+               "session{}: session recovery timed out after {}", KRD(session, id),
+               format_duration(params().session_recovery_timeout));
   KWR(session, cls_state) = ClsSessionState::FREE;
   iscsi_session_recovery_timedout(session);
   KWR(session, target_blocked) = false;

@@ -213,8 +213,9 @@ class Qedi : public sc_core::sc_module, public IscsiTransport {
   kern::IoMem* bar_;
   kern::MsixController* irq_;
 
-  qedi::TidBitmap tids_;        // qedi->task_idx_map
-  std::vector<ItMap> itt_map_;  // qedi->itt_map
+  qedi::TidBitmap tids_;                 // qedi->task_idx_map
+  std::vector<ItMap> itt_map_;           // qedi->itt_map
+  std::vector<std::uint64_t> tid_flow_;  // --trace: the doorbell -> CQE arrow of each tid's last xmit
   std::vector<std::unique_ptr<QediPercpu>> percpu_;
   std::vector<std::unique_ptr<kern::Context>> irq_ctx_;  // one per vector, atomic
   std::vector<std::unique_ptr<kern::KThread>> io_threads_;

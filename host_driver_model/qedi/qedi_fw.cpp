@@ -179,9 +179,12 @@ int Qedi::qedi_send_iscsi_nopout(QediConn& qc, KPtr<IscsiTask> task) {
 void Qedi::qedi_fp_process_cqes(const QediWork& work) {
   const IscsiCqe& cqe = work.cqe;
   ++counters_.cqes_processed;
+  if (kern::Kernel::events && cqe.itid < tid_flow_.size() && tid_flow_[cqe.itid])
+    kern::emit_timeline(EvKind::flow_in, EvSys::qedi, "doorbell -> CQE", tid_flow_[cqe.itid]);
   auto it = conn_cid_tbl_.find(cqe.conn_id);
   if (it == conn_cid_tbl_.end() || it->second.is_null()) {
-    ++counters_.cqe_no_session;  // "Session no longer exists for cid=0x%x!!"
+    ++counters_.cqe_no_session;
+    kern::printk(EvSys::qedi, -1, "qedi: Session no longer exists for cid=0x{:x}!!", cqe.conn_id);
     return;
   }
   const KPtr<IscsiConn> conn = it->second;
@@ -380,9 +383,13 @@ void Qedi::qedi_process_tmf_resp(const IscsiCqe& cqe, KPtr<IscsiTask> task, KPtr
       kern::kzalloc(tmf_resp_bufs_, Gfp::atomic, "qedi_process_tmf_resp", task.header()->name);
   KWR(task, dd_data).tmf_resp_buf = resp_hdr_ptr;
   if (resp_hdr_ptr.is_null()) {
-    ++counters_.alloc_failures;  // "Failed to allocate resp buf"
+    ++counters_.alloc_failures;
+    kern::printk(EvSys::qedi, static_cast<std::int32_t>(session_of(conn)),
+                 "qedi: Failed to allocate resp buf, cid=0x{:x}", qc.iscsi_conn_id);
     return;
   }
+  kern::printk(EvSys::qedi, static_cast<std::int32_t>(session_of(conn)),
+               "qedi: TMF response 0x{:x} for itt 0x{:x}, cid=0x{:x}", cqe.response, cqe.itt, qc.iscsi_conn_id);
   const KPtr<IscsiSession> session = KRD(conn, session);
   Guard back(KRD(session, back_lock));
   KWR(resp_hdr_ptr, opcode) = cqe.opcode;
@@ -396,7 +403,11 @@ void Qedi::qedi_process_tmf_resp(const IscsiCqe& cqe, KPtr<IscsiTask> task, KPtr
     if (fixed(Patch::p16)) {
       Guard g(qc.tmf_work_lock);
       // goto unblock_sess: resp_hdr_ptr is not freed (README Findings).
-      if (qc.ep_disconnect_starting) return;  // "Session is down so ep_disconnect will clean up"
+      if (qc.ep_disconnect_starting) {
+        kern::printk(EvSys::qedi, static_cast<std::int32_t>(session_of(conn)),
+                     "qedi: reset response during ep_disconnect: no reset work (session is down)");
+        return;
+      }
       qc.fw_cleanup_works++;
     }
     TmfWork& w = alloc_tmf_work(task, conn, TmfWorkKind::reset_resp);
@@ -471,6 +482,8 @@ int Qedi::qedi_iscsi_cleanup_task(KPtr<IscsiTask> task, bool /*mark_cmd_node_del
   // reject the WQE; the read that found it is already reported as uaf (p10's race A).
   if (tid >= params_.tids) return -22;  // -EINVAL
   write_wqe(qc, sq_idx, tid, ISCSI_WQE_TYPE_TASK_CLEANUP);
+  kern::printk(EvSys::qedi, static_cast<std::int32_t>(session_of(conn)), "qedi: cleanup WQE tid=0x{:x} ({})", tid,
+               task.describe());
   probes().cleanup_posted(tid, task);
   probes().wqe_posted(conn, tid, nullptr, PduKind::scsi_cmd, true, 0);
   qedi_ring_doorbell(qc);
@@ -496,6 +509,8 @@ int Qedi::qedi_cleanup_all_io(QediConn& qc, KPtr<IscsiTask> task, bool /*in_reco
   qc.cmd_cleanup_req = 0;
   qc.cmd_cleanup_cmpl = 0;
   probes().cleanup_counters(conn, 0, 0);
+  kern::emit_timeline(EvKind::counter, EvSys::qedi, "cmd_cleanup_req", 0, 0);
+  kern::emit_timeline(EvKind::counter, EvSys::qedi, "cmd_cleanup_cmpl", 0, 0);
 
   std::vector<std::uint16_t> awaited;
   {
@@ -517,14 +532,25 @@ int Qedi::qedi_cleanup_all_io(QediConn& qc, KPtr<IscsiTask> task, bool /*in_reco
     }
   }
   probes().cleanup_counters(conn, qc.cmd_cleanup_req, qc.cmd_cleanup_cmpl);
+  kern::emit_timeline(EvKind::counter, EvSys::qedi, "cmd_cleanup_req", 0, qc.cmd_cleanup_req);
+  kern::emit_timeline(EvKind::counter, EvSys::qedi, "cmd_cleanup_cmpl", 0, qc.cmd_cleanup_cmpl);
+  const std::int32_t sid = static_cast<std::int32_t>(session_of(conn));
+  kern::printk(EvSys::qedi, sid, "qedi: cid=0x{:x}, active_cmd_count={}, cmd_cleanup_req={}, lun_reset={}",
+               qc.iscsi_conn_id, qc.active_cmd_count, qc.cmd_cleanup_req, lun_reset);
 
   auto done = [&] { return qc.cmd_cleanup_req == qc.cmd_cleanup_cmpl || in_recovery_; };
   probes().cleanup_wait_begin(conn, CleanupWaitKind::bulk_wait1, awaited,
                               kern::Kernel::now_ns() + params_.cleanup_wait.ns);
   const std::int64_t rval = kern::wait_event_timeout(qc.wait_queue, done, params_.cleanup_wait);
   probes().cleanup_wait_end(conn, CleanupWaitKind::bulk_wait1, rval == 0);
-  if (rval) return 0;
+  if (rval) {
+    kern::printk(EvSys::qedi, sid, "qedi: i/o cmd_cleanup_req={}, equal to cmd_cleanup_cmpl={}, cid=0x{:x}",
+                 qc.cmd_cleanup_req, qc.cmd_cleanup_cmpl, qc.iscsi_conn_id);
+    return 0;
+  }
   ++counters_.cleanup_waits_timed_out;
+  kern::printk(EvSys::qedi, sid, "qedi: i/o cmd_cleanup_req={}, not equal to cmd_cleanup_cmpl={}, cid=0x{:x}",
+               qc.cmd_cleanup_req, qc.cmd_cleanup_cmpl, qc.iscsi_conn_id);
 
   const std::vector<KPtr<IscsiSession>> sessions = driver().sessions;  // iscsi_host_for_each_session
   for (const auto& s : sessions)
@@ -551,9 +577,9 @@ void Qedi::qedi_clearsq(QediConn& qc, KPtr<IscsiTask> task) {
   e.cmd_id = ISCSI_RAMROD_CMD_ID_CLEAR_SQ;
   e.cid = static_cast<std::uint16_t>(KRD(ep, iscsi_cid));
   qed_spq_wait(qed_spq_post(e), params_.ramrod_wait);
-  if (qedi_cleanup_all_io(qc, task, true)) {
-    // "fatal error, need hard reset"
-  }
+  if (qedi_cleanup_all_io(qc, task, true))
+    kern::printk(EvSys::qedi, static_cast<std::int32_t>(session_of(qc.cls_conn)),
+                 "qedi: fatal error, need hard reset, cid=0x{:x}", qc.iscsi_conn_id);
 }
 
 // qedi_process_cmd_cleanup_resp (io thread): a TASK_CLEANUP CQE. Abort
@@ -565,6 +591,8 @@ void Qedi::qedi_process_cmd_cleanup_resp(const IscsiCqe& cqe, KPtr<IscsiConn> co
   QediConn& qc = KWR(conn, dd_data);
   const KPtr<IscsiSession> session = KRD(conn, session);
   const std::uint32_t sid = session_of(conn);
+  kern::printk(EvSys::qedi, static_cast<std::int32_t>(sid), "qedi: TASK_CLEANUP CQE itid=0x{:x}, cid=0x{:x}", cqe.itid,
+               qc.iscsi_conn_id);
 
   Guard tmf(qc.tmf_work_lock);
   bool found = false;
@@ -582,6 +610,8 @@ void Qedi::qedi_process_cmd_cleanup_resp(const IscsiCqe& cqe, KPtr<IscsiConn> co
     auto& l = qc.tmf_work_list;  // list_del_init(&work->list)
     l.erase(std::remove(l.begin(), l.end(), work), l.end());
     KWR(work, listed) = false;
+    kern::printk(EvSys::qedi, static_cast<std::int32_t>(sid), "qedi: TMF work found for rtid 0x{:x}: kfree({})", rtid,
+                 work.describe());
     work_maps_.free(work);  // kfree(work)
     KWR(mtask, dd_data).list_tmf_work = nullptr;
   }
@@ -641,16 +671,23 @@ void Qedi::qedi_process_cmd_cleanup_resp(const IscsiCqe& cqe, KPtr<IscsiConn> co
         t = iscsi_itt_to_task(conn, build_itt(get_itt(ptmp_itt), static_cast<int>(session_age(conn))));
       }
       if (t.is_null()) {
-        ++counters_.cleanup_task_null;  // "task is null, itid=0x%x"
+        ++counters_.cleanup_task_null;
+        kern::printk(EvSys::qedi, static_cast<std::int32_t>(sid), "qedi: task is null, itid=0x{:x}, cid=0x{:x}",
+                     cqe.itid, qc.iscsi_conn_id);
         return;
       }
     }
     qc.cmd_cleanup_cmpl++;
     probes().cleanup_counters(conn, qc.cmd_cleanup_req, qc.cmd_cleanup_cmpl);
+    kern::emit_timeline(EvKind::counter, EvSys::qedi, "cmd_cleanup_req", 0, qc.cmd_cleanup_req);
+    kern::emit_timeline(EvKind::counter, EvSys::qedi, "cmd_cleanup_cmpl", 0, qc.cmd_cleanup_cmpl);
     qc.wait_queue.wake_up();
     if (!fixed(Patch::p17) && (!fixed(Patch::p09) || fixed(Patch::p10))) qedi_clear_task_idx(cqe.itid);
   } else {
-    ++counters_.cleanup_untracked;  // "Delayed or untracked cleanup response"
+    ++counters_.cleanup_untracked;
+    kern::printk(EvSys::qedi, static_cast<std::int32_t>(sid),
+                 "qedi: Delayed or untracked cleanup response, itt=0x{:x}, tid=0x{:x}, cid=0x{:x}", cqe.itt, cqe.itid,
+                 qc.iscsi_conn_id);
   }
 }
 
@@ -674,7 +711,10 @@ int Qedi::qedi_wait_for_cleanup_request(QediConn& qc, KPtr<IscsiTask> task, KPtr
   probes().cleanup_wait_end(conn, CleanupWaitKind::abort_victim, wait == 0);
   if (!wait) {
     ++counters_.cleanup_waits_timed_out;
-    KWR(mtask, dd_data).state = CleanupState::CLEANUP_WAIT_FAILED;  // "Cleanup timedout ..."
+    kern::printk(EvSys::qedi, static_cast<std::int32_t>(session_of(conn)),
+                 "qedi: Cleanup timedout tid=0x{:x}, issue connection recovery, cid=0x{:x}", victim_tid,
+                 qc.iscsi_conn_id);
+    KWR(mtask, dd_data).state = CleanupState::CLEANUP_WAIT_FAILED;
     return -1;
   }
   return 0;
@@ -690,6 +730,8 @@ void Qedi::qedi_abort_work(TmfWork& w) {
   const IscsiHdr tmf_hdr = KRD(mtask, hdr);
   probes().tmf_work_step(conn, TmfWorkKind::abort, &w);
   if (!fixed(Patch::p16)) qc.fw_cleanup_flag = true;  // set_bit(QEDI_CONN_FW_CLEANUP)
+  kern::printk(EvSys::qedi, static_cast<std::int32_t>(sid), "qedi: abort work for rtt 0x{:x} ({}), cid=0x{:x}",
+               tmf_hdr.rtt, mtask.describe(), qc.iscsi_conn_id);
 
   // clear_cleanup (abort_ret before p10): the end of the work.
   auto clear_cleanup = [&] {
@@ -711,7 +753,8 @@ void Qedi::qedi_abort_work(TmfWork& w) {
     Guard back(KRD(session, back_lock));
     ctask = iscsi_itt_to_ctask(conn, tmf_hdr.rtt);
     if (ctask.is_null() || iscsi_task_is_completed(ctask)) {
-      back.unlock();  // "Task already completed"
+      back.unlock();
+      kern::printk(EvSys::qedi, static_cast<std::int32_t>(sid), "qedi: Task already completed");
       clear_cleanup();
       return;
     }
@@ -719,7 +762,8 @@ void Qedi::qedi_abort_work(TmfWork& w) {
   } else {
     ctask = iscsi_itt_to_task(conn, tmf_hdr.rtt);
     if (ctask.is_null() || KRD(ctask, sc).is_null()) {
-      clear_cleanup();  // "Task already completed"
+      kern::printk(EvSys::qedi, static_cast<std::int32_t>(sid), "qedi: Task already completed");
+      clear_cleanup();
       return;
     }
   }
@@ -731,7 +775,8 @@ void Qedi::qedi_abort_work(TmfWork& w) {
       kern::kzalloc(work_maps_, fixed(Patch::p12) ? Gfp::noio : Gfp::atomic, "qedi_abort_work",
                     fmt::format("s{} rtt 0x{:02x}", sid, get_itt(tmf_hdr.rtt)));
   if (list_work.is_null()) {
-    ++counters_.alloc_failures;  // "Memory allocation failed"
+    ++counters_.alloc_failures;
+    kern::printk(EvSys::qedi, static_cast<std::int32_t>(sid), "qedi: Memory allocation failed");
     put_task(ctask);
     return;
   }

@@ -292,6 +292,7 @@ void Qedi::ep_disconnect(KPtr<QediEndpoint> ep) {
   const KPtr<IscsiConn> conn = KRD(ep, conn);
   probes().ep_disconnect_entered(conn);
   const std::uint32_t sid = KRD(ep, portal);
+  kern::printk(EvSys::qedi, static_cast<std::int32_t>(sid), "qedi: ep_disconnect cid=0x{:x}", KRD(ep, iscsi_cid));
   bool recovering = false;
   int abrt_conn = 0;
   // flush_work(&qedi_ep->offload_work): the model offloads inline in ep_connect.
@@ -368,6 +369,7 @@ void Qedi::ep_disconnect(KPtr<QediEndpoint> ep) {
   }
   KWR(ep, conn) = nullptr;
   eps_.free(ep);  // iscsi_destroy_endpoint
+  kern::printk(EvSys::qedi, static_cast<std::int32_t>(sid), "qedi: ep_disconnect done");
   probes().ep_disconnect_returned(conn);
   activity_.notify(sc_core::SC_ZERO_TIME);
 }

@@ -38,6 +38,7 @@ Qedi::Qedi(sc_core::sc_module_name name, const QediParams& params, hba::HostMemo
       irq_(&irq),
       tids_(params.tids),
       itt_map_(params.tids),
+      tid_flow_(params.tids),
       leak_roots_(this, "qedi", [this](kern::RefVisitor& v) {
         for (const auto& [cid, ep] : ep_tbl_) v(ep);
         for (const auto& [cid, conn] : conn_cid_tbl_) v(conn);
@@ -121,10 +122,12 @@ void Qedi::qedi_probe() {
 int Qedi::qedi_get_task_idx() {
   const int tid = tids_.qedi_get_task_idx();
   if (tid < 0) {
-    ++counters_.task_pool_full;  // "FW task context pool is full"
+    ++counters_.task_pool_full;
+    kern::printk(EvSys::qedi, -1, "qedi: FW task context pool is full");
     return -1;
   }
   probes().tid_allocated(static_cast<std::uint16_t>(tid));
+  kern::emit_timeline(EvKind::counter, EvSys::qedi, "tids in use", 0, tids_.in_use());
   return tid;
 }
 
@@ -133,13 +136,27 @@ void Qedi::qedi_clear_task_idx(std::uint32_t tid) {
   kern::KFunc f("qedi_clear_task_idx");
   const bool ok = tids_.qedi_clear_task_idx(tid);
   if (!ok) ++counters_.tid_double_clear;
+  if (ok)
+    kern::printk(EvSys::qedi, -1, "qedi: Freeing tid=0x{:x}", tid);
+  else
+    kern::printk(EvSys::qedi, -1, "qedi: FW task context, already cleared, tid=0x{:x}", tid);
   probes().tid_cleared(static_cast<std::uint16_t>(tid), ok);
+  kern::emit_timeline(EvKind::counter, EvSys::qedi, "tids in use", 0, tids_.in_use());
 }
 
 // qedi_update_itt_map
 void Qedi::qedi_update_itt_map(std::uint32_t tid, std::uint32_t proto_itt, kern::KPtr<IscsiTask> task) {
   itt_map_[tid] = ItMap{proto_itt, task};
   probes().tid_bound(static_cast<std::uint16_t>(tid), task);
+  if (kern::Kernel::events) {
+    const kern::ObjectHeader* h = task.header();
+    kern::printk(EvSys::qedi, static_cast<std::int32_t>(session_of(task.raw() ? task.raw()->conn : nullptr)),
+                 "qedi: tid=0x{:x} for itt=0x{:x} ({})", tid, proto_itt, h ? h->describe() : "-");
+    if (tid < tid_flow_.size()) {
+      tid_flow_[tid] = kern::next_flow_id();
+      kern::emit_timeline(EvKind::flow_out, EvSys::qedi, "doorbell -> CQE", tid_flow_[tid]);
+    }
+  }
 }
 
 // qedi_get_proto_itt

@@ -266,6 +266,8 @@ void ScsiHost::scsi_timeout(std::uint32_t tag) {
   Request& r = *it->second;
   ScsiCmnd& c = *r.cmd.raw();
   if (c.owner != CmdOwner::lld || !r.in_lld) return;
+  kern::printk(EvSys::scsi, static_cast<std::int32_t>(c.session), "sd {}:0:0:{}: [sd] tag#{} timing out command",
+               c.session, c.lun, c.tag);
   BlkEhTimerReturn rtn = BlkEhTimerReturn::DONE;
   if (tmpl_.eh_timed_out) {
     try {
@@ -300,6 +302,8 @@ void ScsiHost::scmd_eh_abort_handler(std::uint32_t tag) {
   if (it == reqs_.end()) return;
   Request& r = *it->second;
   kern::KPtr<ScsiCmnd> cmd = r.cmd;
+  kern::printk(EvSys::scsi, static_cast<std::int32_t>(cmd.raw()->session), "sd {}:0:0:{}: [sd] tag#{} aborting command",
+               cmd.raw()->session, cmd.raw()->lun, cmd.raw()->tag);
   note_level(EhLevel::abort);
   probes().abort_begin(cmd);
   int rtn = FAILED;
@@ -326,6 +330,9 @@ void ScsiHost::scmd_eh_abort_handler(std::uint32_t tag) {
 
 // scsi_eh_scmd_add: the host enters recovery; the EH thread runs once every busy command has failed.
 void ScsiHost::scsi_eh_scmd_add(Request& r) {
+  kern::printk(EvSys::scsi, static_cast<std::int32_t>(r.cmd.raw()->session),
+               "sd {}:0:0:{}: [sd] tag#{} scsi_eh_scmd_add: to the error handler", r.cmd.raw()->session,
+               r.cmd.raw()->lun, r.tag);
   shost_recovery_ = true;
   host_failed_++;
   eh_cmd_q_.push_back(r.tag);
@@ -390,6 +397,7 @@ void ScsiHost::scsi_unjam_host() {
     const auto dev = std::make_pair(cmd.raw()->session, cmd.raw()->lun);
     if (!tried_dev.insert(dev).second) continue;
     kern::KFunc f("scsi_eh_bus_device_reset");
+    kern::printk(EvSys::scsi, static_cast<std::int32_t>(dev.first), "scsi_eh_0: Sending BDR sdev: lun {}", dev.second);
     note_level(EhLevel::device);
     probes().escalation(cmd, EhLevel::device);
     if (run(tmpl_.eh_device_reset_handler, cmd) == SUCCESS) {
@@ -425,6 +433,9 @@ void ScsiHost::scsi_unjam_host() {
     if (!live(tag)) continue;
     Request& r = *reqs_.at(tag);
     targets_.at(r.cmd.raw()->session).sdev.at(r.cmd.raw()->lun) = SdevState::OFFLINE;
+    kern::printk(EvSys::scsi, static_cast<std::int32_t>(r.cmd.raw()->session),
+                 "sd {}:0:0:{}: Device offlined - not ready after error recovery", r.cmd.raw()->session,
+                 r.cmd.raw()->lun);
     r.offline_fail = true;
     done_q.push_back(tag);
   }

@@ -24,6 +24,7 @@ void Findings::add(Violation v) {
   }
   ++kept;
   last = list.size();
+  if (on_add_) on_add_(v);
   list.push_back(std::move(v));
 }
 

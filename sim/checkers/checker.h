@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <map>
 #include <string>
 #include <tuple>
@@ -21,6 +22,8 @@ class Findings {
  public:
   explicit Findings(std::size_t keep_per_key = 64) : keep_per_key_(keep_per_key) {}
   void add(Violation v);
+  // Told each finding that is kept (not folded into a repeat's count), when it is recorded.
+  void set_listener(std::function<void(const Violation&)> f) { on_add_ = std::move(f); }
   // Time order; equal times keep recording order.
   std::vector<Violation> violations() const;
   std::vector<Violation> warnings() const;
@@ -28,6 +31,7 @@ class Findings {
  private:
   static std::vector<Violation> sorted(std::vector<Violation> v);
   std::size_t keep_per_key_;
+  std::function<void(const Violation&)> on_add_;
   std::vector<Violation> violations_;
   std::vector<Violation> warnings_;
   std::map<std::tuple<InvariantId, std::string, std::string>, std::pair<std::size_t, std::size_t>> kept_;

@@ -56,6 +56,8 @@ class CheckerSet : public drv::DriverObserver, public hba::FwObserver, public Fa
 
   // The firmware's task table, read-only (fw_orphan). Optional.
   void set_firmware_tasks(const hba::FwTaskTable* tasks) { fw_tasks_ = tasks; }
+  // Told each finding as it is recorded (the --log and --trace writers).
+  void set_finding_listener(std::function<void(const Violation&)> f) { findings_.set_listener(std::move(f)); }
 
   // End-state checks (tid_leak; leak's kmemleak scan, at most once per
   // checker.leak_scan_interval); also runs the hung_task clock.

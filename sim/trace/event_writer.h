@@ -1,0 +1,79 @@
+// The --log and --trace outputs of a run, from the model's event stream
+// (common/event_sink.h):
+//  - the log: one dmesg/ftrace-style line per event, "[    5.001000]"
+//    timestamps, the layer, the context and the kernel function, the
+//    kernel's own texts where it prints, failpoints, actions, and each
+//    violation in the shape the kernel reports it (KASAN, kmemleak, ...);
+//    filtered by layer and session (`--log-filter qedi,libiscsi,s0`);
+//  - the trace: Chrome trace-event JSON (Perfetto UI, chrome://tracing):
+//    one track per context grouped by layer, a slice per kernel function,
+//    flow arrows for queue_work, wake_up and doorbell -> CQE, counters,
+//    instant events for failpoints and violations.
+// Both stream to "<path>.tmp.<pid>" and appear under their name at finish().
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <map>
+#include <set>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "common/event_sink.h"
+#include "sim/checkers/violation.h"
+
+namespace qedisim {
+
+// `--log-filter`: layers (scsi, libiscsi, transport, qedi, iscsid, kernel,
+// fw, target, failpoint, checker) and sessions (s0, s1, ...), comma-separated;
+// empty = everything. Throws std::invalid_argument naming the allowed values.
+struct LogFilter {
+  std::set<EvSys> layers;
+  std::set<std::int32_t> sessions;
+  static LogFilter parse(const std::string& text);
+  bool admits(EvSys sys, std::int32_t session) const;
+};
+
+class EventWriter : public EventSink {
+ public:
+  // Empty paths: that output is off. Throws OutputError when a file cannot be opened.
+  EventWriter(std::string log_path, LogFilter filter, std::string trace_path);
+  ~EventWriter();
+  EventWriter(const EventWriter&) = delete;
+  EventWriter& operator=(const EventWriter&) = delete;
+
+  void emit(const Ev& e) override;
+  // A checker's finding, at its time (log: the kernel's report shape; trace: an instant).
+  void violation(const Violation& v);
+  // Closes open slices at `end_ns`, completes both files and renames them.
+  void finish(std::int64_t end_ns);
+  // A run cut short: the temporaries go, nothing appears.
+  void abandon();
+
+ private:
+  struct Track {
+    int pid = 0;
+    int tid = 0;
+    int depth = 0;
+    std::int64_t last_ns = 0;
+  };
+  Track& track(std::string_view ctx);
+  void log_line(std::int64_t ns, EvSys sys, std::string_view ctx, std::string_view fn, std::string_view text);
+  void trace_event(const std::string& json);
+
+  std::string log_path_, log_tmp_, trace_path_, trace_tmp_;
+  std::FILE* log_ = nullptr;
+  std::FILE* trace_ = nullptr;
+  LogFilter filter_;
+  std::map<std::string, Track, std::less<>> tracks_;
+  std::map<int, int> next_tid_;  // per pid
+  std::string_view last_ctx_;
+  Track* last_track_ = nullptr;
+  std::unordered_map<const char*, std::string> names_;  // escaped slice names
+  std::string line_;                                     // the event being written
+  bool first_trace_event_ = true;
+};
+
+}  // namespace qedisim
