@@ -197,8 +197,8 @@ EventWriter::Track& EventWriter::track(std::string_view ctx) {
     if (t.tid == 1)
       trace_event(fmt::format(R"({{"ph":"M","name":"process_name","pid":{},"tid":0,"args":{{"name":{}}}}})", g.pid,
                               jstr(g.name)));
-    trace_event(fmt::format(R"({{"ph":"M","name":"thread_name","pid":{},"tid":{},"args":{{"name":{}}}}})", t.pid,
-                            t.tid, jstr(ctx)));
+    trace_event(fmt::format(R"({{"ph":"M","name":"thread_name","pid":{},"tid":{},"args":{{"name":{}}}}})", t.pid, t.tid,
+                            jstr(ctx)));
   }
   Track& added = tracks_.emplace(std::string(ctx), t).first->second;
   last_ctx_ = ctx;
@@ -270,8 +270,8 @@ void EventWriter::emit(const Ev& e) {
                               e.kind == EvKind::flow_in ? R"(,"bp":"e")" : ""));
       break;
     case EvKind::counter:
-      trace_event(fmt::format(R"({{"ph":"C","name":{},"ts":{},"pid":{},"tid":0,"args":{{"value":{}}}}})",
-                              jstr(e.text), micros(e.ns), t.pid, e.value));
+      trace_event(fmt::format(R"({{"ph":"C","name":{},"ts":{},"pid":{},"tid":0,"args":{{"value":{}}}}})", jstr(e.text),
+                              micros(e.ns), t.pid, e.value));
       break;
     case EvKind::log:
       break;
@@ -290,10 +290,10 @@ void EventWriter::violation(const Violation& v) {
   }
   if (trace_) {
     Track& t = track(v.context);
-    trace_event(fmt::format(R"({{"ph":"i","s":"g","name":{},"cat":"{}","ts":{},"pid":{},"tid":{},"args":{{"object":{},"message":{}}}}})",
-                            jstr(fmt::format("{} {}", to_string(v.id), v.function)),
-                            warning ? "warning" : "violation", micros(v.time_ns), t.pid, t.tid, jstr(v.object),
-                            jstr(v.message)));
+    trace_event(fmt::format(
+        R"({{"ph":"i","s":"g","name":{},"cat":"{}","ts":{},"pid":{},"tid":{},"args":{{"object":{},"message":{}}}}})",
+        jstr(fmt::format("{} {}", to_string(v.id), v.function)), warning ? "warning" : "violation", micros(v.time_ns),
+        t.pid, t.tid, jstr(v.object), jstr(v.message)));
   }
 }
 

@@ -72,7 +72,7 @@ class EventWriter : public EventSink {
   std::string_view last_ctx_;
   Track* last_track_ = nullptr;
   std::unordered_map<const char*, std::string> names_;  // escaped slice names
-  std::string line_;                                     // the event being written
+  std::string line_;                                    // the event being written
   bool first_trace_event_ = true;
 };
 

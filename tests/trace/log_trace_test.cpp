@@ -80,7 +80,8 @@ BOOST_AUTO_TEST_SUITE(log_and_trace)
 BOOST_AUTO_TEST_CASE(p08_log_tells_the_race_and_reports_it_like_kasan) {
   run_with_log("p08-cleanup-cqe-after-wait-timeout", "p08", "p08");
   const std::string log = slurp_file("p08.log");
-  // The two sides: the abort work's cleanup wait times out, the late cleanup CQE frees the work map, the work frees it again.
+  // The two sides: the abort work's cleanup wait times out, the late cleanup CQE frees the work map, the work frees it
+  // again.
   const auto timeout = log.find("qedi: Cleanup timedout tid=0x1");
   const auto cqe_free = log.find("qedi: TMF work found for rtid 0x1: kfree(qedi_work_map");
   const auto kasan = log.find("BUG: KASAN: use-after-free in qedi_abort_work");
