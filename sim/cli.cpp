@@ -367,6 +367,7 @@ void add_explore_options(CLI::App* cmd, ExploreOptions& o) {
   cmd->add_option("--json", o.json_path, "write the campaign result (JSON) to this path");
   cmd->add_option("--keep", o.keep, "reproducers kept per invariant and function folder (0 = all)")->default_val(5);
   cmd->add_flag("--quiet,-q", o.quiet, "no progress display");
+  cmd->add_flag("--log", o.log, "write a kernel-style log (as run --log) beside each reproducer: <reproducer>.log");
 }
 
 void add_shrink_options(CLI::App* cmd, ShrinkOptions& o) {

@@ -16,6 +16,7 @@
 #include "sim/explore/fork_pool.h"
 #include "sim/explore/scenario_yaml.h"
 #include "sim/explore/seeds.h"
+#include "sim/isolated_run.h"
 #include "sim/report/atomic_file.h"
 #include "sim/report/report.h"
 #include "sim/scenario/loader.h"
@@ -269,7 +270,15 @@ int run_explore(const ExploreOptions& o) {
     std::error_code ec;
     fs::create_directories(dir, ec);
     if (ec) throw OutputError(fmt::format("cannot create {}: {}", dir.string(), ec.message()));
-    write_file_atomically((dir / fmt::format("{}-seed-{}.yaml", base.name, f.seed)).string(), scenario_to_yaml(repro));
+    const fs::path path = dir / fmt::format("{}-seed-{}.yaml", base.name, f.seed);
+    write_file_atomically(path.string(), scenario_to_yaml(repro));
+    if (o.log) {  // the reproducer's run again, in a child, with its kernel-style log beside it
+      RunOptions ro;
+      ro.fixes = effective;
+      ro.seed = f.seed;
+      ro.log_path = (dir / fmt::format("{}-seed-{}.log", base.name, f.seed)).string();
+      run_in_child(run_scenario, ro);
+    }
     ++reproducers;
   };
 

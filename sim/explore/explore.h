@@ -38,6 +38,7 @@ struct ExploreOptions {
   std::string json_path;
   std::uint64_t keep = 5;  // reproducers per invariant and function folder; 0 = all
   bool quiet = false;      // no progress display
+  bool log = false;        // a --log beside each reproducer written (<reproducer>.log)
 };
 
 // Returns the exit code: 0 no run beyond expect.fixed, 1 some run, 3 a run
