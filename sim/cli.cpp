@@ -187,7 +187,15 @@ bool run_variant(const Scenario& s, const Options& o, const Variant& v, bool in_
     for (const auto& d : j.details)
       fmt::print("  expectation not met: {}\n", d.rfind("unexpected ", 0) == 0 ? d.substr(0, d.find(':')) : d);
     if (!v.out.report.empty()) fmt::print("  report: {}\n", v.out.report);
-    if (!v.out.vcd.empty()) fmt::print("  waveform: {}\n", v.out.vcd);
+    if (!v.out.vcd.empty()) {
+      fmt::print("  waveform: {}\n", v.out.vcd);
+      if (!r.violations.empty()) {
+        const std::string stem = v.out.vcd.size() > 4 && v.out.vcd.compare(v.out.vcd.size() - 4, 4, ".vcd") == 0
+                                     ? v.out.vcd.substr(0, v.out.vcd.size() - 4)
+                                     : v.out.vcd;
+        fmt::print("  view the race: gtkwave -S {0}.zoom.tcl {1} {0}.gtkw\n", stem, v.out.vcd);
+      }
+    }
     if (!v.out.log.empty()) fmt::print("  log: {}\n", v.out.log);
     if (!v.out.trace.empty()) fmt::print("  trace: {}\n", v.out.trace);
   }

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <csignal>
 #include <memory>
+#include <regex>
 #include <systemc>
 
 #include "hba_model/hba.h"
@@ -155,11 +156,27 @@ struct Bench {
   std::unique_ptr<EndMonitor> monitor;
   std::unique_ptr<ModelTracer> model_tracer;  // only when a VCD is asked for
   std::unique_ptr<EventWriter> events;        // only with --log or --trace
+  std::vector<std::int64_t> fault_times;      // every fault injected and action run, in time order
 };
+
+// Where the race behind `v` starts, for the waveform's zoom: the earliest
+// time its message names (an allocation, a free, a clear), or the last fault
+// injected before that.
+std::int64_t race_start(const Violation& v, const std::vector<std::int64_t>& fault_times) {
+  std::int64_t earliest = v.time_ns;
+  static const std::regex kTime(R"((\d+)\.(\d{3})s\b)");
+  for (auto it = std::sregex_iterator(v.message.begin(), v.message.end(), kTime); it != std::sregex_iterator(); ++it)
+    earliest = std::min<std::int64_t>(earliest, std::stoll((*it)[1]) * 1000000000LL + std::stoll((*it)[2]) * 1000000LL);
+  std::int64_t start = earliest;
+  for (std::int64_t t : fault_times)
+    if (t <= earliest) start = t;
+  return start;
+}
 
 // One scenario action, from `at:` or `on:`: logged, a link loss or HBA
 // removal told to the checkers as an outside fault, then run.
 void run_scenario_action(Bench& b, const Action& a) {
+  b.fault_times.push_back(now_ns());
   if (b.events) {
     Ev e;
     e.sys = EvSys::failpoint;
@@ -241,6 +258,7 @@ RunResult run_simulation(const Scenario& scenario, const RunOptions& options) {
     b.checkers->set_finding_listener([&b](const Violation& v) { b.events->violation(v); });
   }
   b.failpoints->set_fault_listener([&b](const PointEvent& ev, const PointOutcome& out) {
+    b.fault_times.push_back(now_ns());
     if (b.events) {
       std::string what = out.drop ? "drop" : out.fail ? "fail" : "";
       if (out.respond) what = fmt::format("respond {}", to_string(*out.respond));
@@ -341,7 +359,10 @@ RunResult run_simulation(const Scenario& scenario, const RunOptions& options) {
     write_vcd(*b.tracer, options.vcd_path, scenario.name);
     GtkwView view;
     view.end_ns = r.sim_time_ns;
-    if (!r.violations.empty()) view.violation_ns = r.violations.front().time_ns;
+    if (!r.violations.empty()) {
+      view.violation_ns = r.violations.front().time_ns;
+      view.race_start_ns = race_start(r.violations.front(), b.fault_times);
+    }
     write_gtkw(*b.tracer, options.vcd_path, view);
   }
   return r;

@@ -41,6 +41,13 @@ std::string gtkw_signal_name(const Tracer::Signal& s) {
   return base;
 }
 
+std::pair<std::int64_t, std::int64_t> race_window(const GtkwView& view) {
+  const std::int64_t v = view.violation_ns.value_or(view.end_ns);
+  const std::int64_t start = std::min(view.race_start_ns.value_or(0), v);
+  const std::int64_t span = std::max<std::int64_t>(v - start, 1000);
+  return {start, v + span / 8 + 1000};
+}
+
 std::string write_gtkw(const Tracer& tracer, const std::string& vcd_path, const GtkwView& view) {
   const std::string stem = stem_of(vcd_path);
   std::string gtkw_path = stem + ".gtkw";
@@ -72,7 +79,7 @@ std::string write_gtkw(const Tracer& tracer, const std::string& vcd_path, const 
   const int zoom = -static_cast<int>(std::lround(std::log2(std::max(ns_per_px, 1.0) * 268.0)));
   out += fmt::format("*{}.000000 {} {}\n", zoom, view.violation_ns.value_or(-1),
                      "-1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1");
-  out += "[sst_width] 260\n[signals_width] 300\n[sst_expanded] 1\n[sst_vpaned_height] 200\n";
+  out += "[sst_width] 260\n[signals_width] 440\n[sst_expanded] 1\n[sst_vpaned_height] 200\n";
 
   // Signals grouped by top-level scope, in the order they were declared.
   std::vector<std::string> groups;
@@ -105,6 +112,15 @@ std::string write_gtkw(const Tracer& tracer, const std::string& vcd_path, const 
     out += "@1000200\n-" + g + "\n";
   }
   write_file_atomically(gtkw_path, out);
+  // GTKWave 3.3 ignores [timestart]; its Tcl interface zooms onto the race:
+  // gtkwave -S <stem>.zoom.tcl <vcd> <gtkw>.
+  if (view.violation_ns) {
+    const auto [from, to] = race_window(view);
+    write_file_atomically(stem + ".zoom.tcl", fmt::format("# qedisim: the window of the first violation\n"
+                                                          "gtkwave::setZoomRangeTimes {} {}\n"
+                                                          "gtkwave::setMarker {}\n",
+                                                          from, to, *view.violation_ns));
+  }
   return gtkw_path;
 }
 
