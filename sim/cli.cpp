@@ -189,7 +189,7 @@ bool run_variant(const Scenario& s, const Options& o, const Variant& v, bool in_
     if (!v.out.report.empty()) fmt::print("  report: {}\n", v.out.report);
     if (!v.out.vcd.empty()) {
       fmt::print("  waveform: {}\n", v.out.vcd);
-      if (!r.violations.empty()) {
+      if (!r.violations.empty() && !is_special_file(v.out.vcd)) {
         const std::string stem = v.out.vcd.size() > 4 && v.out.vcd.compare(v.out.vcd.size() - 4, 4, ".vcd") == 0
                                      ? v.out.vcd.substr(0, v.out.vcd.size() - 4)
                                      : v.out.vcd;

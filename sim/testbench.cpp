@@ -19,6 +19,7 @@
 #include "host_driver_model/qedi/qedi_host.h"
 #include "sim/checkers/checker_set.h"
 #include "sim/failpoints/failpoints.h"
+#include "sim/report/atomic_file.h"
 #include "sim/target/iscsi_target.h"
 #include "sim/trace/event_writer.h"
 #include "sim/trace/gtkw_writer.h"
@@ -363,7 +364,8 @@ RunResult run_simulation(const Scenario& scenario, const RunOptions& options) {
       view.violation_ns = r.violations.front().time_ns;
       view.race_start_ns = race_start(r.violations.front(), b.fault_times);
     }
-    write_gtkw(*b.tracer, options.vcd_path, view);
+    // A VCD into /dev/null or a pipe has no directory to put a save file beside.
+    if (!is_special_file(options.vcd_path)) write_gtkw(*b.tracer, options.vcd_path, view);
   }
   return r;
 }

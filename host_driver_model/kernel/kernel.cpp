@@ -81,6 +81,19 @@ void emit_timeline(EvKind kind, EvSys sys, std::string_view text, std::uint64_t 
   Kernel::events->emit(e);
 }
 
+void emit_flow_out_from(std::string_view ctx, std::int64_t ns, EvSys sys, std::string_view text, std::uint64_t id) {
+  if (!Kernel::events || !Kernel::events->timeline()) return;
+  Ev e;
+  e.kind = EvKind::flow_out;
+  e.sys = sys;
+  e.ns = ns;
+  e.ctx = ctx;
+  e.fn = "-";
+  e.text = text;
+  e.id = id;
+  Kernel::events->emit(e);
+}
+
 std::int64_t Kernel::now_ns() { return static_cast<std::int64_t>(sc_core::sc_time_stamp().value()); }
 
 std::int64_t Kernel::jitter_ns() {

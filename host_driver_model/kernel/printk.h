@@ -21,6 +21,10 @@ void emit_log(EvSys sys, std::int32_t session, std::string_view text);
 // A timeline record from the current context (slices, flows, counters).
 void emit_timeline(EvKind kind, EvSys sys, std::string_view text, std::uint64_t id = 0, std::int64_t value = 0);
 
+// The start of flow `id` in context `ctx` at `ns` (the current time or just
+// before it), emitted late: a wake_up draws its arrow once a waiter returns.
+void emit_flow_out_from(std::string_view ctx, std::int64_t ns, EvSys sys, std::string_view text, std::uint64_t id);
+
 // A fresh id for a flow arrow (--trace).
 std::uint64_t next_flow_id();
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <systemc>
 
 #include "host_driver_model/kernel/printk.h"
@@ -18,21 +19,30 @@ class WaitQueue {
   // wake_up / wake_up_interruptible / wake_up_all.
   void wake_up() {
     if (Kernel::events && Kernel::events->timeline()) {
+      // The arrow is drawn when (and if) a waiter returns at this instant.
       last_wake_ = next_flow_id();
-      emit_timeline(EvKind::flow_out, EvSys::kernel, name_, last_wake_);
+      wake_ns_ = Kernel::now_ns();
+      const Context* c = Kernel::current_context();
+      waker_.assign(c ? c->name() : std::string("-"));
+      wake_drawn_ = false;
     }
     event_.notify(sc_core::SC_ZERO_TIME);
   }
   sc_core::sc_event& event() { return event_; }
   // The waiter woken with its condition true: the wake_up -> return arrow (--trace).
-  void woken() const {
-    if (last_wake_ && Kernel::events && Kernel::events->timeline())
-      emit_timeline(EvKind::flow_in, EvSys::kernel, name_, last_wake_);
+  void woken() {
+    if (!last_wake_ || !Kernel::events || !Kernel::events->timeline() || wake_ns_ != Kernel::now_ns()) return;
+    if (!wake_drawn_) emit_flow_out_from(waker_, wake_ns_, EvSys::kernel, name_, last_wake_);
+    wake_drawn_ = true;
+    emit_timeline(EvKind::flow_in, EvSys::kernel, name_, last_wake_);
   }
 
  private:
   const char* name_;
-  std::uint64_t last_wake_ = 0;
+  std::uint64_t last_wake_ = 0;  // --trace only: the last wake_up's flow, its time and context
+  std::int64_t wake_ns_ = 0;
+  std::string waker_;
+  bool wake_drawn_ = false;
   sc_core::sc_event event_;
 };
 

@@ -13,6 +13,18 @@ class OutputError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// An existing path that is not a regular file (/dev/null, /dev/stdout, a
+// FIFO): written in place, never replaced by a rename.
+bool is_special_file(const std::string& path);
+
+// Where the contents of `path` are written first: "<path>.tmp.<pid>", or
+// `path` itself when it is special.
+std::string staging_path(const std::string& path);
+
+// Moves the staged file to `path` (nothing to do when they are the same);
+// on failure removes it and throws OutputError.
+void commit_staged(const std::string& staged, const std::string& path);
+
 // Checks before a run that `path` can be written (creates and removes its
 // temporary), so a bad --report/--vcd fails fast instead of after the run.
 void check_writable(const std::string& path);

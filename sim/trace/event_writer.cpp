@@ -15,7 +15,7 @@ namespace qedisim {
 
 namespace {
 
-std::string tmp_of(const std::string& path) { return fmt::format("{}.tmp.{}", path, static_cast<long>(::getpid())); }
+std::string tmp_of(const std::string& path) { return path.empty() ? path : staging_path(path); }
 
 std::FILE* open_tmp(const std::string& path, const std::string& tmp) {
   if (path.empty()) return nullptr;
@@ -27,13 +27,15 @@ std::FILE* open_tmp(const std::string& path, const std::string& tmp) {
 
 void close_and_rename(std::FILE*& f, const std::string& tmp, const std::string& path) {
   if (!f) return;
-  const bool closed = std::fclose(f) == 0;
+  const bool write_failed = std::ferror(f) != 0;
+  const bool closed = std::fclose(f) == 0 && !write_failed;
   f = nullptr;
-  if (!closed || std::rename(tmp.c_str(), path.c_str()) != 0) {
+  if (!closed) {
     const int err = errno;
-    std::remove(tmp.c_str());
+    if (tmp != path) std::remove(tmp.c_str());
     throw OutputError(fmt::format("cannot write {}: {}", path, std::strerror(err)));
   }
+  commit_staged(tmp, path);
 }
 
 // "[    5.001000]"
@@ -48,10 +50,12 @@ void put_int(std::string& out, std::int64_t v) {
   out.append(buf, r.ptr);
 }
 
-// Appends the trace timestamp (microseconds, ns precision) of `ns`.
+// Appends the trace timestamp (microseconds, ns precision) of `ns`; whole
+// microseconds without a fraction.
 void put_ts(std::string& out, std::int64_t ns) {
   put_int(out, ns / 1000);
   const int frac = static_cast<int>(ns % 1000);
+  if (frac == 0) return;
   out += '.';
   out += static_cast<char>('0' + frac / 100);
   out += static_cast<char>('0' + frac / 10 % 10);
@@ -59,7 +63,11 @@ void put_ts(std::string& out, std::int64_t ns) {
 }
 
 // Microseconds with ns precision, as the trace format wants them.
-std::string micros(std::int64_t ns) { return fmt::format("{}.{:03}", ns / 1000, ns % 1000); }
+std::string micros(std::int64_t ns) {
+  std::string out;
+  put_ts(out, ns);
+  return out;
+}
 
 // A JSON string literal.
 std::string jstr(std::string_view s) {
@@ -171,12 +179,12 @@ void EventWriter::abandon() {
   if (log_) {
     std::fclose(log_);
     log_ = nullptr;
-    std::remove(log_tmp_.c_str());
+    if (log_tmp_ != log_path_) std::remove(log_tmp_.c_str());
   }
   if (trace_) {
     std::fclose(trace_);
     trace_ = nullptr;
-    std::remove(trace_tmp_.c_str());
+    if (trace_tmp_ != trace_path_) std::remove(trace_tmp_.c_str());
   }
 }
 
@@ -200,6 +208,7 @@ EventWriter::Track& EventWriter::track(std::string_view ctx) {
     trace_event(fmt::format(R"({{"ph":"M","name":"thread_name","pid":{},"tid":{},"args":{{"name":{}}}}})", t.pid, t.tid,
                             jstr(ctx)));
   }
+  t.tail = fmt::format(R"(,"pid":{},"tid":{}}})", t.pid, t.tid);
   Track& added = tracks_.emplace(std::string(ctx), t).first->second;
   last_ctx_ = ctx;
   last_track_ = &added;
@@ -207,9 +216,40 @@ EventWriter::Track& EventWriter::track(std::string_view ctx) {
 }
 
 void EventWriter::trace_event(const std::string& json) {
-  if (!first_trace_event_) std::fputs(",\n", trace_);
+  flush_pending_b();
+  if (!first_trace_event_) line_ += ",\n";
+  line_ += json;
+  write_line();
+}
+
+// Slice, flow and counter names are string literals (kernel function names,
+// wait queue names): each is escaped once, keyed by its address.
+const std::string& EventWriter::escaped(std::string_view literal) {
+  auto it = names_.find(literal.data());
+  if (it == names_.end()) it = names_.emplace(literal.data(), jstr(literal)).first;
+  return it->second;
+}
+
+void EventWriter::write_line() {
   first_trace_event_ = false;
-  std::fputs(json.c_str(), trace_);
+  if (line_.size() >= (1u << 20)) flush_trace_buffer();
+}
+
+void EventWriter::flush_trace_buffer() {
+  std::fwrite(line_.data(), 1, line_.size(), trace_);
+  line_.clear();
+}
+
+void EventWriter::flush_pending_b() {
+  if (!pending_.track) return;
+  if (!first_trace_event_) line_ += ",\n";
+  line_ += R"({"ph":"B","name":)";
+  line_ += *pending_.name;
+  line_ += R"(,"ts":)";
+  put_ts(line_, pending_.ns);
+  line_ += pending_.track->tail;
+  pending_.track = nullptr;
+  write_line();
 }
 
 void EventWriter::log_line(std::int64_t ns, EvSys sys, std::string_view ctx, std::string_view fn,
@@ -232,46 +272,58 @@ void EventWriter::emit(const Ev& e) {
   t.last_ns = e.ns;
   switch (e.kind) {
     case EvKind::begin: {
+      flush_pending_b();
       ++t.depth;
-      // Slice names are the kernel functions' string literals: escaped once.
-      auto it = names_.find(e.text.data());
-      if (it == names_.end()) it = names_.emplace(e.text.data(), jstr(e.text)).first;
-      line_.assign(first_trace_event_ ? "" : ",\n");
-      first_trace_event_ = false;
-      line_ += R"({"ph":"B","name":)";
-      line_ += it->second;
-      line_ += R"(,"ts":)";
-      put_ts(line_, e.ns);
-      line_ += R"(,"pid":)";
-      put_int(line_, t.pid);
-      line_ += R"(,"tid":)";
-      put_int(line_, t.tid);
-      line_ += '}';
-      std::fwrite(line_.data(), 1, line_.size(), trace_);
+      pending_ = {&t, &escaped(e.text), e.ns};
       break;
     }
     case EvKind::end:
       if (t.depth == 0) break;  // a slice begun before the trace started
       --t.depth;
-      line_.assign(R"(,
-{"ph":"E","ts":)");
-      put_ts(line_, e.ns);
-      line_ += R"(,"pid":)";
-      put_int(line_, t.pid);
-      line_ += R"(,"tid":)";
-      put_int(line_, t.tid);
-      line_ += '}';
-      std::fwrite(line_.data(), 1, line_.size(), trace_);
+      if (pending_.track == &t) {  // a leaf: one complete event
+        if (!first_trace_event_) line_ += ",\n";
+        line_ += R"({"ph":"X","name":)";
+        line_ += *pending_.name;
+        line_ += R"(,"ts":)";
+        put_ts(line_, pending_.ns);
+        line_ += R"(,"dur":)";
+        put_ts(line_, e.ns - pending_.ns);
+        pending_.track = nullptr;
+      } else {
+        flush_pending_b();
+        line_ += R"(,
+{"ph":"E","ts":)";
+        put_ts(line_, e.ns);
+      }
+      line_ += t.tail;
+      write_line();
       break;
     case EvKind::flow_out:
     case EvKind::flow_in:
-      trace_event(fmt::format(R"({{"ph":"{}","name":{},"cat":"flow","id":{},"ts":{},"pid":{},"tid":{}{}}})",
-                              e.kind == EvKind::flow_out ? "s" : "f", jstr(e.text), e.id, micros(e.ns), t.pid, t.tid,
-                              e.kind == EvKind::flow_in ? R"(,"bp":"e")" : ""));
+      flush_pending_b();
+      if (!first_trace_event_) line_ += ",\n";
+      line_ += e.kind == EvKind::flow_out ? R"({"ph":"s","name":)" : R"({"ph":"f","bp":"e","name":)";
+      line_ += escaped(e.text);
+      line_ += R"(,"cat":"flow","id":)";
+      put_int(line_, static_cast<std::int64_t>(e.id));
+      line_ += R"(,"ts":)";
+      put_ts(line_, e.ns);
+      line_ += t.tail;
+      write_line();
       break;
     case EvKind::counter:
-      trace_event(fmt::format(R"({{"ph":"C","name":{},"ts":{},"pid":{},"tid":0,"args":{{"value":{}}}}})", jstr(e.text),
-                              micros(e.ns), t.pid, e.value));
+      flush_pending_b();
+      if (!first_trace_event_) line_ += ",\n";
+      line_ += R"({"ph":"C","name":)";
+      line_ += escaped(e.text);
+      line_ += R"(,"args":{"value":)";
+      put_int(line_, e.value);
+      line_ += R"(},"ts":)";
+      put_ts(line_, e.ns);
+      line_ += R"(,"pid":)";
+      put_int(line_, t.pid);
+      line_ += R"(,"tid":0})";
+      write_line();
       break;
     case EvKind::log:
       break;
@@ -299,12 +351,14 @@ void EventWriter::violation(const Violation& v) {
 
 void EventWriter::finish(std::int64_t end_ns) {
   if (trace_) {
+    flush_pending_b();
     for (auto& [name, t] : tracks_)
       while (t.depth > 0) {
         --t.depth;
         trace_event(fmt::format(R"({{"ph":"E","ts":{},"pid":{},"tid":{}}})", micros(end_ns), t.pid, t.tid));
       }
-    std::fputs("\n]}\n", trace_);
+    line_ += "\n]}\n";
+    flush_trace_buffer();
   }
   close_and_rename(log_, log_tmp_, log_path_);
   close_and_rename(trace_, trace_tmp_, trace_path_);

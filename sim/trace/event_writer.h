@@ -58,10 +58,15 @@ class EventWriter : public EventSink {
     int tid = 0;
     int depth = 0;
     std::int64_t last_ns = 0;
+    std::string tail;  // ,"pid":P,"tid":T}
   };
+  const std::string& escaped(std::string_view literal);
   Track& track(std::string_view ctx);
   void log_line(std::int64_t ns, EvSys sys, std::string_view ctx, std::string_view fn, std::string_view text);
   void trace_event(const std::string& json);
+  void write_line();          // an event was appended to line_ (after its separator)
+  void flush_trace_buffer();  // writes line_ out
+  void flush_pending_b();     // writes the held-back "B" of pending_, if any
 
   std::string log_path_, log_tmp_, trace_path_, trace_tmp_;
   std::FILE* log_ = nullptr;
@@ -72,8 +77,16 @@ class EventWriter : public EventSink {
   std::string_view last_ctx_;
   Track* last_track_ = nullptr;
   std::unordered_map<const char*, std::string> names_;  // escaped slice names
-  std::string line_;                                    // the event being written
+  std::string line_;                                    // trace events not yet written out
   bool first_trace_event_ = true;
+  // The last slice begun, held back until the next trace event: when that is
+  // the slice's own end (a leaf call, most of them), one "X" replaces the
+  // "B"/"E" pair; otherwise the "B" is written first, where it belongs.
+  struct Pending {
+    Track* track = nullptr;
+    const std::string* name = nullptr;  // escaped
+    std::int64_t ns = 0;
+  } pending_;
 };
 
 }  // namespace qedisim

@@ -59,7 +59,7 @@ std::string write_gtkw(const Tracer& tracer, const std::string& vcd_path, const 
     for (std::size_t i = 0; i < t.values.size(); ++i) text += fmt::format("{} {}\n", i, t.values[i]);
     const std::string path = fmt::format("{}.{}.txt", stem, t.name);
     write_file_atomically(path, text);
-    filter_paths[t.name] = std::filesystem::absolute(path).string();
+    filter_paths[t.name] = std::filesystem::path(path).filename().string();
   }
 
   // GTKWave 3.3 opens at time 0 whatever [timestart] says, so the view runs
@@ -69,8 +69,15 @@ std::string write_gtkw(const Tracer& tracer, const std::string& vcd_path, const 
   if (view.violation_ns) end = std::min<std::int64_t>(end, *view.violation_ns + *view.violation_ns / 20 + 1000);
 
   std::string out;
-  out += "[*] qedisim generated save file: gtkwave " + vcd_path + " " + gtkw_path + "\n";
-  out += "[dumpfile] \"" + std::filesystem::absolute(vcd_path).string() + "\"\n";
+  // Every path is relative to the .gtkw (all files sit beside it), so the
+  // directory can be moved or copied: GTKWave 3.3 resolves [dumpfile] and the
+  // translate filters against the save file's own directory when [savefile]
+  // names it, whatever the working directory.
+  const std::string vcd_name = std::filesystem::path(vcd_path).filename().string();
+  const std::string gtkw_name = std::filesystem::path(gtkw_path).filename().string();
+  out += "[*] qedisim generated save file: gtkwave " + vcd_name + " " + gtkw_name + "\n";
+  out += "[dumpfile] \"" + vcd_name + "\"\n";
+  out += "[savefile] \"" + gtkw_name + "\"\n";
   out += fmt::format("[timestart] {}\n", start);
   out += "[size] 1400 1000\n[pos] -1 -1\n";
   // Zoom: GTKWave's *<z> shows about 2^-z / 268 ns per pixel (measured with

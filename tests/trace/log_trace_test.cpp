@@ -57,6 +57,10 @@ void check_trace(const std::string& path) {
       ++depth[track];
       ++slices;
       BOOST_TEST(!e.at("name").get<std::string>().empty());
+    } else if (ph == "X") {  // a leaf call: begin and end in one event
+      ++slices;
+      BOOST_TEST(!e.at("name").get<std::string>().empty());
+      BOOST_TEST(e.at("dur").get<double>() >= 0.0);
     } else if (ph == "E") {
       BOOST_TEST_CONTEXT(e.dump()) { BOOST_TEST(depth[track] > 0); }
       --depth[track];

@@ -119,6 +119,27 @@ BOOST_AUTO_TEST_CASE(gtkw_names_only_signals_present_in_the_vcd) {
   BOOST_TEST(!slurp("trace_b.tmf_state.txt").empty());
 }
 
+BOOST_AUTO_TEST_CASE(gtkw_paths_are_relative_to_the_save_file_so_it_can_be_moved) {
+  run_p08("trace_m");
+  std::istringstream gtkw(slurp("trace_m.gtkw"));
+  std::string line;
+  bool dumpfile = false, savefile = false;
+  int filters = 0;
+  while (std::getline(gtkw, line)) {
+    if (line.rfind("[dumpfile] ", 0) == 0) dumpfile = (line == "[dumpfile] \"trace_m.vcd\"");
+    if (line.rfind("[savefile] ", 0) == 0) savefile = (line == "[savefile] \"trace_m.gtkw\"");
+    if (line.rfind("^1 ", 0) == 0) {
+      const std::string file = line.substr(3);
+      BOOST_TEST(file.find('/') == std::string::npos, "filter path " << file << " is not beside the .gtkw");
+      BOOST_TEST(!slurp(file).empty());
+      ++filters;
+    }
+  }
+  BOOST_TEST(dumpfile, "[dumpfile] must name the VCD beside the .gtkw");
+  BOOST_TEST(savefile, "[savefile] must name the .gtkw itself (GTKWave resolves the others against it)");
+  BOOST_TEST(filters > 0);
+}
+
 BOOST_AUTO_TEST_CASE(same_scenario_and_seed_give_a_byte_identical_vcd) {
   run_p08("trace_c1");
   run_p08("trace_c2");
