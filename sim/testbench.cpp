@@ -356,7 +356,10 @@ RunResult run_simulation(const Scenario& scenario, const RunOptions& options) {
   for (const auto& [point, n] : b.failpoints->occurrences()) r.points_reached.emplace(point, n);
   r.tmf_transitions = b.checkers->tmf_transitions();
   if (b.tracer->enabled()) {
-    b.model_tracer->add_violation_pulses(r.violations);
+    // Violations and warnings (data_race) each step their id's signal.
+    std::vector<Violation> marks = r.violations;
+    marks.insert(marks.end(), r.warnings.begin(), r.warnings.end());
+    b.model_tracer->add_violation_pulses(marks);
     write_vcd(*b.tracer, options.vcd_path, scenario.name);
     GtkwView view;
     view.end_ns = r.sim_time_ns;

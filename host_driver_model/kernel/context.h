@@ -20,6 +20,8 @@ class Context {
   Context& operator=(const Context&) = delete;
 
   const std::string& name() const { return name_; }
+  // Never reused within a process (creation order): a checker's key for the context.
+  std::uint32_t id() const { return id_; }
 
   // The kernel function running now (innermost), for findings and traces.
   const char* function() const { return functions_.empty() ? "-" : functions_.back(); }
@@ -50,6 +52,7 @@ class Context {
 
  private:
   std::string name_;
+  std::uint32_t id_;
   std::vector<const char*> functions_;
   std::vector<const Lock*> held_;
   bool can_sleep_ = true;

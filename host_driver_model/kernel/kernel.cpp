@@ -94,6 +94,14 @@ void emit_flow_out_from(std::string_view ctx, std::int64_t ns, EvSys sys, std::s
   Kernel::events->emit(e);
 }
 
+void Kernel::hb_send(const void* channel) {
+  if (g_kernel && g_kernel->current_) g_kernel->observer_->handoff_send(channel);
+}
+
+void Kernel::hb_recv(const void* channel) {
+  if (g_kernel && g_kernel->current_) g_kernel->observer_->handoff_recv(channel);
+}
+
 std::int64_t Kernel::now_ns() { return static_cast<std::int64_t>(sc_core::sc_time_stamp().value()); }
 
 std::int64_t Kernel::jitter_ns() {
@@ -110,7 +118,11 @@ std::vector<Context*>& registry() {
 }
 }  // namespace
 
-Context::Context(std::string name) : name_(std::move(name)) { registry().push_back(this); }
+Context::Context(std::string name) : name_(std::move(name)) {
+  static std::uint32_t next_id = 0;
+  id_ = next_id++;
+  registry().push_back(this);
+}
 
 Context::~Context() {
   auto& r = registry();
@@ -223,10 +235,14 @@ void Lock::lock() {
   }
   owner_ = &self;
   self.acquired(this);
+  Kernel::hb_recv(this);
 }
 
 void Lock::unlock() noexcept {
-  if (owner_) owner_->released(this);
+  if (owner_) {
+    Kernel::hb_send(this);
+    owner_->released(this);
+  }
   owner_ = nullptr;
   released_.notify(sc_core::SC_ZERO_TIME);
 }
@@ -240,6 +256,7 @@ Timer::~Timer() {
 void Timer::mod_timer(Duration delay) {
   if (pending_) TimerWheel::get().forget(*this);
   pending_ = true;
+  Kernel::hb_send(this);  // mod_timer -> the callback
   expires_ns_ = Kernel::now_ns() + delay.ns;
   TimerWheel::get().arm(*this, expires_ns_);
 }
@@ -259,6 +276,7 @@ bool Timer::del_timer_sync() {
   Context& self = k.current();
   while (w.running() == this) sc_core::wait(w.callback_done());
   k.set_current(&self);
+  Kernel::hb_recv(this);  // a callback that ran is ordered before the return
   return was_pending;
 }
 
@@ -350,11 +368,13 @@ void TimerWheel::fire() {
     // A copy: the owner may destroy the timer while the callback spins.
     const std::function<void()> fn = t->fn_;
     running_ = t;
+    Kernel::hb_recv(t);
     try {
       fn();
     } catch (const AbandonCall&) {
       // null dereference in a timer callback: recorded, the callback ends.
     }
+    Kernel::hb_send(t);  // the callback -> del_timer_sync's return
     running_ = nullptr;
     callback_done_.notify(sc_core::SC_ZERO_TIME);
   }
@@ -377,6 +397,7 @@ Workqueue::Workqueue(sc_core::sc_module_name name, std::string context_name)
 bool Workqueue::queue_work(Work& w) {
   if (w.pending) return false;
   w.pending = true;
+  Kernel::hb_send(&w);  // queue_work -> the work starts
   if (Kernel::events) {
     printk(EvSys::kernel, -1, "workqueue_queue_work: work={} workqueue={}", w.name, context_.name());
     w.flow_id = next_flow_id();
@@ -394,6 +415,7 @@ void Workqueue::flush_work(Work& w) {
   k.wait_begin(self, "flush_work", false);
   while (w.pending || running_ == &w) wait_on(done_);
   k.wait_end(self, false);
+  Kernel::hb_recv(&w);  // the work's end -> flush_work returns
 }
 
 void Workqueue::worker() {
@@ -410,6 +432,7 @@ void Workqueue::worker() {
     queue_.pop_front();
     w->pending = false;
     running_ = w;
+    Kernel::hb_recv(w);
     try {
       KFunc f(w->name);
       if (Kernel::events) {
@@ -421,6 +444,7 @@ void Workqueue::worker() {
       // null dereference: the work function is abandoned, the worker goes on.
     }
     k.set_current(&context_);
+    Kernel::hb_send(w);
     running_ = nullptr;
     done_.notify(sc_core::SC_ZERO_TIME);
   }

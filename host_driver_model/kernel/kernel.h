@@ -48,6 +48,13 @@ class Kernel {
   // The running context, or null when no Kernel exists (a unit test's objects).
   static const Context* current_context() noexcept;
 
+  // Happens-before for data_race: the current context's past is ordered
+  // before whatever later receives on `channel` (lock release -> acquire,
+  // wake_up -> woken wait, queue_work -> work start, ...). No-ops outside a
+  // simulation.
+  static void hb_send(const void* channel);
+  static void hb_recv(const void* channel);
+
   // Where log lines and timeline records go (--log, --trace); null: nowhere.
   static inline EventSink* events = nullptr;
 

@@ -17,6 +17,7 @@ class KThread : public sc_core::sc_module {
  public:
   KThread(sc_core::sc_module_name name, std::string context_name, std::function<void()> body)
       : sc_core::sc_module(name), context_(std::move(context_name)), body_(std::move(body)) {
+    Kernel::hb_send(this);  // kthread_run -> the thread runs
     SC_HAS_PROCESS(KThread);
     SC_THREAD(run);
   }
@@ -25,6 +26,7 @@ class KThread : public sc_core::sc_module {
  private:
   void run() {
     Kernel::get().set_current(&context_);
+    Kernel::hb_recv(this);
     try {
       body_();
     } catch (const AbandonCall&) {

@@ -173,12 +173,20 @@ class KPtr {
 
   // Checked access: null -> null_deref and the call is abandoned; freed or
   // reused -> use_after_free recorded, the slot's memory is returned.
-  T& use(AccessKind kind, const char* field) const {
+  // `whole`: the access hands out a reference to an embedded struct
+  // (&task->dd_data) whose fields are then accessed one by one: checked for
+  // null and use-after-free, not reported as a field access itself.
+  // `marked`: atomic_*, bitops, kref, READ_ONCE/WRITE_ONCE (KCSAN's marked access).
+  T& use(AccessKind kind, const char* field, bool whole = false, bool marked = false) const {
     if (!t_) {
       Kernel::get().observer().null_deref(T::kTypeName, field);
       throw AbandonCall{Kernel::get().current().function()};
     }
-    if (!valid()) Kernel::get().observer().use_after_free(t_->hdr, inc_, kind, field);
+    Observer& o = Kernel::get().observer();
+    if (!valid())
+      o.use_after_free(t_->hdr, inc_, kind, field);
+    else if (!whole && (kind == AccessKind::read || kind == AccessKind::write))
+      o.field_access(t_->hdr, inc_, field, kind, marked);  // data_race
     t_->hdr.last_ctx = Kernel::current_context();
     return t_->obj;
   }
@@ -202,6 +210,19 @@ class KPtr {
 // Read or write a field through a checked pointer: KRD(task, sc), KWR(cmd, state) = X.
 #define KRD(p, field) ((p).use(::qedisim::kern::AccessKind::read, #field).field)
 #define KWR(p, field) ((p).use(::qedisim::kern::AccessKind::write, #field).field)
+// A field of an embedded struct, reported as "s.field": KRDF(task, dd_data, task_id).
+#define KRDF(p, s, field) ((p).use(::qedisim::kern::AccessKind::read, #s "." #field).s.field)
+#define KWRF(p, s, field) ((p).use(::qedisim::kern::AccessKind::write, #s "." #field).s.field)
+// A marked access, where the kernel marks it: atomic_t, bitops (set_bit,
+// test_bit), kref, READ_ONCE/WRITE_ONCE. KRDM(conn, suspend_tx).
+#define KRDM(p, field) ((p).use(::qedisim::kern::AccessKind::read, #field, false, true).field)
+#define KWRM(p, field) ((p).use(::qedisim::kern::AccessKind::write, #field, false, true).field)
+// A timer or work embedded in the object, used through its own API
+// (mod_timer, del_timer_sync: internally locked): checked, not a field access.
+#define KTIMER(p, field) ((p).use(::qedisim::kern::AccessKind::timer, #field).field)
+// The embedded struct itself (QediConn& qc = KWRS(conn, dd_data)): checked, not an access.
+#define KRDS(p, s) ((p).use(::qedisim::kern::AccessKind::read, #s, true).s)
+#define KWRS(p, s) ((p).use(::qedisim::kern::AccessKind::write, #s, true).s)
 
 // kmalloc/kzalloc + kfree for one object type. Freed slots wait in a FIFO
 // quarantine before reuse, like KASAN's, so use-after-free reports name the

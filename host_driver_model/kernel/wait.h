@@ -18,6 +18,7 @@ class WaitQueue {
   const char* name() const { return name_; }
   // wake_up / wake_up_interruptible / wake_up_all.
   void wake_up() {
+    Kernel::hb_send(this);  // wake_up -> the woken wait returns
     if (Kernel::events && Kernel::events->timeline()) {
       // The arrow is drawn when (and if) a waiter returns at this instant.
       last_wake_ = next_flow_id();
@@ -31,6 +32,7 @@ class WaitQueue {
   sc_core::sc_event& event() { return event_; }
   // The waiter woken with its condition true: the wake_up -> return arrow (--trace).
   void woken() {
+    Kernel::hb_recv(this);
     if (!last_wake_ || !Kernel::events || !Kernel::events->timeline() || wake_ns_ != Kernel::now_ns()) return;
     if (!wake_drawn_) emit_flow_out_from(waker_, wake_ns_, EvSys::kernel, name_, last_wake_);
     wake_drawn_ = true;

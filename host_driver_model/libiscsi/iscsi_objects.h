@@ -136,6 +136,7 @@ struct IscsiSession {
   std::uint32_t scsi_cmds_max = 113;  // cmds_max - ISCSI_MGMT_CMDS_MAX: the target's can_queue
 
   // Transport class (scsi_transport_iscsi.c).
+  kern::SpinLock cls_lock{"cls_session->lock"};  // iscsi_cls_session->lock: guards cls_state
   ClsSessionState cls_state = ClsSessionState::LOGGED_IN;
   bool target_blocked = false;                          // scsi_target_block / unblock of its devices
   kern::Timer recovery_work{"recovery_work", nullptr};  // replacement timeout

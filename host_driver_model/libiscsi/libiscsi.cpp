@@ -248,6 +248,7 @@ KPtr<IscsiTask> iscsi_alloc_task(KPtr<IscsiConn> conn, KPtr<ScsiCmnd> sc) {
 
 // iscsi_session_chkready (scsi_transport_iscsi.h): the transport-class state gate.
 int iscsi_session_chkready(KPtr<IscsiSession> session) {
+  Guard g(session.raw()->cls_lock);
   switch (KRD(session, cls_state)) {
     case ClsSessionState::LOGGED_IN:
       return 0;
@@ -302,7 +303,7 @@ bool iscsi_eh_running_p02(KPtr<IscsiConn> conn, KPtr<ScsiCmnd> sc, int* reason) 
   KFunc f("iscsi_eh_running");
   KPtr<IscsiSession> session = KRD(conn, session);
   if ((*reason = iscsi_session_state_gate(session, sc)) != FAILURE_OK) return true;
-  if (KRD(conn, suspend_tx)) {
+  if (KRDM(conn, suspend_tx)) {
     *reason = FAILURE_SESSION_IN_RECOVERY;
     KWR(sc, result) = make_result(DID_REQUEUE);
     return true;
@@ -367,7 +368,7 @@ int iscsi_queuecommand(KPtr<ScsiCmnd> sc) {
       KWR(sc, result) = make_result(DID_NO_CONNECT);
       return fault();
     }
-    if (KRD(conn, suspend_tx)) {
+    if (KRDM(conn, suspend_tx)) {
       KWR(sc, result) = make_result(DID_REQUEUE);
       return fault();
     }
@@ -390,7 +391,7 @@ namespace {
 int iscsi_prep_mgmt_task(KPtr<IscsiConn> conn, KPtr<IscsiTask> task) {
   KPtr<IscsiSession> session = KRD(conn, session);
   if (KRD(session, state) == SessionState::LOGGING_OUT) return -107;  // -ENOTCONN
-  if (KRD(task, hdr).opcode == ISCSI_OP_LOGOUT) KWR(session, state) = SessionState::LOGGING_OUT;
+  if (KRDF(task, hdr, opcode) == ISCSI_OP_LOGOUT) KWR(session, state) = SessionState::LOGGING_OUT;
   KWR(task, state) = TaskState::RUNNING;
   return 0;
 }
@@ -471,7 +472,7 @@ void iscsi_tmf_rsp(KPtr<IscsiConn> conn, const IscsiRsp& rsp) {
 // iscsi_nop_out_rsp: caller holds back_lock.
 void iscsi_nop_out_rsp(KPtr<IscsiTask> task) {
   KPtr<IscsiConn> conn = KRD(task, conn);
-  if (KRD(conn, ping_task) == task) KWR(conn, transport_timer).mod_timer(params().session_noop_interval);
+  if (KRD(conn, ping_task) == task) KTIMER(conn, transport_timer).mod_timer(params().session_noop_interval);
   iscsi_complete_task(task, TaskState::COMPLETED);
 }
 
@@ -559,7 +560,7 @@ void iscsi_set_conn_failed(KPtr<IscsiConn> conn) {
   KPtr<IscsiSession> session = KRD(conn, session);
   if (KRD(session, state) == SessionState::FAILED) return;
   if (KRD(conn, stop_stage) == 0) KWR(session, state) = SessionState::FAILED;
-  KWR(conn, suspend_tx) = true;
+  KWRM(conn, suspend_tx) = true;
   KWR(conn, suspend_rx) = true;
   probes().conn_failed(conn);
 }
@@ -575,7 +576,7 @@ void iscsi_conn_failure_pre_p03(KPtr<IscsiConn> conn, int err) {
   }
   if (KRD(conn, stop_stage) == 0) KWR(session, state) = SessionState::FAILED;
   s.frwd_lock.unlock();
-  KWR(conn, suspend_tx) = true;
+  KWRM(conn, suspend_tx) = true;
   KWR(conn, suspend_rx) = true;
   probes().conn_failed(conn);
   iscsi_conn_error_event(conn, err);
@@ -611,17 +612,17 @@ void iscsi_suspend_queue(KPtr<IscsiConn> conn) {
   KFunc f("iscsi_suspend_queue");
   KPtr<IscsiSession> session = KRD(conn, session);
   Guard frwd(session.raw()->frwd_lock);
-  KWR(conn, suspend_tx) = true;
+  KWRM(conn, suspend_tx) = true;
 }
 
 // iscsi_suspend_tx: no xmit workqueue for an offload LLD, so only the bit.
 void iscsi_suspend_tx(KPtr<IscsiConn> conn) {
   KFunc f("iscsi_suspend_tx");
-  KWR(conn, suspend_tx) = true;
+  KWRM(conn, suspend_tx) = true;
 }
 
 // iscsi_start_tx
-void iscsi_start_tx(KPtr<IscsiConn> conn) { KWR(conn, suspend_tx) = false; }
+void iscsi_start_tx(KPtr<IscsiConn> conn) { KWRM(conn, suspend_tx) = false; }
 
 // p03: iscsi_conn_unbind (transport->unbind_conn). Waits for running
 // iscsi_eh_* calls to leave (eh_mutex), not for a TMF in flight.
@@ -751,7 +752,7 @@ int iscsi_eh_abort(KPtr<ScsiCmnd> sc) {
   } else {
     set_tmf_state(session, conn, TmfState::QUEUED);
     IscsiHdr& hdr = TMF(session, conn, write, tmhdr);
-    hdr = iscsi_prep_tmf_pdu(ISCSI_TM_FUNC_ABORT_TASK, KRD(task, hdr).lun, KRD(task, hdr_itt));
+    hdr = iscsi_prep_tmf_pdu(ISCSI_TM_FUNC_ABORT_TASK, KRDF(task, hdr, lun), KRD(task, hdr_itt));
     if (iscsi_exec_task_mgmt_fn(conn, hdr, age, params().session_abort_timeout)) {
       out = kFailed;
     } else {
@@ -1016,7 +1017,7 @@ void iscsi_check_transport_timeouts(KPtr<IscsiConn> conn) {
   } else {
     next = KRD(conn, last_recv_ns) + recv;
   }
-  KWR(conn, transport_timer).mod_timer(Duration{std::max<std::int64_t>(next - now, 1)});
+  KTIMER(conn, transport_timer).mod_timer(Duration{std::max<std::int64_t>(next - now, 1)});
   s.frwd_lock.unlock();
 }
 }  // namespace
@@ -1072,7 +1073,7 @@ int iscsi_conn_bind(KPtr<IscsiSession> session, KPtr<IscsiConn> conn, bool is_le
     if (is_leading) KWR(session, leadconn) = conn;
   }
   KWR(conn, suspend_rx) = false;
-  KWR(conn, suspend_tx) = false;
+  KWRM(conn, suspend_tx) = false;
   KWR(conn, bound) = true;
   return 0;
 }
@@ -1090,7 +1091,7 @@ void iscsi_conn_start(KPtr<IscsiConn> conn) {
     KWR(conn, ping_task) = nullptr;
     KWR(conn, ping_starting) = false;
     if (params().session_noop_interval.ns > 0 && params().session_noop_timeout.ns > 0)
-      KWR(conn, transport_timer).mod_timer(params().session_noop_interval);
+      KTIMER(conn, transport_timer).mod_timer(params().session_noop_interval);
     switch (KRD(conn, stop_stage)) {
       case STOP_CONN_RECOVER:
         // unblock eh_abort() if it is blocked. re-try all commands after successful recovery
@@ -1130,7 +1131,7 @@ void iscsi_conn_stop(KPtr<IscsiConn> conn, int flag) {
   const int old_stop_stage = KRD(conn, stop_stage);
   KWR(conn, stop_stage) = flag;
   s.frwd_lock.unlock();
-  KWR(conn, transport_timer).del_timer_sync();
+  KTIMER(conn, transport_timer).del_timer_sync();
   iscsi_suspend_tx(conn);
   {
     Guard frwd(s.frwd_lock);
@@ -1176,7 +1177,7 @@ void iscsi_conn_teardown(KPtr<IscsiConn> conn) {
   KFunc f("iscsi_conn_teardown");
   KPtr<IscsiSession> session = KRD(conn, session);
   IscsiSession& s = *session.raw();
-  KWR(conn, transport_timer).del_timer_sync();
+  KTIMER(conn, transport_timer).del_timer_sync();
   s.eh_mutex.lock();
   s.frwd_lock.lock();
   KWR(conn, c_stage) = ConnStage::CLEANUP_WAIT;
@@ -1226,18 +1227,18 @@ void iscsi_session_teardown(KPtr<IscsiSession> session) {
   iscsi_session_teardown_pool_free_early_pre_p07(session);
   iscsi_remove_session(session);
   iscsi_session_teardown_pool_free_late_p07(session);
-  KWR(session, recovery_work).del_timer();
+  KTIMER(session, recovery_work).del_timer();
   KWR(session, tmf).tmf_timer.del_timer();
   iscsi_session_put_dev(session);  // iscsi_free_session
 }
 
 // get_device(&cls_session->dev)
-void iscsi_session_get_dev(KPtr<IscsiSession> session) { KWR(session, dev_refs)++; }
+void iscsi_session_get_dev(KPtr<IscsiSession> session) { KWRM(session, dev_refs)++; }
 
 // put_device(&cls_session->dev); the last one is iscsi_session_release.
 void iscsi_session_put_dev(KPtr<IscsiSession> session) {
   KFunc f("put_device");
-  if (--KWR(session, dev_refs) == 0) session_slab().free(session);
+  if (--KWRM(session, dev_refs) == 0) session_slab().free(session);
 }
 
 }  // namespace qedisim::drv

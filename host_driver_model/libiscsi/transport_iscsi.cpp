@@ -58,11 +58,14 @@ void iscsi_block_session(KPtr<IscsiSession> session, std::string_view caller) {
   kern::printk(EvSys::transport, static_cast<std::int32_t>(KRD(session, id)), "session{}: blocking session",
                KRD(session, id));
   probes().session_change(session, SessionChange::block, caller);
-  KWR(session, cls_state) = ClsSessionState::FAILED;
+  {
+    kern::Guard g(session.raw()->cls_lock);
+    KWR(session, cls_state) = ClsSessionState::FAILED;
+  }
   probes().session_change(session, SessionChange::set_failed, caller);
   KWR(session, target_blocked) = true;
   shost().scsi_target_block(KRD(session, id));
-  kern::Timer& rw = KWR(session, recovery_work);
+  kern::Timer& rw = KTIMER(session, recovery_work);
   if (!rw.pending()) {  // queue_delayed_work: not re-armed while pending
     rw.mod_timer(params().session_recovery_timeout);
     probes().session_change(session, SessionChange::recovery_timer_start, caller);
@@ -76,9 +79,12 @@ void iscsi_unblock_session(KPtr<IscsiSession> session, std::string_view caller) 
   KFunc f("iscsi_unblock_session");
   kern::printk(EvSys::transport, static_cast<std::int32_t>(KRD(session, id)), "session{}: Unblocking session",
                KRD(session, id));
-  if (KWR(session, recovery_work).del_timer())
+  if (KTIMER(session, recovery_work).del_timer())
     probes().session_change(session, SessionChange::recovery_timer_cancel, caller);
-  KWR(session, cls_state) = ClsSessionState::LOGGED_IN;
+  {
+    kern::Guard g(session.raw()->cls_lock);
+    KWR(session, cls_state) = ClsSessionState::LOGGED_IN;
+  }
   probes().session_change(session, SessionChange::set_logged_in, caller);
   KWR(session, target_blocked) = false;
   shost().scsi_target_unblock(KRD(session, id), SdevState::RUNNING);
@@ -90,11 +96,14 @@ void iscsi_unblock_session(KPtr<IscsiSession> session) { iscsi_unblock_session(s
 // session_recovery_timedout: recovery_work expired (timer context here).
 void session_recovery_timedout(KPtr<IscsiSession> session) {
   KFunc f("session_recovery_timedout");
-  if (KRD(session, cls_state) != ClsSessionState::FAILED) return;  // raced with the unblock
+  {
+    kern::Guard g(session.raw()->cls_lock);
+    if (KRD(session, cls_state) != ClsSessionState::FAILED) return;  // raced with the unblock
+    KWR(session, cls_state) = ClsSessionState::FREE;
+  }
   kern::printk(EvSys::transport, static_cast<std::int32_t>(KRD(session, id)),
                "session{}: session recovery timed out after {}", KRD(session, id),
                format_duration(params().session_recovery_timeout));
-  KWR(session, cls_state) = ClsSessionState::FREE;
   iscsi_session_recovery_timedout(session);
   KWR(session, target_blocked) = false;
   // scsi_target_unblock(SDEV_TRANSPORT_OFFLINE): queued IO fails fast.
@@ -104,10 +113,11 @@ void session_recovery_timedout(KPtr<IscsiSession> session) {
 // iscsi_remove_session: stop recovery, unbind the target, session FREE.
 void iscsi_remove_session(KPtr<IscsiSession> session) {
   KFunc f("iscsi_remove_session");
-  KWR(session, recovery_work).del_timer();  // the session goes away with its timer
+  KTIMER(session, recovery_work).del_timer();  // the session goes away with its timer
   KWR(session, target_blocked) = false;
   shost().scsi_target_unblock(KRD(session, id), SdevState::TRANSPORT_OFFLINE);
   shost().scsi_remove_target(KRD(session, id));  // __iscsi_unbind_session
+  kern::Guard g(session.raw()->cls_lock);
   KWR(session, cls_state) = ClsSessionState::FREE;
 }
 

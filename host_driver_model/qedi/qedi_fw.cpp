@@ -65,13 +65,16 @@ void Qedi::write_wqe(QediConn& qc, std::uint32_t sq_idx, std::uint16_t tid, std:
   wqe.task_id = tid;
   wqe.wqe_type = wqe_type;
   mem_->store(sq + static_cast<std::uint64_t>(sq_idx) * sizeof(IscsiWqe), wqe);
+  // What the driver did for this tid is ordered before its CQE's handler
+  // (the doorbell that follows is a release; data_race's happens-before).
+  if (tid < itt_map_.size()) kern::Kernel::hb_send(&itt_map_[tid]);
 }
 
 // list_add_tail(&cmd->io_cmd, &qedi_conn->active_cmd_list) under list_lock.
 void Qedi::active_list_add(QediConn& qc, KPtr<IscsiTask> task) {
   Guard g(qc.list_lock);
   qc.active_cmd_list.push_back(task);
-  KWR(task, dd_data).io_cmd_in_list = true;
+  KWRF(task, dd_data, io_cmd_in_list) = true;
   qc.active_cmd_count++;
 }
 
@@ -97,12 +100,12 @@ void Qedi::active_list_remove(QediConn& qc, KPtr<IscsiTask> task, QediCmd& cmd) 
 int Qedi::qedi_iscsi_send_ioreq(KPtr<IscsiTask> task) {
   KFunc f("qedi_iscsi_send_ioreq");
   const KPtr<IscsiConn> conn = KRD(task, conn);
-  QediConn& qc = KWR(conn, dd_data);
+  QediConn& qc = KWRS(conn, dd_data);
   const KPtr<ScsiCmnd> sc = KRD(task, sc);
   const int tid = qedi_get_task_idx();
   if (tid == -1) return -12;  // -ENOMEM
   IscsiTaskContext ctx;       // memset(fw_task_ctx, 0, ...)
-  KWR(task, dd_data).task_id = static_cast<std::uint16_t>(tid);
+  KWRF(task, dd_data, task_id) = static_cast<std::uint16_t>(tid);
   const std::uint32_t hdr_itt = KRD(task, hdr_itt);
   qedi_update_itt_map(static_cast<std::uint32_t>(tid), KRD(task, itt), task);  // task->itt: the pool index
   ctx.opcode = ISCSI_OP_SCSI_CMD;
@@ -129,7 +132,7 @@ int Qedi::send_mtask(QediConn& qc, KPtr<IscsiTask> task, std::uint8_t wqe_type, 
   const int tid = qedi_get_task_idx();
   if (tid == -1) return -12;  // -ENOMEM
   IscsiTaskContext ctx;
-  KWR(task, dd_data).task_id = static_cast<std::uint16_t>(tid);
+  KWRF(task, dd_data, task_id) = static_cast<std::uint16_t>(tid);
   const std::uint32_t hdr_itt = KRD(task, hdr_itt);
   qedi_update_itt_map(static_cast<std::uint32_t>(tid), KRD(task, itt), task);  // task->itt: the pool index
   const IscsiHdr& hdr = KRD(task, hdr);
@@ -169,7 +172,7 @@ int Qedi::qedi_send_iscsi_text(QediConn& qc, KPtr<IscsiTask> task) {
 // a target NOP-In (itt RESERVED) does not and completes locally in firmware.
 int Qedi::qedi_send_iscsi_nopout(QediConn& qc, KPtr<IscsiTask> task) {
   KFunc f("qedi_send_iscsi_nopout");
-  const bool reply = KRD(task, hdr).itt == RESERVED_ITT;
+  const bool reply = KRDF(task, hdr, itt) == RESERVED_ITT;
   return send_mtask(qc, task, ISCSI_WQE_TYPE_MIDDLE_PATH, PduKind::nop_out, !reply, reply ? TASK_FLAG_LOCAL_COMP : 0);
 }
 
@@ -179,6 +182,8 @@ int Qedi::qedi_send_iscsi_nopout(QediConn& qc, KPtr<IscsiTask> task) {
 void Qedi::qedi_fp_process_cqes(const QediWork& work) {
   const IscsiCqe& cqe = work.cqe;
   ++counters_.cqes_processed;
+  // The WQE's doorbell -> its CQE's handler (the card in between).
+  if (cqe.itid < itt_map_.size()) kern::Kernel::hb_recv(&itt_map_[cqe.itid]);
   if (kern::Kernel::events && cqe.itid < tid_flow_.size() && tid_flow_[cqe.itid])
     kern::emit_timeline(EvKind::flow_in, EvSys::qedi, "doorbell -> CQE", tid_flow_[cqe.itid]);
   auto it = conn_cid_tbl_.find(cqe.conn_id);
@@ -252,10 +257,10 @@ void Qedi::qedi_mtask_completion(const IscsiCqe& cqe, KPtr<IscsiTask> task, KPtr
 // __iscsi_complete_pdu, while EH may still hold the task (p09 race).
 void Qedi::qedi_scsi_completion(const IscsiCqe& cqe, KPtr<IscsiTask> task, KPtr<IscsiConn> conn) {
   KFunc f("qedi_scsi_completion");
-  QediConn& qc = KWR(conn, dd_data);
+  QediConn& qc = KWRS(conn, dd_data);
   const KPtr<IscsiSession> session = KRD(conn, session);
   Guard back(KRD(session, back_lock));
-  QediCmd& cmd = KWR(task, dd_data);
+  QediCmd& cmd = KWRS(task, dd_data);
   const KPtr<ScsiCmnd> sc = cmd.scsi_cmd;
   if (sc.is_null()) return;             // "sc_cmd is NULL!"
   if (KRD(sc, task).is_null()) return;  // "SCp.ptr is NULL, returned in another context."
@@ -275,9 +280,9 @@ void Qedi::qedi_scsi_completion(const IscsiCqe& cqe, KPtr<IscsiTask> task, KPtr<
 // qedi_process_login_resp
 void Qedi::qedi_process_login_resp(const IscsiCqe& cqe, KPtr<IscsiTask> task, KPtr<IscsiConn> conn) {
   KFunc f("qedi_process_login_resp");
-  QediConn& qc = KWR(conn, dd_data);
+  QediConn& qc = KWRS(conn, dd_data);
   const KPtr<IscsiSession> session = KRD(conn, session);
-  QediCmd& cmd = KWR(task, dd_data);
+  QediCmd& cmd = KWRS(task, dd_data);
   {
     Guard back(KRD(session, back_lock));
     active_list_remove(qc, task, cmd);
@@ -287,17 +292,17 @@ void Qedi::qedi_process_login_resp(const IscsiCqe& cqe, KPtr<IscsiTask> task, KP
     rsp.response = cqe.response;
     __iscsi_complete_pdu(conn, rsp);
   }
-  KWR(task, dd_data).state = CleanupState::RESPONSE_RECEIVED;
-  if (!fixed(Patch::p09)) qedi_clear_task_idx(KRD(task, dd_data).task_id);
+  KWRF(task, dd_data, state) = CleanupState::RESPONSE_RECEIVED;
+  if (!fixed(Patch::p09)) qedi_clear_task_idx(KRDF(task, dd_data, task_id));
 }
 
 // qedi_process_logout_resp
 void Qedi::qedi_process_logout_resp(const IscsiCqe& cqe, KPtr<IscsiTask> task, KPtr<IscsiConn> conn) {
   KFunc f("qedi_process_logout_resp");
-  QediConn& qc = KWR(conn, dd_data);
+  QediConn& qc = KWRS(conn, dd_data);
   const KPtr<IscsiSession> session = KRD(conn, session);
   Guard back(KRD(session, back_lock));
-  QediCmd& cmd = KWR(task, dd_data);
+  QediCmd& cmd = KWRS(task, dd_data);
   active_list_remove(qc, task, cmd);
   cmd.state = CleanupState::RESPONSE_RECEIVED;
   if (!fixed(Patch::p09)) qedi_clear_task_idx(cmd.task_id);
@@ -311,10 +316,10 @@ void Qedi::qedi_process_logout_resp(const IscsiCqe& cqe, KPtr<IscsiTask> task, K
 // qedi_process_text_resp
 void Qedi::qedi_process_text_resp(const IscsiCqe& cqe, KPtr<IscsiTask> task, KPtr<IscsiConn> conn) {
   KFunc f("qedi_process_text_resp");
-  QediConn& qc = KWR(conn, dd_data);
+  QediConn& qc = KWRS(conn, dd_data);
   const KPtr<IscsiSession> session = KRD(conn, session);
   Guard back(KRD(session, back_lock));
-  QediCmd& cmd = KWR(task, dd_data);
+  QediCmd& cmd = KWRS(task, dd_data);
   active_list_remove(qc, task, cmd);
   cmd.state = CleanupState::RESPONSE_RECEIVED;
   if (!fixed(Patch::p09)) qedi_clear_task_idx(cmd.task_id);
@@ -328,7 +333,7 @@ void Qedi::qedi_process_text_resp(const IscsiCqe& cqe, KPtr<IscsiTask> task, KPt
 // answer to one of our NOP-Outs.
 void Qedi::qedi_process_nopin_mesg(const IscsiCqe& cqe, KPtr<IscsiTask> task, KPtr<IscsiConn> conn) {
   KFunc f("qedi_process_nopin_mesg");
-  QediConn& qc = KWR(conn, dd_data);
+  QediConn& qc = KWRS(conn, dd_data);
   const KPtr<IscsiSession> session = KRD(conn, session);
   Guard back(KRD(session, back_lock));
   IscsiRsp rsp;
@@ -336,7 +341,7 @@ void Qedi::qedi_process_nopin_mesg(const IscsiCqe& cqe, KPtr<IscsiTask> task, KP
   if (cqe.cqe_type == ISCSI_CQE_TYPE_UNSOLICITED || task.is_null()) {
     rsp.itt = RESERVED_ITT;
   } else {
-    QediCmd& cmd = KWR(task, dd_data);
+    QediCmd& cmd = KWRS(task, dd_data);
     rsp.itt = rsp_itt(cqe, conn);
     cmd.state = CleanupState::RESPONSE_RECEIVED;
     {
@@ -352,8 +357,8 @@ void Qedi::qedi_process_nopin_mesg(const IscsiCqe& cqe, KPtr<IscsiTask> task, KP
 // target NOP-In; drop the task.
 void Qedi::qedi_process_nopin_local_cmpl(const IscsiCqe& /*cqe*/, KPtr<IscsiTask> task, KPtr<IscsiConn> conn) {
   KFunc f("qedi_process_nopin_local_cmpl");
-  KWR(task, dd_data).state = CleanupState::RESPONSE_RECEIVED;
-  if (!fixed(Patch::p09)) qedi_clear_task_idx(KRD(task, dd_data).task_id);
+  KWRF(task, dd_data, state) = CleanupState::RESPONSE_RECEIVED;
+  if (!fixed(Patch::p09)) qedi_clear_task_idx(KRDF(task, dd_data, task_id));
   const KPtr<IscsiSession> session = KRD(conn, session);
   Guard back(KRD(session, back_lock));
   __iscsi_put_task(task);
@@ -377,11 +382,11 @@ void Qedi::qedi_process_unsol_mesg(const IscsiCqe& cqe, KPtr<IscsiConn> conn) {
 // once ep_disconnect has started, and counted in fw_cleanup_works).
 void Qedi::qedi_process_tmf_resp(const IscsiCqe& cqe, KPtr<IscsiTask> task, KPtr<IscsiConn> conn) {
   KFunc f("qedi_process_tmf_resp");
-  QediConn& qc = KWR(conn, dd_data);
+  QediConn& qc = KWRS(conn, dd_data);
   // qedi_cmd->tmf_resp_buf = kzalloc(sizeof(*resp_hdr_ptr), GFP_ATOMIC)
   const KPtr<QediTmfRspBuf> resp_hdr_ptr =
       kern::kzalloc(tmf_resp_bufs_, Gfp::atomic, "qedi_process_tmf_resp", task.header()->name);
-  KWR(task, dd_data).tmf_resp_buf = resp_hdr_ptr;
+  KWRF(task, dd_data, tmf_resp_buf) = resp_hdr_ptr;
   if (resp_hdr_ptr.is_null()) {
     ++counters_.alloc_failures;
     kern::printk(EvSys::qedi, static_cast<std::int32_t>(session_of(conn)),
@@ -395,9 +400,9 @@ void Qedi::qedi_process_tmf_resp(const IscsiCqe& cqe, KPtr<IscsiTask> task, KPtr
   KWR(resp_hdr_ptr, opcode) = cqe.opcode;
   KWR(resp_hdr_ptr, response) = cqe.response;
   KWR(resp_hdr_ptr, itt) = rsp_itt(cqe, conn);
-  const KPtr<IscsiTask> mtask = KRD(task, dd_data).task;
-  const std::uint8_t function = KRD(mtask, hdr).tm_function;
-  QediCmd& qedi_cmd = KWR(task, dd_data);
+  const KPtr<IscsiTask> mtask = KRDF(task, dd_data, task);
+  const std::uint8_t function = KRDF(mtask, hdr, tm_function);
+  QediCmd& qedi_cmd = KWRS(task, dd_data);
   active_list_remove(qc, task, qedi_cmd);
   if (is_reset(function)) {
     if (fixed(Patch::p16)) {
@@ -430,24 +435,24 @@ void Qedi::qedi_process_tmf_resp(const IscsiCqe& cqe, KPtr<IscsiTask> task, KPtr
 // iscsi_block_session / iscsi_unblock_session.
 void Qedi::qedi_tmf_resp_work(TmfWork& w) {
   const KPtr<IscsiTask> mtask = w.mtask;
-  const KPtr<IscsiConn> conn = KRD(mtask, dd_data).conn;
-  QediConn& qc = KWR(conn, dd_data);
+  const KPtr<IscsiConn> conn = KRDF(mtask, dd_data, conn);
+  QediConn& qc = KWRS(conn, dd_data);
   const KPtr<IscsiSession> session = KRD(conn, session);
   const std::uint32_t sid = session_of(conn);
   probes().tmf_work_step(conn, TmfWorkKind::reset_resp, &w);
   if (!fixed(Patch::p16)) qc.fw_cleanup_flag = true;  // set_bit(QEDI_CONN_FW_CLEANUP)
-  const KPtr<QediTmfRspBuf> resp_hdr_ptr = KRD(mtask, dd_data).tmf_resp_buf;
+  const KPtr<QediTmfRspBuf> resp_hdr_ptr = KRDF(mtask, dd_data, tmf_resp_buf);
 
   if (!fixed(Patch::p13)) iscsi_block_session(session, "qedi_tmf_resp_work");
   kern::point("qedi.tmf_resp_work.cleanup_all_io", sid);
   const int rval = qedi_cleanup_all_io(qc, mtask, true);
   probes().tmf_work_step(conn, TmfWorkKind::reset_resp, &w);
   if (rval) {
-    if (!fixed(Patch::p09)) qedi_clear_task_idx(KRD(mtask, dd_data).task_id);
+    if (!fixed(Patch::p09)) qedi_clear_task_idx(KRDF(mtask, dd_data, task_id));
     if (!fixed(Patch::p13)) iscsi_unblock_session(session, "qedi_tmf_resp_work");
   } else {
     if (!fixed(Patch::p13)) iscsi_unblock_session(session, "qedi_tmf_resp_work");
-    if (!fixed(Patch::p09)) qedi_clear_task_idx(KRD(mtask, dd_data).task_id);
+    if (!fixed(Patch::p09)) qedi_clear_task_idx(KRDF(mtask, dd_data, task_id));
     kern::point("qedi.tmf_resp_work.complete_rsp", sid);
     probes().tmf_work_step(conn, TmfWorkKind::reset_resp, &w);
     Guard back(KRD(session, back_lock));
@@ -475,8 +480,8 @@ void Qedi::qedi_tmf_resp_work(TmfWork& w) {
 int Qedi::qedi_iscsi_cleanup_task(KPtr<IscsiTask> task, bool /*mark_cmd_node_deleted*/) {
   KFunc f("qedi_iscsi_cleanup_task");
   const KPtr<IscsiConn> conn = KRD(task, conn);
-  QediConn& qc = KWR(conn, dd_data);
-  const std::uint16_t tid = KRD(task, dd_data).task_id;
+  QediConn& qc = KWRS(conn, dd_data);
+  const std::uint16_t tid = KRDF(task, dd_data, task_id);
   const std::uint32_t sq_idx = qedi_get_wqe_idx(qc);
   // An out-of-range tid (U16_MAX of a freed task) would make the firmware
   // reject the WQE; the read that found it is already reported as uaf (p10's race A).
@@ -521,11 +526,11 @@ int Qedi::qedi_cleanup_all_io(QediConn& qc, KPtr<IscsiTask> task, bool /*in_reco
     for (const KPtr<IscsiTask>& ctask : list) {
       if (ctask == task) continue;
       if (lun_reset) {
-        const KPtr<ScsiCmnd> sc = KRD(ctask, dd_data).scsi_cmd;
+        const KPtr<ScsiCmnd> sc = KRDF(ctask, dd_data, scsi_cmd);
         if (!sc.is_null() && KRD(sc, lun) != lun) continue;
       }
       qc.cmd_cleanup_req++;
-      awaited.push_back(KRD(ctask, dd_data).task_id);
+      awaited.push_back(KRDF(ctask, dd_data, task_id));
       qedi_iscsi_cleanup_task(ctask, true);
       active_list_del(qc, ctask);  // list_del_init; io_cmd_in_list stays set, as in the kernel
       if (qc.active_cmd_count) qc.active_cmd_count--;
@@ -588,7 +593,7 @@ void Qedi::qedi_clearsq(QediConn& qc, KPtr<IscsiTask> task) {
 void Qedi::qedi_process_cmd_cleanup_resp(const IscsiCqe& cqe, KPtr<IscsiConn> conn) {
   KFunc f("qedi_process_cmd_cleanup_resp");
   const std::uint32_t proto_itt = cqe.itid;
-  QediConn& qc = KWR(conn, dd_data);
+  QediConn& qc = KWRS(conn, dd_data);
   const KPtr<IscsiSession> session = KRD(conn, session);
   const std::uint32_t sid = session_of(conn);
   kern::printk(EvSys::qedi, static_cast<std::int32_t>(sid), "qedi: TASK_CLEANUP CQE itid=0x{:x}, cid=0x{:x}", cqe.itid,
@@ -613,7 +618,7 @@ void Qedi::qedi_process_cmd_cleanup_resp(const IscsiCqe& cqe, KPtr<IscsiConn> co
     kern::printk(EvSys::qedi, static_cast<std::int32_t>(sid), "qedi: TMF work found for rtid 0x{:x}: kfree({})", rtid,
                  work.describe());
     work_maps_.free(work);  // kfree(work)
-    KWR(mtask, dd_data).list_tmf_work = nullptr;
+    KWRF(mtask, dd_data, list_tmf_work) = nullptr;
   }
 
   if (!fixed(Patch::p10)) {
@@ -628,15 +633,15 @@ void Qedi::qedi_process_cmd_cleanup_resp(const IscsiCqe& cqe, KPtr<IscsiConn> co
           task = iscsi_itt_to_task(conn, build_itt(get_itt(tmf_hdr.rtt), static_cast<int>(session_age(conn))));
         }
         if (task.is_null()) return;  // "IO task completed"
-        QediCmd& dbg_cmd = KWR(task, dd_data);
-        if (KRD(mtask, dd_data).state == CleanupState::CLEANUP_WAIT_FAILED)
-          KWR(mtask, dd_data).state = CleanupState::CLEANUP_RECV;
+        QediCmd& dbg_cmd = KWRS(task, dd_data);
+        if (KRDF(mtask, dd_data, state) == CleanupState::CLEANUP_WAIT_FAILED)
+          KWRF(mtask, dd_data, state) = CleanupState::CLEANUP_RECV;
         if (!fixed(Patch::p09)) qedi_clear_task_idx(rtid);
         {
           Guard l(qc.list_lock);
           active_list_remove(qc, task, dbg_cmd);
         }
-        KWR(mtask, dd_data).state = CleanupState::CLEANUP_RECV;
+        KWRF(mtask, dd_data, state) = CleanupState::CLEANUP_RECV;
         qc.wait_queue.wake_up();  // wake_up_interruptible
       }
       return;
@@ -646,12 +651,12 @@ void Qedi::qedi_process_cmd_cleanup_resp(const IscsiCqe& cqe, KPtr<IscsiConn> co
     Guard back(KRD(session, back_lock));
     kern::point("qedi.process_cmd_cleanup_resp.work_found", sid);
     if (!iscsi_task_is_completed(task)) {
-      QediCmd& dbg_cmd = KWR(task, dd_data);
+      QediCmd& dbg_cmd = KWRS(task, dd_data);
       {
         Guard l(qc.list_lock);
         active_list_remove(qc, task, dbg_cmd);
       }
-      KWR(mtask, dd_data).state = CleanupState::CLEANUP_RECV;
+      KWRF(mtask, dd_data, state) = CleanupState::CLEANUP_RECV;
     }  // else "IO task completed"
     back.unlock();
     tmf.unlock();
@@ -699,11 +704,11 @@ int Qedi::qedi_wait_for_cleanup_request(QediConn& qc, KPtr<IscsiTask> task, KPtr
                                         KPtr<QediWorkMap> /*list_work*/) {
   KFunc f("qedi_wait_for_cleanup_request");
   const KPtr<IscsiConn> conn = qc.cls_conn;
-  const std::uint16_t victim_tid = KRD(task, dd_data).task_id;
+  const std::uint16_t victim_tid = KRDF(task, dd_data, task_id);
   auto cond = [&] {
-    const QediCmd& qedi_cmd = KRD(mtask, dd_data);
+    const QediCmd& qedi_cmd = KRDS(mtask, dd_data);
     return qedi_cmd.state == CleanupState::CLEANUP_RECV ||
-           (qedi_cmd.type == TYPEIO && KRD(task, dd_data).state == CleanupState::RESPONSE_RECEIVED);
+           (qedi_cmd.type == TYPEIO && KRDF(task, dd_data, state) == CleanupState::RESPONSE_RECEIVED);
   };
   probes().cleanup_wait_begin(conn, CleanupWaitKind::abort_victim, {victim_tid},
                               kern::Kernel::now_ns() + params_.abort_cleanup_wait.ns);
@@ -714,7 +719,7 @@ int Qedi::qedi_wait_for_cleanup_request(QediConn& qc, KPtr<IscsiTask> task, KPtr
     kern::printk(EvSys::qedi, static_cast<std::int32_t>(session_of(conn)),
                  "qedi: Cleanup timedout tid=0x{:x}, issue connection recovery, cid=0x{:x}", victim_tid,
                  qc.iscsi_conn_id);
-    KWR(mtask, dd_data).state = CleanupState::CLEANUP_WAIT_FAILED;
+    KWRF(mtask, dd_data, state) = CleanupState::CLEANUP_WAIT_FAILED;
     return -1;
   }
   return 0;
@@ -723,8 +728,8 @@ int Qedi::qedi_wait_for_cleanup_request(QediConn& qc, KPtr<IscsiTask> task, KPtr
 // qedi_abort_work (qedi_tmf_work before p11), on the ordered TMF workqueue.
 void Qedi::qedi_abort_work(TmfWork& w) {
   const KPtr<IscsiTask> mtask = w.mtask;  // container_of(work, struct qedi_cmd, tmf_work)
-  const KPtr<IscsiConn> conn = KRD(mtask, dd_data).conn;
-  QediConn& qc = KWR(conn, dd_data);
+  const KPtr<IscsiConn> conn = KRDF(mtask, dd_data, conn);
+  QediConn& qc = KWRS(conn, dd_data);
   const KPtr<IscsiSession> session = KRD(conn, session);
   const std::uint32_t sid = session_of(conn);
   const IscsiHdr tmf_hdr = KRD(mtask, hdr);
@@ -780,12 +785,12 @@ void Qedi::qedi_abort_work(TmfWork& w) {
     put_task(ctask);
     return;
   }
-  KWR(mtask, dd_data).type = TYPEIO;
-  if (fixed(Patch::p11)) KWR(mtask, dd_data).state = CleanupState::CLEANUP_WAIT;
+  KWRF(mtask, dd_data, type) = TYPEIO;
+  if (fixed(Patch::p11)) KWRF(mtask, dd_data, state) = CleanupState::CLEANUP_WAIT;
   KWR(list_work, qedi_cmd) = mtask;
-  KWR(list_work, rtid) = KRD(ctask, dd_data).task_id;
+  KWR(list_work, rtid) = KRDF(ctask, dd_data, task_id);
   if (fixed(Patch::p10)) KWR(list_work, ctask) = ctask;
-  KWR(mtask, dd_data).list_tmf_work = list_work;
+  KWRF(mtask, dd_data, list_tmf_work) = list_work;
   {
     Guard g(qc.tmf_work_lock);
     qc.tmf_work_list.push_back(list_work);
@@ -809,7 +814,7 @@ void Qedi::qedi_abort_work(TmfWork& w) {
       if (tid == -1) {
         ldel = true;  // "Invalid tid"
       } else {
-        KWR(mtask, dd_data).task_id = static_cast<std::uint16_t>(tid);
+        KWRF(mtask, dd_data, task_id) = static_cast<std::uint16_t>(tid);
         probes().tid_bound(static_cast<std::uint16_t>(tid), mtask);
       }
     }
@@ -825,19 +830,19 @@ void Qedi::qedi_abort_work(TmfWork& w) {
   probes().tmf_work_step(conn, TmfWorkKind::abort, &w);
   {
     Guard g(qc.tmf_work_lock);
-    const bool listed = !KRD(mtask, dd_data).list_tmf_work.is_null();
+    const bool listed = !KRDF(mtask, dd_data, list_tmf_work).is_null();
     // p08: the test was inverted, so a map the CQE handler already freed is freed again.
     if (fixed(Patch::p08) ? listed : !listed) {
       auto& l = qc.tmf_work_list;
       l.erase(std::remove(l.begin(), l.end(), list_work), l.end());
       KWR(list_work, listed) = false;  // list_del_init(&list_work->list)
-      KWR(mtask, dd_data).list_tmf_work = nullptr;
+      KWRF(mtask, dd_data, list_tmf_work) = nullptr;
       work_maps_.free(list_work);
     }
   }
   {
     Guard l(qc.list_lock);
-    QediCmd& cmd = KWR(ctask, dd_data);
+    QediCmd& cmd = KWRS(ctask, dd_data);
     active_list_remove(qc, ctask, cmd);
   }
   put_task(ctask);
@@ -854,7 +859,7 @@ int Qedi::send_iscsi_tmf(QediConn& qc, KPtr<IscsiTask> mtask, KPtr<IscsiTask> ct
   const int tid = qedi_get_task_idx();
   if (tid == -1) return -12;  // -ENOMEM
   IscsiTaskContext ctx;
-  KWR(mtask, dd_data).task_id = static_cast<std::uint16_t>(tid);
+  KWRF(mtask, dd_data, task_id) = static_cast<std::uint16_t>(tid);
   const std::uint32_t hdr_itt = KRD(mtask, hdr_itt);
   qedi_update_itt_map(static_cast<std::uint32_t>(tid), KRD(mtask, itt), mtask);
   ctx.itt = qedi_set_itt(static_cast<std::uint16_t>(tid), get_itt(hdr_itt));
@@ -864,7 +869,7 @@ int Qedi::send_iscsi_tmf(QediConn& qc, KPtr<IscsiTask> mtask, KPtr<IscsiTask> ct
       ctask = iscsi_itt_to_task(conn, tmf_hdr.rtt);
       if (ctask.is_null() || KRD(ctask, sc).is_null()) return 0;  // "Could not get reference task"
     }
-    const std::uint16_t vtid = KRD(ctask, dd_data).task_id;
+    const std::uint16_t vtid = KRDF(ctask, dd_data, task_id);
     ctx.rtt = qedi_set_itt(vtid, get_itt(tmf_hdr.rtt));
     probes().abort_sent(vtid, ctask);
   } else {
@@ -888,10 +893,10 @@ int Qedi::send_iscsi_tmf(QediConn& qc, KPtr<IscsiTask> mtask, KPtr<IscsiTask> ct
 int Qedi::qedi_send_iscsi_tmf(QediConn& qc, KPtr<IscsiTask> mtask) {
   KFunc f(fixed(Patch::p11) ? "qedi_send_iscsi_tmf" : "qedi_iscsi_abort_work");
   const KPtr<IscsiConn> conn = qc.cls_conn;
-  const std::uint8_t fn = KRD(mtask, hdr).tm_function;
-  if (!fixed(Patch::p11)) KWR(mtask, dd_data).task = mtask;
+  const std::uint8_t fn = KRDF(mtask, hdr, tm_function);
+  if (!fixed(Patch::p11)) KWRF(mtask, dd_data, task) = mtask;
   if (fn == ISCSI_TM_FUNC_ABORT_TASK) {
-    if (!fixed(Patch::p11)) KWR(mtask, dd_data).state = CleanupState::CLEANUP_WAIT;
+    if (!fixed(Patch::p11)) KWRF(mtask, dd_data, state) = CleanupState::CLEANUP_WAIT;
     if (fixed(Patch::p16)) {
       Guard g(qc.tmf_work_lock);
       qc.fw_cleanup_works++;
@@ -906,7 +911,7 @@ int Qedi::qedi_send_iscsi_tmf(QediConn& qc, KPtr<IscsiTask> mtask) {
     if (fixed(Patch::p11)) return send_iscsi_tmf(qc, mtask, nullptr);
     const int tid = qedi_get_task_idx();
     if (tid == -1) return -1;  // "Invalid tid"
-    KWR(mtask, dd_data).task_id = static_cast<std::uint16_t>(tid);
+    KWRF(mtask, dd_data, task_id) = static_cast<std::uint16_t>(tid);
     probes().tid_bound(static_cast<std::uint16_t>(tid), mtask);
     send_iscsi_tmf(qc, mtask, nullptr);
     return 0;

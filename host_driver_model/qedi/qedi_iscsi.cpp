@@ -25,11 +25,11 @@ using kern::KPtr;
 int Qedi::xmit_task(KPtr<IscsiTask> task) {
   KFunc f("qedi_task_xmit");
   const KPtr<IscsiConn> conn = KRD(task, conn);
-  (void)KRD(conn, dd_data);  // conn->dd_data
+  (void)KRDS(conn, dd_data);  // conn->dd_data
   const KPtr<ScsiCmnd> sc = KRD(task, sc);
   PduKind kind = PduKind::scsi_cmd;
   if (sc.is_null()) {
-    switch (KRD(task, hdr).opcode) {
+    switch (KRDF(task, hdr, opcode)) {
       case ISCSI_OP_SCSI_TMFUNC:
         kind = PduKind::tmf;
         break;
@@ -48,7 +48,7 @@ int Qedi::xmit_task(KPtr<IscsiTask> task) {
     }
   }
   probes().xmit_entry(conn, kind);
-  QediCmd& cmd = KWR(task, dd_data);
+  QediCmd& cmd = KWRS(task, dd_data);
   if (fixed(Patch::p09)) {
     // "Clear now so in cleanup_task we know it didn't make it"
     cmd.scsi_cmd = nullptr;
@@ -69,7 +69,7 @@ int Qedi::xmit_task(KPtr<IscsiTask> task) {
 // qedi_mtask_xmit
 int Qedi::qedi_mtask_xmit(KPtr<IscsiConn> conn, KPtr<IscsiTask> task) {
   KFunc f("qedi_mtask_xmit");
-  QediCmd& cmd = KWR(task, dd_data);
+  QediCmd& cmd = KWRS(task, dd_data);
   cmd.conn = conn;
   if (!fixed(Patch::p09)) cmd.scsi_cmd = nullptr;  // moved into qedi_task_xmit by p09
   return qedi_iscsi_send_generic_request(task);
@@ -78,9 +78,9 @@ int Qedi::qedi_mtask_xmit(KPtr<IscsiConn> conn, KPtr<IscsiTask> task) {
 // qedi_iscsi_send_generic_request: by PDU opcode.
 int Qedi::qedi_iscsi_send_generic_request(KPtr<IscsiTask> task) {
   KFunc f("qedi_iscsi_send_generic_request");
-  const KPtr<IscsiConn> conn = KRD(task, dd_data).conn;
-  QediConn& qc = KWR(conn, dd_data);
-  switch (KRD(task, hdr).opcode) {
+  const KPtr<IscsiConn> conn = KRDF(task, dd_data, conn);
+  QediConn& qc = KWRS(conn, dd_data);
+  switch (KRDF(task, hdr, opcode)) {
     case ISCSI_OP_LOGIN:
       qedi_send_iscsi_login(qc, task);  // return value ignored, as in the kernel
       return 0;
@@ -106,7 +106,7 @@ void Qedi::cleanup_task(KPtr<IscsiTask> task) {
     return;  // qedi_iscsi_unmap_sg_list: no payload in the model
   }
   if (KRD(task, state) == TaskState::PENDING) return;
-  QediCmd& cmd = KWR(task, dd_data);
+  QediCmd& cmd = KWRS(task, dd_data);
   if (cmd.task_id != kNoTid) qedi_clear_task_idx(cmd.task_id);
   if (cmd.task_id != kNoTid) probes().tid_unbound(task, cmd.task_id);
   cmd.task_id = kNoTid;
@@ -124,7 +124,7 @@ void Qedi::qedi_mark_device_missing(KPtr<IscsiSession> session) {
     return;
   }
   const KPtr<IscsiConn> leadconn = KRD(session, leadconn);
-  (void)KRD(leadconn, dd_data);  // session->leadconn->dd_data
+  (void)KRDS(leadconn, dd_data);  // session->leadconn->dd_data
   Guard g(KRD(session, frwd_lock));
   block_io_ = true;
 }
@@ -137,7 +137,7 @@ void Qedi::qedi_mark_device_available(KPtr<IscsiSession> session) {
     return;
   }
   const KPtr<IscsiConn> leadconn = KRD(session, leadconn);
-  (void)KRD(leadconn, dd_data);
+  (void)KRDS(leadconn, dd_data);
   Guard g(KRD(session, frwd_lock));
   block_io_ = false;
 }
@@ -200,7 +200,7 @@ KPtr<IscsiConn> Qedi::create_conn(KPtr<IscsiSession> session, std::uint32_t conn
   KFunc f("qedi_conn_create");
   const KPtr<IscsiConn> conn = iscsi_conn_setup(session, conn_idx);
   if (conn.is_null()) return {};
-  if (qedi_conn_alloc_login_resources(KWR(conn, dd_data), session_of(conn))) {
+  if (qedi_conn_alloc_login_resources(KWRS(conn, dd_data), session_of(conn))) {
     iscsi_conn_teardown(conn);  // free_conn
     return {};
   }
@@ -236,7 +236,7 @@ void Qedi::qedi_conn_free_login_resources(QediConn& qc) {
 int Qedi::bind_conn(KPtr<IscsiConn> conn, KPtr<QediEndpoint> ep) {
   KFunc f("qedi_conn_bind");
   if (ep.is_null()) return -22;
-  QediConn& qc = KWR(conn, dd_data);
+  QediConn& qc = KWRS(conn, dd_data);
   KWR(ep, conn) = conn;
   qc.ep = ep;
   qc.iscsi_ep = ep;
@@ -250,7 +250,7 @@ int Qedi::bind_conn(KPtr<IscsiConn> conn, KPtr<QediEndpoint> ep) {
 // disconnect flag; before it the QEDI_CONN_FW_CLEANUP bit is cleared.
 int Qedi::start_conn(KPtr<IscsiConn> conn) {
   KFunc f("qedi_conn_start");
-  QediConn& qc = KWR(conn, dd_data);
+  QediConn& qc = KWRS(conn, dd_data);
   if (fixed(Patch::p16)) {
     Guard g(qc.tmf_work_lock);
     qc.fw_cleanup_works = 0;
@@ -266,7 +266,7 @@ int Qedi::start_conn(KPtr<IscsiConn> conn) {
 // qedi_conn_destroy (.destroy_conn)
 void Qedi::destroy_conn(KPtr<IscsiConn> conn) {
   KFunc f("qedi_conn_destroy");
-  qedi_conn_free_login_resources(KWR(conn, dd_data));
+  qedi_conn_free_login_resources(KWRS(conn, dd_data));
   iscsi_conn_teardown(conn);
 }
 
@@ -297,7 +297,7 @@ void Qedi::ep_disconnect(KPtr<QediEndpoint> ep) {
   int abrt_conn = 0;
   // flush_work(&qedi_ep->offload_work): the model offloads inline in ep_connect.
   if (!conn.is_null()) {
-    QediConn& qc = KWR(conn, dd_data);
+    QediConn& qc = KWRS(conn, dd_data);
     if (!fixed(Patch::p04)) iscsi_suspend_queue(conn);
     abrt_conn = qc.abrt_conn;
     if (fixed(Patch::p16)) {
@@ -335,8 +335,8 @@ void Qedi::ep_disconnect(KPtr<QediEndpoint> ep) {
         break;
       case EpState::OFLDCONN_COMPL:
         if (conn.is_null()) break;
-        abrt_conn = KRD(conn, dd_data).active_cmd_count ? 1 : 0;
-        if (abrt_conn) qedi_clearsq(KWR(conn, dd_data), nullptr);
+        abrt_conn = KRDF(conn, dd_data, active_cmd_count) ? 1 : 0;
+        if (abrt_conn) qedi_clearsq(KWRS(conn, dd_data), nullptr);
         break;
       default:
         break;
@@ -363,7 +363,7 @@ void Qedi::ep_disconnect(KPtr<QediEndpoint> ep) {
   qedi_free_sq(KRD(ep, sq_base));
   KWR(ep, sq_base) = 0;
   if (!conn.is_null()) {
-    QediConn& qc = KWR(conn, dd_data);
+    QediConn& qc = KWRS(conn, dd_data);
     qc.ep = nullptr;
     if (const kern::ObjectHeader* h = conn.header()) probes().pointer_nulled(*h, "ep", QediEndpoint::kTypeName);
   }
@@ -380,8 +380,13 @@ void Qedi::ep_disconnect(KPtr<QediEndpoint> ep) {
 void Qedi::qedi_clear_session_ctx(KPtr<IscsiSession> session) {
   KFunc f("qedi_clear_session_ctx");
   const KPtr<IscsiConn> conn = KRD(session, leadconn);
-  QediConn& qc = KWR(conn, dd_data);                            // conn->dd_data
-  if (KRD(session, cls_state) == ClsSessionState::LOGGED_IN) {  // iscsi_is_session_online
+  QediConn& qc = KWRS(conn, dd_data);  // conn->dd_data
+  bool online;
+  {
+    Guard g(session.raw()->cls_lock);
+    online = KRD(session, cls_state) == ClsSessionState::LOGGED_IN;  // iscsi_is_session_online
+  }
+  if (online) {
     if (fixed(Patch::p04) && !conn.is_null()) iscsi_suspend_queue(conn);
     ep_disconnect(qc.iscsi_ep);
   }

@@ -283,6 +283,7 @@ void Qedi::qedi_slowpath_handler(unsigned vector) {
       const auto eqe =
           mem_->load<EventRingEntry>(eq_dma_ + RingIndex::slot(eq_cons_, eq_size_) * sizeof(EventRingEntry));
       ++eq_cons_;
+      kern::Kernel::hb_recv(&spq_prod_);
       try {
         qedi_iscsi_event_cb(eqe);
       } catch (const kern::AbandonCall&) {
@@ -344,6 +345,7 @@ std::uint32_t Qedi::qed_spq_post(SpqEntry e) {
   e.echo = next_echo_++;
   mem_->store(spq_dma_ + RingIndex::slot(spq_prod_, spq_size_) * sizeof(SpqEntry), e);
   ++spq_prod_;
+  kern::Kernel::hb_send(&spq_prod_);  // the ramrod's doorbell -> its completion event (data_race)
   bar_->writel(REG_SPQ_PROD, spq_prod_);
   return e.echo;
 }

@@ -52,6 +52,9 @@ bool ScsiHost::quiescent() const {
 
 void ScsiHost::push(std::uint32_t cpu, std::uint32_t tag, bool front) {
   auto& q = dispatch_q_[cpu % cpus_];
+  // Inserting the request orders what came before it with its dispatch
+  // (blk-mq's queue locks; data_race's happens-before).
+  if (const auto it = reqs_.find(tag); it != reqs_.end()) kern::Kernel::hb_send(it->second.get());
   if (front)
     q.push_front(tag);
   else
@@ -120,6 +123,7 @@ void ScsiHost::dispatch_thread(unsigned cpu) {
     dispatch_q_[cpu].pop_front();
     auto it = reqs_.find(tag);
     if (it == reqs_.end()) continue;
+    kern::Kernel::hb_recv(it->second.get());
     try {
       scsi_queue_rq(*it->second);
     } catch (const kern::AbandonCall&) {

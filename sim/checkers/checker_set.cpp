@@ -47,6 +47,7 @@ CheckerConfig CheckerConfig::from(const ModelParams& p) {
   c.wake_slack_ns = p.checker_wake_slack.ns;
   c.hung_task_timeout_ns = p.kernel_hung_task_timeout.ns;
   c.leak_scan_interval_ns = p.checker_leak_scan_interval.ns;
+  c.data_race = p.checker_data_race != 0;
   return c;
 }
 
@@ -114,7 +115,7 @@ void CheckerSet::no_pending_activity(std::int64_t now_ns) {
 
 void CheckerSet::object_allocated(const kern::ObjectHeader& /*h*/) {}
 
-void CheckerSet::object_freed(const kern::ObjectHeader& h) { data_race_.object_freed(ref_of(h)); }
+void CheckerSet::object_freed(const kern::ObjectHeader& /*h*/) {}
 
 void CheckerSet::use_after_free(const kern::ObjectHeader& h, std::uint32_t inc, kern::AccessKind kind,
                                 std::string_view field) {
@@ -152,13 +153,16 @@ void CheckerSet::pointer_nulled(const kern::ObjectHeader& owner, std::string_vie
 
 void CheckerSet::field_access(const kern::ObjectHeader& obj, std::uint32_t inc, std::string_view field,
                               kern::AccessKind kind, bool marked) {
-  if (kind != kern::AccessKind::read && kind != kern::AccessKind::write) return;
-  data_race_.access(here(), ref_of(&obj, inc), std::string(field), kind == kern::AccessKind::write, marked,
-                    sites_->held_locks());
+  if (!cfg_.data_race || (kind != kern::AccessKind::read && kind != kern::AccessKind::write)) return;
+  data_race_.access(sites_->light_site(), obj, inc, field, kind == kern::AccessKind::write, marked);
 }
 
-void CheckerSet::handoff_send(const void* channel) { data_race_.send(here(), channel); }
-void CheckerSet::handoff_recv(const void* channel) { data_race_.recv(here(), channel); }
+void CheckerSet::handoff_send(const void* channel) {
+  if (cfg_.data_race) data_race_.send(sites_->light_site(), channel);
+}
+void CheckerSet::handoff_recv(const void* channel) {
+  if (cfg_.data_race) data_race_.recv(sites_->light_site(), channel);
+}
 
 // ---- tids -----------------------------------------------------------------
 

@@ -43,6 +43,7 @@ struct CheckerConfig {
   std::int64_t wake_slack_ns = 1'000'000;               // checker.wake_slack
   std::int64_t hung_task_timeout_ns = 120'000'000'000;  // kernel.hung_task_timeout
   std::int64_t leak_scan_interval_ns = 10'000'000'000;  // checker.leak_scan_interval
+  bool data_race = true;                                // checker.data_race
   std::size_t keep_per_key = 64;  // findings kept per (id, object type, function); the rest only count
 
   static CheckerConfig from(const ModelParams& p);

@@ -4,91 +4,169 @@
 
 #include <algorithm>
 
+#include "host_driver_model/kernel/slab.h"
+#include "sim/checkers/object_ref.h"
+
 namespace qedisim::checkers {
 
 namespace {
-std::string lockset(const std::vector<HeldLock>& locks) {
-  std::string s = "{";
-  for (std::size_t i = 0; i < locks.size(); ++i) s += (i ? ", " : "") + locks[i].name;
-  return s + "}";
-}
-bool share_lock(const std::vector<HeldLock>& a, const std::vector<HeldLock>& b) {
-  for (const HeldLock& x : a)
-    for (const HeldLock& y : b)
-      if (x.id == y.id) return true;
-  return false;
-}
-void join(std::vector<std::uint64_t>& into, const std::vector<std::uint64_t>& from) {
+
+void join(std::vector<std::uint32_t>& into, const std::vector<std::uint32_t>& from) {
   if (into.size() < from.size()) into.resize(from.size(), 0);
   for (std::size_t i = 0; i < from.size(); ++i) into[i] = std::max(into[i], from[i]);
 }
+
 }  // namespace
 
-std::size_t DataRaceChecker::ctx_index(const std::string& name) {
-  const auto it = ctx_ids_.find(name);
-  if (it != ctx_ids_.end()) return it->second;
-  const std::size_t i = ctx_names_.size();
-  ctx_ids_.emplace(name, i);
-  ctx_names_.push_back(name);
-  clocks_.emplace_back(i + 1, 0);
+std::uint16_t DataRaceChecker::ctx_index(const LightSite& at) {
+  if (at.ctx_id < ctx_of_id_.size() && ctx_of_id_[at.ctx_id])
+    return static_cast<std::uint16_t>(ctx_of_id_[at.ctx_id] - 1);
+  if (at.ctx_id >= ctx_of_id_.size()) ctx_of_id_.resize(at.ctx_id + 1u, 0);
+  const auto i = static_cast<std::uint16_t>(ctx_names_.size());
+  ctx_of_id_[at.ctx_id] = static_cast<std::uint16_t>(i + 1);
+  ctx_names_.emplace_back(at.ctx);
+  clocks_.emplace_back(i + 1u, 0u);
   clocks_[i][i] = 1;
   return i;
 }
 
-DataRaceChecker::Clock& DataRaceChecker::clock(std::size_t ctx) {
+std::uint32_t DataRaceChecker::field_id(std::string_view name) {
+  FieldSlot& slot = field_cache_[(reinterpret_cast<std::uintptr_t>(name.data()) >> 3) % std::size(field_cache_)];
+  if (slot.literal == name.data()) return slot.id;
+  auto f = field_ids_.find(name);
+  if (f == field_ids_.end()) {
+    f = field_ids_.emplace(std::string(name), static_cast<std::uint32_t>(field_names_.size())).first;
+    field_names_.emplace_back(name);
+  }
+  slot = FieldSlot{name.data(), f->second};
+  return f->second;
+}
+
+DataRaceChecker::Field& DataRaceChecker::shadow(const void* obj, std::uint32_t field) {
+  const auto hash = [](const void* o, std::uint32_t f) {
+    std::uint64_t h = reinterpret_cast<std::uintptr_t>(o) * 0x9E3779B97F4A7C15ull + f * 0xC2B2AE3D27D4EB4Full;
+    return static_cast<std::size_t>(h ^ (h >> 29));
+  };
+  std::size_t mask = table_.size() - 1;
+  for (std::size_t i = hash(obj, field) & mask;; i = (i + 1) & mask) {
+    Slot& s = table_[i];
+    if (s.obj == obj && s.field == field) return fields_[s.index];
+    if (!s.obj) break;
+  }
+  if ((fields_.size() + 1) * 2 > table_.size()) {  // grow at half full
+    std::vector<Slot> old(table_.size() * 2);
+    old.swap(table_);
+    mask = table_.size() - 1;
+    for (const Slot& s : old) {
+      if (!s.obj) continue;
+      std::size_t i = hash(s.obj, s.field) & mask;
+      while (table_[i].obj) i = (i + 1) & mask;
+      table_[i] = s;
+    }
+  }
+  std::size_t i = hash(obj, field) & mask;
+  while (table_[i].obj) i = (i + 1) & mask;
+  table_[i] = Slot{obj, field, static_cast<std::uint32_t>(fields_.size())};
+  fields_.emplace_back();
+  return fields_.back();
+}
+
+DataRaceChecker::Clock& DataRaceChecker::clock(std::uint16_t ctx) {
   Clock& c = clocks_[ctx];
-  if (c.size() <= ctx) c.resize(ctx + 1, 0);
+  if (c.size() <= ctx) c.resize(ctx + 1u, 0);
   return c;
 }
 
-bool DataRaceChecker::ordered(const Rec& earlier, std::size_t now_ctx) {
+bool DataRaceChecker::ordered(const Rec& earlier, std::uint16_t now_ctx) {
   const Clock& c = clock(now_ctx);
   return earlier.ctx < c.size() && earlier.epoch <= c[earlier.ctx];
 }
 
-void DataRaceChecker::send(const Site& at, const void* channel) {
-  const std::size_t me = ctx_index(at.ctx);
+void DataRaceChecker::send(const LightSite& at, const void* channel) {
+  const std::uint16_t me = ctx_index(at);
   join(channels_[channel], clock(me));
   ++clock(me)[me];
 }
 
-void DataRaceChecker::recv(const Site& at, const void* channel) {
-  const std::size_t me = ctx_index(at.ctx);
+void DataRaceChecker::recv(const LightSite& at, const void* channel) {
+  const std::uint16_t me = ctx_index(at);
   const auto it = channels_.find(channel);
   if (it != channels_.end()) join(clock(me), it->second);
 }
 
-void DataRaceChecker::check(const Site& at, const ObjRef& obj, const std::string& field, const Rec& now,
-                            const Rec& prior) {
+void DataRaceChecker::check(const LightSite& at, const kern::ObjectHeader& obj, std::uint32_t inc, std::uint32_t field,
+                            const Rec& now, const Rec& prior) {
   if (prior.ctx == now.ctx) return;
   if (!now.write && !prior.write) return;
   if (now.marked && prior.marked) return;
-  if (share_lock(now.locks, prior.locks)) return;
+  for (std::size_t i = 0; i < now.nlocks; ++i)
+    for (std::size_t j = 0; j < prior.nlocks; ++j)
+      if (now.lock_id[i] == prior.lock_id[j]) return;
   if (ordered(prior, now.ctx)) return;
-  const std::string a = std::min(now.at.fn, prior.at.fn), b = std::max(now.at.fn, prior.at.fn);
-  if (!reported_.insert(fmt::format("{}.{}|{}|{}", obj.type, field, a, b)).second) return;
-  report(at, obj.desc, at.fn,
-         fmt::format("{} of {} under {} vs {} in {} {} under {}; no common lock, no handoff",
-                     now.write ? "write" : "read", field, lockset(now.locks), prior.write ? "write" : "read",
-                     prior.at.fn, where(prior.at), lockset(prior.locks)));
+  // Nothing below runs unless the access races.
+  const std::string& name = field_names_[field];
+  const std::string a = std::min<std::string>(now.fn, prior.fn), b = std::max<std::string>(now.fn, prior.fn);
+  if (!reported_.insert(fmt::format("{}.{}|{}|{}", obj.type, name, a, b)).second) return;
+  const auto lockset = [](const Rec& r) {
+    std::string s = "{";
+    for (std::size_t i = 0; i < r.nlocks; ++i) s += (i ? ", " : "") + std::string(r.lock_name[i]);
+    return s + "}";
+  };
+  const Site here{at.ns, std::string(at.ctx), at.fn};
+  const Site then{prior.ns, ctx_names_[prior.ctx], prior.fn};
+  report(here, ref_of(&obj, inc).desc, here.fn,
+         fmt::format("{}{} of {} under {} vs {}{} in {} {} under {}; no common lock, no handoff",
+                     now.marked ? "marked " : "", now.write ? "write" : "read", name, lockset(now),
+                     prior.marked ? "marked " : "", prior.write ? "write" : "read", prior.fn, where(then),
+                     lockset(prior)));
 }
 
-void DataRaceChecker::access(const Site& at, const ObjRef& obj, const std::string& field, bool write, bool marked,
-                             std::vector<HeldLock> locks) {
-  const std::size_t me = ctx_index(at.ctx);
-  std::sort(locks.begin(), locks.end());
-  Rec now{me, clock(me)[me], std::move(locks), write, marked, at};
-  Field& f = fields_[obj.key][field];
-  if (f.last_write) check(at, obj, field, now, *f.last_write);
+void DataRaceChecker::access(const LightSite& at, const kern::ObjectHeader& obj, std::uint32_t inc,
+                             std::string_view field, bool write, bool marked) {
+  ++accesses_;
+  const std::uint16_t me = ctx_index(at);
+  const std::uint32_t fid = field_id(field);
+  Field& f = shadow(&obj, fid);
+  if (f.inc != inc) {  // a new incarnation of the slot: its fields start over
+    f.inc = inc;
+    f.has_write = false;
+    f.reads.clear();
+  }
+  const std::uint32_t epoch = clock(me)[me];
+  // The common case: this context wrote the field last, in this epoch, under
+  // the same locks, and nobody read it since: the new write changes nothing.
+  if (write && f.has_write && f.reads.empty() && f.last_write.ctx == me && f.last_write.epoch == epoch &&
+      f.last_write.marked == marked && f.last_write.nlocks == at.nlocks) {
+    bool same = true;
+    for (std::size_t i = 0; i < at.nlocks; ++i) same = same && f.last_write.lock_id[i] == at.locks[i].id;
+    if (same) return;
+  }
+  Rec now;
+  now.ctx = me;
+  now.write = write;
+  now.marked = marked;
+  now.epoch = epoch;
+  now.ns = at.ns;
+  now.fn = at.fn;
+  now.nlocks = static_cast<std::uint8_t>(at.nlocks);
+  for (std::size_t i = 0; i < at.nlocks; ++i) {
+    now.lock_id[i] = at.locks[i].id;
+    now.lock_name[i] = at.locks[i].name;
+  }
+  if (f.has_write) check(at, obj, inc, fid, now, f.last_write);
   if (write) {
-    for (const auto& [ctx, r] : f.reads) check(at, obj, field, now, r);
+    for (const Rec& r : f.reads) check(at, obj, inc, fid, now, r);
     f.reads.clear();
     f.last_write = now;
+    f.has_write = true;
   } else {
-    f.reads[me] = now;
+    for (Rec& r : f.reads)
+      if (r.ctx == me) {
+        r = now;
+        return;
+      }
+    f.reads.push_back(now);
   }
 }
-
-void DataRaceChecker::object_freed(const ObjRef& obj) { fields_.erase(obj.key); }
 
 }  // namespace qedisim::checkers

@@ -1,63 +1,97 @@
-// data_race (docs/invariants.md), a warning. Eraser-style lockset with a
-// happens-before filter over fields of modelled objects. Per field instance
-// it keeps the last write and each context's last read, with lockset and
-// vector-clock epoch. Locks: every lock the context holds; one serial domain
-// per context (an ordered workqueue's worker, a per-CPU io thread) is implicit
-// because accesses of one context never race. Clocks join at handoffs
-// (send/recv on a channel: wake_up -> woken wait, queue_work -> work start,
-// timer arm -> callback, ...). Marked accesses are exempt against marked
-// ones. Fires when two accesses of different contexts conflict (one a plain
-// write), share no lock and are unordered; once per field and pair of sites.
+// data_race (docs/invariants.md), a warning: what KCSAN reports, decided the
+// way a happens-before race detector does. Every tracked field access of the
+// model arrives here (kern::KPtr::use). Per field instance (object, field) it
+// keeps the last write and each context's last read since, with the
+// context's vector-clock epoch and the locks it held. Clocks join at the
+// handoffs the kernel layer reports (lock release -> next acquire, wake_up ->
+// the woken wait's return, queue_work -> work start, work end -> flush
+// return, mod_timer -> callback, kthread start, doorbell -> CQE handler).
+// Fires when two accesses of different contexts conflict (at least one a
+// plain write; two marked accesses never race), share no lock and neither is
+// ordered before the other; once per field and pair of functions. Nothing is
+// formatted unless it fires: contexts, fields and functions are interned.
 #pragma once
 
 #include <cstdint>
 #include <map>
-#include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
 #include "sim/checkers/checker.h"
-#include "sim/checkers/object_ref.h"
+#include "sim/checkers/site.h"
+
+namespace qedisim::kern {
+struct ObjectHeader;
+}
 
 namespace qedisim::checkers {
 
 class DataRaceChecker : public Checker {
  public:
   explicit DataRaceChecker(Findings& out) : Checker(InvariantId::data_race, out) {}
-  void access(const Site& at, const ObjRef& obj, const std::string& field, bool write, bool marked,
-              std::vector<HeldLock> locks);
-  void send(const Site& at, const void* channel);
-  void recv(const Site& at, const void* channel);
-  // The object's incarnation ended: forget its fields.
-  void object_freed(const ObjRef& obj);
+  // One access of the current context to `field` of `obj` in incarnation
+  // `inc`. `field` is a string literal (the accessor's #field): its address
+  // is its identity after the first sight.
+  void access(const LightSite& at, const kern::ObjectHeader& obj, std::uint32_t inc, std::string_view field, bool write,
+              bool marked);
+  // Happens-before: the sender's past is ordered before the receiver's future.
+  void send(const LightSite& at, const void* channel);
+  void recv(const LightSite& at, const void* channel);
+
+  std::size_t accesses() const { return accesses_; }
 
  private:
-  using Clock = std::vector<std::uint64_t>;
+  using Clock = std::vector<std::uint32_t>;
   struct Rec {
-    std::size_t ctx = 0;
-    std::uint64_t epoch = 0;
-    std::vector<HeldLock> locks;  // sorted
+    std::uint16_t ctx = 0;
     bool write = false;
     bool marked = false;
-    Site at;
+    std::uint8_t nlocks = 0;
+    std::uint32_t epoch = 0;
+    std::int64_t ns = 0;
+    const char* fn = "-";
+    const void* lock_id[LightSite::kMaxLocks] = {};
+    const char* lock_name[LightSite::kMaxLocks] = {};
   };
   struct Field {
-    std::optional<Rec> last_write;
-    std::map<std::size_t, Rec> reads;  // by context index
+    std::uint32_t inc = 0;
+    bool has_write = false;
+    Rec last_write;
+    std::vector<Rec> reads;  // one per context, since the last write
   };
-  std::size_t ctx_index(const std::string& name);
-  Clock& clock(std::size_t ctx);
-  bool ordered(const Rec& earlier, std::size_t now_ctx);
-  void check(const Site& at, const ObjRef& obj, const std::string& field, const Rec& now, const Rec& prior);
+  // Open addressing, linear probing: (object, field) -> index into fields_.
+  struct Slot {
+    const void* obj = nullptr;
+    std::uint32_t field = 0;
+    std::uint32_t index = 0;
+  };
+  Field& shadow(const void* obj, std::uint32_t field);
 
-  std::map<std::string, std::size_t> ctx_ids_;  // assigned in order of first appearance
+  std::uint16_t ctx_index(const LightSite& at);
+  std::uint32_t field_id(std::string_view name);
+  Clock& clock(std::uint16_t ctx);
+  bool ordered(const Rec& earlier, std::uint16_t now_ctx);
+  void check(const LightSite& at, const kern::ObjectHeader& obj, std::uint32_t inc, std::uint32_t field, const Rec& now,
+             const Rec& prior);
+
+  std::vector<std::uint16_t> ctx_of_id_;  // context id -> index + 1 (0: not seen)
   std::vector<std::string> ctx_names_;
+  struct FieldSlot {
+    const void* literal = nullptr;
+    std::uint32_t id = 0;
+  };
+  FieldSlot field_cache_[512];  // direct-mapped by the literal's address
+  std::map<std::string, std::uint32_t, std::less<>> field_ids_;
+  std::vector<std::string> field_names_;
   std::vector<Clock> clocks_;
-  std::unordered_map<const void*, Clock> channels_;             // looked up, never iterated
-  std::map<std::string, std::map<std::string, Field>> fields_;  // object key -> field -> state
+  std::unordered_map<const void*, Clock> channels_;  // looked up, never iterated
+  std::vector<Slot> table_ = std::vector<Slot>(1u << 12);
+  std::vector<Field> fields_;
   std::set<std::string> reported_;
+  std::size_t accesses_ = 0;
 };
 
 }  // namespace qedisim::checkers

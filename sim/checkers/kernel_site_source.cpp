@@ -17,4 +17,16 @@ std::vector<HeldLock> KernelSiteSource::held_locks() const {
   return out;
 }
 
+LightSite KernelSiteSource::light_site() const {
+  const kern::Context& c = kern::Kernel::get().current();
+  LightSite s;
+  s.ns = kern::Kernel::now_ns();
+  s.ctx_id = c.id();
+  s.ctx = c.name();
+  s.fn = c.function();
+  for (const kern::Lock* l : c.held())
+    if (s.nlocks < LightSite::kMaxLocks) s.locks[s.nlocks++] = LockRef{l, l->name()};
+  return s;
+}
+
 }  // namespace qedisim::checkers

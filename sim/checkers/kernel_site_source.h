@@ -10,6 +10,7 @@ class KernelSiteSource : public SiteSource {
  public:
   Site site() const override;
   std::vector<HeldLock> held_locks() const override;
+  LightSite light_site() const override;
 };
 
 }  // namespace qedisim::checkers

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -28,6 +29,23 @@ struct HeldLock {
   friend bool operator==(const HeldLock& a, const HeldLock& b) { return a.id == b.id; }
 };
 
+// The site of a field access, without building strings (data_race sees every
+// tracked field access): the views stay valid for the call only; lock names
+// are static strings.
+struct LockRef {
+  const void* id = nullptr;
+  const char* name = "";  // static storage
+};
+struct LightSite {
+  static constexpr std::size_t kMaxLocks = 6;  // deeper nesting: the innermost are dropped
+  std::int64_t ns = 0;
+  std::uint32_t ctx_id = 0;  // one per context, never reused
+  std::string_view ctx;      // its name (valid for the call)
+  const char* fn = "-";      // static storage: kernel function names are literals
+  LockRef locks[kMaxLocks];
+  std::size_t nlocks = 0;
+};
+
 // Supplies the Site of the event being delivered. The default reads the
 // simulated kernel (Kernel::get().current(), Kernel::now_ns()); tests inject
 // their own clock and context.
@@ -37,6 +55,8 @@ class SiteSource {
   virtual Site site() const = 0;
   // Locks held by the current context (data_race lockset).
   virtual std::vector<HeldLock> held_locks() const = 0;
+  // The current site and held locks at once, cheaply.
+  virtual LightSite light_site() const = 0;
 };
 
 // "(qedi_thread/0, 40.998s)"

@@ -5,8 +5,10 @@
 #include "sim/checkers/checker_set.h"
 
 #include <boost/test/unit_test.hpp>
+#include <map>
 #include <memory>
 #include <ostream>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -47,9 +49,22 @@ class FakeSites : public SiteSource {
   explicit FakeSites(std::shared_ptr<Clock> c) : c_(std::move(c)) {}
   Site site() const override { return Site{c_->ns, c_->ctx, c_->fn}; }
   std::vector<HeldLock> held_locks() const override { return c_->locks; }
+  LightSite light_site() const override {
+    LightSite s;
+    s.ns = c_->ns;
+    // Context ids and static names, as the kernel's: interned here.
+    const auto [it, added] = ctx_ids_.emplace(c_->ctx, static_cast<std::uint32_t>(ctx_ids_.size()));
+    s.ctx_id = it->second;
+    s.ctx = it->first;
+    s.fn = strings_.insert(c_->fn).first->c_str();
+    for (const HeldLock& l : c_->locks) s.locks[s.nlocks++] = LockRef{l.id, strings_.insert(l.name).first->c_str()};
+    return s;
+  }
 
  private:
   std::shared_ptr<Clock> c_;
+  mutable std::map<std::string, std::uint32_t> ctx_ids_;
+  mutable std::set<std::string> strings_;
 };
 
 // A hand-built tracked object: live, incarnation `inc`.
