@@ -53,15 +53,17 @@ class Observer {
 
   // data_race (docs/invariants.md). One access to field `field` of the object in
   // its incarnation, by the current context (its held locks are the
-  // lockset). `marked`: atomic_*, bitops, READ_ONCE/WRITE_ONCE. Emit from the
-  // tracked accessors (KRD/KWR or their marked variants); kind read or write.
+  // lockset). `marked`: atomic_*, bitops, kref, READ_ONCE/WRITE_ONCE. Emitted
+  // by KPtr::use (KRD/KWR, KRDF/KWRF, marked KRDM/KWRM); kind read or write.
+  // `field` is a string literal: checkers may key it by its address.
   virtual void field_access(const ObjectHeader& /*obj*/, std::uint32_t /*incarnation*/, std::string_view /*field*/,
                             AccessKind /*kind*/, bool /*marked*/) {}
-  // Happens-before handoff on `channel`, from the current context: send at
-  // wake_up (channel = the wait queue), complete, queue_work (the Work),
-  // timer arm (the Timer), kthread start, publication of a new object;
-  // recv when the woken wait returns, the work function starts, the timer
-  // callback starts, the kthread runs, the object is first looked up.
+  // Happens-before handoff on `channel`, from the current context
+  // (Kernel::hb_send/hb_recv): lock release -> next acquire, wake_up -> the
+  // woken wait's return, queue_work -> the work's start, work end ->
+  // flush_work's return, mod_timer -> callback -> del_timer_sync's return,
+  // kthread_run -> the thread, blk-mq insert -> dispatch, WQE -> the CQE
+  // handler of its tid, ramrod -> its completion event.
   virtual void handoff_send(const void* /*channel*/) {}
   virtual void handoff_recv(const void* /*channel*/) {}
 
