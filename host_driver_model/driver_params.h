@@ -42,6 +42,14 @@ namespace qedisim::drv {
     "poll limit in qedi_ep_disconnect before p16 (none after)")                                                 \
   X(sched_jitter, "sched.jitter", Duration, Duration::from_ns(0), 0,                                            \
     "random delay in [0, jitter] at every scheduling point")                                                    \
+  X(sched_stall, "sched.stall", Duration, Duration::from_ns(0), 0,                                              \
+    "windows anywhere: longest stall of a context at a plain field access, lock acquire or wake_up (0: off)")   \
+  X(sched_stall_rate, "sched.stall_rate", Count, 1000, 0,                                                       \
+    "stalls per million stall points, each drawn on its own (KCSAN-style sampling)")                            \
+  X(sched_stall_points, "sched.stall_points", Count, 0, 0,                                                      \
+    "if > 0: exactly this many stalls, at stall points drawn from the first sched.stall_horizon (PCT-style)")   \
+  X(sched_stall_horizon, "sched.stall_horizon", Count, 20000, 1,                                                \
+    "stall points among which sched.stall_points are drawn")                                                    \
   X(iscsid_relogin_delay, "iscsid.relogin_delay", Duration, Duration::from_s(1), 0,                             \
     "pause between relogin attempts during connection recovery")                                                \
   X(iscsid_login_latency, "iscsid.login_latency", Duration, Duration::from_ms(5), 0,                            \

@@ -374,6 +374,14 @@ void add_explore_options(CLI::App* cmd, ExploreOptions& o) {
   cmd->add_option("--time-budget", o.time_budget, "stop launching runs after this wall time (90s, 10m, 2h)");
   cmd->add_option("--out", o.out_dir, "reproducer folder (default explore-out/<scenario>)");
   cmd->add_option("--jitter", o.jitter, "sched.jitter of every run (default the file's sched.jitter, else 50us)");
+  cmd->add_option("--stall", o.stall,
+                  "sched.stall of every run: windows anywhere, a context held up to this long at a plain field access, "
+                  "lock acquire or wake_up (default the file's, 0 = off)");
+  cmd->add_option("--stall-points", o.stall_points,
+                  "sched.stall_points: exactly K stalls per run at points drawn by the seed (PCT-style) instead of "
+                  "sampling each point at sched.stall_rate");
+  cmd->add_flag("--no-holds", o.no_holds,
+                "drop the file's qedi.* and libiscsi.* failpoints: only the stalls open windows in the host");
   auto* revert = cmd->add_option("--revert", o.revert, "remove pNN from the fix set (repeatable)")->check(check_patch);
   cmd->add_option("--at", o.at,
                   "run the kernel of that point of the series: the patches up to and including pNN, the later ones "

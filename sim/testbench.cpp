@@ -252,6 +252,9 @@ RunResult run_simulation(const Scenario& scenario, const RunOptions& options) {
   b.failpoints = std::make_unique<Failpoints>(scenario.failpoints, point_actions(scenario), options.seed);
   b.checkers = std::make_unique<checkers::CheckerSet>(checkers::CheckerConfig::from(p));
   b.kernel = std::make_unique<kern::Kernel>(b.failpoints.get(), b.checkers.get(), options.seed, p.sched_jitter);
+  b.kernel->set_stalls(
+      kern::Kernel::Stalls{p.sched_stall, p.sched_stall_rate, p.sched_stall_points, p.sched_stall_horizon},
+      options.seed);
   if (!options.log_path.empty() || !options.trace_path.empty()) {
     b.events =
         std::make_unique<EventWriter>(options.log_path, LogFilter::parse(options.log_filter), options.trace_path);

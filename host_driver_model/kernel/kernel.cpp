@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <exception>
 #include <stdexcept>
 
 #include "common/failpoint_hook.h"
@@ -103,6 +104,43 @@ void Kernel::hb_recv(const void* channel) {
 }
 
 std::int64_t Kernel::now_ns() { return static_cast<std::int64_t>(sc_core::sc_time_stamp().value()); }
+
+void Kernel::set_stalls(const Stalls& s, std::uint64_t seed) {
+  stalls_ = s;
+  stall_rng_.seed(seed ^ 0x5741'4c4c'5354'414cull);  // "WALLSTAL": not the jitter's stream
+  stall_at_.clear();
+  next_stall_ = 0;
+  stall_points_seen_ = 0;
+  if (s.points > 0)
+    for (std::uint64_t i = 0; i < s.points; ++i)
+      stall_at_.push_back(stall_rng_() % std::max<std::uint64_t>(s.horizon, 1));
+  std::sort(stall_at_.begin(), stall_at_.end());
+}
+
+void Kernel::stall_point() {
+  Context& self = *current_;
+  // Timer callbacks run in softirq context: atomic, like an MSI-X handler.
+  const bool softirq = g_wheel && &self == &g_wheel->context();
+  if (!self.can_sleep() || softirq || self.holds_spinlock() || std::uncaught_exceptions() > 0) return;
+  const std::uint64_t n = stall_points_seen_++;
+  bool hit = false;
+  if (!stall_at_.empty()) {
+    while (next_stall_ < stall_at_.size() && stall_at_[next_stall_] == n) {
+      hit = true;
+      ++next_stall_;
+    }
+  } else {
+    hit = stall_rng_() % 1'000'000 < stalls_.rate_ppm;
+  }
+  if (!hit) return;
+  // Only a SystemC thread can be held (elaboration-time code runs outside any).
+  if (sc_core::sc_get_current_process_handle().proc_kind() != sc_core::SC_THREAD_PROC_) return;
+  const auto d = static_cast<std::int64_t>(1 + stall_rng_() % static_cast<std::uint64_t>(stalls_.max.ns));
+  ++stalls_taken_;
+  if (events) printk(EvSys::kernel, -1, "sched: {} stalled for {} us in {}", self.name(), d / 1000, self.function());
+  sc_core::wait(ns(d));
+  set_current(&self);
+}
 
 std::int64_t Kernel::jitter_ns() {
   if (jitter_.ns <= 0) return 0;
@@ -223,6 +261,7 @@ void sched_point() {
 void Lock::lock() {
   Kernel& k = Kernel::get();
   Context& self = k.current();
+  k.maybe_stall();  // a window before the critical section (sched.stall)
   if (owner_ == &self)
     throw std::logic_error(
         fmt::format("modelling error: {} takes {} twice in {}", self.name(), name_, self.function()));

@@ -44,6 +44,26 @@ class Kernel {
   // Random delay in [0, jitter] for a scheduling point; 0 when jitter is off.
   std::int64_t jitter_ns();
 
+  // Windows anywhere (sched.stall*): at a plain field access, before a lock
+  // is taken and after a wake_up, the running context may be held for up to
+  // `max`, chosen by the run's seed: each point with probability
+  // rate_ppm / 1e6, or (points > 0) exactly `points` stalls at points drawn
+  // from the first `horizon`. Never in an atomic context (IRQ, timer), under
+  // a spinlock or while an exception unwinds: a preempted context holds no
+  // spinlock. Draws come from their own generator, so the jitter of a run
+  // is the same with or without stalls.
+  struct Stalls {
+    Duration max{};
+    std::uint64_t rate_ppm = 0;
+    std::uint64_t points = 0;
+    std::uint64_t horizon = 1;
+  };
+  void set_stalls(const Stalls& s, std::uint64_t seed);
+  void maybe_stall() {
+    if (stalls_.max.ns > 0) stall_point();
+  }
+  std::uint64_t stalls_taken() const { return stalls_taken_; }
+
   static Kernel& get();  // the one instance of this process
   // The running context, or null when no Kernel exists (a unit test's objects).
   static const Context* current_context() noexcept;
@@ -64,6 +84,13 @@ class Kernel {
   Context* current_ = nullptr;
   std::mt19937_64 rng_;
   Duration jitter_;
+  void stall_point();
+  Stalls stalls_;
+  std::mt19937_64 stall_rng_;
+  std::vector<std::uint64_t> stall_at_;  // PCT: the chosen points, sorted
+  std::size_t next_stall_ = 0;
+  std::uint64_t stall_points_seen_ = 0;
+  std::uint64_t stalls_taken_ = 0;
 };
 
 }  // namespace qedisim::kern

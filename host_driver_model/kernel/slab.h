@@ -182,7 +182,11 @@ class KPtr {
       Kernel::get().observer().null_deref(T::kTypeName, field);
       throw AbandonCall{Kernel::get().current().function()};
     }
-    Observer& o = Kernel::get().observer();
+    Kernel& k = Kernel::get();
+    // A window at a plain access (sched.stall): the check below sees what
+    // the other contexts did meanwhile.
+    if (!whole && !marked && (kind == AccessKind::read || kind == AccessKind::write)) k.maybe_stall();
+    Observer& o = k.observer();
     if (!valid())
       o.use_after_free(t_->hdr, inc_, kind, field);
     else if (!whole && (kind == AccessKind::read || kind == AccessKind::write))

@@ -28,6 +28,7 @@ class WaitQueue {
       wake_drawn_ = false;
     }
     event_.notify(sc_core::SC_ZERO_TIME);
+    if (Kernel::current_context()) Kernel::get().maybe_stall();  // the woken may run first (sched.stall)
   }
   sc_core::sc_event& event() { return event_; }
   // The waiter woken with its condition true: the wake_up -> return arrow (--trace).

@@ -235,6 +235,27 @@ int run_explore(const ExploreOptions& o) {
   run_scenario.params.sched_jitter = jitter;
   if (!file_jitter) run_scenario.written_params.push_back("sched.jitter");
   run_scenario.fixes = fixes;
+  auto set_param = [&](const char* key) {
+    if (std::find(run_scenario.written_params.begin(), run_scenario.written_params.end(), key) ==
+        run_scenario.written_params.end())
+      run_scenario.written_params.push_back(key);
+  };
+  if (!o.stall.empty()) {
+    run_scenario.params.sched_stall = parse_duration_option(o.stall, "--stall");
+    set_param("sched.stall");
+  }
+  if (o.stall_points) {
+    run_scenario.params.sched_stall_points = *o.stall_points;
+    set_param("sched.stall_points");
+  }
+  if (o.no_holds) {  // windows anywhere only: the named host points go, the device and target faults stay
+    auto& f = run_scenario.failpoints;
+    f.erase(std::remove_if(f.begin(), f.end(),
+                           [](const Failpoint& p) {
+                             return p.point.rfind("qedi.", 0) == 0 || p.point.rfind("libiscsi.", 0) == 0;
+                           }),
+            f.end());
+  }
   const FixSet effective = fixes.effective();
   const std::uint64_t base_seed = o.seed.value_or(base.seed);
 

@@ -28,11 +28,14 @@ struct ExploreOptions {
   std::string file;
   std::uint64_t runs = 100;
   int jobs = 1;
-  std::optional<std::uint64_t> seed;  // base seed; default the file's
-  std::string shard = "0/1";          // "i/n": runs with index % n == i
-  std::string time_budget;            // "90s", "10m", "2h"; empty = none
-  std::string out_dir;                // default explore-out/<scenario>
-  std::string jitter;                 // duration; default the file's sched.jitter or 50us
+  std::optional<std::uint64_t> seed;          // base seed; default the file's
+  std::string shard = "0/1";                  // "i/n": runs with index % n == i
+  std::string time_budget;                    // "90s", "10m", "2h"; empty = none
+  std::string out_dir;                        // default explore-out/<scenario>
+  std::string jitter;                         // duration; default the file's sched.jitter or 50us
+  std::string stall;                          // sched.stall of every run (windows anywhere); empty = the file's
+  std::optional<std::uint64_t> stall_points;  // sched.stall_points (PCT-style); default the file's
+  bool no_holds = false;  // drop the file's qedi.* and libiscsi.* failpoints (the named host windows)
   std::vector<std::string> revert;
   std::string at;  // --at base|pNN: the series up to that patch (empty: the file's fixes)
   std::string json_path;

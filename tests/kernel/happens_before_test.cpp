@@ -176,6 +176,50 @@ BOOST_AUTO_TEST_CASE(marked_accesses_never_race_with_each_other) {
   w.expect_only_the_racing_object();
 }
 
+// sched.stall (windows anywhere): with every point drawn, a plain access, a
+// lock acquire and a wake_up each hold the context; nothing holds it under a
+// spinlock, at a marked access or in an atomic context.
+BOOST_AUTO_TEST_CASE(stalls_hold_at_plain_accesses_locks_and_wake_ups_but_never_under_a_spinlock) {
+  World w;
+  w.kernel.set_stalls(Kernel::Stalls{Duration::from_ms(1), 1'000'000, 0, 1}, 7);
+  SpinLock lock("list_lock");
+  WaitQueue wq("ehwait");
+  std::int64_t plain = -1, marked = -1, locked = -1, under_lock = -1, woke = -1, atomic = -1;
+  w.thread("t", [&] {
+    std::int64_t t0 = Kernel::now_ns();
+    (void)KRD(w.ordered, x);
+    plain = Kernel::now_ns() - t0;
+    t0 = Kernel::now_ns();
+    (void)KRDM(w.ordered, x);
+    marked = Kernel::now_ns() - t0;
+    t0 = Kernel::now_ns();
+    {
+      Guard g(lock);
+      locked = Kernel::now_ns() - t0;
+      t0 = Kernel::now_ns();
+      KWR(w.ordered, x) = 1;
+      under_lock = Kernel::now_ns() - t0;
+    }
+    t0 = Kernel::now_ns();
+    wq.wake_up();
+    woke = Kernel::now_ns() - t0;
+  });
+  Timer in_irq("irq", [&] {
+    const std::int64_t t0 = Kernel::now_ns();
+    (void)KRD(w.racing, x);
+    atomic = Kernel::now_ns() - t0;
+  });
+  in_irq.mod_timer(Duration::from_ms(50));  // timer callbacks run in softirq context
+  sc_core::sc_start(sc_time(1, sc_core::SC_SEC));
+  BOOST_TEST(plain > 0);
+  BOOST_TEST(marked == 0);
+  BOOST_TEST(locked > 0);  // before the acquire
+  BOOST_TEST(under_lock == 0);
+  BOOST_TEST(woke > 0);
+  BOOST_TEST(atomic == 0);
+  BOOST_TEST(w.kernel.stalls_taken() == 3u);
+}
+
 int sc_main(int argc, char* argv[]) {
   sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
   sc_core::sc_set_time_resolution(1, sc_core::SC_NS);
