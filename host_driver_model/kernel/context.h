@@ -23,6 +23,12 @@ class Context {
   // Never reused within a process (creation order): a checker's key for the context.
   std::uint32_t id() const { return id_; }
 
+  // The SystemC thread that is this context (a kthread, a workqueue worker),
+  // or null: only that thread may be stalled as this context (sched.stall);
+  // code borrowing the context from another process never is.
+  const void* process() const { return process_; }
+  void bind_process(const void* p) { process_ = p; }
+
   // The kernel function running now (innermost), for findings and traces.
   const char* function() const { return functions_.empty() ? "-" : functions_.back(); }
   void push_function(const char* fn) { functions_.push_back(fn); }
@@ -53,6 +59,7 @@ class Context {
  private:
   std::string name_;
   std::uint32_t id_;
+  const void* process_ = nullptr;
   std::vector<const char*> functions_;
   std::vector<const Lock*> held_;
   bool can_sleep_ = true;

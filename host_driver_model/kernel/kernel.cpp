@@ -133,8 +133,11 @@ void Kernel::stall_point() {
     hit = stall_rng_() % 1'000'000 < stalls_.rate_ppm;
   }
   if (!hit) return;
-  // Only a SystemC thread can be held (elaboration-time code runs outside any).
-  if (sc_core::sc_get_current_process_handle().proc_kind() != sc_core::SC_THREAD_PROC_) return;
+  // Only the context's own thread is held: elaboration-time code runs outside
+  // any process, and code that borrows a context from another process (a
+  // workload stream, a device callback) must not be suspended as that context.
+  const sc_core::sc_process_handle me = sc_core::sc_get_current_process_handle();
+  if (me.proc_kind() != sc_core::SC_THREAD_PROC_ || self.process() != me.get_process_object()) return;
   const auto d = static_cast<std::int64_t>(1 + stall_rng_() % static_cast<std::uint64_t>(stalls_.max.ns));
   ++stalls_taken_;
   if (events) printk(EvSys::kernel, -1, "sched: {} stalled for {} us in {}", self.name(), d / 1000, self.function());
@@ -459,6 +462,7 @@ void Workqueue::flush_work(Work& w) {
 
 void Workqueue::worker() {
   Kernel& k = Kernel::get();
+  context_.bind_process(sc_core::sc_get_current_process_handle().get_process_object());
   for (;;) {
     k.set_current(&context_);
     if (queue_.empty()) {

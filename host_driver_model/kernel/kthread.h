@@ -26,6 +26,7 @@ class KThread : public sc_core::sc_module {
  private:
   void run() {
     Kernel::get().set_current(&context_);
+    context_.bind_process(sc_core::sc_get_current_process_handle().get_process_object());
     Kernel::hb_recv(this);
     try {
       body_();

@@ -331,14 +331,16 @@ int iscsi_queuecommand(KPtr<ScsiCmnd> sc) {
   KPtr<IscsiConn> conn;
   KPtr<IscsiTask> task;
   int reason = FAILURE_OK;
-  s.frwd_lock.lock();
+  // A guard, released early on every exit: a null dereference abandoning the
+  // call must not leave frwd_lock held.
+  Guard frwd(s.frwd_lock);
   auto fault = [&] {
-    s.frwd_lock.unlock();
+    frwd.unlock();
     shost().scsi_done(sc);
     return 0;
   };
   auto reject = [&] {
-    s.frwd_lock.unlock();
+    frwd.unlock();
     return static_cast<int>(SCSI_MLQUEUE_TARGET_BUSY);
   };
   auto prepd_reject = [&] {
@@ -379,7 +381,7 @@ int iscsi_queuecommand(KPtr<ScsiCmnd> sc) {
   if (reason) return prepd_reject();  // -ENOMEM / -EACCES
   probes().scsi_cmd_to_driver(session, sc);
   if (tt().xmit_task(task)) return prepd_reject();  // FAILURE_SESSION_NOT_READY
-  s.frwd_lock.unlock();
+  frwd.unlock();
   return 0;
 }
 

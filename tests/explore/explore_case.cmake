@@ -58,6 +58,20 @@ elseif(CASE STREQUAL "loose_shrink")
   expect_match("${out}" "compare: .*: no larger")
   q(1 out run shrunk.yaml)
   expect_match("${out}" "violation ${ID}")
+elseif(CASE STREQUAL "windows_finds")
+  # Issue 16, windows anywhere: without its qedi.*/libiscsi.* holds, only the
+  # stalls at plain accesses, lock acquires and wake-ups open the window.
+  q(1 out explore ${FILE} --revert ${PATCH} --no-holds --stall 2s --runs ${RUNS} --jobs 2 --out repro --keep 1 --quiet)
+  expect_match("${out}" "${ID} +[0-9]+ runs +first: run [0-9]+ seed [0-9]+ +\\[NOT EXPECTED\\]")
+  # The reproducer carries the stalls and no holds: `run` alone shows it again.
+  file(GLOB repros ${W}/repro/${ID}/*/*.yaml)
+  list(GET repros 0 r)
+  file(READ ${r} text)
+  expect_match("${text}" "sched.stall: 2s")
+  q(1 out run ${r})
+elseif(CASE STREQUAL "windows_clean")
+  q(0 out explore ${FILE} --no-holds --stall 2s --runs ${RUNS} --jobs 2 --out repro --quiet)
+  expect_match("${out}" "verdict: CLEAN")
 elseif(CASE STREQUAL "loose_clean")
   # ... and with every fix applied nothing beyond expect.fixed fires.
   q(0 out explore ${FILE} --runs ${RUNS} --jobs 2 --json c.json --out repro --quiet)

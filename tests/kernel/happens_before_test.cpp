@@ -51,6 +51,7 @@ struct World {
     Context* c = contexts.back().get();
     sc_core::sc_spawn([this, c, body] {
       kernel.set_current(c);
+      c->bind_process(sc_core::sc_get_current_process_handle().get_process_object());
       body();
     });
   }
