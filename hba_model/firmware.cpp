@@ -65,6 +65,14 @@ void Firmware::mmio_write(std::uint64_t offset, std::uint64_t value, std::int64_
       ++counters_.doorbell_errors;
       return;
     }
+    // A producer behind the consumer, or further ahead than the ring holds,
+    // cannot come from a well-behaved driver (two racing writers of the
+    // producer index can make it go back): the doorbell is refused, never
+    // fetched as a ring of stale WQEs.
+    if (hsi::RingIndex::used(v32, c->sq_cons) > c->sq_size) {
+      ++counters_.sq_prod_errors;
+      return;
+    }
     c->sq_prod = v32;
     schedule(now_, Timer{Timer::Kind::sq_fetch, cid, 0});
     return;

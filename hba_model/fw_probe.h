@@ -15,6 +15,7 @@ struct FwCounters {
   std::uint64_t wqes_executed = 0;
   std::uint64_t wqe_errors = 0;       // bad tid, bad type, SQ of an unknown cid
   std::uint64_t doorbell_errors = 0;  // doorbell for a cid that is not offloaded
+  std::uint64_t sq_prod_errors = 0;   // doorbell behind the consumer or beyond the ring: refused
   std::uint64_t scsi_cmds_sent = 0;
   std::uint64_t mtasks_sent = 0;          // login, logout, NOP-Out, text, TMF
   std::uint64_t ctx_overwrites_held = 0;  // tid_double_owner, firmware side

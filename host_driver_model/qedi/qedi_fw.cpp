@@ -820,6 +820,7 @@ void Qedi::qedi_abort_work(TmfWork& w) {
     }
     if (!ldel) {
       send_iscsi_tmf(qc, mtask, fixed(Patch::p15) ? ctask : KPtr<IscsiTask>());
+      kern::point("qedi.abort_work.put_task", sid);
       put_task(ctask);
       return;
     }

@@ -34,6 +34,8 @@ const std::vector<PointInfo>& point_catalog() {
       {"qedi.abort_work.ldel_exit", kStep, kActDelay,
        "qedi_abort_work: the cleanup wait failed, before tmf_work_lock at ldel_exit"},
       {"qedi.abort_work.send_tmf", kStep, kActDelay, "qedi_abort_work: victim cleaned up, before send_iscsi_tmf"},
+      {"qedi.abort_work.put_task", kStep, kActDelay,
+       "qedi_abort_work: ABORT TASK sent, before the put of the victim (after p10: the work's reference)"},
       {"qedi.ep_disconnect.tmf_wait", kStep, kActDelay, "qedi_ep_disconnect: each poll step of the wait for TMF works"},
       {"qedi.process_cmd_cleanup_resp.work_found", kStep, kActDelay,
        "qedi_process_cmd_cleanup_resp: work map matched and unlinked (before p10 tmf_work_lock dropped here)"},

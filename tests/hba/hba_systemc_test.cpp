@@ -629,6 +629,29 @@ BOOST_AUTO_TEST_CASE(clear_sq_and_destroy_conn) {
   BOOST_TEST(b.hba->firmware().tids_in_use() == 0u);
 }
 
+// Two racing writers of the driver's producer index (qedi_get_wqe_idx
+// without frwd_lock) can ring a doorbell behind the consumer. The firmware
+// refuses it, and one beyond the ring, instead of fetching a lap of stale WQEs.
+BOOST_AUTO_TEST_CASE(doorbell_behind_the_consumer_or_beyond_the_ring_is_refused) {
+  auto& b = run({}, [](BusDriver& d) {
+    d.offload(0, 0);
+    const auto first = task(ISCSI_OP_SCSI_CMD, 1, 1);
+    d.post(0, 1, ISCSI_WQE_TYPE_NORMAL, &first);
+    BOOST_TEST(d.wait_cqes(0, 1).size() == 1u);
+    d.bar.writel(reg_sq_doorbell(0), 0);             // back behind the consumer (1)
+    d.bar.writel(reg_sq_doorbell(0), 2 + kSqDepth);  // more WQEs than the ring holds
+    d.wait_us(500);
+    BOOST_TEST(d.take(0).empty());
+    const auto second = task(ISCSI_OP_SCSI_CMD, 2, 2);
+    d.post(0, 2, ISCSI_WQE_TYPE_NORMAL, &second);  // the producer the driver meant: 2
+    BOOST_TEST(d.wait_cqes(0, 1).size() == 1u);
+  });
+  const auto& c = b.hba->firmware().counters();
+  BOOST_TEST(c.sq_prod_errors == 2u);
+  BOOST_TEST(c.wqes_fetched == 2u);
+  BOOST_TEST(c.wqe_errors == 0u);
+}
+
 int sc_main(int argc, char* argv[]) {
   sc_core::sc_set_time_resolution(1, sc_core::SC_NS);
   sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
