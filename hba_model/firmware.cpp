@@ -71,6 +71,7 @@ void Firmware::mmio_write(std::uint64_t offset, std::uint64_t value, std::int64_
     // fetched as a ring of stale WQEs.
     if (hsi::RingIndex::used(v32, c->sq_cons) > c->sq_size) {
       ++counters_.sq_prod_errors;
+      if (observer_) observer_->on_sq_doorbell_refused(cid, v32, c->sq_cons, c->sq_size);
       return;
     }
     c->sq_prod = v32;
@@ -207,8 +208,10 @@ void Firmware::sq_fetch(std::uint16_t cid) {
   if (!c || c->state != FwConnState::offloaded) return;
   while (c->sq_cons != c->sq_prod) {
     FetchedWqe f{next_id_++, {}, {}};
-    f.wqe = bus_->dma_load<IscsiWqe>(c->sq_base + RingIndex::slot(c->sq_cons, c->sq_size) * sizeof(IscsiWqe));
+    const std::uint32_t slot = RingIndex::slot(c->sq_cons, c->sq_size);
+    f.wqe = bus_->dma_load<IscsiWqe>(c->sq_base + slot * sizeof(IscsiWqe));
     ++c->sq_cons;
+    if (observer_) observer_->on_sq_fetched(cid, slot, f.wqe.task_id);
     ++counters_.wqes_fetched;
     const std::uint16_t tid = f.wqe.task_id;
     if (!tasks_.valid(tid)) {
@@ -479,6 +482,7 @@ void Firmware::clear_sq(std::uint16_t cid) {
   }
   c->fetched.clear();
   c->sq_cons = c->sq_prod;
+  if (observer_) observer_->on_sq_discarded(cid);
 }
 
 // destroy_conn: every context of the connection still live is dropped and
@@ -498,6 +502,7 @@ void Firmware::destroy_conn(std::uint16_t cid, bool abortive) {
     }
   }
   c->state = FwConnState::terminated;
+  if (observer_) observer_->on_sq_discarded(cid);
   if (target_ && !c->tcp_failed) target_->tcp_close(cid, abortive);
 }
 

@@ -47,10 +47,15 @@ class FwObserver {
   virtual void on_cleanup(std::uint16_t /*cid*/, std::uint16_t /*tid*/, const FwTask& /*victim*/) {}
   virtual void on_response_dropped(const IscsiPdu& /*pdu*/, const char* /*reason*/) {}
   virtual void on_cqe(unsigned /*vector*/, const hsi::IscsiCqe& /*cqe*/) {}
-  // Added for fw_orphan (issue 6): clear_sq or destroy_conn dropped every WQE
-  // of connection cid not yet fetched (sq_cons = sq_prod). Emit in
-  // Firmware::clear_sq and Firmware::destroy_conn.
+  // clear_sq or destroy_conn dropped every WQE of connection cid not yet
+  // fetched (sq_cons = sq_prod). fw_orphan, sq_overwrite.
   virtual void on_sq_discarded(std::uint16_t /*cid*/) {}
+  // sq_overwrite: the SQ fetch engine loaded slot `slot` of cid's SQ (a WQE
+  // for `tid`); a doorbell was refused (producer behind the consumer or
+  // beyond the ring of `size`).
+  virtual void on_sq_fetched(std::uint16_t /*cid*/, std::uint32_t /*slot*/, std::uint16_t /*tid*/) {}
+  virtual void on_sq_doorbell_refused(std::uint16_t /*cid*/, std::uint32_t /*prod*/, std::uint32_t /*cons*/,
+                                      std::uint32_t /*size*/) {}
 };
 
 }  // namespace qedisim::hba

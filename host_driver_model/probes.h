@@ -91,6 +91,9 @@ class DriverObserver : public kern::Observer {
   // a cleanup's own). fw_orphan (WQE not yet fetched) and xmit_after_unbind.
   virtual void wqe_posted(kern::KPtr<IscsiConn> /*conn*/, std::uint16_t /*tid*/, kern::KPtr<IscsiTask> /*task*/,
                           PduKind /*kind*/, bool /*cleanup*/, std::uint32_t /*pdu_itt*/) {}
+  // qedi wrote the WQE for `tid` into slot `slot` of the SQ of firmware
+  // connection `cid` (qedi_get_wqe_idx's index), before the doorbell. sq_overwrite.
+  virtual void sq_slot_written(std::uint16_t /*cid*/, std::uint32_t /*slot*/, std::uint16_t /*tid*/) {}
   // __iscsi_get_task / __iscsi_put_task: refcount of `task` after the change.
   // A put below zero is a double_free.
   virtual void task_ref_changed(kern::KPtr<IscsiTask> /*task*/, int /*delta*/, int /*refcount_after*/) {}

@@ -50,7 +50,11 @@ std::uint32_t Qedi::qedi_get_wqe_idx(QediConn& qc) {
 // qedi_ring_doorbell: publish the new producer index to the card.
 void Qedi::qedi_ring_doorbell(QediConn& qc) {
   const KPtr<QediEndpoint> ep = qc.ep;
-  bar_->writel(reg_sq_doorbell(KRD(ep, iscsi_cid)), KRD(ep, fw_sq_prod_idx));
+  // db_data.sq_prod = fw_sq_prod_idx; wmb(); writel(db_data, p_doorbell): the
+  // value is read before the doorbell's address, a window another poster may
+  // use to ring a later producer first.
+  const std::uint32_t sq_prod = KRD(ep, fw_sq_prod_idx);
+  bar_->writel(reg_sq_doorbell(KRD(ep, iscsi_cid)), sq_prod);
 }
 
 void Qedi::write_task_context(std::uint32_t tid, const IscsiTaskContext& ctx) {
@@ -65,6 +69,8 @@ void Qedi::write_wqe(QediConn& qc, std::uint32_t sq_idx, std::uint16_t tid, std:
   wqe.task_id = tid;
   wqe.wqe_type = wqe_type;
   mem_->store(sq + static_cast<std::uint64_t>(sq_idx) * sizeof(IscsiWqe), wqe);
+  probes().sq_slot_written(static_cast<std::uint16_t>(qc.ep.raw()->iscsi_cid), sq_idx,
+                           tid);  // bookkeeping, not an access
   // What the driver did for this tid is ordered before its CQE's handler
   // (the doorbell that follows is a release; data_race's happens-before).
   if (tid < itt_map_.size()) kern::Kernel::hb_send(&itt_map_[tid]);

@@ -64,6 +64,7 @@ CheckerSet::CheckerSet(CheckerConfig cfg, std::unique_ptr<SiteSource> sites)
       tid_double_owner_(findings_),
       wrong_task_cleanup_(findings_),
       fw_orphan_(findings_),
+      sq_overwrite_(findings_),
       xmit_after_unbind_(findings_),
       work_after_disconnect_(findings_),
       cleanup_stall_(findings_, cfg.wake_slack_ns),
@@ -353,7 +354,22 @@ void CheckerSet::on_cleanup(std::uint16_t cid, std::uint16_t tid, const hba::FwT
   wrong_task_cleanup_.fw_cleanup(fw_here(), tid, tids_);
 }
 
-void CheckerSet::on_sq_discarded(std::uint16_t cid) { fw_orphan_.sq_discarded(cid); }
+void CheckerSet::on_sq_discarded(std::uint16_t cid) {
+  fw_orphan_.sq_discarded(cid);
+  sq_overwrite_.discarded(cid);
+}
+
+void CheckerSet::on_sq_fetched(std::uint16_t cid, std::uint32_t slot, std::uint16_t tid) {
+  sq_overwrite_.slot_fetched(fw_here(), cid, slot, tid);
+}
+
+void CheckerSet::on_sq_doorbell_refused(std::uint16_t cid, std::uint32_t prod, std::uint32_t cons, std::uint32_t size) {
+  sq_overwrite_.doorbell_refused(fw_here(), cid, prod, cons, size);
+}
+
+void CheckerSet::sq_slot_written(std::uint16_t cid, std::uint32_t slot, std::uint16_t tid) {
+  sq_overwrite_.slot_written(here(), cid, slot, tid);
+}
 
 void CheckerSet::fault_injected(const InjectedFault& fault) { unnecessary_escalation_.fault(fault); }
 

@@ -27,6 +27,7 @@
 #include "sim/checkers/leak.h"
 #include "sim/checkers/null_deref.h"
 #include "sim/checkers/site.h"
+#include "sim/checkers/sq_overwrite.h"
 #include "sim/checkers/tid_double_owner.h"
 #include "sim/checkers/tid_leak.h"
 #include "sim/checkers/tid_shadow.h"
@@ -100,6 +101,7 @@ class CheckerSet : public drv::DriverObserver, public hba::FwObserver, public Fa
   void tid_unbound(kern::KPtr<drv::IscsiTask> task, std::uint16_t tid) override;
   void cleanup_posted(std::uint16_t tid, kern::KPtr<drv::IscsiTask> meant) override;
   void abort_sent(std::uint16_t rtt_tid, kern::KPtr<drv::IscsiTask> victim) override;
+  void sq_slot_written(std::uint16_t cid, std::uint32_t slot, std::uint16_t tid) override;
   void wqe_posted(kern::KPtr<drv::IscsiConn> conn, std::uint16_t tid, kern::KPtr<drv::IscsiTask> task,
                   drv::PduKind kind, bool cleanup, std::uint32_t pdu_itt) override;
   void task_ended(kern::KPtr<drv::IscsiTask> task, std::string_view how) override;
@@ -142,6 +144,8 @@ class CheckerSet : public drv::DriverObserver, public hba::FwObserver, public Fa
                     bool overwrote_held) override;
   void on_cleanup(std::uint16_t cid, std::uint16_t tid, const hba::FwTask& victim) override;
   void on_sq_discarded(std::uint16_t cid) override;
+  void on_sq_fetched(std::uint16_t cid, std::uint32_t slot, std::uint16_t tid) override;
+  void on_sq_doorbell_refused(std::uint16_t cid, std::uint32_t prod, std::uint32_t cons, std::uint32_t size) override;
 
   // ---- FaultObserver ----
   void fault_injected(const InjectedFault& fault) override;
@@ -171,6 +175,7 @@ class CheckerSet : public drv::DriverObserver, public hba::FwObserver, public Fa
   TidDoubleOwnerChecker tid_double_owner_;
   WrongTaskCleanupChecker wrong_task_cleanup_;
   FwOrphanChecker fw_orphan_;
+  SqOverwriteChecker sq_overwrite_;
   XmitAfterUnbindChecker xmit_after_unbind_;
   WorkAfterDisconnectChecker work_after_disconnect_;
   CleanupStallChecker cleanup_stall_;

@@ -24,8 +24,9 @@ enum class InvariantId {
   data_race,
   hung_task,
   unnecessary_escalation,
+  sq_overwrite,
 };
-inline constexpr std::size_t kInvariantCount = 16;
+inline constexpr std::size_t kInvariantCount = 17;
 
 template <>
 struct EnumNames<InvariantId> {

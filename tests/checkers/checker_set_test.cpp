@@ -552,6 +552,51 @@ BOOST_AUTO_TEST_CASE(silent_when_the_cleanup_hits_the_victim_or_an_idle_tid) {
 BOOST_AUTO_TEST_SUITE_END()
 
 // ---------------------------------------------------------------------------
+BOOST_AUTO_TEST_SUITE(sq_overwrite)
+
+BOOST_AUTO_TEST_CASE(fires_when_a_slot_is_rewritten_before_its_fetch) {
+  Rig r;
+  r.at(1'000 * kMs, "queue/cpu0", "qedi_iscsi_send_ioreq");
+  r.set.sq_slot_written(0, 7, 0x12);
+  r.at(1'001 * kMs, "tmf_wq/host0", "send_iscsi_tmf");
+  r.set.sq_slot_written(0, 7, 0x13);  // both read sq_prod_idx 7
+  const Violation v = r.only();
+  BOOST_TEST(v.id == InvariantId::sq_overwrite);
+  BOOST_TEST(v.object == "SQ cid 0x0");
+  BOOST_TEST(v.function == "send_iscsi_tmf");
+  BOOST_TEST(v.message ==
+             "slot 7 rewritten with the WQE for tid 0x013 before the firmware fetched its WQE for tid 0x012 "
+             "(written by qedi_iscsi_send_ioreq (queue/cpu0, 1.000s)): that WQE is lost");
+}
+
+BOOST_AUTO_TEST_CASE(fires_on_a_stale_fetch_and_on_a_refused_doorbell) {
+  Rig r;
+  r.set.sq_slot_written(0, 0, 0x12);
+  r.set.on_sq_fetched(0, 0, 0x12);
+  r.set.on_sq_fetched(0, 0, 0x12);  // fetched again without a new write
+  BOOST_TEST(has(r.only().message, "which the driver has not written since the firmware last fetched it"));
+  Rig r2;
+  r2.set.on_sq_doorbell_refused(1, 39, 41, 1024);
+  BOOST_TEST(has(r2.only().message, "doorbell producer 39 is behind the firmware's consumer 41 (ring of 1024)"));
+}
+
+BOOST_AUTO_TEST_CASE(silent_when_each_write_is_fetched_once_or_discarded) {
+  Rig r;
+  for (std::uint32_t lap = 0; lap < 3; ++lap)
+    for (std::uint32_t slot = 0; slot < 4; ++slot) {
+      r.set.sq_slot_written(0, slot, static_cast<std::uint16_t>(slot + 1));
+      r.set.on_sq_fetched(0, slot, static_cast<std::uint16_t>(slot + 1));
+    }
+  r.set.sq_slot_written(0, 0, 0x20);  // never fetched: clear_sq skips it
+  r.set.on_sq_discarded(0);
+  r.set.sq_slot_written(0, 0, 0x21);
+  r.set.on_sq_fetched(0, 0, 0x21);
+  BOOST_TEST(r.clean());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ---------------------------------------------------------------------------
 BOOST_AUTO_TEST_SUITE(fw_orphan)
 
 BOOST_AUTO_TEST_CASE(fires_when_a_reset_fails_a_task_the_firmware_still_runs) {
