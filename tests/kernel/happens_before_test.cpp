@@ -12,6 +12,7 @@
 #define SC_INCLUDE_DYNAMIC_PROCESSES
 #include <systemc>
 
+#include "host_driver_model/kernel/kthread.h"
 #include "host_driver_model/kernel/lock.h"
 #include "host_driver_model/kernel/slab.h"
 #include "host_driver_model/kernel/timer.h"
@@ -118,6 +119,19 @@ BOOST_AUTO_TEST_CASE(queue_work_orders_the_work) {
     wq.queue_work(work);
     KWR(w.racing, x) = 1;
   });
+  w.expect_only_the_racing_object();
+}
+
+// kthread_run at probe time (qedi_percpu_io_thread): what the creator wrote
+// before is ordered before the thread's body, what it writes after is not.
+BOOST_AUTO_TEST_CASE(kthread_run_orders_the_thread) {
+  World w;
+  KWR(w.ordered, x) = 1;  // the setup context, before kthread_run
+  KThread io("io", "qedi_thread/0", [&] {
+    sleep_for(Duration::from_ms(1));
+    w.read_both();
+  });
+  KWR(w.racing, x) = 1;
   w.expect_only_the_racing_object();
 }
 
