@@ -338,7 +338,13 @@ RunResult run_simulation(const Scenario& scenario, const RunOptions& options) {
                                               &b.target->activity(), &b.workload->changed(), &b.actions->fired()},
         static_cast<unsigned>(scenario.sessions.size()));
 
-  sc_core::sc_start(ns(scenario.stop_at.ns));
+  try {
+    sc_core::sc_start(ns(scenario.stop_at.ns));
+  } catch (...) {  // an internal error: no half-written log or trace left behind (the bench is never destroyed)
+    kern::Kernel::events = nullptr;
+    if (b.events) b.events->abandon();
+    throw;
+  }
 
   RunResult r;
   r.sim_time_ns = now_ns();
