@@ -69,8 +69,8 @@ void Qedi::write_wqe(QediConn& qc, std::uint32_t sq_idx, std::uint16_t tid, std:
   wqe.task_id = tid;
   wqe.wqe_type = wqe_type;
   mem_->store(sq + static_cast<std::uint64_t>(sq_idx) * sizeof(IscsiWqe), wqe);
-  probes().sq_slot_written(static_cast<std::uint16_t>(qc.ep.raw()->iscsi_cid), sq_idx,
-                           tid);  // bookkeeping, not an access
+  // The cid through raw(): bookkeeping for sq_overwrite, not a kernel access.
+  probes().sq_slot_written(static_cast<std::uint16_t>(qc.ep.raw()->iscsi_cid), sq_idx, tid);
   // What the driver did for this tid is ordered before its CQE's handler
   // (the doorbell that follows is a release; data_race's happens-before).
   if (tid < itt_map_.size()) kern::Kernel::hb_send(&itt_map_[tid]);
