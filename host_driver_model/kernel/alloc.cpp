@@ -13,7 +13,7 @@ namespace qedisim::kern {
 bool kmalloc_admit(Gfp gfp, std::string_view site) {
   Kernel& k = Kernel::get();
   Context& self = k.current();
-  const bool could_sleep = self.can_sleep() && !self.holds_spinlock();
+  const bool could_sleep = self.may_sleep_now();
   if (gfp != Gfp::atomic && !could_sleep)
     throw std::logic_error(fmt::format("modelling error: GFP_{} allocation in {} (context {}) that may not sleep",
                                        gfp == Gfp::noio ? "NOIO" : "KERNEL", self.function(), self.name()));

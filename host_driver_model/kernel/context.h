@@ -56,6 +56,16 @@ class Context {
   bool can_sleep() const { return can_sleep_; }
   void set_atomic() { can_sleep_ = false; }
 
+  // rcu_read_lock nesting (RcuReadLock, sched.h): without PREEMPT_RCU a
+  // read-side section is not preempted and may not sleep.
+  void rcu_read_lock() { ++rcu_depth_; }
+  void rcu_read_unlock() { --rcu_depth_; }
+  bool in_rcu_read() const { return rcu_depth_ > 0; }
+
+  // Whether the code running now may sleep or be preempted: a sleeping
+  // context outside any spinlock and RCU read-side section.
+  bool may_sleep_now() const { return can_sleep_ && rcu_depth_ == 0 && !holds_spinlock(); }
+
  private:
   std::string name_;
   std::uint32_t id_;
@@ -63,6 +73,7 @@ class Context {
   std::vector<const char*> functions_;
   std::vector<const Lock*> held_;
   bool can_sleep_ = true;
+  int rcu_depth_ = 0;
   const char* waiting_on_ = nullptr;
   bool idle_ = false;
 };

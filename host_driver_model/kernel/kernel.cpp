@@ -121,7 +121,7 @@ void Kernel::stall_point() {
   Context& self = *current_;
   // Timer callbacks run in softirq context: atomic, like an MSI-X handler.
   const bool softirq = g_wheel && &self == &g_wheel->context();
-  if (!self.can_sleep() || softirq || self.holds_spinlock() || std::uncaught_exceptions() > 0) return;
+  if (!self.may_sleep_now() || softirq || std::uncaught_exceptions() > 0) return;
   const std::uint64_t n = stall_points_seen_++;
   bool hit = false;
   if (!stall_at_.empty()) {
@@ -196,7 +196,7 @@ bool Context::holds_spinlock() const {
 
 namespace {
 void check_may_sleep(Context& self, const char* what) {
-  if (!self.can_sleep() || self.holds_spinlock())
+  if (!self.may_sleep_now())
     throw std::logic_error(
         fmt::format("modelling error: {} in {} (context {}) that may not sleep", what, self.function(), self.name()));
 }

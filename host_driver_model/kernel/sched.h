@@ -52,6 +52,19 @@ class KFunc {
   Context* ctx_;
 };
 
+// RAII rcu_read_lock()/rcu_read_unlock() in the current context: a section
+// that is neither stalled (sched.stall) nor allowed to sleep.
+class RcuReadLock {
+ public:
+  RcuReadLock() : ctx_(&Kernel::get().current()) { ctx_->rcu_read_lock(); }
+  ~RcuReadLock() { ctx_->rcu_read_unlock(); }
+  RcuReadLock(const RcuReadLock&) = delete;
+  RcuReadLock& operator=(const RcuReadLock&) = delete;
+
+ private:
+  Context* ctx_;
+};
+
 // Thrown by a null dereference (null_deref, docs/invariants.md): the kernel call is abandoned,
 // RAII guards release what it holds, and the context's loop catches it.
 struct AbandonCall {

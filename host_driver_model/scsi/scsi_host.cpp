@@ -125,6 +125,8 @@ void ScsiHost::dispatch_thread(unsigned cpu) {
     if (it == reqs_.end()) continue;
     kern::Kernel::hb_recv(it->second.get());
     try {
+      // __blk_mq_run_hw_queue: hctx_lock is rcu_read_lock (SCSI's hctx is not BLK_MQ_F_BLOCKING).
+      kern::RcuReadLock rcu;
       scsi_queue_rq(*it->second);
     } catch (const kern::AbandonCall&) {
       // null dereference inside queuecommand: recorded; the dispatch goes on.

@@ -86,13 +86,13 @@ Site CheckerSet::at_context(const kern::Context& ctx) const {
 // ---- run control ----------------------------------------------------------
 
 void CheckerSet::quiescent_point(std::int64_t now_ns) {
-  tid_leak_.check(now_ns, tids_);
+  tid_leak_.check(now_ns, tids_, true);
   if (last_leak_scan_ns_ < 0 || now_ns - last_leak_scan_ns_ >= cfg_.leak_scan_interval_ns) leak_scan(now_ns);
   hung_task_.tick(now_ns);
 }
 
 void CheckerSet::end_of_run(std::int64_t now_ns, bool quiescent) {
-  tid_leak_.check(now_ns, tids_);
+  tid_leak_.check(now_ns, tids_, quiescent);
   // A run cut off mid-call may hold pointers on a stack: no scan then.
   if (quiescent) leak_scan(now_ns);
   hung_task_.tick(now_ns);

@@ -2,7 +2,8 @@
 // every set tid but reserved tid 0 whose owner is gone (task freed, its
 // qedi_cmd now holds another tid or none, or never bound) is reported once
 // per allocation. Nothing is checked in between: a tid may lawfully outlive
-// its task briefly.
+// its task briefly. At the end of a run that is not quiescent (stop_at cut a
+// call short) a tid not bound since its allocation is not judged.
 #pragma once
 
 #include <cstdint>
@@ -15,7 +16,7 @@ namespace qedisim::checkers {
 class TidLeakChecker : public Checker {
  public:
   explicit TidLeakChecker(Findings& out) : Checker(InvariantId::tid_leak, out) {}
-  void check(std::int64_t now_ns, TidShadow& tids);
+  void check(std::int64_t now_ns, TidShadow& tids, bool quiescent);
 };
 
 }  // namespace qedisim::checkers

@@ -29,6 +29,7 @@ struct TidEntry {
   Site last_clear;
   bool leak_reported = false;  // for this allocation
 
+  bool bound_since_allocated() const { return !bound.ctx.empty(); }
   bool owner_live() const { return has_owner && !owner_freed && !owner_moved; }
 };
 

@@ -440,6 +440,24 @@ BOOST_AUTO_TEST_CASE(fires_for_a_tid_whose_task_was_freed_without_clearing_it) {
   BOOST_TEST(has(r.only().message, "which iscsi_free_task freed at 5.000s"));
 }
 
+// The tid's previous owner is gone, and its new allocation is not bound yet
+// when the run is cut off (stop_at) inside the allocating call: not judged.
+BOOST_AUTO_TEST_CASE(a_tid_reallocated_but_not_yet_bound_is_judged_only_at_quiescence) {
+  Rig r;
+  auto t = r.task("s0 itt 0x26");
+  r.set.tid_bound(0x02, t->ptr());
+  r.at(436 * kMs, "qedi_thread/0", "qedi_cleanup_task");
+  r.set.tid_cleared(0x02, true);
+  r.set.tid_unbound(t->ptr(), 0x02);
+  r.at(1 * kS, "tmf_wq/host0", "send_iscsi_tmf");
+  r.set.tid_allocated(0x02);  // held before its bind
+  r.set.end_of_run(1'500 * kMs, false);
+  BOOST_TEST(r.clean());
+  r.set.quiescent_point(2 * kS);  // nobody is left to bind it
+  const Violation v = r.only();
+  BOOST_TEST(has(v.message, "allocated by send_iscsi_tmf (tmf_wq/host0, 1.000s) never bound to a task"));
+}
+
 BOOST_AUTO_TEST_CASE(silent_when_one_tid_per_tmf_is_taken_and_freed) {
   Rig r;
   auto mtask = r.task("s0 itt 0x40", 2);

@@ -193,13 +193,15 @@ BOOST_AUTO_TEST_CASE(marked_accesses_never_race_with_each_other) {
 
 // sched.stall (windows anywhere): with every point drawn, a plain access, a
 // lock acquire and a wake_up each hold the context; nothing holds it under a
-// spinlock, at a marked access or in an atomic context.
+// spinlock, inside rcu_read_lock (where sleeping is a modelling error), at a
+// marked access or in an atomic context.
 BOOST_AUTO_TEST_CASE(stalls_hold_at_plain_accesses_locks_and_wake_ups_but_never_under_a_spinlock) {
   World w;
   w.kernel.set_stalls(Kernel::Stalls{Duration::from_ms(1), 1'000'000, 0, 1}, 7);
   SpinLock lock("list_lock");
   WaitQueue wq("ehwait");
-  std::int64_t plain = -1, marked = -1, locked = -1, under_lock = -1, woke = -1, atomic = -1;
+  std::int64_t plain = -1, marked = -1, locked = -1, under_lock = -1, woke = -1, atomic = -1, in_rcu = -1;
+  bool slept_in_rcu = true;
   w.thread("t", [&] {
     std::int64_t t0 = Kernel::now_ns();
     (void)KRD(w.ordered, x);
@@ -218,6 +220,17 @@ BOOST_AUTO_TEST_CASE(stalls_hold_at_plain_accesses_locks_and_wake_ups_but_never_
     t0 = Kernel::now_ns();
     wq.wake_up();
     woke = Kernel::now_ns() - t0;
+    {
+      RcuReadLock rcu;  // blk-mq's hctx_lock around queue_rq
+      t0 = Kernel::now_ns();
+      KWR(w.ordered, x) = 2;
+      in_rcu = Kernel::now_ns() - t0;
+      try {
+        sleep_for(Duration::from_ms(1));
+      } catch (const std::logic_error&) {
+        slept_in_rcu = false;
+      }
+    }
   });
   Timer in_irq("irq", [&] {
     const std::int64_t t0 = Kernel::now_ns();
@@ -232,6 +245,8 @@ BOOST_AUTO_TEST_CASE(stalls_hold_at_plain_accesses_locks_and_wake_ups_but_never_
   BOOST_TEST(under_lock == 0);
   BOOST_TEST(woke > 0);
   BOOST_TEST(atomic == 0);
+  BOOST_TEST(in_rcu == 0);
+  BOOST_TEST(!slept_in_rcu);
   BOOST_TEST(w.kernel.stalls_taken() == 3u);
 }
 
