@@ -517,8 +517,8 @@ int Qedi::qedi_cleanup_all_io(QediConn& qc, KPtr<IscsiTask> task, bool /*in_reco
       lun = tmf_hdr.lun;
     }
   }
-  qc.cmd_cleanup_req = 0;
-  qc.cmd_cleanup_cmpl = 0;
+  KWRF(conn, dd_data, cmd_cleanup_req) = 0;
+  KWRF(conn, dd_data, cmd_cleanup_cmpl) = 0;
   probes().cleanup_counters(conn, 0, 0);
   kern::emit_timeline(EvKind::counter, EvSys::qedi, "cmd_cleanup_req", 0, 0);
   kern::emit_timeline(EvKind::counter, EvSys::qedi, "cmd_cleanup_cmpl", 0, 0);
@@ -535,7 +535,9 @@ int Qedi::qedi_cleanup_all_io(QediConn& qc, KPtr<IscsiTask> task, bool /*in_reco
         const KPtr<ScsiCmnd> sc = KRDF(ctask, dd_data, scsi_cmd);
         if (!sc.is_null() && KRD(sc, lun) != lun) continue;
       }
-      qc.cmd_cleanup_req++;
+      // qedi_conn->cmd_cleanup_req++: a plain load and store.
+      const std::uint32_t req = KRDF(conn, dd_data, cmd_cleanup_req);
+      KWRF(conn, dd_data, cmd_cleanup_req) = req + 1;
       awaited.push_back(KRDF(ctask, dd_data, task_id));
       qedi_iscsi_cleanup_task(ctask, true);
       active_list_del(qc, ctask);  // list_del_init; io_cmd_in_list stays set, as in the kernel
@@ -549,7 +551,8 @@ int Qedi::qedi_cleanup_all_io(QediConn& qc, KPtr<IscsiTask> task, bool /*in_reco
   kern::printk(EvSys::qedi, sid, "qedi: cid=0x{:x}, active_cmd_count={}, cmd_cleanup_req={}, lun_reset={}",
                qc.iscsi_conn_id, qc.active_cmd_count, qc.cmd_cleanup_req, lun_reset);
 
-  auto done = [&] { return qc.cmd_cleanup_req == qc.cmd_cleanup_cmpl || in_recovery_; };
+  auto counted = [&] { return KRDF(conn, dd_data, cmd_cleanup_req) == KRDF(conn, dd_data, cmd_cleanup_cmpl); };
+  auto done = [&] { return counted() || in_recovery_; };
   probes().cleanup_wait_begin(conn, CleanupWaitKind::bulk_wait1, awaited,
                               kern::Kernel::now_ns() + params_.cleanup_wait.ns);
   const std::int64_t rval = kern::wait_event_timeout(qc.wait_queue, done, params_.cleanup_wait);
@@ -569,8 +572,7 @@ int Qedi::qedi_cleanup_all_io(QediConn& qc, KPtr<IscsiTask> task, bool /*in_reco
   qed_drain();
   probes().cleanup_wait_begin(conn, CleanupWaitKind::bulk_wait2, awaited,
                               kern::Kernel::now_ns() + params_.drain_wait.ns);
-  const std::int64_t rval2 = kern::wait_event_timeout(
-      qc.wait_queue, [&] { return qc.cmd_cleanup_req == qc.cmd_cleanup_cmpl; }, params_.drain_wait);
+  const std::int64_t rval2 = kern::wait_event_timeout(qc.wait_queue, counted, params_.drain_wait);
   probes().cleanup_wait_end(conn, CleanupWaitKind::bulk_wait2, rval2 == 0);
   for (const auto& s : sessions)
     if (s.valid()) qedi_mark_device_available(s);
@@ -581,8 +583,8 @@ int Qedi::qedi_cleanup_all_io(QediConn& qc, KPtr<IscsiTask> task, bool /*in_reco
 void Qedi::qedi_clearsq(QediConn& qc, KPtr<IscsiTask> task) {
   KFunc f("qedi_clearsq");
   const KPtr<QediEndpoint> ep = qc.ep;
-  qc.cmd_cleanup_req = 0;
-  qc.cmd_cleanup_cmpl = 0;
+  KWRF(qc.cls_conn, dd_data, cmd_cleanup_req) = 0;
+  KWRF(qc.cls_conn, dd_data, cmd_cleanup_cmpl) = 0;
   if (ep.is_null()) return;  // "Cannot proceed, ep already disconnected"
   SpqEntry e;
   e.cmd_id = ISCSI_RAMROD_CMD_ID_CLEAR_SQ;
@@ -673,7 +675,7 @@ void Qedi::qedi_process_cmd_cleanup_resp(const IscsiCqe& cqe, KPtr<IscsiConn> co
   }
 
   // check_cleanup_reqs:
-  if (qc.cmd_cleanup_req > 0) {
+  if (KRDF(conn, dd_data, cmd_cleanup_req) > 0) {
     if (!fixed(Patch::p17)) {
       KPtr<IscsiTask> t;
       {
@@ -688,7 +690,9 @@ void Qedi::qedi_process_cmd_cleanup_resp(const IscsiCqe& cqe, KPtr<IscsiConn> co
         return;
       }
     }
-    qc.cmd_cleanup_cmpl++;
+    // qedi_conn->cmd_cleanup_cmpl++ without a lock: a plain load and store.
+    const std::uint32_t cmpl = KRDF(conn, dd_data, cmd_cleanup_cmpl);
+    KWRF(conn, dd_data, cmd_cleanup_cmpl) = cmpl + 1;
     probes().cleanup_counters(conn, qc.cmd_cleanup_req, qc.cmd_cleanup_cmpl);
     kern::emit_timeline(EvKind::counter, EvSys::qedi, "cmd_cleanup_req", 0, qc.cmd_cleanup_req);
     kern::emit_timeline(EvKind::counter, EvSys::qedi, "cmd_cleanup_cmpl", 0, qc.cmd_cleanup_cmpl);
