@@ -30,7 +30,14 @@ void CleanupStallChecker::cqe_handled(const Site& at, std::uint16_t tid) { handl
 
 void CleanupStallChecker::wait_begin(const Site& at, const ObjRef& conn, long session, drv::CleanupWaitKind kind,
                                      const std::vector<std::uint16_t>& tids, std::int64_t deadline_ns) {
-  waits_[wait_key(conn, kind, at.ctx)] = Wait{session, at, tids, deadline_ns};
+  // The wait after the drain belongs to the round of the first wait.
+  const std::string round_key = wait_key(conn, drv::CleanupWaitKind::bulk_wait1, at.ctx);
+  std::int64_t round_ns = at.ns;
+  if (kind == drv::CleanupWaitKind::bulk_wait1)
+    round_ns_[round_key] = at.ns;
+  else if (kind == drv::CleanupWaitKind::bulk_wait2 && round_ns_.count(round_key))
+    round_ns = round_ns_[round_key];
+  waits_[wait_key(conn, kind, at.ctx)] = Wait{session, at, tids, deadline_ns, round_ns};
 }
 
 bool CleanupStallChecker::wait_end(const Site& at, const ObjRef& conn, drv::CleanupWaitKind kind, bool timed_out,
@@ -47,7 +54,11 @@ bool CleanupStallChecker::wait_end(const Site& at, const ObjRef& conn, drv::Clea
     if (h == handled_ns_.end()) continue;
     const auto p = posted_ns_.find(tid);
     if (p != posted_ns_.end() && h->second < p->second) continue;  // a CQE of an earlier cleanup
-    if (h->second > w.deadline_ns - slack_ns_) continue;           // came late: an outside delay
+    // The tid was cleaned up again after this round began: freed, given to
+    // another command (another connection's, perhaps) and cleaned up for it;
+    // that CQE is not the one this wait counts.
+    if (p != posted_ns_.end() && p->second > w.round_ns) continue;
+    if (h->second > w.deadline_ns - slack_ns_) continue;  // came late: an outside delay
     ++in_time;
     last = std::max(last, h->second);
   }

@@ -45,6 +45,9 @@ class CleanupStallChecker : public Checker {
     Site begin;
     std::vector<std::uint16_t> tids;
     std::int64_t deadline_ns = 0;
+    // When the round's cleanups were posted and waited for first: the wait's
+    // own begin, or for the wait after the drain the begin of the first wait.
+    std::int64_t round_ns = 0;
   };
   struct Counters {
     bool known = false;
@@ -58,7 +61,8 @@ class CleanupStallChecker : public Checker {
   std::map<std::uint16_t, std::int64_t> posted_ns_;   // latest cleanup WQE per tid
   std::map<std::uint16_t, std::int64_t> handled_ns_;  // latest cleanup CQE handled per tid
   std::map<std::string, Wait> waits_;
-  std::map<std::string, Counters> counters_;  // by conn key
+  std::map<std::string, std::int64_t> round_ns_;  // last first-wait begin by conn and context
+  std::map<std::string, Counters> counters_;      // by conn key
 };
 
 const char* wait_word(drv::CleanupWaitKind k);

@@ -786,6 +786,29 @@ BOOST_AUTO_TEST_CASE(fires_when_the_wait_times_out_with_every_cqe_handled) {
   BOOST_TEST(v.message == "wait timed out after 5.000s; 2 of 2 cleanup CQEs handled by 61.431s, driver counted 1");
 }
 
+// s1's wait awaits tids 5 and 6; 6's CQE never comes, the tid is freed and
+// given to a command of s0 whose own bulk cleanup is answered at once: that
+// CQE is not s1's, so s1's timeout is not a stall with every CQE handled.
+BOOST_AUTO_TEST_CASE(silent_when_a_tid_is_cleaned_up_again_for_another_owner_during_the_wait) {
+  Rig r;
+  r.at(2'010 * kMs, "iscsid", "qedi_cleanup_all_io");
+  r.set.cleanup_posted(5, KPtr<IscsiTask>());
+  r.set.cleanup_posted(6, KPtr<IscsiTask>());
+  r.set.cleanup_wait_begin(r.conn.ptr(), drv::CleanupWaitKind::bulk_wait1, {5, 6}, 7'010 * kMs);
+  r.at(2'514 * kMs, "qedi_thread/1", "qedi_process_cmd_cleanup_resp");
+  r.set.cleanup_cqe_handled(5);
+  r.at(3 * kS, "tmf_wq/host0", "qedi_cleanup_all_io");
+  r.set.cleanup_posted(6, KPtr<IscsiTask>());  // 6 now belongs to a command of another session
+  r.at(3'001 * kMs, "qedi_thread/0", "qedi_process_cmd_cleanup_resp");
+  r.set.cleanup_cqe_handled(6);
+  r.at(7'010 * kMs, "iscsid", "qedi_cleanup_all_io");
+  r.set.cleanup_wait_end(r.conn.ptr(), drv::CleanupWaitKind::bulk_wait1, true);
+  r.set.cleanup_wait_begin(r.conn.ptr(), drv::CleanupWaitKind::bulk_wait2, {5, 6}, 12'010 * kMs);
+  r.at(12'010 * kMs, "iscsid", "qedi_cleanup_all_io");
+  r.set.cleanup_wait_end(r.conn.ptr(), drv::CleanupWaitKind::bulk_wait2, true);  // the same round
+  BOOST_TEST(r.clean());
+}
+
 // ep_disconnect's qedi_clearsq waits on the conn while a reset-response work
 // runs its own bulk cleanup and resets the counters: the work's wait must not
 // hide the first one, which then times out with both of its CQEs handled.
