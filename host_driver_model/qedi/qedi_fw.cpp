@@ -414,12 +414,12 @@ void Qedi::qedi_process_tmf_resp(const IscsiCqe& cqe, KPtr<IscsiTask> task, KPtr
     if (fixed(Patch::p16)) {
       Guard g(qc.tmf_work_lock);
       // goto unblock_sess: resp_hdr_ptr is not freed (README Findings).
-      if (qc.ep_disconnect_starting) {
+      if (KRDF(qc.cls_conn, dd_data, ep_disconnect_starting)) {
         kern::printk(EvSys::qedi, static_cast<std::int32_t>(session_of(conn)),
                      "qedi: reset response during ep_disconnect: no reset work (session is down)");
         return;
       }
-      qc.fw_cleanup_works++;
+      KWRF(qc.cls_conn, dd_data, fw_cleanup_works)++;
     }
     TmfWork& w = alloc_tmf_work(task, conn, TmfWorkKind::reset_resp);
     ++counters_.reset_resp_works;
@@ -473,7 +473,7 @@ void Qedi::qedi_tmf_resp_work(TmfWork& w) {
   tmf_resp_bufs_.free(resp_hdr_ptr);
   if (fixed(Patch::p16)) {
     Guard g(qc.tmf_work_lock);
-    qc.fw_cleanup_works--;
+    KWRF(qc.cls_conn, dd_data, fw_cleanup_works)--;
   } else {
     qc.fw_cleanup_flag = false;  // clear_bit(QEDI_CONN_FW_CLEANUP)
   }
@@ -752,7 +752,7 @@ void Qedi::qedi_abort_work(TmfWork& w) {
   auto clear_cleanup = [&] {
     if (fixed(Patch::p16)) {
       Guard g(qc.tmf_work_lock);
-      qc.fw_cleanup_works--;
+      KWRF(qc.cls_conn, dd_data, fw_cleanup_works)--;
     } else {
       qc.fw_cleanup_flag = false;
     }
@@ -910,7 +910,7 @@ int Qedi::qedi_send_iscsi_tmf(QediConn& qc, KPtr<IscsiTask> mtask) {
     if (!fixed(Patch::p11)) KWRF(mtask, dd_data, state) = CleanupState::CLEANUP_WAIT;
     if (fixed(Patch::p16)) {
       Guard g(qc.tmf_work_lock);
-      qc.fw_cleanup_works++;
+      KWRF(qc.cls_conn, dd_data, fw_cleanup_works)++;
     }
     TmfWork& w = alloc_tmf_work(mtask, conn, TmfWorkKind::abort);
     ++counters_.abort_works;

@@ -253,8 +253,8 @@ int Qedi::start_conn(KPtr<IscsiConn> conn) {
   QediConn& qc = KWRS(conn, dd_data);
   if (fixed(Patch::p16)) {
     Guard g(qc.tmf_work_lock);
-    qc.fw_cleanup_works = 0;
-    qc.ep_disconnect_starting = false;
+    KWRF(qc.cls_conn, dd_data, fw_cleanup_works) = 0;
+    KWRF(qc.cls_conn, dd_data, ep_disconnect_starting) = false;
   } else {
     qc.fw_cleanup_flag = false;
   }
@@ -303,12 +303,12 @@ void Qedi::ep_disconnect(KPtr<QediEndpoint> ep) {
     if (fixed(Patch::p16)) {
       {
         Guard g(qc.tmf_work_lock);
-        qc.ep_disconnect_starting = true;
+        KWRF(qc.cls_conn, dd_data, ep_disconnect_starting) = true;
       }
       for (;;) {
         kern::point("qedi.ep_disconnect.tmf_wait", sid);
         Guard g(qc.tmf_work_lock);
-        if (qc.fw_cleanup_works <= 0) break;
+        if (KRDF(qc.cls_conn, dd_data, fw_cleanup_works) <= 0) break;
         g.unlock();
         kern::sleep_for(params_.ep_disconnect_poll);  // msleep(1000)
       }
