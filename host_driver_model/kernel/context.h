@@ -60,7 +60,6 @@ class Context {
   // read-side section is not preempted and may not sleep.
   void rcu_read_lock() { ++rcu_depth_; }
   void rcu_read_unlock() { --rcu_depth_; }
-  bool in_rcu_read() const { return rcu_depth_ > 0; }
 
   // Whether the code running now may sleep or be preempted: a sleeping
   // context outside any spinlock and RCU read-side section.
