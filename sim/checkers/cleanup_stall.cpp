@@ -30,14 +30,16 @@ void CleanupStallChecker::cqe_handled(const Site& at, std::uint16_t tid) { handl
 
 void CleanupStallChecker::wait_begin(const Site& at, const ObjRef& conn, long session, drv::CleanupWaitKind kind,
                                      const std::vector<std::uint16_t>& tids, std::int64_t deadline_ns) {
-  // The wait after the drain belongs to the round of the first wait.
-  const std::string round_key = wait_key(conn, drv::CleanupWaitKind::bulk_wait1, at.ctx);
+  const std::string key = wait_key(conn, kind, at.ctx);
   std::int64_t round_ns = at.ns;
-  if (kind == drv::CleanupWaitKind::bulk_wait1)
-    round_ns_[round_key] = at.ns;
-  else if (kind == drv::CleanupWaitKind::bulk_wait2 && round_ns_.count(round_key))
-    round_ns = round_ns_[round_key];
-  waits_[wait_key(conn, kind, at.ctx)] = Wait{session, at, tids, deadline_ns, round_ns};
+  if (kind == drv::CleanupWaitKind::bulk_wait1) {
+    round_ns_[key] = at.ns;
+  } else if (kind == drv::CleanupWaitKind::bulk_wait2) {
+    // The wait after the drain belongs to the round of the first wait.
+    const auto r = round_ns_.find(wait_key(conn, drv::CleanupWaitKind::bulk_wait1, at.ctx));
+    if (r != round_ns_.end()) round_ns = r->second;
+  }
+  waits_[key] = Wait{session, at, tids, deadline_ns, round_ns};
 }
 
 bool CleanupStallChecker::wait_end(const Site& at, const ObjRef& conn, drv::CleanupWaitKind kind, bool timed_out,
