@@ -111,6 +111,9 @@ class DriverObserver : public kern::Observer {
   // libiscsi wrote session->tmf_state (conn->tmf_state before p06) with a
   // new value (coverage of TMF state transitions for explore; no checker).
   virtual void tmf_state_changed(TmfState /*from*/, TmfState /*to*/) {}
+  // libiscsi wrote session->state with a new value (swarm's coverage of
+  // session states; no checker).
+  virtual void session_state_changed(SessionState /*from*/, SessionState /*to*/) {}
 };
 
 }  // namespace qedisim::drv

@@ -18,6 +18,7 @@
 #include "sim/explore/explore.h"
 #include "sim/explore/merge.h"
 #include "sim/explore/shrink.h"
+#include "sim/explore/swarm.h"
 #include "sim/failpoints/catalog.h"
 #include "sim/isolated_run.h"
 #include "sim/report/atomic_file.h"
@@ -408,6 +409,30 @@ void add_shrink_options(CLI::App* cmd, ShrinkOptions& o) {
                   "(repeatable: no larger than each)");
 }
 
+void add_swarm_options(CLI::App* cmd, SwarmOptions& o) {
+  cmd->add_option("--runs", o.runs, "runs in the campaign: run i draws its scenario from seed splitmix64(S, i)")
+      ->default_val(1000)
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40));
+  cmd->add_option("--jobs,-j", o.jobs, "runs in parallel (forked children)")
+      ->default_val(1)
+      ->check(CLI::Range(1, 1024));
+  cmd->add_option("--seed", o.seed, "base seed S")->default_val(1)->check(check_seed);
+  cmd->add_option("--shard", o.shard, "i/n: only the runs with index % n == i (job arrays)")->default_val("0/1");
+  cmd->add_option("--time-budget", o.time_budget, "stop launching runs after this wall time (90s, 10m, 2h)");
+  auto* revert = cmd->add_option("--revert", o.revert, "remove pNN from the fix set (repeatable)")->check(check_patch);
+  cmd->add_option("--at", o.at,
+                  "run the kernel of that point of the series: the patches up to and including pNN, the later ones "
+                  "not; 'base' is 5.12 without the series")
+      ->check(check_series_point)
+      ->excludes(revert);
+  cmd->add_option("--out", o.out_dir, "reproducer folder (default swarm-out)");
+  cmd->add_option("--json", o.json_path, "write the campaign result (JSON) to this path");
+  cmd->add_option("--keep", o.keep, "reproducers kept per invariant and function folder (0 = all)")->default_val(3);
+  cmd->add_option("--shrink-runs", o.shrink_runs, "candidate runs when shrinking each reproducer (0 = do not shrink)")
+      ->default_val(200);
+  cmd->add_flag("--quiet,-q", o.quiet, "no progress display");
+}
+
 bool looks_like_scenario(const std::string& path) {
   auto ends = [&](const char* ext) {
     const std::string e(ext);
@@ -494,10 +519,17 @@ int cli_main(int argc, char** argv) {
   auto* shrink = app.add_subcommand(
       "shrink", "reduce a failing scenario while the same invariant id still fires; write the smallest one found");
   add_shrink_options(shrink, so);
+  SwarmOptions wo;
+  auto* swarm = app.add_subcommand(
+      "swarm",
+      "run N scenarios each drawn whole from its own seed (topology, workload, parameters, a random subset of "
+      "fault kinds) in forked children; shrink and keep the runs that report an invariant; exit 0 when none does");
+  add_swarm_options(swarm, wo);
   std::vector<std::string> merge_files;
   std::string merge_json;
-  auto* merge = app.add_subcommand("merge", "combine the --json results of the shards of one explore campaign");
-  merge->add_option("RESULTS", merge_files, "campaign results (explore --json)")->required();
+  auto* merge =
+      app.add_subcommand("merge", "combine the --json results of the shards of one explore or swarm campaign");
+  merge->add_option("RESULTS", merge_files, "campaign results (explore --json, swarm --json)")->required();
   merge->add_option("--json", merge_json, "write the merged result to this path");
   auto* points = app.add_subcommand("points", "list every failpoint the build has");
   auto* params = app.add_subcommand("params", "list every model parameter with its default");
@@ -537,6 +569,7 @@ int cli_main(int argc, char** argv) {
     if (equiv->parsed()) return cmd_equiv(o);
     if (explore->parsed()) return run_explore(eo);
     if (shrink->parsed()) return run_shrink(so);
+    if (swarm->parsed()) return run_swarm(wo);
     if (merge->parsed()) return run_merge(merge_files, merge_json);
     if (points->parsed()) return cmd_points();
     if (params->parsed()) return cmd_params();

@@ -364,6 +364,7 @@ RunResult run_simulation(const Scenario& scenario, const RunOptions& options) {
   r.warnings = b.checkers->warnings();
   for (const auto& [point, n] : b.failpoints->occurrences()) r.points_reached.emplace(point, n);
   r.tmf_transitions = b.checkers->tmf_transitions();
+  r.session_transitions = b.checkers->session_transitions();
   if (b.tracer->enabled()) {
     // Violations and warnings (data_race) each step their id's signal.
     std::vector<Violation> marks = r.violations;

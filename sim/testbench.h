@@ -36,6 +36,8 @@ struct RunResult {
   std::map<std::string, std::uint64_t> points_reached;
   // libiscsi tmf_state transitions ("QUEUED->TIMEDOUT") and their counts (explore coverage).
   std::map<std::string, std::uint64_t> tmf_transitions;
+  // libiscsi session->state transitions ("LOGGED_IN->FAILED") and their counts (swarm coverage).
+  std::map<std::string, std::uint64_t> session_transitions;
 };
 
 // Set from a SIGINT/SIGTERM handler: the run stops at its next model activity

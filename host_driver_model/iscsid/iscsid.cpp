@@ -57,12 +57,35 @@ void Iscsid::login_all() {
   }
 }
 
+// iscsid names every kernel object by its id, and iscsi_if_recv_msg looks
+// it up (iscsi_session_lookup, iscsi_conn_lookup, iscsi_lookup_endpoint): a
+// request for one the kernel already destroyed by itself (hba.remove:
+// qedi_clear_session_ctx) fails with -EINVAL instead of touching it, and
+// ISCSI_KEVENT_DESTROY_SESSION makes iscsid forget the session. Returns true
+// when the session is gone.
+bool Iscsid::forget_destroyed(Sess& s) {
+  if (s.ep && !s.ep.valid()) s.ep = nullptr;
+  if (s.conn && !s.conn.valid()) s.conn = nullptr;
+  if (!s.session || s.session.valid()) return false;
+  s.session = nullptr;
+  s.conn = nullptr;
+  s.ep = nullptr;
+  s.st = St::terminated;
+  s.relogin_timer->del_timer();
+  return true;
+}
+
 // ep_connect, (login PDUs: iscsid.login_latency), bind_conn, start_conn.
 bool Iscsid::relogin_once(Sess& s) {
+  if (forget_destroyed(s) || !s.conn) return false;
   if (!link_up_ || !link_up_(s.id)) return false;
   KPtr<QediEndpoint> ep = iscsi_if_ep_connect(s.id);
   if (!ep) return false;
   kern::sleep_for(params().iscsid_login_latency);
+  if (forget_destroyed(s) || !s.conn) {  // removed during the login: the new ep goes with the host
+    if (ep.valid()) iscsi_if_ep_disconnect(ep);
+    return false;
+  }
   if (iscsi_if_bind_conn(s.session, s.conn, ep) != 0) {
     iscsi_if_ep_disconnect(ep);
     return false;
@@ -81,6 +104,7 @@ bool Iscsid::relogin_once(Sess& s) {
 // session_login_task: create session and conn, then the first login.
 void Iscsid::login(Sess& s) {
   KFunc f("iscsid_login");
+  if (forget_destroyed(s) || s.st == St::terminated) return;                  // the host removed it
   if (!s.session) s.session = iscsi_session_setup(s.id, s.luns, s.cmds_max);  // qedi_session_create
   if (!s.conn) s.conn = iscsi_if_create_conn(s.session, 0);                   // a failed create is retried
   if (s.conn && relogin_once(s)) {
@@ -94,7 +118,7 @@ void Iscsid::login(Sess& s) {
 // session_conn_error -> session_conn_reopen: ep_disconnect, stop_conn(RECOVER), relogin.
 void Iscsid::recover(Sess& s) {
   KFunc f("iscsid_conn_recovery");
-  if (s.st != St::logged_in) return;  // already recovering, terminating or driven by hand
+  if (forget_destroyed(s) || s.st != St::logged_in) return;  // already recovering, terminating or driven by hand
   s.st = St::recovering;
   KWR(s.session, relogin_pending) = true;
   ep_disconnect(s);
@@ -105,7 +129,7 @@ void Iscsid::recover(Sess& s) {
 // One relogin attempt; another after iscsid.relogin_delay until the replacement timeout.
 void Iscsid::relogin_attempt(Sess& s) {
   KFunc f("iscsid_relogin");
-  if (s.st != St::recovering) return;
+  if (forget_destroyed(s) || s.st != St::recovering) return;
   if (KRD(s.session, cls_state) == ClsSessionState::FREE) {  // session_recovery_timedout ran
     s.st = St::recovery_failed;
     KWR(s.session, relogin_pending) = false;
@@ -138,6 +162,7 @@ void Iscsid::recv_pdu(KPtr<IscsiConn> conn, const IscsiRsp& rsp) {
 }
 
 void Iscsid::ep_disconnect(Sess& s) {
+  forget_destroyed(s);
   if (!s.ep) return;
   KPtr<QediEndpoint> ep = s.ep;
   s.ep = nullptr;
@@ -145,10 +170,12 @@ void Iscsid::ep_disconnect(Sess& s) {
 }
 
 void Iscsid::stop_conn(Sess& s, int flag) {
+  forget_destroyed(s);
   if (s.conn) iscsi_if_stop_conn(s.conn, flag);
 }
 
 void Iscsid::destroy_conn(Sess& s) {
+  forget_destroyed(s);
   if (!s.conn) return;
   KPtr<IscsiConn> c = s.conn;
   s.conn = nullptr;
@@ -156,6 +183,7 @@ void Iscsid::destroy_conn(Sess& s) {
 }
 
 void Iscsid::destroy_session(Sess& s) {
+  forget_destroyed(s);
   if (!s.session) return;
   KPtr<IscsiSession> sess = s.session;
   s.session = nullptr;
@@ -165,6 +193,7 @@ void Iscsid::destroy_session(Sess& s) {
 // iscsiadm -u: Logout, wait for its response (session.logout_timeout), then the teardown.
 void Iscsid::logout(Sess& s) {
   KFunc f("iscsid_logout");
+  forget_destroyed(s);
   if (s.conn && s.st == St::logged_in) {
     s.logout_rsp = false;
     IscsiHdr hdr;
@@ -182,6 +211,7 @@ void Iscsid::terminate(Sess& s, bool unbind_target) {
   kern::printk(EvSys::iscsid, static_cast<std::int32_t>(s.id), "iscsid: Connection{}:0 is shutdown.", s.id);
   s.st = St::terminated;
   s.relogin_timer->del_timer();
+  forget_destroyed(s);
   if (unbind_target && s.session) iscsi_if_unbind_session(s.session);
   ep_disconnect(s);
   stop_conn(s, STOP_CONN_TERM);
@@ -230,7 +260,7 @@ void Iscsid::request(ActionKind kind, const ActionArgs& args) {
     case ActionKind::iscsid_relogin:
       queue("iscsid_relogin", [this, s] {
         KFunc f("iscsid_relogin");
-        if (!s->conn || !s->session) return;
+        if (forget_destroyed(*s) || !s->conn || !s->session) return;
         ep_disconnect(*s);
         if (relogin_once(*s)) {
           s->st = St::logged_in;

@@ -69,6 +69,7 @@ class Iscsid : public sc_core::sc_module {
   void stop_conn(Sess& s, int flag);
   void destroy_conn(Sess& s);
   void destroy_session(Sess& s);
+  bool forget_destroyed(Sess& s);
   Sess* by_conn(const kern::KPtr<IscsiConn>& conn);
 
   std::vector<std::unique_ptr<Sess>> sessions_;

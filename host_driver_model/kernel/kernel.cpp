@@ -188,6 +188,20 @@ void Context::released(const Lock* l) {
   if (it != held_.rend()) held_.erase(std::next(it).base());
 }
 
+void release_abandoned_locks(Context& self, std::size_t keep) {
+  while (self.held().size() > keep) {
+    Lock* l = const_cast<Lock*>(self.held().back());
+    if (l->owner() == &self)
+      l->unlock();
+    else
+      self.released(l);
+  }
+}
+
+AbandonScope::AbandonScope() : self_(&Kernel::get().current()), held_(self_->held().size()) {}
+
+void AbandonScope::unwind() const { release_abandoned_locks(*self_, held_); }
+
 bool Context::holds_spinlock() const {
   return std::any_of(held_.begin(), held_.end(), [](const Lock* l) { return l->kind() == Lock::Kind::spinlock; });
 }
@@ -415,6 +429,7 @@ void TimerWheel::fire() {
       fn();
     } catch (const AbandonCall&) {
       // null dereference in a timer callback: recorded, the callback ends.
+      release_abandoned_locks(context_);
     }
     Kernel::hb_send(t);  // the callback -> del_timer_sync's return
     running_ = nullptr;
@@ -485,6 +500,7 @@ void Workqueue::worker() {
       w->fn();
     } catch (const AbandonCall&) {
       // null dereference: the work function is abandoned, the worker goes on.
+      release_abandoned_locks(context_);
     }
     k.set_current(&context_);
     Kernel::hb_send(w);

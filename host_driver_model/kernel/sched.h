@@ -71,4 +71,22 @@ struct AbandonCall {
   const char* function;
 };
 
+// After an AbandonCall was caught: the locks the abandoned call took by hand
+// (lock()/unlock(), not a Guard) are released as its guards were, so the
+// context's next call does not find them still held. `keep`: the locks the
+// catching caller itself held when it made the call (0 in a context's loop).
+void release_abandoned_locks(Context& self, std::size_t keep = 0);
+
+// Where a caller catches a callee's AbandonCall: mark() before the call,
+// unwind() in the catch releases what the callee took, not what the caller holds.
+class AbandonScope {
+ public:
+  AbandonScope();
+  void unwind() const;
+
+ private:
+  Context* self_;
+  std::size_t held_;
+};
+
 }  // namespace qedisim::kern

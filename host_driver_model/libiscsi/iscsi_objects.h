@@ -32,6 +32,11 @@ inline const char* tmf_state_name(TmfState s) {
 
 // enum iscsi_session_state: session->state (libiscsi's own view)
 enum class SessionState { FREE, LOGGED_IN, FAILED, TERMINATE, IN_RECOVERY, RECOVERY_FAILED, LOGGING_OUT };
+inline const char* session_state_name(SessionState s) {
+  constexpr const char* kNames[] = {"FREE",        "LOGGED_IN",       "FAILED",     "TERMINATE",
+                                    "IN_RECOVERY", "RECOVERY_FAILED", "LOGGING_OUT"};
+  return kNames[static_cast<int>(s)];
+}
 
 // iscsi_cls_session->state (the transport class view; driver_session_state, docs/invariants.md)
 enum class ClsSessionState { LOGGED_IN, FAILED, FREE };

@@ -85,6 +85,12 @@ void set_tmf_state(KPtr<IscsiSession> session, KPtr<IscsiConn> conn, TmfState to
   if (st != to) probes().tmf_state_changed(st, to);
   st = to;
 }
+// Every write of session->state, with the transition reported to the probes.
+void set_session_state(KPtr<IscsiSession> session, SessionState to) {
+  SessionState& st = KWR(session, state);
+  if (st != to) probes().session_state_changed(st, to);
+  st = to;
+}
 }  // namespace
 
 // ---- task references ------------------------------------------------------
@@ -393,7 +399,7 @@ namespace {
 int iscsi_prep_mgmt_task(KPtr<IscsiConn> conn, KPtr<IscsiTask> task) {
   KPtr<IscsiSession> session = KRD(conn, session);
   if (KRD(session, state) == SessionState::LOGGING_OUT) return -107;  // -ENOTCONN
-  if (KRDF(task, hdr, opcode) == ISCSI_OP_LOGOUT) KWR(session, state) = SessionState::LOGGING_OUT;
+  if (KRDF(task, hdr, opcode) == ISCSI_OP_LOGOUT) set_session_state(session, SessionState::LOGGING_OUT);
   KWR(task, state) = TaskState::RUNNING;
   return 0;
 }
@@ -561,7 +567,7 @@ namespace {
 void iscsi_set_conn_failed(KPtr<IscsiConn> conn) {
   KPtr<IscsiSession> session = KRD(conn, session);
   if (KRD(session, state) == SessionState::FAILED) return;
-  if (KRD(conn, stop_stage) == 0) KWR(session, state) = SessionState::FAILED;
+  if (KRD(conn, stop_stage) == 0) set_session_state(session, SessionState::FAILED);
   KWRM(conn, suspend_tx) = true;
   KWR(conn, suspend_rx) = true;
   probes().conn_failed(conn);
@@ -576,7 +582,7 @@ void iscsi_conn_failure_pre_p03(KPtr<IscsiConn> conn, int err) {
     s.frwd_lock.unlock();
     return;
   }
-  if (KRD(conn, stop_stage) == 0) KWR(session, state) = SessionState::FAILED;
+  if (KRD(conn, stop_stage) == 0) set_session_state(session, SessionState::FAILED);
   s.frwd_lock.unlock();
   KWRM(conn, suspend_tx) = true;
   KWR(conn, suspend_rx) = true;
@@ -915,7 +921,7 @@ void iscsi_session_recovery_timedout(KPtr<IscsiSession> session) {
   KFunc f("iscsi_session_recovery_timedout");
   Guard frwd(session.raw()->frwd_lock);
   if (KRD(session, state) == SessionState::LOGGED_IN) return;
-  KWR(session, state) = SessionState::RECOVERY_FAILED;
+  set_session_state(session, SessionState::RECOVERY_FAILED);
   if (fixed(Patch::p06)) {
     KRD(session, tmf).ehwait.wake_up();
   } else if (KPtr<IscsiConn> lead = KRD(session, leadconn)) {
@@ -1087,7 +1093,7 @@ void iscsi_conn_start(KPtr<IscsiConn> conn) {
   {
     Guard frwd(session.raw()->frwd_lock);
     KWR(conn, c_stage) = ConnStage::STARTED;
-    KWR(session, state) = SessionState::LOGGED_IN;
+    set_session_state(session, SessionState::LOGGED_IN);
     KWR(conn, last_recv_ns) = kern::Kernel::now_ns();
     KWR(conn, last_ping_ns) = kern::Kernel::now_ns();
     KWR(conn, ping_task) = nullptr;
@@ -1127,9 +1133,9 @@ void iscsi_conn_stop(KPtr<IscsiConn> conn, int flag) {
     return;
   }
   if (flag == STOP_CONN_TERM)
-    KWR(session, state) = SessionState::TERMINATE;
+    set_session_state(session, SessionState::TERMINATE);
   else if (KRD(conn, stop_stage) != STOP_CONN_RECOVER)
-    KWR(session, state) = SessionState::IN_RECOVERY;
+    set_session_state(session, SessionState::IN_RECOVERY);
   const int old_stop_stage = KRD(conn, stop_stage);
   KWR(conn, stop_stage) = flag;
   s.frwd_lock.unlock();
@@ -1185,7 +1191,7 @@ void iscsi_conn_teardown(KPtr<IscsiConn> conn) {
   KWR(conn, c_stage) = ConnStage::CLEANUP_WAIT;
   if (KRD(session, leadconn) == conn) {
     // leading connection? then give up on recovery.
-    KWR(session, state) = SessionState::TERMINATE;
+    set_session_state(session, SessionState::TERMINATE);
     TMF(session, conn, wake, ehwait).wake_up();
   }
   s.frwd_lock.unlock();

@@ -201,9 +201,11 @@ void Qedi::qedi_msix_handler(unsigned vector) {
   ++counters_.interrupts;
   bar_->writel(reg_cq(vector, REG_IGU_ACK), 0);  // qed_sb_ack(IGU_INT_DISABLE)
   const auto sb = mem_->load<StatusBlock>(sb_dma_ + vector * sizeof(StatusBlock));
+  const kern::AbandonScope abandon;
   try {
     qedi_process_completions(vector);
   } catch (const kern::AbandonCall&) {
+    abandon.unwind();
   }
   bar_->writel(reg_cq(vector, REG_IGU_ACK), IGU_INT_ENABLE | (sb.sb_index & 0xffffu));
 }
@@ -259,11 +261,13 @@ void Qedi::qedi_percpu_io_thread(unsigned cpu) {
     const QediWork work = p.work_list.front();
     p.work_list.pop_front();
     p.running = true;
+    const kern::AbandonScope abandon;
     try {
       kern::KFunc f("qedi_fp_process_cqes");
       qedi_fp_process_cqes(work);
     } catch (const kern::AbandonCall&) {
       // null dereference: recorded, this CQE's processing ends (an oops in the kernel).
+      abandon.unwind();
     }
     p.running = false;
     activity_.notify(sc_core::SC_ZERO_TIME);
@@ -284,9 +288,11 @@ void Qedi::qedi_slowpath_handler(unsigned vector) {
           mem_->load<EventRingEntry>(eq_dma_ + RingIndex::slot(eq_cons_, eq_size_) * sizeof(EventRingEntry));
       ++eq_cons_;
       kern::Kernel::hb_recv(&spq_prod_);
+      const kern::AbandonScope abandon;
       try {
         qedi_iscsi_event_cb(eqe);
       } catch (const kern::AbandonCall&) {
+        abandon.unwind();
       }
     }
     bar_->writel(REG_EQ_CONS, eq_cons_);

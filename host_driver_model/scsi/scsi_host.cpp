@@ -124,12 +124,14 @@ void ScsiHost::dispatch_thread(unsigned cpu) {
     auto it = reqs_.find(tag);
     if (it == reqs_.end()) continue;
     kern::Kernel::hb_recv(it->second.get());
+    const kern::AbandonScope abandon;
     try {
       // __blk_mq_run_hw_queue: hctx_lock is rcu_read_lock (SCSI's hctx is not BLK_MQ_F_BLOCKING).
       kern::RcuReadLock rcu;
       scsi_queue_rq(*it->second);
     } catch (const kern::AbandonCall&) {
       // null dereference inside queuecommand: recorded; the dispatch goes on.
+      abandon.unwind();
     }
     kern::sched_point();
   }
@@ -276,9 +278,11 @@ void ScsiHost::scsi_timeout(std::uint32_t tag) {
                c.session, c.lun, c.tag);
   BlkEhTimerReturn rtn = BlkEhTimerReturn::DONE;
   if (tmpl_.eh_timed_out) {
+    const kern::AbandonScope abandon;
     try {
       rtn = tmpl_.eh_timed_out(r.cmd);
     } catch (const kern::AbandonCall&) {
+      abandon.unwind();
     }
   }
   if (reqs_.count(tag) == 0 || c.owner != CmdOwner::lld || !r.in_lld) return;  // completed meanwhile
@@ -313,9 +317,11 @@ void ScsiHost::scmd_eh_abort_handler(std::uint32_t tag) {
   note_level(EhLevel::abort);
   probes().abort_begin(cmd);
   int rtn = FAILED;
+  const kern::AbandonScope abandon;
   try {
     rtn = tmpl_.eh_abort_handler ? tmpl_.eh_abort_handler(cmd) : FAILED;
   } catch (const kern::AbandonCall&) {
+    abandon.unwind();
     rtn = FAILED;
   }
   probes().abort_end(cmd, rtn == SUCCESS);
@@ -389,9 +395,11 @@ void ScsiHost::scsi_unjam_host() {
   };
   auto run = [&](const std::function<int(kern::KPtr<ScsiCmnd>)>& h, kern::KPtr<ScsiCmnd> cmd) -> int {
     if (!h) return FAILED;
+    const kern::AbandonScope abandon;
     try {
       return h(cmd);
     } catch (const kern::AbandonCall&) {
+      abandon.unwind();
       return FAILED;
     }
   };
@@ -490,9 +498,11 @@ int ScsiHost::scsi_ioctl_reset(std::uint32_t session, std::uint32_t lun, ResetLe
   auto run = [&](const std::function<int(kern::KPtr<ScsiCmnd>)>& h, EhLevel lvl) -> int {
     note_level(lvl);
     if (!h) return FAILED;
+    const kern::AbandonScope abandon;
     try {
       return h(scmd);
     } catch (const kern::AbandonCall&) {
+      abandon.unwind();
       return FAILED;
     }
   };

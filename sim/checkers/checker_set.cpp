@@ -341,6 +341,10 @@ void CheckerSet::tmf_state_changed(drv::TmfState from, drv::TmfState to) {
   ++tmf_transitions_[fmt::format("{}->{}", drv::tmf_state_name(from), drv::tmf_state_name(to))];
 }
 
+void CheckerSet::session_state_changed(drv::SessionState from, drv::SessionState to) {
+  ++session_transitions_[fmt::format("{}->{}", drv::session_state_name(from), drv::session_state_name(to))];
+}
+
 // ---- firmware ---------------------------------------------------------------
 
 void CheckerSet::on_task_init(std::uint16_t tid, const hba::FwTask& previous, const hba::FwTask& now,

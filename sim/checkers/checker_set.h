@@ -137,7 +137,9 @@ class CheckerSet : public drv::DriverObserver, public hba::FwObserver, public Fa
   // Not a checker: counts of each TMF state transition ("QUEUED->TIMEDOUT"),
   // explore's coverage figure.
   void tmf_state_changed(drv::TmfState from, drv::TmfState to) override;
+  void session_state_changed(drv::SessionState from, drv::SessionState to) override;
   const std::map<std::string, std::uint64_t>& tmf_transitions() const { return tmf_transitions_; }
+  const std::map<std::string, std::uint64_t>& session_transitions() const { return session_transitions_; }
 
   // ---- hba::FwObserver (context "fw") ----
   void on_task_init(std::uint16_t tid, const hba::FwTask& previous, const hba::FwTask& now,
@@ -164,6 +166,7 @@ class CheckerSet : public drv::DriverObserver, public hba::FwObserver, public Fa
   TidShadow tids_;
   std::map<std::string, const kern::Context*> contexts_;  // seen in waits, by name (deadlock chains)
   std::map<std::string, std::uint64_t> tmf_transitions_;
+  std::map<std::string, std::uint64_t> session_transitions_;  // libiscsi session->state changes
   std::int64_t last_leak_scan_ns_ = -1;
 
   UafChecker uaf_;

@@ -78,6 +78,9 @@ std::optional<Failure> Campaign::add(const RunSummary& r) {
   }
   count_run(points, r.points_reached);
   count_run(tmf_transitions, r.tmf_transitions);
+  count_run(session_transitions, r.session_transitions);
+  if (!r.eh_max_level.empty()) count_run(eh_levels, {{r.eh_max_level, 1}});
+  for (const auto& k : r.fault_kinds) count_run(fault_kinds, {{k, 1}});
   // Each id and (id, function) counts once per run.
   std::set<std::string> run_ids;
   std::set<std::pair<std::string, std::string>> run_functions;
@@ -164,7 +167,10 @@ nlohmann::json Campaign::to_json() const {
                    {"tmf_transitions", coverage_json(tmf_transitions)},
                    {"tmf_transitions_known", known_tmf_transitions().size()},
                    {"tmf_transitions_reached", known_tmf_transitions().size() - tmf_not_reached.size()},
-                   {"tmf_transitions_not_reached", tmf_not_reached}};
+                   {"tmf_transitions_not_reached", tmf_not_reached},
+                   {"session_transitions", coverage_json(session_transitions)},
+                   {"eh_levels", coverage_json(eh_levels)},
+                   {"fault_kinds", coverage_json(fault_kinds)}};
   nlohmann::json ff = nlohmann::json::array();
   for (const auto& f : first_failures)
     ff.push_back({{"run", f.run}, {"seed", f.seed}, {"id", f.id}, {"function", f.function}, {"ids", f.ids}});
@@ -203,6 +209,11 @@ Campaign Campaign::from_json(const nlohmann::json& j) {
     }
     c.points = coverage_from(j.at("coverage").at("points"));
     c.tmf_transitions = coverage_from(j.at("coverage").at("tmf_transitions"));
+    // Results written before these were kept have none.
+    const auto& cov = j.at("coverage");
+    if (cov.contains("session_transitions")) c.session_transitions = coverage_from(cov.at("session_transitions"));
+    if (cov.contains("eh_levels")) c.eh_levels = coverage_from(cov.at("eh_levels"));
+    if (cov.contains("fault_kinds")) c.fault_kinds = coverage_from(cov.at("fault_kinds"));
     for (const auto& f : j.at("first_failures"))
       c.first_failures.push_back(Failure{f.at("run").get<std::uint64_t>(), f.at("seed").get<std::uint64_t>(),
                                          f.at("id").get<std::string>(), f.at("function").get<std::string>(),
@@ -248,6 +259,9 @@ Campaign merge_campaigns(const std::vector<Campaign>& parts) {
     }
     merge_into(m.points, p.points);
     merge_into(m.tmf_transitions, p.tmf_transitions);
+    merge_into(m.session_transitions, p.session_transitions);
+    merge_into(m.eh_levels, p.eh_levels);
+    merge_into(m.fault_kinds, p.fault_kinds);
     m.first_failures.insert(m.first_failures.end(), p.first_failures.begin(), p.first_failures.end());
     if (p.errors.runs && (m.errors.runs == 0 || p.errors.first_run < m.errors.first_run)) m.first_error = p.first_error;
     m.errors.merge(p.errors);

@@ -22,8 +22,11 @@ struct RunSummary {
   std::uint64_t seed = 0;  // derive_seed(base_seed, run)
   std::vector<Violation> violations;
   std::map<std::string, std::uint64_t> points_reached;
-  std::map<std::string, std::uint64_t> tmf_transitions;  // "QUEUED->TIMEDOUT" -> times
-  std::optional<std::string> error;                      // the child failed: an internal error, no verdict
+  std::map<std::string, std::uint64_t> tmf_transitions;      // "QUEUED->TIMEDOUT" -> times
+  std::map<std::string, std::uint64_t> session_transitions;  // libiscsi session->state: "LOGGED_IN->FAILED" -> times
+  std::string eh_max_level;                                  // deepest scsi-ml EH level reached ("none", "abort", ...)
+  std::vector<std::string> fault_kinds;                      // swarm: the fault kinds the run's draw switched on
+  std::optional<std::string> error;                          // the child failed: an internal error, no verdict
 };
 
 struct FirstSeen {
@@ -58,8 +61,8 @@ struct Campaign {
   static constexpr std::size_t kKeptFailures = 20;  // first failures listed
 
   // What was asked for (must agree between shards that are merged).
-  std::string scenario;
-  std::string file;
+  std::string scenario;  // "swarm" for a swarm campaign
+  std::string file;      // empty for a swarm campaign
   std::uint64_t base_seed = 0;
   std::uint64_t runs_total = 0;  // the campaign's run index space
   std::uint64_t shard_count = 1;
@@ -74,8 +77,11 @@ struct Campaign {
   std::uint64_t failing_runs = 0;  // runs with an id beyond expect.fixed
   std::map<std::string, IdStats> ids;
   std::map<std::string, PointStats> points;
-  std::map<std::string, PointStats> tmf_transitions;  // libiscsi tmf_state changes
-  std::vector<Failure> first_failures;                // ordered by run, at most kKeptFailures
+  std::map<std::string, PointStats> tmf_transitions;      // libiscsi tmf_state changes
+  std::map<std::string, PointStats> session_transitions;  // libiscsi session->state changes
+  std::map<std::string, PointStats> eh_levels;            // runs per deepest EH level
+  std::map<std::string, PointStats> fault_kinds;          // swarm: runs per fault kind switched on
+  std::vector<Failure> first_failures;                    // ordered by run, at most kKeptFailures
   FirstSeen errors;
   std::string first_error;
 

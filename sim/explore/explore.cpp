@@ -62,12 +62,9 @@ Duration parse_duration_option(const std::string& text, const std::string& what)
   }
 }
 
-namespace {
-
 using Clock = std::chrono::steady_clock;
 
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
-
+namespace {
 std::string eta_text(double s) {
   if (!std::isfinite(s) || s < 0) return "?";
   const auto t = std::llround(s);
@@ -76,51 +73,46 @@ std::string eta_text(double s) {
   return fmt::format("{}s", t);
 }
 
-// Runs done/total, violating runs, runs/s, ETA: one line redrawn with \r on
-// a terminal, a plain line per tenth of the campaign (or per 30 s) otherwise.
-class Progress {
- public:
-  Progress(std::uint64_t total, bool enabled)
-      : total_(total), enabled_(enabled && total > 0), tty_(::isatty(STDERR_FILENO) != 0), t0_(Clock::now()) {}
+}  // namespace
 
-  void update(std::uint64_t done, std::uint64_t failing, bool final) {
-    if (!enabled_) return;
-    const double elapsed = seconds_since(t0_);
-    const double rate = elapsed > 0 ? static_cast<double>(done) / elapsed : 0.0;
-    const std::string text =
-        fmt::format("{}/{} runs, {} violating, {:.1f} runs/s, ETA {}", done, total_, failing, rate,
-                    done == total_ ? "0s" : eta_text(rate > 0 ? static_cast<double>(total_ - done) / rate : NAN));
-    if (tty_) {
-      if (!final && elapsed - last_draw_ < 0.1) return;
-      last_draw_ = elapsed;
-      const int width = 30;
-      const int filled =
-          static_cast<int>(static_cast<double>(width) * static_cast<double>(done) / static_cast<double>(total_));
-      fmt::print(stderr, "\r[{}{}] {}\033[K", std::string(static_cast<std::size_t>(filled), '#'),
-                 std::string(static_cast<std::size_t>(width - filled), '.'), text);
-      if (final) fmt::print(stderr, "\n");
-      std::fflush(stderr);
-      return;
-    }
-    const std::uint64_t tenth = done * 10 / total_;
-    if (final ? done == last_done_ : (tenth == last_tenth_ && elapsed - last_draw_ < 30.0)) return;
-    last_tenth_ = tenth;
-    last_done_ = done;
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+Progress::Progress(std::uint64_t total, bool enabled, const char* label)
+    : total_(total),
+      enabled_(enabled && total > 0),
+      tty_(::isatty(STDERR_FILENO) != 0),
+      label_(label),
+      t0_(Clock::now()) {}
+
+void Progress::update(std::uint64_t done, std::uint64_t failing, bool final) {
+  if (!enabled_) return;
+  const double elapsed = seconds_since(t0_);
+  const double rate = elapsed > 0 ? static_cast<double>(done) / elapsed : 0.0;
+  const std::string text =
+      fmt::format("{}/{} runs, {} violating, {:.1f} runs/s, ETA {}", done, total_, failing, rate,
+                  done == total_ ? "0s" : eta_text(rate > 0 ? static_cast<double>(total_ - done) / rate : NAN));
+  if (tty_) {
+    if (!final && elapsed - last_draw_ < 0.1) return;
     last_draw_ = elapsed;
-    fmt::print(stderr, "explore: {}\n", text);
+    const int width = 30;
+    const int filled =
+        static_cast<int>(static_cast<double>(width) * static_cast<double>(done) / static_cast<double>(total_));
+    fmt::print(stderr, "\r[{}{}] {}\033[K", std::string(static_cast<std::size_t>(filled), '#'),
+               std::string(static_cast<std::size_t>(width - filled), '.'), text);
+    if (final) fmt::print(stderr, "\n");
+    std::fflush(stderr);
+    return;
   }
+  const std::uint64_t tenth = done * 10 / total_;
+  if (final ? done == last_done_ : (tenth == last_tenth_ && elapsed - last_draw_ < 30.0)) return;
+  last_tenth_ = tenth;
+  last_done_ = done;
+  last_draw_ = elapsed;
+  fmt::print(stderr, "{}: {}\n", label_, text);
+}
 
- private:
-  std::uint64_t total_;
-  bool enabled_;
-  bool tty_;
-  Clock::time_point t0_;
-  double last_draw_ = -1;
-  std::uint64_t last_tenth_ = 0;
-  std::uint64_t last_done_ = ~0ull;
-};
-
-// Folder names from invariant ids and kernel function names.
 std::string path_part(const std::string& s) {
   std::string out;
   for (char c : s)
@@ -128,6 +120,8 @@ std::string path_part(const std::string& s) {
   if (out.empty() || out == "." || out == "..") out = "unknown";
   return out;
 }
+
+namespace {
 
 std::string fixes_text(const std::vector<std::string>& names) {
   if (names.size() == static_cast<std::size_t>(kPatchCount)) return "all";
@@ -139,6 +133,17 @@ std::string fixes_text(const std::vector<std::string>& names) {
   }
   if (off.size() < names.size()) return fmt::format("all but {}", fmt::join(off, ", "));
   return fmt::format("{}", fmt::join(names, ", "));
+}
+
+}  // namespace
+
+std::string run_payload(const RunResult& r) {
+  nlohmann::json j;
+  j["result"] = result_to_json(r);
+  j["points"] = r.points_reached;
+  j["tmf"] = r.tmf_transitions;
+  j["session"] = r.session_transitions;
+  return j.dump();
 }
 
 RunSummary summary_from_child(std::size_t run, std::uint64_t seed, ChildOutcome&& o, bool* interrupted) {
@@ -159,17 +164,22 @@ RunSummary summary_from_child(std::size_t run, std::uint64_t seed, ChildOutcome&
   s.violations = r.violations;
   s.points_reached = j.at("points").get<std::map<std::string, std::uint64_t>>();
   s.tmf_transitions = j.at("tmf").get<std::map<std::string, std::uint64_t>>();
+  s.session_transitions = j.at("session").get<std::map<std::string, std::uint64_t>>();
+  s.eh_max_level = std::string(to_string(r.eh_max_level));
+  if (j.contains("kinds")) s.fault_kinds = j.at("kinds").get<std::vector<std::string>>();
   return s;
 }
-
-}  // namespace
 
 void print_campaign_summary(const Campaign& c, const std::string& reproducer_note, bool merged) {
   const std::string shard =
       c.shard_count == 1 ? std::string() : fmt::format(", shard {}/{}", fmt::join(c.shards, ","), c.shard_count);
-  fmt::print("explore {}: {} of {} runs{}{}, base seed {}, jitter {}, fixes {}\n", c.scenario, c.runs_done,
-             c.runs_planned(), shard, c.complete ? "" : " (stopped early)", c.base_seed,
-             format_duration(Duration{c.jitter_ns}), fixes_text(c.fixes));
+  if (c.file.empty())  // swarm: every run draws its own scenario and jitter
+    fmt::print("swarm: {} of {} runs{}{}, base seed {}, fixes {}\n", c.runs_done, c.runs_planned(), shard,
+               c.complete ? "" : " (stopped early)", c.base_seed, fixes_text(c.fixes));
+  else
+    fmt::print("explore {}: {} of {} runs{}{}, base seed {}, jitter {}, fixes {}\n", c.scenario, c.runs_done,
+               c.runs_planned(), shard, c.complete ? "" : " (stopped early)", c.base_seed,
+               format_duration(Duration{c.jitter_ns}), fixes_text(c.fixes));
   if (c.ids.empty()) fmt::print("  no invariant violated\n");
   for (const auto& [id, s] : c.ids) {
     std::vector<std::string> where;
@@ -190,6 +200,15 @@ void print_campaign_summary(const Campaign& c, const std::string& reproducer_not
   if (!seen.empty()) fmt::print("    TMF transitions reached: {}\n", fmt::join(seen, ", "));
   const auto missing = cov.at("tmf_transitions_not_reached").get<std::vector<std::string>>();
   if (!missing.empty()) fmt::print("    TMF transitions not reached: {}\n", fmt::join(missing, ", "));
+  auto runs_list = [](const std::map<std::string, PointStats>& m) {
+    std::vector<std::string> v;
+    for (const auto& [name, st] : m) v.push_back(fmt::format("{} ({})", name, st.runs));
+    return fmt::format("{}", fmt::join(v, ", "));
+  };
+  if (!c.session_transitions.empty())
+    fmt::print("    session state transitions reached (runs): {}\n", runs_list(c.session_transitions));
+  if (!c.eh_levels.empty()) fmt::print("    deepest EH level (runs): {}\n", runs_list(c.eh_levels));
+  if (!c.fault_kinds.empty()) fmt::print("    fault kinds drawn (runs): {}\n", runs_list(c.fault_kinds));
   const double rate = c.wall_s > 0 ? static_cast<double>(c.runs_done) / c.wall_s : 0.0;
   if (merged) {
     fmt::print("  {} runs; the parts took {:.2f}s wall in all ({:.1f} runs per part-second, {} jobs in all)\n",
@@ -308,7 +327,7 @@ int run_explore(const ExploreOptions& o) {
   std::map<std::size_t, RunSummary> pending;
   std::size_t next_fold = 0;
   bool interrupted = false;
-  Progress progress(tasks.size(), !o.quiet);
+  Progress progress(tasks.size(), !o.quiet, "explore");
   const auto t0 = Clock::now();
 
   ForkPool pool;
@@ -317,12 +336,7 @@ int run_explore(const ExploreOptions& o) {
     RunOptions ro;
     ro.fixes = effective;
     ro.seed = derive_seed(base_seed, run);
-    const RunResult r = run_simulation(run_scenario, ro);
-    nlohmann::json j;
-    j["result"] = result_to_json(r);
-    j["points"] = r.points_reached;
-    j["tmf"] = r.tmf_transitions;
-    return j.dump();
+    return run_payload(run_simulation(run_scenario, ro));
   };
   pool.done = [&](std::size_t run, ChildOutcome&& out) {
     pending.emplace(run, summary_from_child(run, derive_seed(base_seed, run), std::move(out), &interrupted));

@@ -4,6 +4,7 @@
 // expect.fixed are written as standalone reproducers.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <stdexcept>
@@ -12,6 +13,8 @@
 
 #include "common/duration.h"
 #include "sim/explore/campaign.h"
+#include "sim/explore/fork_pool.h"
+#include "sim/testbench.h"
 
 namespace qedisim {
 
@@ -60,5 +63,34 @@ Duration parse_duration_option(const std::string& text, const std::string& what)
 void print_campaign_summary(const Campaign& c, const std::string& reproducer_note, bool merged);
 // 0 clean, 1 some run beyond expect.fixed, 3 a run failed internally.
 int campaign_exit_code(const Campaign& c);
+
+// ---- shared with swarm ----------------------------------------------------
+
+// Runs done/total, violating runs, runs/s, ETA on stderr: one line redrawn
+// with \r on a terminal, a plain "<label>: ..." line per tenth of the
+// campaign (or per 30 s) otherwise.
+class Progress {
+ public:
+  Progress(std::uint64_t total, bool enabled, const char* label);
+  void update(std::uint64_t done, std::uint64_t failing, bool final);
+
+ private:
+  std::uint64_t total_;
+  bool enabled_;
+  bool tty_;
+  const char* label_;
+  std::chrono::steady_clock::time_point t0_;
+  double last_draw_ = -1;
+  std::uint64_t last_tenth_ = 0;
+  std::uint64_t last_done_ = ~0ull;
+};
+
+double seconds_since(std::chrono::steady_clock::time_point t0);
+// A folder name from an invariant id or a kernel function name.
+std::string path_part(const std::string& s);
+// What a campaign child sends back for its run, and the parent's reading of
+// it (a failed child or an unreadable answer is the run's internal error).
+std::string run_payload(const RunResult& r);
+RunSummary summary_from_child(std::size_t run, std::uint64_t seed, ChildOutcome&& o, bool* interrupted);
 
 }  // namespace qedisim

@@ -186,7 +186,110 @@ std::string default_out(const std::string& file) {
   return (p.parent_path() / (p.stem().string() + ".shrunk.yaml")).string();
 }
 
+// Runs candidates, each exactly as its text would be written (the candidate
+// reloaded), in a forked child, and keeps the reductions that still fire.
+class Shrinker {
+ public:
+  Shrinker(std::string origin, const ShrinkTarget& target, std::uint64_t max_runs)
+      : origin_(std::move(origin)), target_(target), max_runs_(max_runs) {}
+
+  // The scenario as loaded back from its text when it fires the target (or,
+  // with `result`, whenever it ran); nullopt otherwise.
+  std::optional<Scenario> evaluate(const Scenario& cand, RunResult* result) {
+    const std::string text = scenario_to_yaml(cand);
+    if (!result && tried_.count(text)) return std::nullopt;
+    Scenario loaded;
+    try {
+      loaded = load_scenario_text(text, origin_);
+    } catch (const ScenarioError&) {
+      tried_.insert(text);  // e.g. an action still names the removed session
+      return std::nullopt;
+    }
+    if (runs_ >= max_runs_) {
+      budget_hit_ = true;
+      return std::nullopt;
+    }
+    ++runs_;
+    tried_.insert(text);
+    RunOptions ro;
+    ro.fixes = loaded.fixes.effective();
+    ro.seed = loaded.seed;
+    RunResult r;
+    try {
+      r = run_in_child(loaded, ro);
+    } catch (const InternalError&) {
+      if (target_.internal_error) return loaded;  // still the same kind of failure
+      if (result) throw;
+      return std::nullopt;  // a candidate that crashes the model is not the same finding
+    }
+    if (r.end_reason == "interrupted") throw InternalError("interrupted");
+    bool fired = !target_.ids.empty() && !target_.internal_error;
+    for (auto id : target_.ids)
+      fired = fired &&
+              std::any_of(r.violations.begin(), r.violations.end(), [id](const Violation& v) { return v.id == id; });
+    if (result) *result = r;
+    return fired || result ? std::optional<Scenario>(loaded) : std::nullopt;
+  }
+
+  Scenario minimize(Scenario current, bool quiet) {
+    const auto gens = generators();
+    for (bool progress = true; progress && !budget_hit_;) {
+      progress = false;
+      for (const auto& gen : gens) {
+        for (std::size_t k = 0; !budget_hit_;) {
+          Candidate c = gen(current, k);
+          if (c.end) break;
+          if (!c.s) {
+            ++k;
+            continue;
+          }
+          if (auto kept = evaluate(*c.s, nullptr)) {
+            current = *kept;
+            progress = true;
+            if (!quiet) fmt::print("  kept: {}\n", c.what);
+            // A removal moved the next entry to k; a reduction retries k.
+          } else {
+            ++k;
+          }
+        }
+      }
+    }
+    return current;
+  }
+
+  void set_ids(std::vector<InvariantId> ids) { target_.ids = std::move(ids); }
+  std::uint64_t runs() const { return runs_; }
+  bool budget_hit() const { return budget_hit_; }
+
+ private:
+  std::string origin_;
+  ShrinkTarget target_;
+  std::uint64_t max_runs_;
+  std::set<std::string> tried_;
+  std::uint64_t runs_ = 0;
+  bool budget_hit_ = false;
+};
+
 }  // namespace
+
+std::string shrink_target_text(const ShrinkTarget& t) {
+  if (t.internal_error) return "an internal error";
+  std::vector<std::string> names;
+  for (auto id : t.ids) names.emplace_back(to_string(id));
+  return fmt::format("{}", fmt::join(names, ", "));
+}
+
+ShrinkOutcome shrink_scenario(const Scenario& input, const ShrinkTarget& target, std::uint64_t max_runs,
+                              const std::string& origin, bool quiet) {
+  Shrinker sh(origin, target, max_runs);
+  ShrinkOutcome out;
+  const std::optional<Scenario> first = sh.evaluate(input, nullptr);
+  out.fired = first.has_value();
+  out.best = first ? sh.minimize(*first, quiet) : input;
+  out.runs = sh.runs();
+  out.budget_hit = sh.budget_hit();
+  return out;
+}
 
 int run_shrink(const ShrinkOptions& o) {
   Scenario input = load_scenario_file(o.file);
@@ -205,51 +308,10 @@ int run_shrink(const ShrinkOptions& o) {
     targets.push_back(*v);
   }
 
-  std::map<std::string, bool> tried;  // candidate text -> fired
-  std::uint64_t runs = 0;
-  bool budget_hit = false;
-  // Runs exactly the text that would be written: the candidate reloaded.
-  auto evaluate = [&](const Scenario& cand, RunResult* result) -> std::optional<Scenario> {
-    const std::string text = scenario_to_yaml(cand);
-    if (!result) {
-      const auto it = tried.find(text);
-      if (it != tried.end()) return std::nullopt;
-    }
-    Scenario loaded;
-    try {
-      loaded = load_scenario_text(text, o.file);
-    } catch (const ScenarioError&) {
-      tried[text] = false;  // e.g. an action still names the removed session
-      return std::nullopt;
-    }
-    if (runs >= o.max_runs) {
-      budget_hit = true;
-      return std::nullopt;
-    }
-    ++runs;
-    RunOptions ro;
-    ro.fixes = loaded.fixes.effective();
-    ro.seed = loaded.seed;
-    RunResult r;
-    try {
-      r = run_in_child(loaded, ro);
-    } catch (const InternalError&) {
-      if (result) throw;
-      tried[text] = false;  // a candidate that crashes the model is not the same finding
-      return std::nullopt;
-    }
-    if (r.end_reason == "interrupted") throw InternalError("interrupted");
-    bool fired = !targets.empty();
-    for (auto id : targets)
-      fired = fired &&
-              std::any_of(r.violations.begin(), r.violations.end(), [id](const Violation& v) { return v.id == id; });
-    tried[text] = fired;
-    if (result) *result = r;
-    return fired || result ? std::optional<Scenario>(loaded) : std::nullopt;
-  };
-
+  ShrinkTarget target{targets, false};
+  Shrinker sh(o.file, target, o.max_runs);
   RunResult first;
-  std::optional<Scenario> best = evaluate(input, &first);
+  std::optional<Scenario> best = sh.evaluate(input, &first);
   if (targets.empty()) {
     const Violation* pick = nullptr;
     for (const auto& v : first.violations) {
@@ -281,29 +343,10 @@ int run_shrink(const ShrinkOptions& o) {
     fmt::print("shrink {}: keeping changes while {} still fire(s) (fixes {}, seed {})\n", o.file,
                fmt::join(target_names, ", "), fixes_to_yaml(input.fixes), input.seed);
 
-  Scenario current = *best;
-  const auto gens = generators();
-  for (bool progress = true; progress && !budget_hit;) {
-    progress = false;
-    for (const auto& gen : gens) {
-      for (std::size_t k = 0; !budget_hit;) {
-        Candidate c = gen(current, k);
-        if (c.end) break;
-        if (!c.s) {
-          ++k;
-          continue;
-        }
-        if (auto kept = evaluate(*c.s, nullptr)) {
-          current = *kept;
-          progress = true;
-          if (!o.quiet) fmt::print("  kept: {}\n", c.what);
-          // A removal moved the next entry to k; a reduction retries k.
-        } else {
-          ++k;
-        }
-      }
-    }
-  }
+  sh.set_ids(targets);
+  Scenario current = sh.minimize(*best, o.quiet);
+  const std::uint64_t runs = sh.runs();
+  const bool budget_hit = sh.budget_hit();
 
   const Size before = size_of(input);
   const Size after = size_of(current);

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "sim/scenario/scenario.h"
+
 namespace qedisim {
 
 struct ShrinkOptions {
@@ -28,5 +30,26 @@ struct ShrinkOptions {
 // larger than one of `compare`, 2 the input does not fire (or
 // bad input), 3 internal error. Throws ScenarioError, OutputError, OptionError.
 int run_shrink(const ShrinkOptions& options);
+
+// What a candidate must still do to be kept: report every one of `ids`, or,
+// with internal_error, still make the simulation child fail.
+struct ShrinkTarget {
+  std::vector<InvariantId> ids;
+  bool internal_error = false;
+};
+
+struct ShrinkOutcome {
+  bool fired = false;  // the input itself fires the target (else `best` is the input)
+  Scenario best;       // as loaded back from its text: what scenario_to_yaml(best) writes
+  std::uint64_t runs = 0;
+  bool budget_hit = false;
+};
+
+// The shrinking `shrink` does, for a caller that has the scenario in memory
+// (swarm). `origin` names it in load messages. Prints each kept step unless
+// quiet. Throws InternalError only when interrupted.
+ShrinkOutcome shrink_scenario(const Scenario& input, const ShrinkTarget& target, std::uint64_t max_runs,
+                              const std::string& origin, bool quiet);
+std::string shrink_target_text(const ShrinkTarget& t);
 
 }  // namespace qedisim

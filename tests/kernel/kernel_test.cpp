@@ -208,6 +208,36 @@ BOOST_AUTO_TEST_CASE(ordered_workqueue_runs_fifo_and_ignores_a_pending_requeue) 
              boost::test_tools::per_element());
 }
 
+// A null dereference abandons a work item that took a lock by hand (the
+// libiscsi functions that lock()/unlock() frwd_lock around a call into the
+// LLD): the worker's next item takes the lock again without a modelling
+// error (found by swarm with p03 reverted: a NOP-Out into qedi after
+// ep_disconnect, then the next timer callback on frwd_lock).
+BOOST_AUTO_TEST_CASE(an_abandoned_call_leaves_no_lock_held_by_its_context) {
+  World w;
+  Workqueue wq("tmf_wq", "tmf_wq/host0");
+  Slab<Conn> conns(0);
+  SpinLock frwd("frwd_lock");
+  bool second_ran = false;
+  Work a("iscsi_check_transport_timeouts", [&] {
+    frwd.lock();
+    KPtr<Conn> none;
+    (void)KRD(none, tmf_state);  // abandons the item with frwd_lock held
+    frwd.unlock();
+  });
+  Work b("iscsi_tmf_timedout", [&] {
+    Guard g(frwd);
+    second_ran = true;
+  });
+  w.thread("io", [&] {
+    wq.queue_work(a);
+    wq.queue_work(b);
+  });
+  sc_core::sc_start(sc_time(1, sc_core::SC_SEC));
+  BOOST_TEST(second_ran);
+  BOOST_TEST(!frwd.is_locked());
+}
+
 BOOST_AUTO_TEST_CASE(slab_reports_use_after_free_double_free_and_null_deref) {
   World w;
   Slab<Conn> conns(0);
