@@ -135,8 +135,8 @@ int run_swarm(const SwarmOptions& o) {
     } catch (const ScenarioError& e) {  // a generator bug: the draw as text, unshrunk
       load_error = e.what();
     }
-    const fs::path dir = k.failure ? out_dir / path_part(k.failure->id) / path_part(k.failure->function)
-                                   : out_dir / "internal-error";
+    const fs::path dir =
+        k.failure ? out_dir / path_part(k.failure->id) / path_part(k.failure->function) : out_dir / "internal-error";
     std::error_code ec;
     fs::create_directories(dir, ec);
     if (ec) throw OutputError(fmt::format("cannot create {}: {}", dir.string(), ec.message()));
@@ -146,14 +146,13 @@ int run_swarm(const SwarmOptions& o) {
     drawn.about = fmt::format(
         "Drawn by qedisim swarm: run {} of a campaign with base seed {} (fixes {}), fault kinds: {}. It {}. "
         "`qedisim run` on this file shows it again.",
-        k.run, o.seed, fixes_to_yaml(fixes), kinds.empty() ? "none" : fmt::format("{}", fmt::join(kinds, ", ")),
-        what);
+        k.run, o.seed, fixes_to_yaml(fixes), kinds.empty() ? "none" : fmt::format("{}", fmt::join(kinds, ", ")), what);
     const fs::path drawn_path = dir / fmt::format("swarm-seed-{}.drawn.yaml", k.seed);
     if (!load_error.empty()) {
       SwarmDraw d = draw_swarm_scenario(k.seed);
       d.scenario.fixes = fixes;
-      write_file_atomically(drawn_path.string(),
-                            fmt::format("# the loader refuses this draw: {}\n{}", load_error, scenario_to_yaml(d.scenario)));
+      write_file_atomically(drawn_path.string(), fmt::format("# the loader refuses this draw: {}\n{}", load_error,
+                                                             scenario_to_yaml(d.scenario)));
       ++written;
       continue;
     }

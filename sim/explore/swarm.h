@@ -14,14 +14,14 @@ namespace qedisim {
 struct SwarmOptions {
   std::uint64_t runs = 1000;
   int jobs = 1;
-  std::uint64_t seed = 1;      // base seed: run i draws from splitmix64(seed, i)
-  std::string shard = "0/1";   // "i/n"
-  std::string time_budget;     // stops launching runs after it
+  std::uint64_t seed = 1;     // base seed: run i draws from splitmix64(seed, i)
+  std::string shard = "0/1";  // "i/n"
+  std::string time_budget;    // stops launching runs after it
   std::vector<std::string> revert;
-  std::string at;              // base|pNN: the series up to that patch
-  std::string out_dir;         // default swarm-out
+  std::string at;       // base|pNN: the series up to that patch
+  std::string out_dir;  // default swarm-out
   std::string json_path;
-  std::uint64_t keep = 3;          // reproducers per invariant and function folder; 0 = all
+  std::uint64_t keep = 3;           // reproducers per invariant and function folder; 0 = all
   std::uint64_t shrink_runs = 200;  // candidate runs per reproducer; 0 = write the draw unshrunk
   bool quiet = false;
 };

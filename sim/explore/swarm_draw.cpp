@@ -49,21 +49,21 @@ class Rng {
 using D = Duration;
 
 const std::vector<std::string_view> kKinds = {
-    "scsi_drop",   // target.scsi_rsp dropped (a probability or the n-th)
-    "scsi_delay",  // target.scsi_rsp delayed
-    "tmf_drop",    // target.tmf_rsp dropped
-    "tmf_delay",   // target.tmf_rsp delayed
-    "tmf_respond",  // the target answers a TMF "no task" / "rejected" / "complete" whatever it finds
-    "logout_rsp",   // target.logout_rsp dropped or delayed
-    "slow_cleanup",  // fw.cleanup: the firmware is slow to clean up a task
-    "slow_cqe",      // fw.cqe: CQEs posted late (per type, CQ, occurrence)
-    "alloc_fail",    // mem.alloc fails at one of the model's allocation sites
-    "host_holds",    // the named qedi.* / libiscsi.* windows held open
-    "link_flap",     // link.down, then usually link.up
-    "resets",        // sg_reset-style LU, target and host resets
-    "aborts",        // the error handler aborts a command of a stream
-    "teardown",      // iscsid logout / terminate / ep_disconnect steps, or hba.remove
-    "stalls",        // sched.stall: any kernel thread held at any plain field access
+    "scsi_drop",       // target.scsi_rsp dropped (a probability or the n-th)
+    "scsi_delay",      // target.scsi_rsp delayed
+    "tmf_drop",        // target.tmf_rsp dropped
+    "tmf_delay",       // target.tmf_rsp delayed
+    "tmf_respond",     // the target answers a TMF "no task" / "rejected" / "complete" whatever it finds
+    "logout_rsp",      // target.logout_rsp dropped or delayed
+    "slow_cleanup",    // fw.cleanup: the firmware is slow to clean up a task
+    "slow_cqe",        // fw.cqe: CQEs posted late (per type, CQ, occurrence)
+    "alloc_fail",      // mem.alloc fails at one of the model's allocation sites
+    "host_holds",      // the named qedi.* / libiscsi.* windows held open
+    "link_flap",       // link.down, then usually link.up
+    "resets",          // sg_reset-style LU, target and host resets
+    "aborts",          // the error handler aborts a command of a stream
+    "teardown",        // iscsid logout / terminate / ep_disconnect steps, or hba.remove
+    "stalls",          // sched.stall: any kernel thread held at any plain field access
     "short_timeouts",  // scsi, TMF, qedi, recovery timeouts well below their defaults
     "slow_target",     // target and firmware latencies drawn
     "pings",           // NOP-Out interval and timeout drawn
@@ -251,7 +251,8 @@ class Drawer {
         const std::uint32_t sess = session();
         const D t = when();
         action(t, ActionKind::link_down).session = sess;
-        if (!r_.one_in(4)) action(D{t.ns + r_.log_between(D::from_ms(1), D::from_s(10)).ns}, ActionKind::link_up).session = sess;
+        if (!r_.one_in(4))
+          action(D{t.ns + r_.log_between(D::from_ms(1), D::from_s(10)).ns}, ActionKind::link_up).session = sess;
       }
     } else if (kind == "resets") {
       for (std::uint64_t i = 0, n = r_.between(1, 3); i < n; ++i) {
@@ -350,8 +351,6 @@ class Drawer {
 
 const std::vector<std::string_view>& swarm_fault_kinds() { return kKinds; }
 
-SwarmDraw draw_swarm_scenario(std::uint64_t seed) {
-  return Drawer(seed).draw();
-}
+SwarmDraw draw_swarm_scenario(std::uint64_t seed) { return Drawer(seed).draw(); }
 
 }  // namespace qedisim
