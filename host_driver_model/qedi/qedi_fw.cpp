@@ -540,7 +540,11 @@ int Qedi::qedi_cleanup_all_io(QediConn& qc, KPtr<IscsiTask> task, bool /*in_reco
       KWRF(conn, dd_data, cmd_cleanup_req) = req + 1;
       awaited.push_back(KRDF(ctask, dd_data, task_id));
       qedi_iscsi_cleanup_task(ctask, true);
-      active_list_del(qc, ctask);  // list_del_init; io_cmd_in_list stays set, as in the kernel
+      // cmd->io_cmd_in_list = false; list_del_init (since "scsi: qedi: Fix
+      // list_del corruption while removing active I/O", in 5.12): a late
+      // response handler then leaves the list and the count alone.
+      KWRF(ctask, dd_data, io_cmd_in_list) = false;
+      active_list_del(qc, ctask);
       if (qc.active_cmd_count) qc.active_cmd_count--;
     }
   }
