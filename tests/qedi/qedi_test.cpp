@@ -218,6 +218,31 @@ BOOST_AUTO_TEST_CASE(bulk_cleanup_p09_without_p10_does_not_clear) {
 }
 BOOST_AUTO_TEST_CASE(bulk_cleanup_before_p09_clears_once_in_the_handler) { bulk_cleanup_case(FixSet::none(), 3, 0); }
 
+// qedi_cleanup_all_io unlinks each command and clears io_cmd_in_list (5.12,
+// "scsi: qedi: Fix list_del corruption while removing active I/O"), so a late
+// response handler leaves the list and active_cmd_count alone.
+BOOST_AUTO_TEST_CASE(bulk_cleanup_unlinks_and_clears_io_cmd_in_list) {
+  World w(FixSet::all());
+  w.thread("tmf_wq/host0", [&] {
+    KPtr<IscsiSession> s = w.login(0);
+    std::vector<KPtr<IscsiTask>> tasks;
+    for (int i = 0; i < 3; ++i) {
+      tasks.push_back(fake::new_scsi_task(s, 0));
+      w.qedi->xmit_task(tasks.back());
+    }
+    const KPtr<IscsiConn> conn = KRD(s, leadconn);
+    BOOST_TEST(conn.raw()->dd_data.active_cmd_count == 3u);
+    QediTestAccess::cleanup_all_io(*w.qedi, conn);
+    BOOST_TEST(conn.raw()->dd_data.active_cmd_count == 0u);
+    BOOST_TEST(conn.raw()->dd_data.active_cmd_list.empty());
+    for (auto& t : tasks) {
+      BOOST_TEST(!t.raw()->dd_data.io_cmd_in_list);
+      iscsi_put_task(t);
+    }
+  });
+  run(20);
+}
+
 // ---- abort path -----------------------------------------------------------
 
 namespace {
