@@ -202,6 +202,7 @@ void print_campaign_summary(const Campaign& c, const std::string& reproducer_not
   if (!missing.empty()) fmt::print("    TMF transitions not reached: {}\n", fmt::join(missing, ", "));
   auto runs_list = [](const std::map<std::string, PointStats>& m) {
     std::vector<std::string> v;
+    v.reserve(m.size());
     for (const auto& [name, st] : m) v.push_back(fmt::format("{} ({})", name, st.runs));
     return fmt::format("{}", fmt::join(v, ", "));
   };

@@ -306,7 +306,7 @@ class Drawer {
       param("sched.stall", r_.pick(std::vector<D>{D::from_us(100), D::from_ms(10), D::from_ms(500), D::from_s(2)}));
       if (r_.one_in(3)) param("sched.stall_rate", r_.pick(std::vector<std::uint64_t>{100, 10000}));
     } else if (kind == "short_timeouts") {
-      auto maybe = [&](const char* key, std::vector<D> choices) {
+      auto maybe = [&](const char* key, const std::vector<D>& choices) {
         if (r_.coin()) param(key, r_.pick(choices));
       };
       maybe("scsi.cmd_timeout", {D::from_s(1), D::from_s(2), D::from_s(5)});
