@@ -137,13 +137,13 @@ std::string fixes_text(const std::vector<std::string>& names) {
 
 }  // namespace
 
-std::string run_payload(const RunResult& r) {
+nlohmann::json run_payload(const RunResult& r) {
   nlohmann::json j;
   j["result"] = result_to_json(r);
   j["points"] = r.points_reached;
   j["tmf"] = r.tmf_transitions;
   j["session"] = r.session_transitions;
-  return j.dump();
+  return j;
 }
 
 RunSummary summary_from_child(std::size_t run, std::uint64_t seed, ChildOutcome&& o, bool* interrupted) {
@@ -337,7 +337,7 @@ int run_explore(const ExploreOptions& o) {
     RunOptions ro;
     ro.fixes = effective;
     ro.seed = derive_seed(base_seed, run);
-    return run_payload(run_simulation(run_scenario, ro));
+    return run_payload(run_simulation(run_scenario, ro)).dump();
   };
   pool.done = [&](std::size_t run, ChildOutcome&& out) {
     pending.emplace(run, summary_from_child(run, derive_seed(base_seed, run), std::move(out), &interrupted));

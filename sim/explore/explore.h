@@ -90,7 +90,7 @@ double seconds_since(std::chrono::steady_clock::time_point t0);
 std::string path_part(const std::string& s);
 // What a campaign child sends back for its run, and the parent's reading of
 // it (a failed child or an unreadable answer is the run's internal error).
-std::string run_payload(const RunResult& r);
+nlohmann::json run_payload(const RunResult& r);
 RunSummary summary_from_child(std::size_t run, std::uint64_t seed, ChildOutcome&& o, bool* interrupted);
 
 }  // namespace qedisim

@@ -91,7 +91,7 @@ int run_swarm(const SwarmOptions& o) {
     RunOptions ro;
     ro.fixes = effective;
     ro.seed = seed;
-    nlohmann::json j = nlohmann::json::parse(run_payload(run_simulation(s, ro)));
+    nlohmann::json j = run_payload(run_simulation(s, ro));
     j["kinds"] = kinds;
     return j.dump();
   };

@@ -190,16 +190,22 @@ BOOST_AUTO_TEST_CASE(scsi_io_round_trip_completes_through_libiscsi) {
 // iff !p17 && (!p09 || p10); with p09 qedi_cleanup_task clears it again ----
 
 namespace {
+// Three commands on LUN 0 of session 0, sent to the driver.
+std::vector<KPtr<IscsiTask>> send_three_commands(World& w, KPtr<IscsiSession> s) {
+  std::vector<KPtr<IscsiTask>> tasks;
+  for (int i = 0; i < 3; ++i) {
+    tasks.push_back(fake::new_scsi_task(s, 0));
+    w.qedi->xmit_task(tasks.back());
+  }
+  return tasks;
+}
+
 void bulk_cleanup_case(FixSet fixes, int handler_clears, int double_clears) {
   World w(fixes);  // no target: the commands stay outstanding in firmware
   int rval = -2;
   w.thread("tmf_wq/host0", [&] {
     KPtr<IscsiSession> s = w.login(0);
-    std::vector<KPtr<IscsiTask>> tasks;
-    for (int i = 0; i < 3; ++i) {
-      tasks.push_back(fake::new_scsi_task(s, 0));
-      w.qedi->xmit_task(tasks.back());
-    }
+    const std::vector<KPtr<IscsiTask>> tasks = send_three_commands(w, s);
     rval = QediTestAccess::cleanup_all_io(*w.qedi, KRD(s, leadconn));
     BOOST_TEST(w.rec.tid_clears == handler_clears);
     for (auto& t : tasks) iscsi_put_task(t);  // fail_scsi_tasks after the reset
@@ -225,11 +231,7 @@ BOOST_AUTO_TEST_CASE(bulk_cleanup_unlinks_and_clears_io_cmd_in_list) {
   World w(FixSet::all());
   w.thread("tmf_wq/host0", [&] {
     KPtr<IscsiSession> s = w.login(0);
-    std::vector<KPtr<IscsiTask>> tasks;
-    for (int i = 0; i < 3; ++i) {
-      tasks.push_back(fake::new_scsi_task(s, 0));
-      w.qedi->xmit_task(tasks.back());
-    }
+    const std::vector<KPtr<IscsiTask>> tasks = send_three_commands(w, s);
     const KPtr<IscsiConn> conn = KRD(s, leadconn);
     BOOST_TEST(conn.raw()->dd_data.active_cmd_count == 3u);
     QediTestAccess::cleanup_all_io(*w.qedi, conn);
