@@ -1,5 +1,6 @@
 #include "hba_model/firmware.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "common/failpoint_hook.h"
@@ -176,10 +177,7 @@ void Firmware::run_due(std::int64_t now_ns) {
       case Timer::Kind::cqe_release: {
         auto it = delayed_cqes_.find(t->id);
         if (it == delayed_cqes_.end()) break;
-        const DelayedCqe d = it->second;
-        delayed_cqes_.erase(it);
-        if (observer_) observer_->on_cqe(d.vector, d.cqe);
-        cqs_[d.vector].post(d.cqe);
+        release_cqe(it);
         break;
       }
       case Timer::Kind::spq_fetch:
@@ -369,15 +367,33 @@ void Firmware::pdu_from_target(const IscsiPdu& pdu, std::int64_t now_ns) {
   emit_cqe(cq_for(t.cq), cqe, c->session, CqeType::solicited);
 }
 
+void Firmware::release_cqe(std::map<std::uint64_t, DelayedCqe>::iterator it) {
+  const DelayedCqe d = it->second;
+  delayed_cqes_.erase(it);
+  if (std::none_of(delayed_cqes_.begin(), delayed_cqes_.end(),
+                   [&](const auto& e) { return e.second.cqe.itid == d.cqe.itid; }))
+    tid_held_until_.erase(d.cqe.itid);
+  if (observer_) observer_->on_cqe(d.vector, d.cqe);
+  cqs_[d.vector].post(d.cqe);
+}
+
 void Firmware::emit_cqe(unsigned vector, const IscsiCqe& cqe, std::optional<std::uint32_t> session, CqeType type) {
   ++counters_.cqes_posted;
   Duration delay{};
   if (failpoints_) delay = failpoints_->hit(PointEvent{"fw.cqe", session, {}, {}, type, {}, {}, vector}).delay;
-  if (delay.ns > 0) {
-    ++counters_.cqes_delayed;
+  if (delay.ns > 0) ++counters_.cqes_delayed;
+  // The firmware writes one task's CQEs in order: a CQE of a task context
+  // whose earlier CQE is still held (its TASK_CLEANUP after a held
+  // response) is released after it, at the same time in insertion order.
+  std::int64_t at = now_ + delay.ns;
+  const bool has_tid = type == CqeType::solicited || type == CqeType::cleanup;
+  if (has_tid)
+    if (const auto it = tid_held_until_.find(cqe.itid); it != tid_held_until_.end()) at = std::max(at, it->second);
+  if (at > now_) {
+    if (has_tid) tid_held_until_[cqe.itid] = at;
     const std::uint64_t id = next_id_++;
     delayed_cqes_.emplace(id, DelayedCqe{vector, cqe});
-    schedule(now_ + delay.ns, Timer{Timer::Kind::cqe_release, cqe.conn_id, id});
+    schedule(at, Timer{Timer::Kind::cqe_release, cqe.conn_id, id});
     return;
   }
   if (observer_) observer_->on_cqe(vector, cqe);
@@ -491,9 +507,21 @@ void Firmware::destroy_conn(std::uint16_t cid, bool abortive) {
   Conn* c = conn(cid);
   if (!c) return;
   c->fetched.clear();
-  // Terminating the connection flushes every context of it, those still
-  // being cleaned too: the driver may reuse their tids on the next conn.
-  // (A pending cleanup still posts its CQE; it no longer touches the tid.)
+  // Terminating the connection completes its pending cleanups and writes
+  // its held CQEs first, in the order they were emitted: no CQE of it is
+  // written after the terminate, with a cid or tid that the next
+  // connection may own.
+  std::vector<std::uint64_t> cleanups;
+  for (const auto& [id, p] : pending_cleanups_)
+    if (p.cid == cid) cleanups.push_back(id);
+  for (const std::uint64_t id : cleanups) cleanup_done(id);
+  for (auto it = delayed_cqes_.begin(); it != delayed_cqes_.end();) {
+    const auto next = std::next(it);
+    if (it->second.cqe.conn_id == cid) release_cqe(it);
+    it = next;
+  }
+  // It flushes every context of it, those still being cleaned too: the
+  // driver may reuse their tids on the next conn.
   for (std::uint32_t tid = 1; tid < tasks_.size(); ++tid) {
     const FwTask& t = tasks_.at(static_cast<std::uint16_t>(tid));
     if (t.cid == cid && fw_task_held(t.state)) {

@@ -137,6 +137,8 @@ class Firmware {
 
   // CQE path: fw.cqe failpoint, then the CQ writer.
   void emit_cqe(unsigned vector, const hsi::IscsiCqe& cqe, std::optional<std::uint32_t> session, CqeType type);
+  // A held CQE is written now (its timer, or its connection's terminate).
+  void release_cqe(std::map<std::uint64_t, DelayedCqe>::iterator it);
   unsigned cq_for(std::uint8_t cq_rss_number) const { return cq_rss_number % cfg_.vectors; }
 
   FirmwareConfig cfg_;
@@ -161,6 +163,10 @@ class Firmware {
   TimedQueue<Timer> timers_;
   std::map<std::uint64_t, PendingCleanup> pending_cleanups_;
   std::map<std::uint64_t, DelayedCqe> delayed_cqes_;
+  // Per tid: when the last held CQE of that task context is released. A
+  // task's later CQE (its TASK_CLEANUP after a held response) waits behind
+  // it; other tasks' CQEs may pass.
+  std::map<std::uint16_t, std::int64_t> tid_held_until_;
   std::map<std::uint64_t, hsi::SpqEntry> pending_ramrods_;
   std::uint64_t next_id_ = 1;
   std::set<std::uint32_t> down_portals_;

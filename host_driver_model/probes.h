@@ -71,7 +71,7 @@ class DriverObserver : public kern::Observer {
   virtual void abort_begin(kern::KPtr<ScsiCmnd> /*cmd*/) {}
   virtual void abort_end(kern::KPtr<ScsiCmnd> /*cmd*/, bool /*success*/) {}
   virtual void escalation(kern::KPtr<ScsiCmnd> /*cmd*/, EhLevel /*level*/) {}
-  virtual void alloc_failed(Gfp /*gfp*/, std::string_view /*site*/, bool /*could_sleep*/) {}
+  virtual void alloc_failed(Gfp /*gfp*/, std::string_view /*site*/, bool /*could_sleep*/, long /*session*/) {}
 
   // ---- added for the checkers (issue 6); default no-op ----
 

@@ -91,14 +91,23 @@ bool Iscsid::relogin_once(Sess& s) {
     return false;
   }
   s.ep = ep;
+  if (forget_destroyed(s) || !s.conn) return false;  // removed during bind_conn
   // Login done: the relogin is no longer pending; start_conn completes it.
-  const bool was_pending = KRD(s.session, relogin_pending);
-  KWR(s.session, relogin_pending) = false;
+  const bool was_pending = s.session.raw()->relogin_pending;
+  set_relogin_pending(s, false);
   if (iscsi_if_start_conn(s.conn) != 0) {
-    KWR(s.session, relogin_pending) = was_pending;
+    set_relogin_pending(s, was_pending);
     return false;
   }
-  return true;
+  return !forget_destroyed(s);  // not when removed during start_conn
+}
+
+// session->relogin_pending: the model's note of an iscsid relogin in
+// progress, read by driver_session_state. Not a kernel field, so not a
+// kernel access (no checker event, no scheduling point): set while the
+// session exists.
+void Iscsid::set_relogin_pending(Sess& s, bool pending) {
+  if (!forget_destroyed(s)) s.session.raw()->relogin_pending = pending;
 }
 
 // session_login_task: create session and conn, then the first login.
@@ -120,7 +129,7 @@ void Iscsid::recover(Sess& s) {
   KFunc f("iscsid_conn_recovery");
   if (forget_destroyed(s) || s.st != St::logged_in) return;  // already recovering, terminating or driven by hand
   s.st = St::recovering;
-  KWR(s.session, relogin_pending) = true;
+  set_relogin_pending(s, true);
   ep_disconnect(s);
   stop_conn(s, STOP_CONN_RECOVER);
   relogin_attempt(s);
@@ -130,14 +139,16 @@ void Iscsid::recover(Sess& s) {
 void Iscsid::relogin_attempt(Sess& s) {
   KFunc f("iscsid_relogin");
   if (forget_destroyed(s) || s.st != St::recovering) return;
-  if (KRD(s.session, cls_state) == ClsSessionState::FREE) {  // session_recovery_timedout ran
+  // The session state iscsid reads from sysfs (iscsi_session_state_show):
+  // not one of its own kernel accesses.
+  if (s.session.raw()->cls_state == ClsSessionState::FREE) {  // session_recovery_timedout ran
     s.st = St::recovery_failed;
-    KWR(s.session, relogin_pending) = false;
+    set_relogin_pending(s, false);
     return;
   }
   if (relogin_once(s)) {
     s.st = St::logged_in;
-    KWR(s.session, relogin_pending) = false;
+    set_relogin_pending(s, false);
     kern::printk(EvSys::iscsid, static_cast<std::int32_t>(s.id), "iscsid: connection{}:0 is operational after recovery",
                  s.id);
     return;
@@ -264,7 +275,7 @@ void Iscsid::request(ActionKind kind, const ActionArgs& args) {
         ep_disconnect(*s);
         if (relogin_once(*s)) {
           s->st = St::logged_in;
-          KWR(s->session, relogin_pending) = false;
+          set_relogin_pending(*s, false);
         }
       });
       break;

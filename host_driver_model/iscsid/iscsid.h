@@ -70,6 +70,7 @@ class Iscsid : public sc_core::sc_module {
   void destroy_conn(Sess& s);
   void destroy_session(Sess& s);
   bool forget_destroyed(Sess& s);
+  void set_relogin_pending(Sess& s, bool pending);
   Sess* by_conn(const kern::KPtr<IscsiConn>& conn);
 
   std::vector<std::unique_ptr<Sess>> sessions_;

@@ -10,7 +10,7 @@
 
 namespace qedisim::kern {
 
-bool kmalloc_admit(Gfp gfp, std::string_view site) {
+bool kmalloc_admit(Gfp gfp, std::string_view site, long session) {
   Kernel& k = Kernel::get();
   Context& self = k.current();
   const bool could_sleep = self.may_sleep_now();
@@ -25,7 +25,7 @@ bool kmalloc_admit(Gfp gfp, std::string_view site) {
   const PointOutcome out = k.failpoints()->hit(ev);
   k.set_current(&self);  // an `on:` action may have run kernel code in another context
   if (!out.fail) return true;
-  k.observer().alloc_failed(gfp, site, could_sleep);
+  k.observer().alloc_failed(gfp, site, could_sleep, session);
   return false;
 }
 

@@ -16,13 +16,14 @@
 namespace qedisim::kern {
 
 // The gfp check and the mem.alloc failpoint: true if the allocation may
-// proceed. `site` is the kernel function that allocates ("qedi_abort_work").
-bool kmalloc_admit(Gfp gfp, std::string_view site);
+// proceed. `site` is the kernel function that allocates ("qedi_abort_work"),
+// `session` the session the object is for (-1: none; reported with a failure).
+bool kmalloc_admit(Gfp gfp, std::string_view site, long session = -1);
 
 // kzalloc(sizeof(T), gfp) from `slab`: NULL when the failpoint fails it.
 template <typename T>
-KPtr<T> kzalloc(Slab<T>& slab, Gfp gfp, std::string_view site, std::string name) {
-  if (!kmalloc_admit(gfp, site)) return KPtr<T>();
+KPtr<T> kzalloc(Slab<T>& slab, Gfp gfp, std::string_view site, std::string name, long session = -1) {
+  if (!kmalloc_admit(gfp, site, session)) return KPtr<T>();
   return slab.alloc(std::move(name));
 }
 

@@ -268,6 +268,18 @@ void point(std::string_view name, std::optional<std::uint32_t> session) {
   hold(k, delay);
 }
 
+void queue_point(std::string_view name, std::uint32_t cq) {
+  Kernel& k = Kernel::get();
+  if (!k.failpoints()) return;
+  PointEvent ev;
+  ev.point = name;
+  ev.cq = cq;
+  Context& self = k.current();
+  const PointOutcome out = k.failpoints()->hit(ev);
+  k.set_current(&self);
+  hold(k, out.delay.ns);
+}
+
 void sched_point() {
   Kernel& k = Kernel::get();
   hold(k, k.jitter_ns());

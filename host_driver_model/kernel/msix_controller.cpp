@@ -24,6 +24,8 @@ MsixController::MsixController(sc_core::sc_module_name name, unsigned vectors)
 
 void MsixController::request_irq(unsigned vector, Handler handler) { handlers_.at(vector) = std::move(handler); }
 
+void MsixController::free_irq(unsigned vector) { handlers_.at(vector) = nullptr; }
+
 void MsixController::msix_raise(unsigned vector) {
   if (vector >= pending_.size()) return;
   ++raised_[vector];

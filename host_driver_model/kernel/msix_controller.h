@@ -21,6 +21,8 @@ class MsixController : public sc_core::sc_module, public hba::MsixIf {
 
   // request_irq
   void request_irq(unsigned vector, Handler handler);
+  // free_irq (after synchronize_irq): the vector's later messages reach no handler.
+  void free_irq(unsigned vector);
 
   // hba::MsixIf
   void msix_raise(unsigned vector) override;

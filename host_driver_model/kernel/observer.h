@@ -69,9 +69,10 @@ class Observer {
 
   // kzalloc (alloc.h) failed at the mem.alloc failpoint: `site` is the
   // allocating kernel function, `could_sleep` whether the caller's context
-  // could have slept (process context, no spinlock held). Declared again,
-  // with the same signature, in drv::DriverObserver, which thus overrides it.
-  virtual void alloc_failed(Gfp /*gfp*/, std::string_view /*site*/, bool /*could_sleep*/) {}
+  // could have slept (process context, no spinlock held), `session` the
+  // session it allocated for (-1: none). Declared again, with the same
+  // signature, in drv::DriverObserver, which thus overrides it.
+  virtual void alloc_failed(Gfp /*gfp*/, std::string_view /*site*/, bool /*could_sleep*/, long /*session*/) {}
 };
 
 }  // namespace qedisim::kern

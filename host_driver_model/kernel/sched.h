@@ -28,6 +28,11 @@ void wait_on(sc_core::sc_event& ev);
 // failpoint's delay plus sched.jitter.
 void point(std::string_view name, std::optional<std::uint32_t> session);
 
+// A named point of a per-CPU queue (qedi.io_thread.cqe): counts the
+// occurrence and holds the context for the failpoint's delay only (no
+// jitter: it is reached once per completion).
+void queue_point(std::string_view name, std::uint32_t cq);
+
 // A plain scheduling point: sched.jitter only.
 void sched_point();
 

@@ -895,6 +895,11 @@ int iscsi_eh_session_reset(KPtr<ScsiCmnd> sc) {
   }
   s.frwd_lock.unlock();
   s.eh_mutex.unlock();
+  // "we drop the lock here but the leadconn cannot be destoyed while we are
+  // in the scsi eh": it can (iscsid's destroy_conn does not wait for the
+  // EH); upstream took a conn reference here after the series ("scsi:
+  // iscsi: Get ref to conn during reset handling", mailed May 2021).
+  kern::point("libiscsi.eh_session_reset.unlocked", s.id);
   iscsi_conn_failure(conn, ISCSI_ERR_SCSI_EH_SESSION_RST);
   kern::wait_event(TMF(session, conn, read, ehwait), [&] {
     const SessionState st = KRD(session, state);

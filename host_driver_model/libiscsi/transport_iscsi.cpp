@@ -30,11 +30,24 @@ std::vector<EpBinding>& endpoints() {
   static std::vector<EpBinding> v;
   return v;
 }
+// iscsi_lookup_endpoint: an endpoint the LLD already destroyed
+// (iscsi_destroy_endpoint) is not found.
 EpBinding* find_ep(const KPtr<QediEndpoint>& ep) {
   for (auto& b : endpoints())
-    if (b.ep == ep) return &b;
+    if (b.ep == ep && ep.valid()) return &b;
   return nullptr;
 }
+// iscsi_session_lookup / iscsi_conn_lookup: iscsid names each object by its
+// id, and iscsi_if_recv_msg finds it on sesslist/connlist; one the kernel
+// already destroyed (hba.remove: qedi_clear_session_ctx) is not found and
+// the request fails with -EINVAL without touching it. valid() reads no
+// field of the object.
+template <typename T>
+bool lookup(const KPtr<T>& obj) {
+  return obj && obj.valid();
+}
+constexpr int kEinval = -22;
+
 // The kernel function that called into the transport class (before our own KFunc is pushed).
 std::string_view current_caller() { return kern::Kernel::get().current().function(); }
 }  // namespace
@@ -134,6 +147,7 @@ KPtr<QediEndpoint> iscsi_if_ep_connect(std::uint32_t session_id) {
 // ISCSI_UEVENT_CREATE_CONN -> transport->create_conn (qedi_conn_create).
 KPtr<IscsiConn> iscsi_if_create_conn(KPtr<IscsiSession> session, std::uint32_t conn_idx) {
   KFunc f("iscsi_if_create_conn");
+  if (!lookup(session)) return nullptr;
   return driver().transport->create_conn(session, conn_idx);
 }
 
@@ -141,7 +155,7 @@ KPtr<IscsiConn> iscsi_if_create_conn(KPtr<IscsiSession> session, std::uint32_t c
 int iscsi_if_bind_conn(KPtr<IscsiSession> session, KPtr<IscsiConn> conn, KPtr<QediEndpoint> ep) {
   KFunc f("iscsi_if_bind_conn");
   EpBinding* b = find_ep(ep);
-  if (!b) return -22;  // -EINVAL
+  if (!b || !lookup(session) || !lookup(conn)) return kEinval;
   KWR(conn, ep) = ep;
   b->conn = conn;
   iscsi_conn_bind(session, conn, true);
@@ -151,12 +165,14 @@ int iscsi_if_bind_conn(KPtr<IscsiSession> session, KPtr<IscsiConn> conn, KPtr<Qe
 // ISCSI_UEVENT_START_CONN -> transport->start_conn (qedi_conn_start -> iscsi_conn_start).
 int iscsi_if_start_conn(KPtr<IscsiConn> conn) {
   KFunc f("iscsi_if_start_conn");
+  if (!lookup(conn)) return kEinval;
   return driver().transport->start_conn(conn);
 }
 
 // ISCSI_UEVENT_STOP_CONN -> transport->stop_conn (iscsi_conn_stop for qedi).
 void iscsi_if_stop_conn(KPtr<IscsiConn> conn, int flag) {
   KFunc f("iscsi_if_stop_conn");
+  if (!lookup(conn)) return;
   iscsi_conn_stop(conn, flag);
 }
 
@@ -185,6 +201,7 @@ void iscsi_if_ep_disconnect(KPtr<QediEndpoint> ep) {
 // ISCSI_UEVENT_DESTROY_CONN -> transport->destroy_conn (qedi_conn_destroy -> iscsi_conn_teardown).
 void iscsi_if_destroy_conn(KPtr<IscsiConn> conn) {
   KFunc f("iscsi_if_destroy_conn");
+  if (!lookup(conn)) return;
   for (auto& b : endpoints())
     if (b.conn == conn) b.conn = nullptr;
   driver().transport->destroy_conn(conn);
@@ -193,12 +210,14 @@ void iscsi_if_destroy_conn(KPtr<IscsiConn> conn) {
 // ISCSI_UEVENT_DESTROY_SESSION -> transport->destroy_session (qedi_session_destroy -> iscsi_session_teardown).
 void iscsi_if_destroy_session(KPtr<IscsiSession> session) {
   KFunc f("iscsi_if_destroy_session");
+  if (!lookup(session)) return;
   driver().transport->destroy_session(session);
 }
 
 // ISCSI_UEVENT_UNBIND_SESSION -> __iscsi_unbind_session: remove the target's devices.
 void iscsi_if_unbind_session(KPtr<IscsiSession> session) {
   KFunc f("iscsi_if_unbind_session");
+  if (!lookup(session)) return;
   shost().scsi_remove_target(KRD(session, id));
 }
 

@@ -391,7 +391,8 @@ void Qedi::qedi_process_tmf_resp(const IscsiCqe& cqe, KPtr<IscsiTask> task, KPtr
   QediConn& qc = KWRS(conn, dd_data);
   // qedi_cmd->tmf_resp_buf = kzalloc(sizeof(*resp_hdr_ptr), GFP_ATOMIC)
   const KPtr<QediTmfRspBuf> resp_hdr_ptr =
-      kern::kzalloc(tmf_resp_bufs_, Gfp::atomic, "qedi_process_tmf_resp", task.header()->name);
+      kern::kzalloc(tmf_resp_bufs_, Gfp::atomic, "qedi_process_tmf_resp", task.header()->name,
+                    static_cast<long>(conn.raw()->session.raw()->id));  // for the report, not an access
   KWRF(task, dd_data, tmf_resp_buf) = resp_hdr_ptr;
   if (resp_hdr_ptr.is_null()) {
     ++counters_.alloc_failures;
@@ -792,7 +793,7 @@ void Qedi::qedi_abort_work(TmfWork& w) {
   // p12: GFP_ATOMIC before, GFP_NOIO after; same site both sides of p11.
   const KPtr<QediWorkMap> list_work =
       kern::kzalloc(work_maps_, fixed(Patch::p12) ? Gfp::noio : Gfp::atomic, "qedi_abort_work",
-                    fmt::format("s{} rtt 0x{:02x}", sid, get_itt(tmf_hdr.rtt)));
+                    fmt::format("s{} rtt 0x{:02x}", sid, get_itt(tmf_hdr.rtt)), static_cast<long>(sid));
   if (list_work.is_null()) {
     ++counters_.alloc_failures;
     kern::printk(EvSys::qedi, static_cast<std::int32_t>(sid), "qedi: Memory allocation failed");

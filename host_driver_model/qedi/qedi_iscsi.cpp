@@ -212,10 +212,10 @@ KPtr<IscsiConn> Qedi::create_conn(KPtr<IscsiSession> session, std::uint32_t conn
 int Qedi::qedi_conn_alloc_login_resources(QediConn& qc, std::uint32_t session_id) {
   KFunc f("qedi_conn_alloc_login_resources");
   qc.gen_pdu_req_buf = kern::kzalloc(gen_pdu_bufs_, Gfp::kernel, "qedi_conn_alloc_login_resources",
-                                     fmt::format("s{} req_buf", session_id));
+                                     fmt::format("s{} req_buf", session_id), static_cast<long>(session_id));
   if (qc.gen_pdu_req_buf.is_null()) return -12;  // -ENOMEM
   qc.gen_pdu_resp_buf = kern::kzalloc(gen_pdu_bufs_, Gfp::kernel, "qedi_conn_alloc_login_resources",
-                                      fmt::format("s{} resp_buf", session_id));
+                                      fmt::format("s{} resp_buf", session_id), static_cast<long>(session_id));
   if (qc.gen_pdu_resp_buf.is_null()) {
     gen_pdu_bufs_.free(qc.gen_pdu_req_buf);  // login_req_buf_failed
     qc.gen_pdu_req_buf = nullptr;

@@ -258,6 +258,9 @@ void Qedi::qedi_percpu_io_thread(unsigned cpu) {
   for (;;) {
     kern::wait_event(
         p.wq, [&] { return !p.work_list.empty(); }, true);
+    // A late io thread (a busy CPU): the CQE was bound to its task by tid
+    // in the MSI-X handler; the conn is looked up by cid when it runs.
+    kern::queue_point("qedi.io_thread.cqe", cpu);
     const QediWork work = p.work_list.front();
     p.work_list.pop_front();
     p.running = true;
@@ -383,6 +386,9 @@ void Qedi::qedi_shutdown() {
   const std::vector<kern::KPtr<IscsiSession>> sessions = driver().sessions;
   for (const auto& s : sessions)
     if (s.valid()) qedi_clear_session_ctx(s);
+  // qedi_sync_free_irqs, then qedi_ops->stop: from here on no completion
+  // and no firmware event (TCP error, terminate done) reaches the driver.
+  for (unsigned v = 0; v <= params_.num_queues; ++v) irq_->free_irq(v);
 }
 
 }  // namespace qedisim::drv

@@ -212,7 +212,12 @@ void ScsiHost::finish(Request& r, int result) {
   IoDone done = std::move(r.done);
   kern::KPtr<ScsiCmnd> cmd = r.cmd;
   auto node = reqs_.extract(r.tag);  // keep the Request alive while its callbacks unwind
-  cmnds_.free(cmd);
+  // blk_mq_free_request: refcount_dec_and_test(&rq->ref); the timeout
+  // handler's reference, if it runs, frees it.
+  if (std::find(timeout_pinned_.begin(), timeout_pinned_.end(), cmd) != timeout_pinned_.end())
+    free_after_timeout_.push_back(cmd);
+  else
+    cmnds_.free(cmd);
   host_wait_.wake_up();
   kick_stalled();
   if (done) done(result);
@@ -278,11 +283,26 @@ void ScsiHost::scsi_timeout(std::uint32_t tag) {
                c.session, c.lun, c.tag);
   BlkEhTimerReturn rtn = BlkEhTimerReturn::DONE;
   if (tmpl_.eh_timed_out) {
-    const kern::AbandonScope abandon;
-    try {
-      rtn = tmpl_.eh_timed_out(r.cmd);
-    } catch (const kern::AbandonCall&) {
-      abandon.unwind();
+    // blk_mq_check_expired: refcount_inc_not_zero(&rq->ref) - "the request
+    // is now locked and cannot be reallocated underneath the timeout
+    // handler's processing"; blk_mq_put_rq_ref after it.
+    const kern::KPtr<ScsiCmnd> cmd = r.cmd;
+    timeout_pinned_.push_back(cmd);
+    {
+      const kern::AbandonScope abandon;
+      try {
+        rtn = tmpl_.eh_timed_out(cmd);
+      } catch (const kern::AbandonCall&) {
+        abandon.unwind();
+      }
+    }
+    timeout_pinned_.erase(std::find(timeout_pinned_.begin(), timeout_pinned_.end(), cmd));
+    const auto deferred = std::find(free_after_timeout_.begin(), free_after_timeout_.end(), cmd);
+    if (deferred != free_after_timeout_.end() &&
+        std::find(timeout_pinned_.begin(), timeout_pinned_.end(), cmd) == timeout_pinned_.end()) {
+      free_after_timeout_.erase(deferred);
+      cmnds_.free(cmd);
+      return;  // completed meanwhile: the Request is gone
     }
   }
   if (reqs_.count(tag) == 0 || c.owner != CmdOwner::lld || !r.in_lld) return;  // completed meanwhile

@@ -159,6 +159,10 @@ class ScsiHost : public sc_core::sc_module {
   kern::Slab<ScsiCmnd> cmnds_;
   std::map<std::uint32_t, std::unique_ptr<Request>> reqs_;  // by tag
   std::vector<std::unique_ptr<Request>> graveyard_;         // finished, destroyed outside callbacks
+  // blk_mq_check_expired's rq->ref: a command inside the LLD's timeout
+  // handler is not freed when it completes meanwhile; the last put frees it.
+  std::vector<kern::KPtr<ScsiCmnd>> timeout_pinned_;
+  std::vector<kern::KPtr<ScsiCmnd>> free_after_timeout_;
   std::uint32_t next_tag_ = 1;
   std::vector<Target> targets_;
   std::vector<std::deque<std::uint32_t>> dispatch_q_;  // per CPU

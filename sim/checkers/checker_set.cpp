@@ -333,8 +333,8 @@ void CheckerSet::escalation(kern::KPtr<drv::ScsiCmnd> cmd, EhLevel level) {
   unnecessary_escalation_.escalation(here(), ref_of(cmd), level);
 }
 
-void CheckerSet::alloc_failed(Gfp gfp, std::string_view site, bool could_sleep) {
-  unnecessary_escalation_.alloc_failed(here(), gfp, site, could_sleep);
+void CheckerSet::alloc_failed(Gfp gfp, std::string_view site, bool could_sleep, long session) {
+  unnecessary_escalation_.alloc_failed(here(), gfp, site, could_sleep, session);
 }
 
 void CheckerSet::tmf_state_changed(drv::TmfState from, drv::TmfState to) {

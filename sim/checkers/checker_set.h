@@ -132,7 +132,7 @@ class CheckerSet : public drv::DriverObserver, public hba::FwObserver, public Fa
   void abort_begin(kern::KPtr<drv::ScsiCmnd> cmd) override;
   void abort_end(kern::KPtr<drv::ScsiCmnd> cmd, bool success) override;
   void escalation(kern::KPtr<drv::ScsiCmnd> cmd, EhLevel level) override;
-  void alloc_failed(Gfp gfp, std::string_view site, bool could_sleep) override;
+  void alloc_failed(Gfp gfp, std::string_view site, bool could_sleep, long session) override;
 
   // Not a checker: counts of each TMF state transition ("QUEUED->TIMEDOUT"),
   // explore's coverage figure.

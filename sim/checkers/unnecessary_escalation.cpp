@@ -99,9 +99,11 @@ void UnnecessaryEscalationChecker::escalation(const Site& at, const ObjRef& cmd,
          fmt::format("abort FAILED, {} next; {}", level_word(level), cause));
 }
 
-void UnnecessaryEscalationChecker::alloc_failed(const Site& at, Gfp gfp, std::string_view site, bool could_sleep) {
+void UnnecessaryEscalationChecker::alloc_failed(const Site& at, Gfp gfp, std::string_view site, bool could_sleep,
+                                                long session) {
   for (auto& [key, a] : attempts_) {
-    if (!a.open) continue;
+    // Another session's allocation is neither this abort's cause nor an outside one.
+    if (!a.open || (session >= 0 && a.session >= 0 && a.session != session)) continue;
     if (gfp == Gfp::atomic && could_sleep) {
       if (a.alloc_cause.empty())
         a.alloc_cause = fmt::format("{} allocation failed in {} {}, which could sleep", gfp_word(gfp), site, where(at));

@@ -38,7 +38,8 @@ class UnnecessaryEscalationChecker : public Checker {
   void abort_begin(const Site& at, const ObjRef& cmd, long session);
   void abort_end(const Site& at, const ObjRef& cmd, bool success);
   void escalation(const Site& at, const ObjRef& cmd, EhLevel level);
-  void alloc_failed(const Site& at, Gfp gfp, std::string_view site, bool could_sleep);
+  // `session`: the session the allocation was for (-1: unknown, every one).
+  void alloc_failed(const Site& at, Gfp gfp, std::string_view site, bool could_sleep, long session);
   void abort_sent(const Site& at, long session);
   void conn_failed(const Site& at, long session);
   void fault(const InjectedFault& f);

@@ -64,16 +64,18 @@ const std::vector<std::string_view> kKinds = {
     "aborts",          // the error handler aborts a command of a stream
     "teardown",        // iscsid logout / terminate / ep_disconnect steps, or hba.remove
     "stalls",          // sched.stall: any kernel thread held at any plain field access
-    "short_timeouts",  // scsi, TMF, qedi, recovery timeouts well below their defaults
+    "short_timeouts",  // scsi, TMF, recovery, logout timeouts (iscsid.conf, sysfs) well below their defaults
     "slow_target",     // target and firmware latencies drawn
     "pings",           // NOP-Out interval and timeout drawn
 };
 
-// The host windows of the catalog (qedi.*, libiscsi.*).
+// The host windows of the catalog: the qedi.* and libiscsi.* steps, matched
+// by session (the late io thread, qedi.io_thread.cqe, is slow_cqe's).
 std::vector<std::string> host_hold_points() {
   std::vector<std::string> v;
   for (const auto& p : point_catalog())
-    if (p.name.rfind("qedi.", 0) == 0 || p.name.rfind("libiscsi.", 0) == 0) v.emplace_back(p.name);
+    if ((p.name.rfind("qedi.", 0) == 0 || p.name.rfind("libiscsi.", 0) == 0) && (p.match_keys & kMatchSession) != 0)
+      v.emplace_back(p.name);
   return v;
 }
 
@@ -231,6 +233,12 @@ class Drawer {
       if (r_.one_in(3)) f.match.cq = static_cast<std::uint32_t>(r_.below(s_.params.hba_cpus));
       maybe_nth(f.match, 3);
       delay_range(f.action, {D::from_ms(1), D::from_ms(100), D::from_s(2), D::from_s(15)});
+      if (r_.coin()) {  // and a late io thread: its CPU's CQEs wait behind the held one
+        Failpoint& io = failpoint("qedi.io_thread.cqe");
+        if (r_.coin()) io.match.cq = static_cast<std::uint32_t>(r_.below(s_.params.hba_cpus));
+        io.match.nth.list = {r_.between(1, 30)};  // once: the thread is late from that CQE on
+        delay_range(io.action, {D::from_ms(1), D::from_ms(100), D::from_s(2), D::from_s(15)});
+      }
     } else if (kind == "alloc_fail") {
       Failpoint& f = failpoint("mem.alloc");
       f.match.site = r_.pick(kAllocSites);
@@ -315,9 +323,6 @@ class Drawer {
       maybe("session.tgt_reset_timeout", {D::from_s(1), D::from_s(3), D::from_s(10)});
       maybe("session.recovery_timeout", {D::from_s(2), D::from_s(10), D::from_s(30)});
       maybe("session.logout_timeout", {D::from_s(1), D::from_s(5)});
-      maybe("qedi.abort_cleanup_wait", {D::from_ms(500), D::from_s(1), D::from_s(5)});
-      maybe("qedi.cleanup_wait", {D::from_ms(500), D::from_s(1), D::from_s(5)});
-      maybe("qedi.drain_wait", {D::from_ms(500), D::from_s(1), D::from_s(5)});
     } else if (kind == "slow_target") {
       const D lat = r_.log_between(D::from_us(10), D::from_ms(5));
       param("target.latency", lat);

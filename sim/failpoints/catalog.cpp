@@ -25,6 +25,8 @@ const std::vector<PointInfo>& point_catalog() {
       // libiscsi steps (drivers/scsi/libiscsi.c).
       {"libiscsi.exec_task_mgmt_fn.wait", kStep, kActDelay,
        "iscsi_exec_task_mgmt_fn: after the wait on ehwait returned, before del_timer_sync"},
+      {"libiscsi.eh_session_reset.unlocked", kStep, kActDelay,
+       "iscsi_eh_session_reset: eh_mutex and frwd_lock dropped, before iscsi_conn_failure(leadconn)"},
       // qedi steps (drivers/scsi/qedi); post-p11 names, same places in qedi_tmf_work when p11 is reverted.
       {"qedi.abort_work.victim_lookup", kStep, kActDelay,
        "qedi_abort_work: right after the victim lookup (after p10: back_lock dropped, reference held)"},
@@ -36,6 +38,8 @@ const std::vector<PointInfo>& point_catalog() {
       {"qedi.abort_work.send_tmf", kStep, kActDelay, "qedi_abort_work: victim cleaned up, before send_iscsi_tmf"},
       {"qedi.abort_work.put_task", kStep, kActDelay,
        "qedi_abort_work: ABORT TASK sent, before the put of the victim (after p10: the work's reference)"},
+      {"qedi.io_thread.cqe", kMatchCq | kMatchNth, kActDelay,
+       "qedi_percpu_io_thread: before it handles the next CQE of its list (cq: its CPU); the CQEs behind wait"},
       {"qedi.ep_disconnect.tmf_wait", kStep, kActDelay, "qedi_ep_disconnect: each poll step of the wait for TMF works"},
       {"qedi.process_cmd_cleanup_resp.work_found", kStep, kActDelay,
        "qedi_process_cmd_cleanup_resp: work map matched and unlinked (before p10 tmf_work_lock dropped here)"},

@@ -1042,7 +1042,7 @@ void atomic_alloc_abort(Rig& r, const Obj<ScsiCmnd>& cmd) {
   r.at(30 * kS, "scsi_tmf/host0", "iscsi_eh_abort");
   r.set.abort_begin(cmd.ptr());
   r.at(30'001 * kMs, "tmf_wq/host0", "qedi_tmf_work");
-  r.set.alloc_failed(Gfp::atomic, "qedi_tmf_work", true);
+  r.set.alloc_failed(Gfp::atomic, "qedi_tmf_work", true, 0);
 }
 
 BOOST_AUTO_TEST_CASE(fires_when_a_gfp_atomic_failure_in_a_sleeping_context_escalates) {
@@ -1063,6 +1063,23 @@ BOOST_AUTO_TEST_CASE(fires_when_a_gfp_atomic_failure_in_a_sleeping_context_escal
              "qedi_tmf_work (tmf_wq/host0, 30.001s), which could sleep");
 }
 
+// Another session's allocation failure is not this abort's cause. (Found
+// by swarm: session 0's failed TMF-response buffer was blamed for session
+// 3's abort, whose work never ran before its TMF timed out.)
+BOOST_AUTO_TEST_CASE(silent_when_the_failed_allocation_was_for_another_session) {
+  Rig r;
+  auto cmd = timed_out_cmd();
+  r.at(30 * kS, "scsi_tmf/host0", "iscsi_eh_abort");
+  r.set.abort_begin(cmd.ptr());
+  r.at(30'001 * kMs, "qedi_thread/0", "qedi_process_tmf_resp");
+  r.set.alloc_failed(Gfp::atomic, "qedi_process_tmf_resp", true, 1);
+  r.at(45 * kS, "scsi_tmf/host0", "iscsi_eh_abort");
+  r.set.abort_end(cmd.ptr(), false);
+  r.at(45'010 * kMs, "eh/host0", "scsi_eh_bus_device_reset");
+  r.set.escalation(cmd.ptr(), EhLevel::device);
+  BOOST_TEST(r.count(InvariantId::unnecessary_escalation) == 0u);
+}
+
 // The mem.alloc failpoint that makes the allocation fail is reported as an
 // injected fault too; it is judged by alloc_failed, not as an outside cause.
 BOOST_AUTO_TEST_CASE(fires_when_the_gfp_atomic_failure_came_from_the_mem_alloc_failpoint) {
@@ -1072,7 +1089,7 @@ BOOST_AUTO_TEST_CASE(fires_when_the_gfp_atomic_failure_came_from_the_mem_alloc_f
   r.set.abort_begin(cmd.ptr());
   r.at(30'001 * kMs, "tmf_wq/host0", "qedi_tmf_work");
   r.set.fault_injected(InjectedFault{"mem.alloc", std::nullopt, FaultKind::fail, 0, 30'001 * kMs});
-  r.set.alloc_failed(Gfp::atomic, "qedi_tmf_work", true);
+  r.set.alloc_failed(Gfp::atomic, "qedi_tmf_work", true, 0);
   r.at(45 * kS, "scsi_tmf/host0", "iscsi_conn_failure");
   r.set.conn_failed(r.conn.ptr());  // raised by the abort's own TMF timeout
   r.at(45 * kS, "scsi_tmf/host0", "iscsi_eh_abort");
@@ -1112,7 +1129,7 @@ BOOST_AUTO_TEST_CASE(silent_when_the_target_dropped_the_abort_or_memory_was_real
   auto cmd2 = timed_out_cmd();
   cmd2.obj().tag = 4;
   r.set.abort_begin(cmd2.ptr());
-  r.set.alloc_failed(Gfp::noio, "qedi_tmf_work", true);  // allowed to sleep: real OOM
+  r.set.alloc_failed(Gfp::noio, "qedi_tmf_work", true, 0);  // allowed to sleep: real OOM
   r.set.abort_end(cmd2.ptr(), false);
   r.set.escalation(cmd2.ptr(), EhLevel::device);
 

@@ -4,6 +4,7 @@
 #include <ostream>
 #include <vector>
 
+#include "common/failpoint_hook.h"
 #include "fake_bus.h"
 #include "hba_model/firmware.h"
 #include "hba_model/hsi/regs.h"
@@ -18,13 +19,26 @@ std::ostream& operator<<(std::ostream& o, FwTaskState s) { return o << to_string
 
 namespace {
 
+// A failpoint hook that holds the first CQE the firmware emits.
+struct HoldFirstCqe final : FailpointHook {
+  Duration hold;
+  int seen = 0;
+  explicit HoldFirstCqe(Duration d) : hold(d) {}
+  PointOutcome hit(const PointEvent& ev) override {
+    PointOutcome o;
+    if (ev.point == "fw.cqe" && seen++ == 0) o.delay = hold;
+    return o;
+  }
+};
+
 // The driver's side of the rings, by hand.
 struct FwBench {
   static constexpr std::uint32_t kCqDepth = 16;
   static constexpr std::uint32_t kSqDepth = 16;
   test::FakeBus bus;
   test::FakeTarget target;
-  hba::Firmware fw{make_cfg(), bus, nullptr};
+  FailpointHook* hook;
+  hba::Firmware fw{make_cfg(), bus, hook};
   std::uint64_t sb = bus.alloc(3 * sizeof(StatusBlock));
   std::uint64_t tasks = bus.alloc(64 * sizeof(IscsiTaskContext));
   std::uint64_t spq = bus.alloc(8 * sizeof(SpqEntry));
@@ -43,7 +57,7 @@ struct FwBench {
     return c;
   }
 
-  FwBench() {
+  explicit FwBench(FailpointHook* failpoints = nullptr) : hook(failpoints) {
     fw.set_target(&target);
     fw.mmio_write(REG_SB_BASE, sb, now);
     fw.mmio_write(REG_TASK_CTX_BASE, tasks, now);
@@ -184,11 +198,13 @@ BOOST_AUTO_TEST_CASE(wqe_for_a_still_active_tid_is_counted_as_a_double_owner) {
   BOOST_TEST(b.fw.counters().responses_dropped_unmatched == 1u);
 }
 
-// Terminating the connection flushes a context still being cleaned, so the
-// driver may hand its tid to a command of the next connection; the pending
-// cleanup still answers and leaves the tid alone. (Found by explore: the
-// context used to stay held, and tid_double_owner fired after recovery.)
-BOOST_AUTO_TEST_CASE(termination_flushes_a_context_being_cleaned) {
+// Terminating the connection completes a cleanup still pending and flushes
+// the context, so the driver may hand its tid to a command of the next
+// connection. (Found by explore: the context used to stay held, and
+// tid_double_owner fired after recovery. Found by swarm: the pending
+// cleanup used to answer after the terminate, with a cid the next
+// connection could own, and its CQE matched that connection's cleanup.)
+BOOST_AUTO_TEST_CASE(termination_completes_a_pending_cleanup_and_flushes_its_context) {
   FwBench b;
   const auto ctx = scsi_read(6, 1, 0);
   b.post(6, ISCSI_WQE_TYPE_NORMAL, &ctx);
@@ -203,11 +219,71 @@ BOOST_AUTO_TEST_CASE(termination_flushes_a_context_being_cleaned) {
   b.now = 9000;
   b.fw.mmio_write(REG_SPQ_PROD, ++b.spq_prod, b.now);
   b.run_until(20000);  // before the cleanup's 20us latency ends
-  BOOST_TEST(b.fw.tasks().at(6).state == hba::FwTaskState::dropped);
-  BOOST_TEST(b.fw.tids_in_use() == 0u);
-  b.run_until(5000000);
   BOOST_TEST(b.fw.counters().cleanups_completed == 1u);
-  BOOST_TEST(b.fw.tasks().at(6).state == hba::FwTaskState::dropped);
+  BOOST_TEST(b.fw.tasks().at(6).state == hba::FwTaskState::cleaned);
+  BOOST_TEST(b.fw.tids_in_use() == 0u);
+  const auto cqes = b.take_cqes(0);
+  BOOST_REQUIRE(cqes.size() == 1u);
+  BOOST_TEST(cqes[0].cqe_type == ISCSI_CQE_TYPE_TASK_CLEANUP);
+  BOOST_TEST(cqes[0].itid == 6u);
+  b.run_until(5000000);  // the cleanup's own timer finds nothing left to do
+  BOOST_TEST(b.fw.counters().cleanups_completed == 1u);
+  BOOST_TEST(b.take_cqes(0).empty());
+}
+
+// The firmware writes one task's CQEs in order: a held response keeps that
+// task's cleanup CQE behind it, while other tasks' CQEs pass. (Found by
+// swarm: a held response used to be overtaken by its own task's cleanup
+// CQE, so the driver freed the tid before the response was bound to it.)
+BOOST_AUTO_TEST_CASE(a_held_response_keeps_its_tasks_cleanup_cqe_behind_it) {
+  HoldFirstCqe hold(Duration::from_ms(1));
+  FwBench b(&hold);
+  const auto first = scsi_read(3, 1, 0);
+  const auto second = scsi_read(4, 2, 0);
+  b.post(3, ISCSI_WQE_TYPE_NORMAL, &first);
+  b.post(4, ISCSI_WQE_TYPE_NORMAL, &second);
+  b.run_until(5000);
+  BOOST_REQUIRE(b.target.pdus.size() == 2u);
+  b.fw.pdu_from_target(b.response_to(b.target.pdus.at(0)), 6000);  // held 1 ms
+  b.fw.pdu_from_target(b.response_to(b.target.pdus.at(1)), 7000);
+  b.run_until(8000);
+  b.post(3, ISCSI_WQE_TYPE_TASK_CLEANUP, nullptr);
+  b.run_until(500000);
+  const auto early = b.take_cqes(0);
+  BOOST_REQUIRE(early.size() == 1u);  // the other task's response passed; tid 3's cleanup did not
+  BOOST_TEST(early[0].itid == 4u);
+  b.run_until(2000000);
+  const auto cqes = b.take_cqes(0);
+  BOOST_REQUIRE(cqes.size() == 2u);
+  BOOST_TEST(cqes[0].itid == 3u);
+  BOOST_TEST(cqes[0].cqe_type == ISCSI_CQE_TYPE_SOLICITED);
+  BOOST_TEST(cqes[1].itid == 3u);
+  BOOST_TEST(cqes[1].cqe_type == ISCSI_CQE_TYPE_TASK_CLEANUP);
+  BOOST_TEST(b.fw.counters().cqes_delayed == 1u);
+}
+
+// Terminating the connection writes its held CQEs before it completes.
+BOOST_AUTO_TEST_CASE(termination_writes_the_connections_held_cqes) {
+  HoldFirstCqe hold(Duration::from_s(10));
+  FwBench b(&hold);
+  const auto ctx = scsi_read(7, 1, 1);
+  b.post(7, ISCSI_WQE_TYPE_NORMAL, &ctx);
+  b.run_until(5000);
+  b.fw.pdu_from_target(b.response_to(b.target.pdus.at(0)), 6000);  // held 10 s
+  b.run_until(8000);
+  BOOST_TEST(b.take_cqes(1).empty());
+  SpqEntry e;
+  e.cmd_id = ISCSI_RAMROD_CMD_ID_TERMINATION_CONN;
+  e.cid = 0;
+  b.bus.dma_store(b.spq + RingIndex::slot(b.spq_prod, 8) * sizeof(SpqEntry), e);
+  b.now = 9000;
+  b.fw.mmio_write(REG_SPQ_PROD, ++b.spq_prod, b.now);
+  b.run_until(20000);
+  const auto cqes = b.take_cqes(1);
+  BOOST_REQUIRE(cqes.size() == 1u);
+  BOOST_TEST(cqes[0].itid == 7u);
+  b.run_until(20'000'000'000);
+  BOOST_TEST(b.take_cqes(1).empty());  // its timer finds nothing left
 }
 
 BOOST_AUTO_TEST_SUITE_END()

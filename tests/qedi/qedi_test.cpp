@@ -54,7 +54,7 @@ struct Rec : DriverObserver {
   void null_deref(std::string_view, std::string_view) override { ++null_derefs; }
   void cleanup_posted(std::uint16_t, KPtr<IscsiTask>) override { ++cleanups_posted; }
   void abort_sent(std::uint16_t tid, KPtr<IscsiTask>) override { aborts_sent.push_back(tid); }
-  void alloc_failed(Gfp gfp, std::string_view site, bool could_sleep) override {
+  void alloc_failed(Gfp gfp, std::string_view site, bool could_sleep, long) override {
     allocs_failed.push_back(fmt::format("{} {} {}", to_string(gfp), site, could_sleep));
   }
   void ep_disconnect_barrier(KPtr<IscsiConn>) override { barriers.push_back(kern::Kernel::now_ns()); }
@@ -184,6 +184,24 @@ BOOST_AUTO_TEST_CASE(scsi_io_round_trip_completes_through_libiscsi) {
   for (const auto& c : fake::lib().completed) BOOST_TEST(c.opcode == hsi::ISCSI_OP_SCSI_CMD_RSP);
   BOOST_TEST(w.qedi->tids_in_use() == 0u);
   BOOST_TEST(w.rec.uafs == 0);
+}
+
+// hba.remove: __qedi_remove frees the IRQs right after clearing the sessions
+// (qedi_sync_free_irqs), so no firmware event reaches a connection the
+// removal freed without disconnecting its endpoint (a session not online:
+// qedi_clear_session_ctx skips qedi_ep_disconnect). Found by swarm: a TCP
+// error after the removal reached iscsi_conn_failure on a freed conn.
+BOOST_AUTO_TEST_CASE(no_event_reaches_the_driver_after_hba_remove) {
+  World w(FixSet::all(), {}, true);
+  w.thread("pci/remove", [&] {
+    KPtr<IscsiSession> s = w.login(0);
+    s.raw()->cls_state = ClsSessionState::FAILED;  // not online: the ep stays
+    w.qedi->qedi_shutdown();
+  });
+  run(0.1);
+  w.hba->link_down(0);
+  run(1);
+  for (const auto& c : fake::lib().calls) BOOST_TEST(c.rfind("iscsi_conn_failure", 0) != 0, c);
 }
 
 // ---- bulk cleanup branch of qedi_process_cmd_cleanup_resp: the tid is cleared in the CQE handler
