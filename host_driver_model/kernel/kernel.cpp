@@ -251,33 +251,32 @@ void hold(Kernel& k, std::int64_t delay_ns) {
   sc_core::wait(ns(delay_ns));
   k.set_current(&self);
 }
+
+// The failpoint's delay at `ev` (0 without failpoints).
+std::int64_t failpoint_delay_ns(Kernel& k, const PointEvent& ev) {
+  if (!k.failpoints()) return 0;
+  Context& self = k.current();
+  const PointOutcome out = k.failpoints()->hit(ev);
+  k.set_current(&self);  // an `on:` action may have run kernel code in another context
+  return out.delay.ns;
+}
 }  // namespace
 
 void point(std::string_view name, std::optional<std::uint32_t> session) {
   Kernel& k = Kernel::get();
-  std::int64_t delay = k.jitter_ns();
-  if (k.failpoints()) {
-    PointEvent ev;
-    ev.point = name;
-    ev.session = session;
-    Context& self = k.current();
-    const PointOutcome out = k.failpoints()->hit(ev);
-    k.set_current(&self);  // an `on:` action may have run kernel code in another context
-    delay += out.delay.ns;
-  }
-  hold(k, delay);
+  const std::int64_t jitter = k.jitter_ns();
+  PointEvent ev;
+  ev.point = name;
+  ev.session = session;
+  hold(k, jitter + failpoint_delay_ns(k, ev));
 }
 
 void queue_point(std::string_view name, std::uint32_t cq) {
   Kernel& k = Kernel::get();
-  if (!k.failpoints()) return;
   PointEvent ev;
   ev.point = name;
   ev.cq = cq;
-  Context& self = k.current();
-  const PointOutcome out = k.failpoints()->hit(ev);
-  k.set_current(&self);
-  hold(k, out.delay.ns);
+  hold(k, failpoint_delay_ns(k, ev));
 }
 
 void sched_point() {

@@ -40,11 +40,11 @@ EpBinding* find_ep(const KPtr<QediEndpoint>& ep) {
 // iscsi_session_lookup / iscsi_conn_lookup: iscsid names each object by its
 // id, and iscsi_if_recv_msg finds it on sesslist/connlist; one the kernel
 // already destroyed (hba.remove: qedi_clear_session_ctx) is not found and
-// the request fails with -EINVAL without touching it. valid() reads no
-// field of the object.
+// the request fails with -EINVAL without touching it. valid() (false for
+// NULL too) reads no field of the object.
 template <typename T>
 bool lookup(const KPtr<T>& obj) {
-  return obj && obj.valid();
+  return obj.valid();
 }
 constexpr int kEinval = -22;
 

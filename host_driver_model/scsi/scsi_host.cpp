@@ -198,6 +198,10 @@ void ScsiHost::retry(Request& r, Duration delay) {
   queue_insert(r, delay);
 }
 
+bool ScsiHost::timeout_pinned(const kern::KPtr<ScsiCmnd>& cmd) const {
+  return std::find(timeout_pinned_.begin(), timeout_pinned_.end(), cmd) != timeout_pinned_.end();
+}
+
 // scsi_finish_command + blk_mq_end_request: back to the stream.
 void ScsiHost::finish(Request& r, int result) {
   ScsiCmnd& c = *r.cmd.raw();
@@ -214,7 +218,7 @@ void ScsiHost::finish(Request& r, int result) {
   auto node = reqs_.extract(r.tag);  // keep the Request alive while its callbacks unwind
   // blk_mq_free_request: refcount_dec_and_test(&rq->ref); the timeout
   // handler's reference, if it runs, frees it.
-  if (std::find(timeout_pinned_.begin(), timeout_pinned_.end(), cmd) != timeout_pinned_.end())
+  if (timeout_pinned(cmd))
     free_after_timeout_.push_back(cmd);
   else
     cmnds_.free(cmd);
@@ -298,8 +302,7 @@ void ScsiHost::scsi_timeout(std::uint32_t tag) {
     }
     timeout_pinned_.erase(std::find(timeout_pinned_.begin(), timeout_pinned_.end(), cmd));
     const auto deferred = std::find(free_after_timeout_.begin(), free_after_timeout_.end(), cmd);
-    if (deferred != free_after_timeout_.end() &&
-        std::find(timeout_pinned_.begin(), timeout_pinned_.end(), cmd) == timeout_pinned_.end()) {
+    if (deferred != free_after_timeout_.end() && !timeout_pinned(cmd)) {
       free_after_timeout_.erase(deferred);
       cmnds_.free(cmd);
       return;  // completed meanwhile: the Request is gone

@@ -163,6 +163,7 @@ class ScsiHost : public sc_core::sc_module {
   // handler is not freed when it completes meanwhile; the last put frees it.
   std::vector<kern::KPtr<ScsiCmnd>> timeout_pinned_;
   std::vector<kern::KPtr<ScsiCmnd>> free_after_timeout_;
+  bool timeout_pinned(const kern::KPtr<ScsiCmnd>& cmd) const;
   std::uint32_t next_tag_ = 1;
   std::vector<Target> targets_;
   std::vector<std::deque<std::uint32_t>> dispatch_q_;  // per CPU

@@ -74,9 +74,23 @@ struct FwBench {
     e.cid = 0;
     e.sq_base = sq;
     e.sq_size = kSqDepth;
-    bus.dma_store(spq, e);
-    fw.mmio_write(REG_SPQ_PROD, ++spq_prod, now);
+    post_ramrod(e);
     run_until(0);
+  }
+
+  // A ramrod into the slow-path queue, then its doorbell.
+  void post_ramrod(const SpqEntry& e) {
+    bus.dma_store(spq + RingIndex::slot(spq_prod, 8) * sizeof(SpqEntry), e);
+    fw.mmio_write(REG_SPQ_PROD, ++spq_prod, now);
+  }
+
+  // qedi_ep_disconnect's TERMINATION_CONN ramrod for cid 0, at `at` ns.
+  void terminate_conn(std::int64_t at) {
+    SpqEntry e;
+    e.cmd_id = ISCSI_RAMROD_CMD_ID_TERMINATION_CONN;
+    e.cid = 0;
+    now = at;
+    post_ramrod(e);
   }
 
   void run_until(std::int64_t t) {
@@ -212,12 +226,7 @@ BOOST_AUTO_TEST_CASE(termination_completes_a_pending_cleanup_and_flushes_its_con
   b.post(6, ISCSI_WQE_TYPE_TASK_CLEANUP, nullptr);
   b.run_until(8000);
   BOOST_REQUIRE(b.fw.tasks().at(6).state == hba::FwTaskState::cleaning);
-  SpqEntry e;
-  e.cmd_id = ISCSI_RAMROD_CMD_ID_TERMINATION_CONN;
-  e.cid = 0;
-  b.bus.dma_store(b.spq + RingIndex::slot(b.spq_prod, 8) * sizeof(SpqEntry), e);
-  b.now = 9000;
-  b.fw.mmio_write(REG_SPQ_PROD, ++b.spq_prod, b.now);
+  b.terminate_conn(9000);
   b.run_until(20000);  // before the cleanup's 20us latency ends
   BOOST_TEST(b.fw.counters().cleanups_completed == 1u);
   BOOST_TEST(b.fw.tasks().at(6).state == hba::FwTaskState::cleaned);
@@ -272,12 +281,7 @@ BOOST_AUTO_TEST_CASE(termination_writes_the_connections_held_cqes) {
   b.fw.pdu_from_target(b.response_to(b.target.pdus.at(0)), 6000);  // held 10 s
   b.run_until(8000);
   BOOST_TEST(b.take_cqes(1).empty());
-  SpqEntry e;
-  e.cmd_id = ISCSI_RAMROD_CMD_ID_TERMINATION_CONN;
-  e.cid = 0;
-  b.bus.dma_store(b.spq + RingIndex::slot(b.spq_prod, 8) * sizeof(SpqEntry), e);
-  b.now = 9000;
-  b.fw.mmio_write(REG_SPQ_PROD, ++b.spq_prod, b.now);
+  b.terminate_conn(9000);
   b.run_until(20000);
   const auto cqes = b.take_cqes(1);
   BOOST_REQUIRE(cqes.size() == 1u);
