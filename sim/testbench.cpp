@@ -88,6 +88,12 @@ class EndMonitor : public sc_core::sc_module {
     checkers::CheckerSet& checkers;
   };
   EndMonitor(sc_core::sc_module_name name, Parts parts) : sc_module(name), p_(parts) {
+    // Built once: a list per check() was an allocation per model event.
+    activity_ |= p_.qedi.activity();
+    activity_ |= p_.hba.activity();
+    activity_ |= p_.target.activity();
+    activity_ |= p_.workload.changed();
+    activity_ |= p_.actions.fired();
     SC_HAS_PROCESS(EndMonitor);
     SC_METHOD(check);
   }
@@ -116,11 +122,12 @@ class EndMonitor : public sc_core::sc_module {
     }
     // Re-check on any activity; the poll is a safety net for state changes
     // that raise none of these events (timers inside the host stack).
-    next_trigger(sc_core::sc_time(10, sc_core::SC_MS), p_.qedi.activity() | p_.hba.activity() | p_.target.activity() |
-                                                           p_.workload.changed() | p_.actions.fired());
+    next_trigger(kPoll, activity_);
   }
 
   Parts p_;
+  const sc_core::sc_time kPoll{10, sc_core::SC_MS};
+  sc_core::sc_event_or_list activity_;
   bool was_quiet_ = false;
   bool stopped_ = false;
   bool interrupted_ = false;

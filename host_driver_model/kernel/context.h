@@ -36,8 +36,14 @@ class Context {
 
   // Locks held, innermost last (lockset for data_race; no sleeping under a spinlock).
   const std::vector<const Lock*>& held() const { return held_; }
-  void acquired(const Lock* l) { held_.push_back(l); }
+  void acquired(const Lock* l) {
+    held_.push_back(l);
+    lock_gen_ = next_lock_gen();
+  }
   void released(const Lock* l);
+  // Changes whenever held() does, never repeats across contexts, never 0:
+  // a checker may cache what it derived from held() under this stamp.
+  std::uint64_t lock_gen() const { return lock_gen_; }
   bool holds_spinlock() const;
 
   // What the context is doing, for waveforms: waiting on `waiting_on()`
@@ -71,6 +77,11 @@ class Context {
   const void* process_ = nullptr;
   std::vector<const char*> functions_;
   std::vector<const Lock*> held_;
+  static std::uint64_t next_lock_gen() {
+    static std::uint64_t gen = 0;
+    return ++gen;
+  }
+  std::uint64_t lock_gen_ = next_lock_gen();
   bool can_sleep_ = true;
   int rcu_depth_ = 0;
   const char* waiting_on_ = nullptr;

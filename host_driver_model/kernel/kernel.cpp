@@ -17,7 +17,6 @@
 namespace qedisim::kern {
 
 namespace {
-Kernel* g_kernel = nullptr;
 TimerWheel* g_wheel = nullptr;
 // Code run during elaboration (object setup before any process) runs here.
 Context g_setup_context("setup");
@@ -27,15 +26,10 @@ Context g_setup_context("setup");
 
 Kernel::Kernel(FailpointHook* failpoints, Observer* observer, std::uint64_t seed, Duration jitter)
     : failpoints_(failpoints), observer_(observer), current_(&g_setup_context), rng_(seed), jitter_(jitter) {
-  g_kernel = this;
+  instance_ = this;
 }
 
-Kernel& Kernel::get() {
-  if (!g_kernel) throw std::logic_error("kernel layer used before a Kernel was created");
-  return *g_kernel;
-}
-
-const Context* Kernel::current_context() noexcept { return g_kernel ? g_kernel->current_ : nullptr; }
+void Kernel::no_kernel() { throw std::logic_error("kernel layer used before a Kernel was created"); }
 
 void emit_log(EvSys sys, std::int32_t session, std::string_view text) {
   if (!Kernel::events) return;
@@ -96,11 +90,11 @@ void emit_flow_out_from(std::string_view ctx, std::int64_t ns, EvSys sys, std::s
 }
 
 void Kernel::hb_send(const void* channel) {
-  if (g_kernel && g_kernel->current_) g_kernel->observer_->handoff_send(channel);
+  if (instance_ && instance_->current_) instance_->observer_->handoff_send(channel);
 }
 
 void Kernel::hb_recv(const void* channel) {
-  if (g_kernel && g_kernel->current_) g_kernel->observer_->handoff_recv(channel);
+  if (instance_ && instance_->current_) instance_->observer_->handoff_recv(channel);
 }
 
 std::int64_t Kernel::now_ns() { return static_cast<std::int64_t>(sc_core::sc_time_stamp().value()); }
@@ -186,6 +180,7 @@ void Kernel::wait_end(Context& ctx, bool timed_out) {
 void Context::released(const Lock* l) {
   const auto it = std::find(held_.rbegin(), held_.rend(), l);
   if (it != held_.rend()) held_.erase(std::next(it).base());
+  lock_gen_ = next_lock_gen();
 }
 
 void release_abandoned_locks(Context& self, std::size_t keep) {

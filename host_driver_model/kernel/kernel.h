@@ -64,9 +64,13 @@ class Kernel {
   }
   std::uint64_t stalls_taken() const { return stalls_taken_; }
 
-  static Kernel& get();  // the one instance of this process
+  // The one instance of this process (inline: every tracked access asks).
+  static Kernel& get() {
+    if (!instance_) no_kernel();
+    return *instance_;
+  }
   // The running context, or null when no Kernel exists (a unit test's objects).
-  static const Context* current_context() noexcept;
+  static const Context* current_context() noexcept { return instance_ ? instance_->current_ : nullptr; }
 
   // Happens-before for data_race: the current context's past is ordered
   // before whatever later receives on `channel` (lock release -> acquire,
@@ -79,6 +83,8 @@ class Kernel {
   static inline EventSink* events = nullptr;
 
  private:
+  static inline Kernel* instance_ = nullptr;
+  [[noreturn]] static void no_kernel();
   FailpointHook* failpoints_;
   Observer* observer_;
   Context* current_ = nullptr;

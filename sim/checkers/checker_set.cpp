@@ -152,7 +152,7 @@ void CheckerSet::pointer_nulled(const kern::ObjectHeader& owner, std::string_vie
   null_deref_.pointer_nulled(here(), ref_of(owner), field, pointee_type);
 }
 
-void CheckerSet::field_access(const kern::ObjectHeader& obj, std::uint32_t inc, std::string_view field,
+void CheckerSet::field_access(const kern::ObjectHeader& obj, std::uint32_t inc, const char* field,
                               kern::AccessKind kind, bool marked) {
   if (!cfg_.data_race || (kind != kern::AccessKind::read && kind != kern::AccessKind::write)) return;
   data_race_.access(sites_->light_site(), obj, inc, field, kind == kern::AccessKind::write, marked);

@@ -25,21 +25,82 @@ std::uint16_t DataRaceChecker::ctx_index(const LightSite& at) {
   const auto i = static_cast<std::uint16_t>(ctx_names_.size());
   ctx_of_id_[at.ctx_id] = static_cast<std::uint16_t>(i + 1);
   ctx_names_.emplace_back(at.ctx);
+  ctx_locks_.emplace_back();
   clocks_.emplace_back(i + 1u, 0u);
   clocks_[i][i] = 1;
   return i;
 }
 
-std::uint32_t DataRaceChecker::field_id(std::string_view name) {
-  FieldSlot& slot = field_cache_[(reinterpret_cast<std::uintptr_t>(name.data()) >> 3) % std::size(field_cache_)];
-  if (slot.literal == name.data()) return slot.id;
-  auto f = field_ids_.find(name);
+namespace {
+
+std::size_t literal_hash(const char* p) {
+  const std::uint64_t h = reinterpret_cast<std::uintptr_t>(p) * 0x9E3779B97F4A7C15ull;
+  return static_cast<std::size_t>(h ^ (h >> 32));
+}
+
+}  // namespace
+
+std::uint32_t DataRaceChecker::field_id(const char* name) {
+  std::size_t mask = field_slots_.size() - 1;
+  std::size_t i = literal_hash(name) & mask;
+  for (; field_slots_[i].literal; i = (i + 1) & mask)
+    if (field_slots_[i].literal == name) return field_slots_[i].id;
+  // First sight of this literal: intern its text.
+  auto f = field_ids_.find(std::string_view(name));
   if (f == field_ids_.end()) {
     f = field_ids_.emplace(std::string(name), static_cast<std::uint32_t>(field_names_.size())).first;
     field_names_.emplace_back(name);
   }
-  slot = FieldSlot{name.data(), f->second};
+  if (++field_literals_ * 2 > field_slots_.size()) {  // grow at half full
+    std::vector<FieldSlot> old(field_slots_.size() * 2);
+    old.swap(field_slots_);
+    mask = field_slots_.size() - 1;
+    for (const FieldSlot& s : old)
+      if (s.literal) {
+        std::size_t j = literal_hash(s.literal) & mask;
+        while (field_slots_[j].literal) j = (j + 1) & mask;
+        field_slots_[j] = s;
+      }
+    i = literal_hash(name) & mask;
+    while (field_slots_[i].literal) i = (i + 1) & mask;
+  }
+  field_slots_[i] = FieldSlot{name, f->second};
   return f->second;
+}
+
+std::uint32_t DataRaceChecker::lockset(const LightSite& at, std::uint16_t ctx) {
+  CtxLocks& cached = ctx_locks_[ctx];
+  if (at.lock_gen != 0 && cached.gen == at.lock_gen) return cached.lockset;
+  std::uint32_t id = 0;
+  if (at.nlocks > 0) {
+    std::vector<const void*> ids(at.nlocks);
+    for (std::size_t i = 0; i < at.nlocks; ++i) ids[i] = at.locks[i].id;
+    const auto [it, added] = lockset_ids_.emplace(ids, static_cast<std::uint32_t>(locksets_.size()));
+    if (added) {
+      Lockset ls{std::move(ids), {}};
+      for (std::size_t i = 0; i < at.nlocks; ++i) ls.names.push_back(at.locks[i].name);
+      locksets_.push_back(std::move(ls));
+    }
+    id = it->second;
+  }
+  cached = CtxLocks{at.lock_gen, id};
+  return id;
+}
+
+bool DataRaceChecker::share_lock(std::uint32_t a, std::uint32_t b) const {
+  if (a == 0 || b == 0) return false;
+  if (a == b) return true;
+  for (const void* x : locksets_[a].ids)
+    for (const void* y : locksets_[b].ids)
+      if (x == y) return true;
+  return false;
+}
+
+std::string DataRaceChecker::lockset_text(std::uint32_t ls) const {
+  std::string s = "{";
+  const auto& names = locksets_[ls].names;
+  for (std::size_t i = 0; i < names.size(); ++i) s += (i ? ", " : "") + std::string(names[i]);
+  return s + "}";
 }
 
 DataRaceChecker::Field& DataRaceChecker::shadow(const void* obj, std::uint32_t field) {
@@ -99,30 +160,23 @@ void DataRaceChecker::check(const LightSite& at, const kern::ObjectHeader& obj, 
   if (prior.ctx == now.ctx) return;
   if (!now.write && !prior.write) return;
   if (now.marked && prior.marked) return;
-  for (std::size_t i = 0; i < now.nlocks; ++i)
-    for (std::size_t j = 0; j < prior.nlocks; ++j)
-      if (now.lock_id[i] == prior.lock_id[j]) return;
+  if (share_lock(now.lockset, prior.lockset)) return;
   if (ordered(prior, now.ctx)) return;
   // Nothing below runs unless the access races.
   const std::string& name = field_names_[field];
   const std::string a = std::min<std::string>(now.fn, prior.fn), b = std::max<std::string>(now.fn, prior.fn);
   if (!reported_.insert(fmt::format("{}.{}|{}|{}", obj.type, name, a, b)).second) return;
-  const auto lockset = [](const Rec& r) {
-    std::string s = "{";
-    for (std::size_t i = 0; i < r.nlocks; ++i) s += (i ? ", " : "") + std::string(r.lock_name[i]);
-    return s + "}";
-  };
   const Site here{at.ns, std::string(at.ctx), at.fn};
   const Site then{prior.ns, ctx_names_[prior.ctx], prior.fn};
   report(here, ref_of(&obj, inc).desc, here.fn,
          fmt::format("{}{} of {} under {} vs {}{} in {} {} under {}; no common lock, no handoff",
-                     now.marked ? "marked " : "", now.write ? "write" : "read", name, lockset(now),
+                     now.marked ? "marked " : "", now.write ? "write" : "read", name, lockset_text(now.lockset),
                      prior.marked ? "marked " : "", prior.write ? "write" : "read", prior.fn, where(then),
-                     lockset(prior)));
+                     lockset_text(prior.lockset)));
 }
 
-void DataRaceChecker::access(const LightSite& at, const kern::ObjectHeader& obj, std::uint32_t inc,
-                             std::string_view field, bool write, bool marked) {
+void DataRaceChecker::access(const LightSite& at, const kern::ObjectHeader& obj, std::uint32_t inc, const char* field,
+                             bool write, bool marked) {
   ++accesses_;
   const std::uint16_t me = ctx_index(at);
   const std::uint32_t fid = field_id(field);
@@ -133,26 +187,20 @@ void DataRaceChecker::access(const LightSite& at, const kern::ObjectHeader& obj,
     f.reads.clear();
   }
   const std::uint32_t epoch = clock(me)[me];
+  const std::uint32_t ls = lockset(at, me);
   // The common case: this context wrote the field last, in this epoch, under
   // the same locks, and nobody read it since: the new write changes nothing.
   if (write && f.has_write && f.reads.empty() && f.last_write.ctx == me && f.last_write.epoch == epoch &&
-      f.last_write.marked == marked && f.last_write.nlocks == at.nlocks) {
-    bool same = true;
-    for (std::size_t i = 0; i < at.nlocks; ++i) same = same && f.last_write.lock_id[i] == at.locks[i].id;
-    if (same) return;
-  }
+      f.last_write.marked == marked && f.last_write.lockset == ls)
+    return;
   Rec now;
   now.ctx = me;
   now.write = write;
   now.marked = marked;
+  now.lockset = ls;
   now.epoch = epoch;
   now.ns = at.ns;
   now.fn = at.fn;
-  now.nlocks = static_cast<std::uint8_t>(at.nlocks);
-  for (std::size_t i = 0; i < at.nlocks; ++i) {
-    now.lock_id[i] = at.locks[i].id;
-    now.lock_name[i] = at.locks[i].name;
-  }
   if (f.has_write) check(at, obj, inc, fid, now, f.last_write);
   if (write) {
     for (const Rec& r : f.reads) check(at, obj, inc, fid, now, r);

@@ -35,7 +35,7 @@ class DataRaceChecker : public Checker {
   // One access of the current context to `field` of `obj` in incarnation
   // `inc`. `field` is a string literal (the accessor's #field): its address
   // is its identity after the first sight.
-  void access(const LightSite& at, const kern::ObjectHeader& obj, std::uint32_t inc, std::string_view field, bool write,
+  void access(const LightSite& at, const kern::ObjectHeader& obj, std::uint32_t inc, const char* field, bool write,
               bool marked);
   // Happens-before: the sender's past is ordered before the receiver's future.
   void send(const LightSite& at, const void* channel);
@@ -49,12 +49,15 @@ class DataRaceChecker : public Checker {
     std::uint16_t ctx = 0;
     bool write = false;
     bool marked = false;
-    std::uint8_t nlocks = 0;
+    std::uint32_t lockset = 0;  // index into locksets_ (0: no lock)
     std::uint32_t epoch = 0;
     std::int64_t ns = 0;
     const char* fn = "-";
-    const void* lock_id[LightSite::kMaxLocks] = {};
-    const char* lock_name[LightSite::kMaxLocks] = {};
+  };
+  // The locks a context held at an access, innermost last, interned.
+  struct Lockset {
+    std::vector<const void*> ids;
+    std::vector<const char*> names;
   };
   struct Field {
     std::uint32_t inc = 0;
@@ -71,7 +74,10 @@ class DataRaceChecker : public Checker {
   Field& shadow(const void* obj, std::uint32_t field);
 
   std::uint16_t ctx_index(const LightSite& at);
-  std::uint32_t field_id(std::string_view name);
+  std::uint32_t lockset(const LightSite& at, std::uint16_t ctx);
+  bool share_lock(std::uint32_t a, std::uint32_t b) const;
+  std::string lockset_text(std::uint32_t ls) const;
+  std::uint32_t field_id(const char* name);
   Clock& clock(std::uint16_t ctx);
   bool ordered(const Rec& earlier, std::uint16_t now_ctx);
   void check(const LightSite& at, const kern::ObjectHeader& obj, std::uint32_t inc, std::uint32_t field, const Rec& now,
@@ -80,13 +86,23 @@ class DataRaceChecker : public Checker {
   std::vector<std::uint16_t> ctx_of_id_;  // context id -> index + 1 (0: not seen)
   std::vector<std::string> ctx_names_;
   struct FieldSlot {
-    const void* literal = nullptr;
+    const char* literal = nullptr;
     std::uint32_t id = 0;
   };
-  FieldSlot field_cache_[512];  // direct-mapped by the literal's address
+  // Open addressing by the literal's address (two copies of one literal in
+  // two translation units share the id of their text, field_ids_).
+  std::vector<FieldSlot> field_slots_ = std::vector<FieldSlot>(1u << 10);
+  std::size_t field_literals_ = 0;
   std::map<std::string, std::uint32_t, std::less<>> field_ids_;
   std::vector<std::string> field_names_;
   std::vector<Clock> clocks_;
+  std::vector<Lockset> locksets_ = std::vector<Lockset>(1);
+  std::map<std::vector<const void*>, std::uint32_t> lockset_ids_;
+  struct CtxLocks {
+    std::uint64_t gen = 0;  // LightSite::lock_gen the lockset was derived under
+    std::uint32_t lockset = 0;
+  };
+  std::vector<CtxLocks> ctx_locks_;                  // by context index
   std::unordered_map<const void*, Clock> channels_;  // looked up, never iterated
   std::vector<Slot> table_ = std::vector<Slot>(1u << 12);
   std::vector<Field> fields_;

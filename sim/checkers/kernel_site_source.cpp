@@ -24,6 +24,7 @@ LightSite KernelSiteSource::light_site() const {
   s.ctx_id = c.id();
   s.ctx = c.name();
   s.fn = c.function();
+  s.lock_gen = c.lock_gen();
   for (const kern::Lock* l : c.held())
     if (s.nlocks < LightSite::kMaxLocks) s.locks[s.nlocks++] = LockRef{l, l->name()};
   return s;

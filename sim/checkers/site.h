@@ -44,6 +44,9 @@ struct LightSite {
   const char* fn = "-";      // static storage: kernel function names are literals
   LockRef locks[kMaxLocks];
   std::size_t nlocks = 0;
+  // Changes whenever the context's locks do (kern::Context::lock_gen); 0:
+  // unknown, the checker reads `locks` every time.
+  std::uint64_t lock_gen = 0;
 };
 
 // Supplies the Site of the event being delivered. The default reads the
