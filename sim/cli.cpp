@@ -45,6 +45,7 @@ struct Options {
   std::optional<std::uint64_t> seed;
   std::vector<std::string> revert;
   bool quiet = false;
+  bool timing = false;
   double time_scale = 1.0;
   bool fixed_only = false;  // check: skip the reverted run (mutation check)
   std::string at;           // --at base|pNN: the series up to that patch (empty: the file's fixes)
@@ -222,6 +223,11 @@ int cmd_run(const Options& o) {
   const std::size_t n = fold_repeats(r.violations).size();
   fmt::print("verdict: {}\n",
              clean ? "CLEAN (no invariant violated)" : fmt::format("VIOLATED ({} violation{})", n, n == 1 ? "" : "s"));
+  if (o.timing)  // stderr: wall-clock figures never go into an output that must be reproducible
+    fmt::print(stderr,
+               "timing: {:.3f} ms wall in the simulation for {:.6f} s simulated ({:.0f} simulated s per wall s)\n",
+               r.sim_wall_s * 1e3, static_cast<double>(r.sim_time_ns) / 1e9,
+               r.sim_wall_s > 0 ? static_cast<double>(r.sim_time_ns) / 1e9 / r.sim_wall_s : 0.0);
   return clean ? kExitClean : kExitViolation;
 }
 
@@ -492,6 +498,9 @@ int cli_main(int argc, char** argv) {
   Options o;
   auto* run = app.add_subcommand("run", "run a scenario once; exit 0 clean, 1 an invariant fired");
   add_run_options(run, o);
+  run->add_flag(
+      "--timing", o.timing,
+      "print to stderr the wall time of the simulation (after elaboration) and simulated seconds per wall second");
   auto* check = app.add_subcommand(
       "check",
       "run a scenario with its fixes and, if expect.reverted is given, with its patch reverted; exit 0 when "

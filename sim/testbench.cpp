@@ -5,6 +5,7 @@
 #include "sim/testbench.h"
 
 #include <algorithm>
+#include <chrono>
 #include <csignal>
 #include <memory>
 #include <regex>
@@ -345,6 +346,7 @@ RunResult run_simulation(const Scenario& scenario, const RunOptions& options) {
                                               &b.target->activity(), &b.workload->changed(), &b.actions->fired()},
         static_cast<unsigned>(scenario.sessions.size()));
 
+  const auto wall_start = std::chrono::steady_clock::now();
   try {
     sc_core::sc_start(ns(scenario.stop_at.ns));
   } catch (...) {  // an internal error: no half-written log or trace left behind (the bench is never destroyed)
@@ -354,6 +356,7 @@ RunResult run_simulation(const Scenario& scenario, const RunOptions& options) {
   }
 
   RunResult r;
+  r.sim_wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   r.sim_time_ns = now_ns();
   r.end_reason = b.monitor->interrupted() ? "interrupted" : b.monitor->stopped_quiescent() ? "quiescent" : "stop_at";
   if (b.monitor->interrupted()) {  // no report, waveform, log or trace of a run cut short

@@ -38,6 +38,9 @@ struct RunResult {
   std::map<std::string, std::uint64_t> tmf_transitions;
   // libiscsi session->state transitions ("LOGGED_IN->FAILED") and their counts (swarm coverage).
   std::map<std::string, std::uint64_t> session_transitions;
+  // Wall time of the simulation itself (sc_start, after elaboration), for
+  // `run --timing` and the benchmarks: never in a report, it differs run to run.
+  double sim_wall_s = 0;
 };
 
 // Set from a SIGINT/SIGTERM handler: the run stops at its next model activity
