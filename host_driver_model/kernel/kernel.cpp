@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <exception>
+#include <map>
 #include <stdexcept>
 
 #include "common/failpoint_hook.h"
@@ -27,6 +28,12 @@ Context g_setup_context("setup");
 Kernel::Kernel(FailpointHook* failpoints, Observer* observer, std::uint64_t seed, Duration jitter)
     : failpoints_(failpoints), observer_(observer), current_(&g_setup_context), rng_(seed), jitter_(jitter) {
   instance_ = this;
+}
+
+FieldName::FieldName(const char* text) : name(text) {
+  static std::map<std::string, std::uint32_t, std::less<>> ids;  // once per access site
+  const auto it = ids.find(std::string_view(text));
+  id = it != ids.end() ? it->second : ids.emplace(text, static_cast<std::uint32_t>(ids.size())).first->second;
 }
 
 void Kernel::no_kernel() { throw std::logic_error("kernel layer used before a Kernel was created"); }

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "common/vocabulary.h"
+#include "host_driver_model/kernel/field_name.h"
 
 namespace qedisim::kern {
 
@@ -56,7 +57,7 @@ class Observer {
   // lockset). `marked`: atomic_*, bitops, kref, READ_ONCE/WRITE_ONCE. Emitted
   // by KPtr::use (KRD/KWR, KRDF/KWRF, marked KRDM/KWRM); kind read or write.
   // `field` is a string literal: checkers may key it by its address.
-  virtual void field_access(const ObjectHeader& /*obj*/, std::uint32_t /*incarnation*/, const char* /*field*/,
+  virtual void field_access(const ObjectHeader& /*obj*/, std::uint32_t /*incarnation*/, const FieldName& /*field*/,
                             AccessKind /*kind*/, bool /*marked*/) {}
   // Happens-before handoff on `channel`, from the current context
   // (Kernel::hb_send/hb_recv): lock release -> next acquire, wake_up -> the

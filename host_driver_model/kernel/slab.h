@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "host_driver_model/kernel/context.h"
+#include "host_driver_model/kernel/field_name.h"
 #include "host_driver_model/kernel/kernel.h"
 #include "host_driver_model/kernel/observer.h"
 #include "host_driver_model/kernel/sched.h"
@@ -177,9 +178,9 @@ class KPtr {
   // (&task->dd_data) whose fields are then accessed one by one: checked for
   // null and use-after-free, not reported as a field access itself.
   // `marked`: atomic_*, bitops, kref, READ_ONCE/WRITE_ONCE (KCSAN's marked access).
-  T& use(AccessKind kind, const char* field, bool whole = false, bool marked = false) const {
+  T& use(AccessKind kind, const FieldName& field, bool whole = false, bool marked = false) const {
     if (!t_) {
-      Kernel::get().observer().null_deref(T::kTypeName, field);
+      Kernel::get().observer().null_deref(T::kTypeName, field.name);
       throw AbandonCall{Kernel::get().current().function()};
     }
     Kernel& k = Kernel::get();
@@ -188,7 +189,7 @@ class KPtr {
     if (!whole && !marked && (kind == AccessKind::read || kind == AccessKind::write)) k.maybe_stall();
     Observer& o = k.observer();
     if (!valid())
-      o.use_after_free(t_->hdr, inc_, kind, field);
+      o.use_after_free(t_->hdr, inc_, kind, field.name);
     else if (!whole && (kind == AccessKind::read || kind == AccessKind::write))
       o.field_access(t_->hdr, inc_, field, kind, marked);  // data_race
     t_->hdr.last_ctx = Kernel::current_context();
@@ -212,21 +213,21 @@ class KPtr {
 };
 
 // Read or write a field through a checked pointer: KRD(task, sc), KWR(cmd, state) = X.
-#define KRD(p, field) ((p).use(::qedisim::kern::AccessKind::read, #field).field)
-#define KWR(p, field) ((p).use(::qedisim::kern::AccessKind::write, #field).field)
+#define KRD(p, field) ((p).use(::qedisim::kern::AccessKind::read, QEDISIM_FIELD(#field)).field)
+#define KWR(p, field) ((p).use(::qedisim::kern::AccessKind::write, QEDISIM_FIELD(#field)).field)
 // A field of an embedded struct, reported as "s.field": KRDF(task, dd_data, task_id).
-#define KRDF(p, s, field) ((p).use(::qedisim::kern::AccessKind::read, #s "." #field).s.field)
-#define KWRF(p, s, field) ((p).use(::qedisim::kern::AccessKind::write, #s "." #field).s.field)
+#define KRDF(p, s, field) ((p).use(::qedisim::kern::AccessKind::read, QEDISIM_FIELD(#s "." #field)).s.field)
+#define KWRF(p, s, field) ((p).use(::qedisim::kern::AccessKind::write, QEDISIM_FIELD(#s "." #field)).s.field)
 // A marked access, where the kernel marks it: atomic_t, bitops (set_bit,
 // test_bit), kref, READ_ONCE/WRITE_ONCE. KRDM(conn, suspend_tx).
-#define KRDM(p, field) ((p).use(::qedisim::kern::AccessKind::read, #field, false, true).field)
-#define KWRM(p, field) ((p).use(::qedisim::kern::AccessKind::write, #field, false, true).field)
+#define KRDM(p, field) ((p).use(::qedisim::kern::AccessKind::read, QEDISIM_FIELD(#field), false, true).field)
+#define KWRM(p, field) ((p).use(::qedisim::kern::AccessKind::write, QEDISIM_FIELD(#field), false, true).field)
 // A timer or work embedded in the object, used through its own API
 // (mod_timer, del_timer_sync: internally locked): checked, not a field access.
-#define KTIMER(p, field) ((p).use(::qedisim::kern::AccessKind::timer, #field).field)
+#define KTIMER(p, field) ((p).use(::qedisim::kern::AccessKind::timer, QEDISIM_FIELD(#field)).field)
 // The embedded struct itself (QediConn& qc = KWRS(conn, dd_data)): checked, not an access.
-#define KRDS(p, s) ((p).use(::qedisim::kern::AccessKind::read, #s, true).s)
-#define KWRS(p, s) ((p).use(::qedisim::kern::AccessKind::write, #s, true).s)
+#define KRDS(p, s) ((p).use(::qedisim::kern::AccessKind::read, QEDISIM_FIELD(#s), true).s)
+#define KWRS(p, s) ((p).use(::qedisim::kern::AccessKind::write, QEDISIM_FIELD(#s), true).s)
 
 // kmalloc/kzalloc + kfree for one object type. Freed slots wait in a FIFO
 // quarantine before reuse, like KASAN's, so use-after-free reports name the

@@ -71,11 +71,13 @@ void iscsi_check_transport_timeouts(KPtr<IscsiConn> conn);
 // p06: one accessor picks the home of ehwait/tmhdr/tmf_timer/tmf_state, so
 // that before the patch every use goes through the conn pointer (and a use
 // after iscsi_conn_teardown freed it is seen by the uaf checker).
-TmfFields& iscsi_tmf_fields(KPtr<IscsiSession> session, KPtr<IscsiConn> conn, AccessKind kind, const char* field) {
+TmfFields& iscsi_tmf_fields(KPtr<IscsiSession> session, KPtr<IscsiConn> conn, AccessKind kind,
+                            const kern::FieldName& field) {
   if (fixed(Patch::p06)) return session.use(kind, field).tmf;
   return conn.use(kind, field).tmf;
 }
-#define TMF(s, c, kind, field) (iscsi_tmf_fields((s), (c), ::qedisim::kern::AccessKind::kind, #field).field)
+#define TMF(s, c, kind, field) \
+  (iscsi_tmf_fields((s), (c), ::qedisim::kern::AccessKind::kind, QEDISIM_FIELD(#field)).field)
 
 namespace {
 // Every write of tmf_state in libiscsi.c, with the transition reported to the
@@ -660,7 +662,7 @@ namespace {
 void iscsi_tmf_timedout(KPtr<IscsiSession> session, KPtr<IscsiConn> conn) {
   KFunc f("iscsi_tmf_timedout");
   if (!fixed(Patch::p06)) {
-    conn.use(AccessKind::timer, "tmf_timer");
+    conn.use(AccessKind::timer, QEDISIM_FIELD("tmf_timer"));
     session = KRD(conn, session);
   }
   Guard frwd(session.raw()->frwd_lock);
@@ -930,7 +932,7 @@ void iscsi_session_recovery_timedout(KPtr<IscsiSession> session) {
   if (fixed(Patch::p06)) {
     KRD(session, tmf).ehwait.wake_up();
   } else if (KPtr<IscsiConn> lead = KRD(session, leadconn)) {
-    lead.use(AccessKind::wake, "ehwait").tmf.ehwait.wake_up();  // session->leadconn->ehwait
+    lead.use(AccessKind::wake, QEDISIM_FIELD("ehwait")).tmf.ehwait.wake_up();  // session->leadconn->ehwait
   }
 }
 

@@ -152,10 +152,10 @@ void CheckerSet::pointer_nulled(const kern::ObjectHeader& owner, std::string_vie
   null_deref_.pointer_nulled(here(), ref_of(owner), field, pointee_type);
 }
 
-void CheckerSet::field_access(const kern::ObjectHeader& obj, std::uint32_t inc, const char* field,
+void CheckerSet::field_access(const kern::ObjectHeader& obj, std::uint32_t inc, const kern::FieldName& field,
                               kern::AccessKind kind, bool marked) {
   if (!cfg_.data_race || (kind != kern::AccessKind::read && kind != kern::AccessKind::write)) return;
-  data_race_.access(sites_->light_site(), obj, inc, field, kind == kern::AccessKind::write, marked);
+  data_race_.access(sites_->light_site(), obj, inc, field.id, field.name, kind == kern::AccessKind::write, marked);
 }
 
 void CheckerSet::handoff_send(const void* channel) {

@@ -89,8 +89,8 @@ class CheckerSet : public drv::DriverObserver, public hba::FwObserver, public Fa
   void wait_end(const kern::Context& ctx, bool timed_out) override;
   void wait_condition_met(const kern::Context& waiter) override;
   void pointer_nulled(const kern::ObjectHeader& owner, std::string_view field, std::string_view pointee_type) override;
-  void field_access(const kern::ObjectHeader& obj, std::uint32_t incarnation, const char* field, kern::AccessKind kind,
-                    bool marked) override;
+  void field_access(const kern::ObjectHeader& obj, std::uint32_t incarnation, const kern::FieldName& field,
+                    kern::AccessKind kind, bool marked) override;
   void handoff_send(const void* channel) override;
   void handoff_recv(const void* channel) override;
 

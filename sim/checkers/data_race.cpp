@@ -19,8 +19,12 @@ void join(std::vector<std::uint32_t>& into, const std::vector<std::uint32_t>& fr
 }  // namespace
 
 std::uint16_t DataRaceChecker::ctx_index(const LightSite& at) {
-  if (at.ctx_id < ctx_of_id_.size() && ctx_of_id_[at.ctx_id])
-    return static_cast<std::uint16_t>(ctx_of_id_[at.ctx_id] - 1);
+  if (at.ctx_id == last_ctx_id_ && last_ctx_ != 0) return static_cast<std::uint16_t>(last_ctx_ - 1);
+  if (at.ctx_id < ctx_of_id_.size() && ctx_of_id_[at.ctx_id]) {
+    last_ctx_id_ = at.ctx_id;
+    last_ctx_ = ctx_of_id_[at.ctx_id];
+    return static_cast<std::uint16_t>(last_ctx_ - 1);
+  }
   if (at.ctx_id >= ctx_of_id_.size()) ctx_of_id_.resize(at.ctx_id + 1u, 0);
   const auto i = static_cast<std::uint16_t>(ctx_names_.size());
   ctx_of_id_[at.ctx_id] = static_cast<std::uint16_t>(i + 1);
@@ -31,57 +35,43 @@ std::uint16_t DataRaceChecker::ctx_index(const LightSite& at) {
   return i;
 }
 
-namespace {
-
-std::size_t literal_hash(const char* p) {
-  const std::uint64_t h = reinterpret_cast<std::uintptr_t>(p) * 0x9E3779B97F4A7C15ull;
-  return static_cast<std::size_t>(h ^ (h >> 32));
-}
-
-}  // namespace
-
-std::uint32_t DataRaceChecker::field_id(const char* name) {
-  std::size_t mask = field_slots_.size() - 1;
-  std::size_t i = literal_hash(name) & mask;
-  for (; field_slots_[i].literal; i = (i + 1) & mask)
-    if (field_slots_[i].literal == name) return field_slots_[i].id;
-  // First sight of this literal: intern its text.
-  auto f = field_ids_.find(std::string_view(name));
-  if (f == field_ids_.end()) {
-    f = field_ids_.emplace(std::string(name), static_cast<std::uint32_t>(field_names_.size())).first;
-    field_names_.emplace_back(name);
-  }
-  if (++field_literals_ * 2 > field_slots_.size()) {  // grow at half full
-    std::vector<FieldSlot> old(field_slots_.size() * 2);
-    old.swap(field_slots_);
-    mask = field_slots_.size() - 1;
-    for (const FieldSlot& s : old)
-      if (s.literal) {
-        std::size_t j = literal_hash(s.literal) & mask;
-        while (field_slots_[j].literal) j = (j + 1) & mask;
-        field_slots_[j] = s;
-      }
-    i = literal_hash(name) & mask;
-    while (field_slots_[i].literal) i = (i + 1) & mask;
-  }
-  field_slots_[i] = FieldSlot{name, f->second};
-  return f->second;
-}
-
 std::uint32_t DataRaceChecker::lockset(const LightSite& at, std::uint16_t ctx) {
   CtxLocks& cached = ctx_locks_[ctx];
   if (at.lock_gen != 0 && cached.gen == at.lock_gen) return cached.lockset;
   std::uint32_t id = 0;
   if (at.nlocks > 0) {
-    std::vector<const void*> ids(at.nlocks);
+    const auto hash_of = [](const void* const* ids, std::size_t n) {
+      std::uint64_t h = n;
+      for (std::size_t i = 0; i < n; ++i) h = (h ^ reinterpret_cast<std::uintptr_t>(ids[i])) * 0x9E3779B97F4A7C15ull;
+      return static_cast<std::size_t>(h ^ (h >> 29));
+    };
+    const void* ids[LightSite::kMaxLocks];
     for (std::size_t i = 0; i < at.nlocks; ++i) ids[i] = at.locks[i].id;
-    const auto [it, added] = lockset_ids_.emplace(ids, static_cast<std::uint32_t>(locksets_.size()));
-    if (added) {
-      Lockset ls{std::move(ids), {}};
-      for (std::size_t i = 0; i < at.nlocks; ++i) ls.names.push_back(at.locks[i].name);
-      locksets_.push_back(std::move(ls));
+    std::size_t mask = lockset_slots_.size() - 1;
+    std::size_t i = hash_of(ids, at.nlocks) & mask;
+    for (; lockset_slots_[i]; i = (i + 1) & mask) {
+      const auto& known = locksets_[lockset_slots_[i]].ids;
+      if (known.size() == at.nlocks && std::equal(known.begin(), known.end(), ids)) break;
     }
-    id = it->second;
+    if (lockset_slots_[i]) {
+      id = lockset_slots_[i];
+    } else {
+      id = static_cast<std::uint32_t>(locksets_.size());
+      Lockset ls{std::vector<const void*>(ids, ids + at.nlocks), {}};
+      for (std::size_t k = 0; k < at.nlocks; ++k) ls.names.push_back(at.locks[k].name);
+      locksets_.push_back(std::move(ls));
+      if (locksets_.size() * 2 > lockset_slots_.size()) {  // grow at half full, re-placing every set
+        lockset_slots_.assign(lockset_slots_.size() * 2, 0);
+        mask = lockset_slots_.size() - 1;
+        for (std::uint32_t k = 1; k < locksets_.size(); ++k) {
+          std::size_t j = hash_of(locksets_[k].ids.data(), locksets_[k].ids.size()) & mask;
+          while (lockset_slots_[j]) j = (j + 1) & mask;
+          lockset_slots_[j] = k;
+        }
+      } else {
+        lockset_slots_[i] = id;
+      }
+    }
   }
   cached = CtxLocks{at.lock_gen, id};
   return id;
@@ -132,12 +122,6 @@ DataRaceChecker::Field& DataRaceChecker::shadow(const void* obj, std::uint32_t f
   return fields_.back();
 }
 
-DataRaceChecker::Clock& DataRaceChecker::clock(std::uint16_t ctx) {
-  Clock& c = clocks_[ctx];
-  if (c.size() <= ctx) c.resize(ctx + 1u, 0);
-  return c;
-}
-
 bool DataRaceChecker::ordered(const Rec& earlier, std::uint16_t now_ctx) {
   const Clock& c = clock(now_ctx);
   return earlier.ctx < c.size() && earlier.epoch <= c[earlier.ctx];
@@ -163,7 +147,7 @@ void DataRaceChecker::check(const LightSite& at, const kern::ObjectHeader& obj, 
   if (share_lock(now.lockset, prior.lockset)) return;
   if (ordered(prior, now.ctx)) return;
   // Nothing below runs unless the access races.
-  const std::string& name = field_names_[field];
+  const std::string name = field_names_[field];
   const std::string a = std::min<std::string>(now.fn, prior.fn), b = std::max<std::string>(now.fn, prior.fn);
   if (!reported_.insert(fmt::format("{}.{}|{}|{}", obj.type, name, a, b)).second) return;
   const Site here{at.ns, std::string(at.ctx), at.fn};
@@ -175,11 +159,12 @@ void DataRaceChecker::check(const LightSite& at, const kern::ObjectHeader& obj, 
                      lockset_text(prior.lockset)));
 }
 
-void DataRaceChecker::access(const LightSite& at, const kern::ObjectHeader& obj, std::uint32_t inc, const char* field,
-                             bool write, bool marked) {
+void DataRaceChecker::access(const LightSite& at, const kern::ObjectHeader& obj, std::uint32_t inc, std::uint32_t fid,
+                             const char* field_name, bool write, bool marked) {
   ++accesses_;
   const std::uint16_t me = ctx_index(at);
-  const std::uint32_t fid = field_id(field);
+  if (fid >= field_names_.size()) field_names_.resize(fid + 1u, nullptr);
+  field_names_[fid] = field_name;
   Field& f = shadow(&obj, fid);
   if (f.inc != inc) {  // a new incarnation of the slot: its fields start over
     f.inc = inc;

@@ -32,11 +32,10 @@ namespace qedisim::checkers {
 class DataRaceChecker : public Checker {
  public:
   explicit DataRaceChecker(Findings& out) : Checker(InvariantId::data_race, out) {}
-  // One access of the current context to `field` of `obj` in incarnation
-  // `inc`. `field` is a string literal (the accessor's #field): its address
-  // is its identity after the first sight.
-  void access(const LightSite& at, const kern::ObjectHeader& obj, std::uint32_t inc, const char* field, bool write,
-              bool marked);
+  // One access of the current context to field `field` (kern::FieldName: a
+  // dense id and its name, a string literal) of `obj` in incarnation `inc`.
+  void access(const LightSite& at, const kern::ObjectHeader& obj, std::uint32_t inc, std::uint32_t field,
+              const char* field_name, bool write, bool marked);
   // Happens-before: the sender's past is ordered before the receiver's future.
   void send(const LightSite& at, const void* channel);
   void recv(const LightSite& at, const void* channel);
@@ -77,27 +76,21 @@ class DataRaceChecker : public Checker {
   std::uint32_t lockset(const LightSite& at, std::uint16_t ctx);
   bool share_lock(std::uint32_t a, std::uint32_t b) const;
   std::string lockset_text(std::uint32_t ls) const;
-  std::uint32_t field_id(const char* name);
-  Clock& clock(std::uint16_t ctx);
+  // A context's clock: created with an entry for itself, only ever grown.
+  Clock& clock(std::uint16_t ctx) { return clocks_[ctx]; }
   bool ordered(const Rec& earlier, std::uint16_t now_ctx);
   void check(const LightSite& at, const kern::ObjectHeader& obj, std::uint32_t inc, std::uint32_t field, const Rec& now,
              const Rec& prior);
 
   std::vector<std::uint16_t> ctx_of_id_;  // context id -> index + 1 (0: not seen)
+  std::uint32_t last_ctx_id_ = 0;         // the last context looked up, and its ctx_of_id_ entry
+  std::uint16_t last_ctx_ = 0;
   std::vector<std::string> ctx_names_;
-  struct FieldSlot {
-    const char* literal = nullptr;
-    std::uint32_t id = 0;
-  };
-  // Open addressing by the literal's address (two copies of one literal in
-  // two translation units share the id of their text, field_ids_).
-  std::vector<FieldSlot> field_slots_ = std::vector<FieldSlot>(1u << 10);
-  std::size_t field_literals_ = 0;
-  std::map<std::string, std::uint32_t, std::less<>> field_ids_;
-  std::vector<std::string> field_names_;
+  std::vector<const char*> field_names_;  // by field id, as seen
   std::vector<Clock> clocks_;
   std::vector<Lockset> locksets_ = std::vector<Lockset>(1);
-  std::map<std::vector<const void*>, std::uint32_t> lockset_ids_;
+  // Open addressing over locksets_ by the held ids (0: empty slot).
+  std::vector<std::uint32_t> lockset_slots_ = std::vector<std::uint32_t>(64, 0);
   struct CtxLocks {
     std::uint64_t gen = 0;  // LightSite::lock_gen the lockset was derived under
     std::uint32_t lockset = 0;

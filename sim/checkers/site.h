@@ -32,9 +32,9 @@ struct HeldLock {
 // The site of a field access, without building strings (data_race sees every
 // tracked field access): the views stay valid for the call only; lock names
 // are static strings.
-struct LockRef {
-  const void* id = nullptr;
-  const char* name = "";  // static storage
+struct LockRef {  // no initializers: LightSite's array is filled up to nlocks only
+  const void* id;
+  const char* name;  // static storage
 };
 struct LightSite {
   static constexpr std::size_t kMaxLocks = 6;  // deeper nesting: the innermost are dropped

@@ -198,7 +198,7 @@ BOOST_AUTO_TEST_CASE(silent_when_the_conn_is_used_before_teardown) {
   r.at(1 * kMs, "iscsid", "iscsi_conn_setup");
   r.set.object_allocated(r.conn.hdr());
   r.at(2 * kMs, "eh/host0", "iscsi_exec_task_mgmt_fn");
-  r.set.field_access(r.conn.hdr(), 1, "tmf_state", kern::AccessKind::read, false);
+  r.set.field_access(r.conn.hdr(), 1, kern::FieldName("tmf_state"), kern::AccessKind::read, false);
   r.at(3 * kMs, "iscsid", "iscsi_conn_teardown");
   r.conn.free(3 * kMs, "iscsi_conn_teardown", "iscsid");
   r.set.object_freed(r.conn.hdr());
@@ -937,11 +937,12 @@ int list_lock = 0;
 BOOST_AUTO_TEST_CASE(warns_on_an_unlocked_unordered_write_and_read) {
   Rig r;
   r.at(40'299 * kMs, "tmf_wq/host0", "qedi_cleanup_all_io");
-  r.set.field_access(r.conn.hdr(), 1, "active_cmd_list.next", kern::AccessKind::write, false);
+  r.set.field_access(r.conn.hdr(), 1, kern::FieldName("active_cmd_list.next"), kern::AccessKind::write, false);
   r.at(40'300 * kMs, "qedi_thread/2", "qedi_process_cmd_cleanup_resp");
   r.clock->locks = {HeldLock{&list_lock, "list_lock"}};
-  r.set.field_access(r.conn.hdr(), 1, "active_cmd_list.next", kern::AccessKind::read, false);
-  r.set.field_access(r.conn.hdr(), 1, "active_cmd_list.next", kern::AccessKind::read, false);  // once per site pair
+  r.set.field_access(r.conn.hdr(), 1, kern::FieldName("active_cmd_list.next"), kern::AccessKind::read, false);
+  r.set.field_access(r.conn.hdr(), 1, kern::FieldName("active_cmd_list.next"), kern::AccessKind::read,
+                     false);               // once per site pair
   BOOST_TEST(r.set.violations().empty());  // a warning, never a violation
   const auto w = r.set.warnings();
   BOOST_REQUIRE_EQUAL(w.size(), 1u);
@@ -956,20 +957,20 @@ BOOST_AUTO_TEST_CASE(silent_under_a_common_lock_after_a_handoff_or_for_marked_ac
   int wq = 0;
   r.clock->locks = {HeldLock{&list_lock, "list_lock"}};
   r.at(1, "tmf_wq/host0", "qedi_cleanup_all_io");
-  r.set.field_access(r.conn.hdr(), 1, "active_cmd_count", kern::AccessKind::write, false);
+  r.set.field_access(r.conn.hdr(), 1, kern::FieldName("active_cmd_count"), kern::AccessKind::write, false);
   r.at(2, "qedi_thread/2", "qedi_process_cmd_cleanup_resp");
-  r.set.field_access(r.conn.hdr(), 1, "active_cmd_count", kern::AccessKind::read, false);
+  r.set.field_access(r.conn.hdr(), 1, kern::FieldName("active_cmd_count"), kern::AccessKind::read, false);
   r.clock->locks.clear();
   r.at(3, "tmf_wq/host0", "qedi_cleanup_all_io");
-  r.set.field_access(r.conn.hdr(), 1, "cmd_cleanup_req", kern::AccessKind::write, false);
+  r.set.field_access(r.conn.hdr(), 1, kern::FieldName("cmd_cleanup_req"), kern::AccessKind::write, false);
   r.set.handoff_send(&wq);  // wake_up(&qedi_conn->wait_queue)
   r.at(4, "qedi_thread/2", "qedi_process_cmd_cleanup_resp");
   r.set.handoff_recv(&wq);
-  r.set.field_access(r.conn.hdr(), 1, "cmd_cleanup_req", kern::AccessKind::read, false);
+  r.set.field_access(r.conn.hdr(), 1, kern::FieldName("cmd_cleanup_req"), kern::AccessKind::read, false);
   r.at(5, "tmf_wq/host0", "qedi_cleanup_all_io");
-  r.set.field_access(r.conn.hdr(), 1, "flags", kern::AccessKind::write, true);
+  r.set.field_access(r.conn.hdr(), 1, kern::FieldName("flags"), kern::AccessKind::write, true);
   r.at(6, "qedi_thread/2", "qedi_process_cmd_cleanup_resp");
-  r.set.field_access(r.conn.hdr(), 1, "flags", kern::AccessKind::read, true);
+  r.set.field_access(r.conn.hdr(), 1, kern::FieldName("flags"), kern::AccessKind::read, true);
   BOOST_TEST(r.set.warnings().empty());
 }
 
