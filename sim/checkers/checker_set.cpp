@@ -77,10 +77,10 @@ CheckerSet::~CheckerSet() = default;
 
 Site CheckerSet::here() const { return sites_->site(); }
 
-Site CheckerSet::fw_here() const { return Site{sites_->site().ns, "fw", "-"}; }
+Site CheckerSet::fw_here() const { return Site{sites_->now_ns(), "fw", "-"}; }
 
 Site CheckerSet::at_context(const kern::Context& ctx) const {
-  return Site{sites_->site().ns, ctx.name(), ctx.function()};
+  return Site{sites_->now_ns(), ctx.name(), ctx.function()};
 }
 
 // ---- run control ----------------------------------------------------------

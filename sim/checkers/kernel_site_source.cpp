@@ -11,6 +11,8 @@ Site KernelSiteSource::site() const {
   return Site{kern::Kernel::now_ns(), c.name(), c.function()};
 }
 
+std::int64_t KernelSiteSource::now_ns() const { return kern::Kernel::now_ns(); }
+
 std::vector<HeldLock> KernelSiteSource::held_locks() const {
   std::vector<HeldLock> out;
   for (const kern::Lock* l : kern::Kernel::get().current().held()) out.push_back(HeldLock{l, l->name()});

@@ -9,6 +9,7 @@ namespace qedisim::checkers {
 class KernelSiteSource : public SiteSource {
  public:
   Site site() const override;
+  std::int64_t now_ns() const override;
   std::vector<HeldLock> held_locks() const override;
   LightSite light_site() const override;
 };

@@ -30,37 +30,46 @@ namespace {
 // pointer to find the object it was taken from.
 class ObjectIds {
  public:
-  std::uint64_t id(const kern::ObjectHeader* h, std::uint32_t inc) {
+  // The entry of (slot, incarnation): its id, and the key and description
+  // last built for it (ref_base), so an object seen again is not formatted
+  // again.
+  struct Entry {
+    std::uint32_t inc = 0;
+    std::int64_t alloc_ns = 0;
+    std::uint64_t id = 0;
+    const char* type = nullptr;  // what `key` and `desc` were built for
+    std::string name;
+    std::string key;
+    std::string desc;
+  };
+  Entry& entry(const kern::ObjectHeader* h, std::uint32_t inc) {
     Recent& recent = slots_[h];
     const bool current = inc == h->incarnation;
     for (std::size_t i = recent.n; i-- > 0;) {  // newest first
-      const Entry& e = recent.at(i);
-      if (e.inc == inc && (!current || e.alloc_ns == h->alloc_ns)) return e.id;
+      Entry& e = recent.at(i);
+      if (e.inc == inc && (!current || e.alloc_ns == h->alloc_ns)) return e;
     }
-    recent.push(Entry{inc, current ? h->alloc_ns : -1, next_++});
-    return recent.at(recent.n - 1).id;
+    Entry& e = recent.push();
+    e.inc = inc;
+    e.alloc_ns = current ? h->alloc_ns : -1;
+    e.id = next_++;
+    e.type = nullptr;
+    return e;
   }
 
  private:
   static constexpr std::size_t kKeep = 8;
-  struct Entry {
-    std::uint32_t inc;
-    std::int64_t alloc_ns;
-    std::uint64_t id;
-  };
   // The last kKeep entries of a slot, oldest first: a ring, no allocation per object.
   struct Recent {
     std::array<Entry, kKeep> ring{};
     std::size_t head = 0;  // oldest
     std::size_t n = 0;
-    const Entry& at(std::size_t i) const { return ring[(head + i) % kKeep]; }
-    void push(const Entry& e) {
-      if (n < kKeep) {
-        ring[(head + n++) % kKeep] = e;
-      } else {  // full: the oldest is forgotten
-        ring[head] = e;
-        head = (head + 1) % kKeep;
-      }
+    Entry& at(std::size_t i) { return ring[(head + i) % kKeep]; }
+    Entry& push() {  // the new newest entry (the oldest forgotten when full); its strings keep their buffers
+      if (n < kKeep) return ring[(head + n++) % kKeep];
+      Entry& e = ring[head];
+      head = (head + 1) % kKeep;
+      return e;
     }
   };
   std::unordered_map<const kern::ObjectHeader*, Recent> slots_;  // lookup only
@@ -86,33 +95,43 @@ char* put_dec(char* p, std::uint64_t v, std::size_t width = 0) {
 }
 
 // type, key ("type|000000000042") and, if wanted, the generic desc
-// ("type name #inc").
+// ("type name #inc"), built once per object and name (ObjectIds::Entry).
 ObjRef ref_base(const kern::ObjectHeader* h, std::uint32_t inc, bool with_desc) {
-  ObjRef r;
+  ObjectIds::Entry& e = object_ids().entry(h, inc);
   const std::size_t tlen = std::strlen(h->type);
+  if (e.type != h->type) {
+    e.type = h->type;
+    e.key.resize(tlen + 1 + 24);
+    char* k = e.key.data();
+    std::memcpy(k, h->type, tlen);
+    k[tlen] = '|';
+    e.key.resize(static_cast<std::size_t>(put_dec(k + tlen + 1, e.id, 12) - k));
+    e.desc.clear();  // built below when wanted
+  }
+  ObjRef r;
   r.type.assign(h->type, tlen);
-  r.key.resize(tlen + 1 + 24);
-  char* k = r.key.data();
-  std::memcpy(k, h->type, tlen);
-  k[tlen] = '|';
-  r.key.resize(static_cast<std::size_t>(put_dec(k + tlen + 1, object_ids().id(h, inc), 12) - k));
+  r.key = e.key;
   if (with_desc) {
-    r.desc.resize(tlen + 1 + h->name.size() + 2 + 24);
-    char* d = r.desc.data();
-    char* p = d;
-    std::copy_n(h->type, tlen, p);
-    p += tlen;
-    if (!h->name.empty()) {
-      *p++ = ' ';
-      std::copy_n(h->name.data(), h->name.size(), p);
-      p += h->name.size();
+    if (e.desc.empty() || e.name != h->name) {
+      e.name = h->name;
+      e.desc.resize(tlen + 1 + h->name.size() + 2 + 24);
+      char* d = e.desc.data();
+      char* p = d;
+      std::copy_n(h->type, tlen, p);
+      p += tlen;
+      if (!h->name.empty()) {
+        *p++ = ' ';
+        std::copy_n(h->name.data(), h->name.size(), p);
+        p += h->name.size();
+      }
+      if (prints_incarnation(h->type)) {
+        *p++ = ' ';
+        *p++ = '#';
+        p = put_dec(p, inc);
+      }
+      e.desc.resize(static_cast<std::size_t>(p - d));
     }
-    if (prints_incarnation(h->type)) {
-      *p++ = ' ';
-      *p++ = '#';
-      p = put_dec(p, inc);
-    }
-    r.desc.resize(static_cast<std::size_t>(p - d));
+    r.desc = e.desc;
   }
   return r;
 }

@@ -56,6 +56,8 @@ class SiteSource {
  public:
   virtual ~SiteSource() = default;
   virtual Site site() const = 0;
+  // Only the time of site(), without building its strings.
+  virtual std::int64_t now_ns() const { return site().ns; }
   // Locks held by the current context (data_race lockset).
   virtual std::vector<HeldLock> held_locks() const = 0;
   // The current site and held locks at once, cheaply.
