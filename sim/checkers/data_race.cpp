@@ -18,8 +18,7 @@ void join(std::vector<std::uint32_t>& into, const std::vector<std::uint32_t>& fr
 
 }  // namespace
 
-std::uint16_t DataRaceChecker::ctx_index(const LightSite& at) {
-  if (at.ctx_id == last_ctx_id_ && last_ctx_ != 0) return static_cast<std::uint16_t>(last_ctx_ - 1);
+std::uint16_t DataRaceChecker::ctx_index_slow(const LightSite& at) {
   if (at.ctx_id < ctx_of_id_.size() && ctx_of_id_[at.ctx_id]) {
     last_ctx_id_ = at.ctx_id;
     last_ctx_ = ctx_of_id_[at.ctx_id];
@@ -35,9 +34,8 @@ std::uint16_t DataRaceChecker::ctx_index(const LightSite& at) {
   return i;
 }
 
-std::uint32_t DataRaceChecker::lockset(const LightSite& at, std::uint16_t ctx) {
+std::uint32_t DataRaceChecker::lockset_slow(const LightSite& at, std::uint16_t ctx) {
   CtxLocks& cached = ctx_locks_[ctx];
-  if (at.lock_gen != 0 && cached.gen == at.lock_gen) return cached.lockset;
   std::uint32_t id = 0;
   if (at.nlocks > 0) {
     const auto hash_of = [](const void* const* ids, std::size_t n) {
@@ -93,17 +91,9 @@ std::string DataRaceChecker::lockset_text(std::uint32_t ls) const {
   return s + "}";
 }
 
-DataRaceChecker::Field& DataRaceChecker::shadow(const void* obj, std::uint32_t field) {
-  const auto hash = [](const void* o, std::uint32_t f) {
-    std::uint64_t h = reinterpret_cast<std::uintptr_t>(o) * 0x9E3779B97F4A7C15ull + f * 0xC2B2AE3D27D4EB4Full;
-    return static_cast<std::size_t>(h ^ (h >> 29));
-  };
+DataRaceChecker::Field& DataRaceChecker::shadow_insert(const void* obj, std::uint32_t field) {
+  const auto hash = shadow_hash;
   std::size_t mask = table_.size() - 1;
-  for (std::size_t i = hash(obj, field) & mask;; i = (i + 1) & mask) {
-    Slot& s = table_[i];
-    if (s.obj == obj && s.field == field) return fields_[s.index];
-    if (!s.obj) break;
-  }
   if ((fields_.size() + 1) * 2 > table_.size()) {  // grow at half full
     std::vector<Slot> old(table_.size() * 2);
     old.swap(table_);

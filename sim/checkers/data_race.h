@@ -53,6 +53,10 @@ class DataRaceChecker : public Checker {
     std::int64_t ns = 0;
     const char* fn = "-";
   };
+  struct CtxLocks {
+    std::uint64_t gen = 0;  // LightSite::lock_gen the lockset was derived under
+    std::uint32_t lockset = 0;
+  };
   // The locks a context held at an access, innermost last, interned.
   struct Lockset {
     std::vector<const void*> ids;
@@ -70,10 +74,32 @@ class DataRaceChecker : public Checker {
     std::uint32_t field = 0;
     std::uint32_t index = 0;
   };
-  Field& shadow(const void* obj, std::uint32_t field);
+  static std::size_t shadow_hash(const void* o, std::uint32_t f) {
+    const std::uint64_t h = reinterpret_cast<std::uintptr_t>(o) * 0x9E3779B97F4A7C15ull + f * 0xC2B2AE3D27D4EB4Full;
+    return static_cast<std::size_t>(h ^ (h >> 29));
+  }
+  Field& shadow(const void* obj, std::uint32_t field) {
+    const std::size_t mask = table_.size() - 1;
+    for (std::size_t i = shadow_hash(obj, field) & mask;; i = (i + 1) & mask) {
+      const Slot& s = table_[i];
+      if (s.obj == obj && s.field == field) return fields_[s.index];
+      if (!s.obj) return shadow_insert(obj, field);
+    }
+  }
+  Field& shadow_insert(const void* obj, std::uint32_t field);  // not in the table yet
 
-  std::uint16_t ctx_index(const LightSite& at);
-  std::uint32_t lockset(const LightSite& at, std::uint16_t ctx);
+  // Fast paths inline (every access asks), first sights out of line.
+  std::uint16_t ctx_index(const LightSite& at) {
+    if (at.ctx_id == last_ctx_id_ && last_ctx_ != 0) return static_cast<std::uint16_t>(last_ctx_ - 1);
+    return ctx_index_slow(at);
+  }
+  std::uint16_t ctx_index_slow(const LightSite& at);
+  std::uint32_t lockset(const LightSite& at, std::uint16_t ctx) {
+    const CtxLocks& cached = ctx_locks_[ctx];
+    if (at.lock_gen != 0 && cached.gen == at.lock_gen) return cached.lockset;
+    return lockset_slow(at, ctx);
+  }
+  std::uint32_t lockset_slow(const LightSite& at, std::uint16_t ctx);
   bool share_lock(std::uint32_t a, std::uint32_t b) const;
   std::string lockset_text(std::uint32_t ls) const;
   // A context's clock: created with an entry for itself, only ever grown.
@@ -91,10 +117,6 @@ class DataRaceChecker : public Checker {
   std::vector<Lockset> locksets_ = std::vector<Lockset>(1);
   // Open addressing over locksets_ by the held ids (0: empty slot).
   std::vector<std::uint32_t> lockset_slots_ = std::vector<std::uint32_t>(64, 0);
-  struct CtxLocks {
-    std::uint64_t gen = 0;  // LightSite::lock_gen the lockset was derived under
-    std::uint32_t lockset = 0;
-  };
   std::vector<CtxLocks> ctx_locks_;                  // by context index
   std::unordered_map<const void*, Clock> channels_;  // looked up, never iterated
   std::vector<Slot> table_ = std::vector<Slot>(1u << 12);
