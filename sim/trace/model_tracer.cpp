@@ -119,15 +119,23 @@ void ModelTracer::sample() {
   const auto& all = kern::Context::all();
   for (std::size_t i = 0; i < contexts_.size() && i < all.size(); ++i) {
     const kern::Context& ctx = *all[i];
-    std::string what;
-    if (ctx.waiting_on())
-      what = (ctx.idle() ? std::string("idle:") : std::string("wait:")) + ctx.waiting_on();
+    // Wait and function names are string literals: the same pointers, the
+    // same text, nothing to record.
+    const char* wait = ctx.waiting_on();
+    const CtxSeen now_seen{wait, wait && ctx.idle(), wait ? nullptr : ctx.function(), true};
+    if (i >= seen_.size()) seen_.resize(i + 1);
+    CtxSeen& seen = seen_[i];
+    if (seen.valid && seen.wait == now_seen.wait && seen.idle == now_seen.idle && seen.fn == now_seen.fn) continue;
+    seen = now_seen;
+    std::string& what = scratch_;  // one buffer for every sample: no allocation per context
+    if (wait)
+      what.assign(now_seen.idle ? "idle:" : "wait:").append(wait);
     else
-      what = std::string("run:") + ctx.function();
+      what.assign("run:").append(now_seen.fn);
     tracer_.set_string(contexts_[i], now, what);
   }
   // Re-sample on any activity, and at least every millisecond while traced.
-  next_trigger(sc_core::sc_time(1, sc_core::SC_MS), any_activity_);
+  next_trigger(kPoll, any_activity_);
 }
 
 void ModelTracer::add_violation_pulses(const std::vector<Violation>& violations) {

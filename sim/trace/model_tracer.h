@@ -7,6 +7,7 @@
 // invariant id, added at the end of the run).
 #pragma once
 
+#include <string>
 #include <systemc>
 #include <vector>
 
@@ -45,6 +46,15 @@ class ModelTracer : public sc_core::sc_module {
   std::vector<SessionSignals> sessions_;
   std::vector<Tracer::SignalId> contexts_;
   std::size_t contexts_declared_ = 0;
+  const sc_core::sc_time kPoll{1, sc_core::SC_MS};
+  std::string scratch_;
+  struct CtxSeen {  // what a context's signal was last built from
+    const char* wait = nullptr;
+    bool idle = false;
+    const char* fn = nullptr;
+    bool valid = false;
+  };
+  std::vector<CtxSeen> seen_;
   Tracer::SignalId tids_in_use_{}, tmf_works_queued_{}, tmf_work_running_{}, cleanups_pending_{};
   std::vector<Tracer::SignalId> cq_prod_, cq_cons_;
 };

@@ -31,9 +31,14 @@ Tracer::SignalId Tracer::declare_string(std::string scope, std::string name) {
 void Tracer::record(SignalId id, std::int64_t time_ns, std::uint64_t value, std::string_view text) {
   if (signals_[id].width == 0) {
     if (last_text_[id] == text) return;
-    last_text_[id] = std::string(text);
-    texts_.emplace_back(text);
-    changes_.push_back(Change{time_ns, id, 0, static_cast<std::uint32_t>(texts_.size() - 1)});
+    last_text_[id].assign(text);
+    // Interned: a context's few states recur at every command.
+    auto it = text_ids_.find(text);
+    if (it == text_ids_.end()) {
+      it = text_ids_.emplace(std::string(text), static_cast<std::uint32_t>(texts_.size())).first;
+      texts_.emplace_back(text);
+    }
+    changes_.push_back(Change{time_ns, id, 0, it->second});
     return;
   }
   if (last_value_[id] == value) return;

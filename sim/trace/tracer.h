@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -50,7 +51,8 @@ class Tracer final : public TraceSink {
   std::vector<Signal> signals_;
   std::vector<EnumType> enum_types_;
   std::vector<Change> changes_;
-  std::vector<std::string> texts_;
+  std::vector<std::string> texts_;  // distinct texts, in order of first use
+  std::map<std::string, std::uint32_t, std::less<>> text_ids_;
   std::vector<std::uint64_t> last_value_;
   std::vector<std::string> last_text_;
 };

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <iterator>
 #include <map>
 #include <vector>
 
@@ -22,11 +23,16 @@ std::string vcd_code(std::uint32_t index) {
   return code;
 }
 
-std::string binary(std::uint64_t v, unsigned width) {
-  std::string s;
-  for (int bit = static_cast<int>(width) - 1; bit >= 0; --bit) s.push_back(((v >> bit) & 1) ? '1' : '0');
-  const auto first_one = s.find('1');
-  return first_one == std::string::npos ? "0" : s.substr(first_one);
+// The low `width` bits of v in binary, without leading zeros ("0" for none).
+void append_binary(std::string& out, std::uint64_t v, unsigned width) {
+  if (width < 64) v &= (std::uint64_t{1} << width) - 1;
+  char buf[64];
+  std::size_t n = 0;
+  do {
+    buf[n++] = (v & 1) ? '1' : '0';
+    v >>= 1;
+  } while (v != 0);
+  while (n > 0) out += buf[--n];
 }
 
 std::string escape_string(const std::string& s) {
@@ -87,23 +93,43 @@ void write_vcd(const Tracer& tracer, const std::string& path, const std::string&
   out += "$enddefinitions $end\n";
 
   // Changes arrive in time order except the checkers' pulses, added at the end.
-  std::vector<Tracer::Change> changes = tracer.changes();
-  std::stable_sort(changes.begin(), changes.end(),
-                   [](const Tracer::Change& a, const Tracer::Change& b) { return a.time_ns < b.time_ns; });
+  // A clean run's are sorted already: no copy, no sort.
+  const auto by_time = [](const Tracer::Change& a, const Tracer::Change& b) { return a.time_ns < b.time_ns; };
+  std::vector<Tracer::Change> sorted;
+  const std::vector<Tracer::Change>* all = &tracer.changes();
+  if (!std::is_sorted(all->begin(), all->end(), by_time)) {
+    sorted = *all;
+    std::stable_sort(sorted.begin(), sorted.end(), by_time);
+    all = &sorted;
+  }
+  const std::vector<Tracer::Change>& changes = *all;
+  // Codes and escaped texts once, appended without temporaries: a long run
+  // has millions of changes.
+  std::vector<std::string> codes(signals.size());
+  for (std::uint32_t i = 0; i < signals.size(); ++i) codes[i] = vcd_code(i);
+  std::vector<std::string> texts;
+  texts.reserve(tracer.texts().size());
+  for (const auto& t : tracer.texts()) texts.push_back(escape_string(t));
   std::int64_t current = -1;
   for (const auto& c : changes) {
     if (c.time_ns != current) {
-      out += fmt::format("#{}\n", c.time_ns);
+      fmt::format_to(std::back_inserter(out), "#{}\n", c.time_ns);
       current = c.time_ns;
     }
     const auto& s = signals[c.id];
     if (s.width == 0) {
-      out += "s" + escape_string(tracer.texts()[c.text]) + " " + vcd_code(c.id) + "\n";
+      out += 's';
+      out += texts[c.text];
+      out += ' ';
     } else if (s.width == 1) {
-      out += ((c.value & 1) ? "1" : "0") + vcd_code(c.id) + "\n";
+      out += (c.value & 1) ? '1' : '0';
     } else {
-      out += "b" + binary(c.value, s.width) + " " + vcd_code(c.id) + "\n";
+      out += 'b';
+      append_binary(out, c.value, s.width);
+      out += ' ';
     }
+    out += codes[c.id];
+    out += '\n';
   }
   write_file_atomically(path, out);
 }
