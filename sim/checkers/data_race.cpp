@@ -92,7 +92,6 @@ std::string DataRaceChecker::lockset_text(std::uint32_t ls) const {
 }
 
 DataRaceChecker::Field& DataRaceChecker::shadow_insert(const void* obj, std::uint32_t field) {
-  const auto hash = shadow_hash;
   std::size_t mask = table_.size() - 1;
   if ((fields_.size() + 1) * 2 > table_.size()) {  // grow at half full
     std::vector<Slot> old(table_.size() * 2);
@@ -100,12 +99,12 @@ DataRaceChecker::Field& DataRaceChecker::shadow_insert(const void* obj, std::uin
     mask = table_.size() - 1;
     for (const Slot& s : old) {
       if (!s.obj) continue;
-      std::size_t i = hash(s.obj, s.field) & mask;
+      std::size_t i = shadow_hash(s.obj, s.field) & mask;
       while (table_[i].obj) i = (i + 1) & mask;
       table_[i] = s;
     }
   }
-  std::size_t i = hash(obj, field) & mask;
+  std::size_t i = shadow_hash(obj, field) & mask;
   while (table_[i].obj) i = (i + 1) & mask;
   table_[i] = Slot{obj, field, static_cast<std::uint32_t>(fields_.size())};
   fields_.emplace_back();

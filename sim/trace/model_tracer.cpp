@@ -77,6 +77,7 @@ void ModelTracer::declare_contexts() {
   const auto& all = kern::Context::all();
   for (; contexts_declared_ < all.size(); ++contexts_declared_)
     contexts_.push_back(tracer_.declare_string("host.ctx", vcd_name(all[contexts_declared_]->name())));
+  seen_.resize(contexts_.size());
 }
 
 void ModelTracer::sample() {
@@ -122,10 +123,9 @@ void ModelTracer::sample() {
     // Wait and function names are string literals: the same pointers, the
     // same text, nothing to record.
     const char* wait = ctx.waiting_on();
-    const CtxSeen now_seen{wait, wait && ctx.idle(), wait ? nullptr : ctx.function(), true};
-    if (i >= seen_.size()) seen_.resize(i + 1);
+    const CtxSeen now_seen{wait, wait && ctx.idle(), wait ? nullptr : ctx.function()};
     CtxSeen& seen = seen_[i];
-    if (seen.valid && seen.wait == now_seen.wait && seen.idle == now_seen.idle && seen.fn == now_seen.fn) continue;
+    if (seen.wait == now_seen.wait && seen.idle == now_seen.idle && seen.fn == now_seen.fn) continue;
     seen = now_seen;
     std::string& what = scratch_;  // one buffer for every sample: no allocation per context
     if (wait)

@@ -48,11 +48,12 @@ class ModelTracer : public sc_core::sc_module {
   std::size_t contexts_declared_ = 0;
   const sc_core::sc_time kPoll{1, sc_core::SC_MS};
   std::string scratch_;
-  struct CtxSeen {  // what a context's signal was last built from
+  // What a context's signal was last built from. The initial value matches
+  // no state: a context not waiting always has a function ("-" at least).
+  struct CtxSeen {
     const char* wait = nullptr;
     bool idle = false;
     const char* fn = nullptr;
-    bool valid = false;
   };
   std::vector<CtxSeen> seen_;
   Tracer::SignalId tids_in_use_{}, tmf_works_queued_{}, tmf_work_running_{}, cleanups_pending_{};
