@@ -522,7 +522,7 @@ void Firmware::destroy_conn(std::uint16_t cid, bool abortive) {
   }
   // It flushes every context of it, those still being cleaned too: the
   // driver may reuse their tids on the next conn.
-  for (std::uint32_t tid = 1; tid < tasks_.size(); ++tid) {
+  for (std::uint32_t tid = 1; tid < tasks_.size() && tasks_.held_on(cid) != 0; ++tid) {
     const FwTask& t = tasks_.at(static_cast<std::uint16_t>(tid));
     if (t.cid == cid && fw_task_held(t.state)) {
       tasks_.set_state(static_cast<std::uint16_t>(tid), FwTaskState::dropped);

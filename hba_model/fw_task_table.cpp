@@ -31,13 +31,13 @@ FwTaskTable::FwTaskTable(std::uint32_t tids) : tasks_(tids) {
 }
 
 void FwTaskTable::count(const FwTask& t, int delta) {
+  if (!fw_task_held(t.state)) return;
   const auto step = [delta](std::uint32_t& n) { n = delta > 0 ? n + 1 : n - 1; };
-  if (fw_task_held(t.state)) step(in_use_);
-  if (fw_task_live(t.state)) {
-    auto& n = live_per_cid_[t.cid];
-    step(n);
-    if (n == 0) live_per_cid_.erase(t.cid);
-  }
+  if (t.cid >= per_cid_.size()) per_cid_.resize(std::size_t{t.cid} + 1);
+  PerCid& c = per_cid_[t.cid];
+  step(in_use_);
+  step(c.held);
+  if (fw_task_live(t.state)) step(c.live);
 }
 
 FwTaskTable::InitResult FwTaskTable::init(std::uint16_t tid, std::uint16_t cid, std::uint8_t opcode, std::uint32_t itt,
@@ -61,11 +61,6 @@ void FwTaskTable::set_state(std::uint16_t tid, FwTaskState state) {
   count(t, -1);
   t.state = state;
   count(t, +1);
-}
-
-std::uint32_t FwTaskTable::live_on(std::uint16_t cid) const {
-  auto it = live_per_cid_.find(cid);
-  return it == live_per_cid_.end() ? 0 : it->second;
 }
 
 }  // namespace qedisim::hba

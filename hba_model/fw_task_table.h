@@ -6,7 +6,6 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <vector>
 
 namespace qedisim::hba {
@@ -62,14 +61,21 @@ class FwTaskTable {
   // Contexts the firmware holds (queued, active or cleaning), excluding tid 0.
   std::uint32_t in_use() const { return in_use_; }
   // Tasks of connection cid that are queued or active.
-  std::uint32_t live_on(std::uint16_t cid) const;
+  std::uint32_t live_on(std::uint16_t cid) const { return cid < per_cid_.size() ? per_cid_[cid].live : 0; }
+  // Contexts of connection cid the firmware holds (queued, active or cleaning).
+  std::uint32_t held_on(std::uint16_t cid) const { return cid < per_cid_.size() ? per_cid_[cid].held : 0; }
 
  private:
   void count(const FwTask& t, int delta);
 
+  struct PerCid {
+    std::uint32_t live = 0;
+    std::uint32_t held = 0;
+  };
+
   std::vector<FwTask> tasks_;
   std::uint32_t in_use_ = 0;
-  std::map<std::uint16_t, std::uint32_t> live_per_cid_;
+  std::vector<PerCid> per_cid_;  // indexed by cid, grown to the highest seen
 };
 
 }  // namespace qedisim::hba

@@ -1,5 +1,10 @@
 #include "hba_model/host_memory.h"
 
+#include <fmt/format.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <new>
 #include <stdexcept>
 #include <string>
 
@@ -9,29 +14,47 @@ namespace {
 constexpr std::uint64_t kFirstAddress = 0x1000;  // keeps 0 an invalid DMA address
 }
 
-HostMemory::HostMemory(sc_core::sc_module_name name) : sc_module(name), socket("socket"), bytes_(kFirstAddress) {
+HostMemory::HostMemory(sc_core::sc_module_name name) : sc_module(name), socket("socket"), size_(kFirstAddress) {
+  // Reserved without access (no memory, no commit charge), opened by mprotect.
+  void* p = mmap(nullptr, kCapacity, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (p == MAP_FAILED) throw std::bad_alloc();
+  bytes_ = static_cast<std::uint8_t*>(p);
   socket.register_b_transport(this, &HostMemory::b_transport);
 }
 
+HostMemory::~HostMemory() { munmap(bytes_, kCapacity); }
+
 std::uint64_t HostMemory::dma_alloc_coherent(std::size_t size, std::size_t align) {
-  std::uint64_t addr = bytes_.size();
+  std::uint64_t addr = size_;
   if (align > 1) addr = (addr + align - 1) / align * align;
-  bytes_.resize(addr + size, 0);
+  if (addr > kCapacity || size > kCapacity - addr)
+    throw std::length_error(
+        fmt::format("host memory: dma_alloc_coherent of {} bytes exceeds the model's {} GiB of DMA "
+                    "memory (lower hba.cq_depth, hba.sq_depth, hba.tids or sessions)",
+                    size, kCapacity >> 30));
+  const std::size_t end = addr + size;
+  if (end > committed_) {
+    const auto page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+    const std::size_t to = (end + page - 1) / page * page;
+    if (mprotect(bytes_ + committed_, to - committed_, PROT_READ | PROT_WRITE) != 0) throw std::bad_alloc();
+    committed_ = to;
+  }
+  size_ = end;
   return addr;
 }
 
 bool HostMemory::in_range(std::uint64_t addr, std::size_t len) const {
-  return addr >= kFirstAddress && addr <= bytes_.size() && len <= bytes_.size() - addr;
+  return addr >= kFirstAddress && addr <= size_ && len <= size_ - addr;
 }
 
 void HostMemory::read(std::uint64_t addr, void* dst, std::size_t len) const {
   if (!in_range(addr, len)) throw std::out_of_range("host memory read outside allocations at " + std::to_string(addr));
-  std::memcpy(dst, bytes_.data() + addr, len);
+  std::memcpy(dst, bytes_ + addr, len);
 }
 
 void HostMemory::write(std::uint64_t addr, const void* src, std::size_t len) {
   if (!in_range(addr, len)) throw std::out_of_range("host memory write outside allocations at " + std::to_string(addr));
-  std::memcpy(bytes_.data() + addr, src, len);
+  std::memcpy(bytes_ + addr, src, len);
 }
 
 void HostMemory::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& /*delay*/) {
@@ -47,9 +70,9 @@ void HostMemory::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& 
     return;
   }
   if (trans.is_read())
-    std::memcpy(trans.get_data_ptr(), bytes_.data() + addr, len);
+    std::memcpy(trans.get_data_ptr(), bytes_ + addr, len);
   else if (trans.is_write())
-    std::memcpy(bytes_.data() + addr, trans.get_data_ptr(), len);
+    std::memcpy(bytes_ + addr, trans.get_data_ptr(), len);
   trans.set_response_status(tlm::TLM_OK_RESPONSE);
 }
 

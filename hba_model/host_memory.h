@@ -10,7 +10,6 @@
 #include <cstring>
 #include <systemc>
 #include <tlm>
-#include <vector>
 
 namespace qedisim::hba {
 
@@ -18,10 +17,17 @@ class HostMemory : public sc_core::sc_module {
  public:
   tlm_utils::simple_target_socket<HostMemory> socket;
 
+  // The most every dma_alloc_coherent of one run may add up to.
+  static constexpr std::uint64_t kCapacity = std::uint64_t{4} << 30;
+
   explicit HostMemory(sc_core::sc_module_name name);
+  ~HostMemory() override;
+  HostMemory(const HostMemory&) = delete;
+  HostMemory& operator=(const HostMemory&) = delete;
 
   // dma_alloc_coherent: zeroed range, never freed (the model allocates at
-  // probe and ep_connect only). Address 0 is never handed out.
+  // probe and ep_connect only). Address 0 is never handed out. Throws
+  // std::length_error past kCapacity.
   std::uint64_t dma_alloc_coherent(std::size_t size, std::size_t align = 64);
 
   void read(std::uint64_t addr, void* dst, std::size_t len) const;
@@ -38,14 +44,20 @@ class HostMemory : public sc_core::sc_module {
     write(addr, &v, sizeof(T));
   }
 
-  std::size_t size() const { return bytes_.size(); }
+  std::size_t size() const { return size_; }
   std::uint64_t dma_transactions() const { return dma_transactions_; }
 
  private:
   void b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
   bool in_range(std::uint64_t addr, std::size_t len) const;
 
-  std::vector<std::uint8_t> bytes_;
+  // One address-space reservation of kCapacity bytes, made readable and
+  // writable as allocations reach it: the kernel hands out zeroed pages on
+  // first touch, so an allocation costs neither a memset nor a copy, and
+  // untouched ring entries no memory.
+  std::uint8_t* bytes_ = nullptr;
+  std::size_t size_ = 0;       // end of the last allocation
+  std::size_t committed_ = 0;  // readable and writable prefix, page-aligned
   std::uint64_t dma_transactions_ = 0;
 };
 

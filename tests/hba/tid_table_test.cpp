@@ -49,9 +49,13 @@ BOOST_AUTO_TEST_CASE(firmware_table_tracks_held_contexts_per_cid) {
   BOOST_TEST(t.live_on(1) == 1u);
   t.set_state(3, hba::FwTaskState::cleaning);
   BOOST_TEST(t.live_on(1) == 0u);
+  BOOST_TEST(t.held_on(1) == 1u);
   BOOST_TEST(t.in_use() == 2u);  // still held while the cleanup runs
   t.set_state(3, hba::FwTaskState::cleaned);
   BOOST_TEST(t.in_use() == 1u);
+  BOOST_TEST(t.held_on(1) == 0u);
+  BOOST_TEST(t.held_on(2) == 1u);
+  BOOST_TEST(t.held_on(999) == 0u);  // a cid never seen
   BOOST_TEST(t.at(3).generation == 1u);
 }
 
