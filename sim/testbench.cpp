@@ -89,14 +89,16 @@ class EndMonitor : public sc_core::sc_module {
     checkers::CheckerSet& checkers;
   };
   EndMonitor(sc_core::sc_module_name name, Parts parts) : sc_module(name), p_(parts) {
-    // Built once: a list per check() was an allocation per model event.
-    activity_ |= p_.qedi.activity();
-    activity_ |= p_.hba.activity();
-    activity_ |= p_.target.activity();
-    activity_ |= p_.workload.changed();
-    activity_ |= p_.actions.fired();
     SC_HAS_PROCESS(EndMonitor);
+    // Static sensitivity: a dynamic or-list (next_trigger) registered and
+    // removed the method on all five events at every activation, and its
+    // timeout put a timed notification in the queue each time.
     SC_METHOD(check);
+    sensitive << p_.qedi.activity() << p_.hba.activity() << p_.target.activity() << p_.workload.changed()
+              << p_.actions.fired();
+    SC_METHOD(poll);
+    sensitive << poll_;
+    dont_initialize();
   }
   bool stopped_quiescent() const { return stopped_; }
   bool quiescent_now() const { return model_quiescent(); }
@@ -106,6 +108,22 @@ class EndMonitor : public sc_core::sc_module {
   bool model_quiescent() const {
     return p_.host.quiescent() && p_.qedi.idle() && p_.hba.firmware().quiescent() && p_.target.idle();
   }
+  // The safety net: check() kPoll after its last run when no activity came
+  // since. One timed notification per kPoll at most: a run of check() in
+  // between only moves last_check_, and the poll re-arms for the rest.
+  void poll() {
+    armed_ = false;
+    const std::int64_t due = last_check_ + kPollNs;
+    if (now_ns() >= due)
+      check();
+    else
+      arm(due - now_ns());
+  }
+  void arm(std::int64_t in_ns) {
+    poll_.notify(ns(in_ns));
+    armed_ = true;
+  }
+  // Runs at any activity, and kPoll after its last run when none came.
   void check() {
     const std::int64_t now = now_ns();
     if (g_interrupt) {
@@ -123,12 +141,15 @@ class EndMonitor : public sc_core::sc_module {
     }
     // Re-check on any activity; the poll is a safety net for state changes
     // that raise none of these events (timers inside the host stack).
-    next_trigger(kPoll, activity_);
+    last_check_ = now;
+    if (!armed_) arm(kPollNs);
   }
 
   Parts p_;
-  const sc_core::sc_time kPoll{10, sc_core::SC_MS};
-  sc_core::sc_event_or_list activity_;
+  static constexpr std::int64_t kPollNs = 10'000'000;  // 10 ms
+  sc_core::sc_event poll_;
+  std::int64_t last_check_ = 0;
+  bool armed_ = false;
   bool was_quiet_ = false;
   bool stopped_ = false;
   bool interrupted_ = false;

@@ -4,8 +4,9 @@
 
 #include <algorithm>
 #include <exception>
-#include <map>
 #include <stdexcept>
+#include <string_view>
+#include <unordered_map>
 
 #include "common/failpoint_hook.h"
 #include "host_driver_model/kernel/context.h"
@@ -31,9 +32,9 @@ Kernel::Kernel(FailpointHook* failpoints, Observer* observer, std::uint64_t seed
 }
 
 FieldName::FieldName(const char* text) : name(text) {
-  static std::map<std::string, std::uint32_t, std::less<>> ids;  // once per access site
-  const auto it = ids.find(std::string_view(text));
-  id = it != ids.end() ? it->second : ids.emplace(text, static_cast<std::uint32_t>(ids.size())).first->second;
+  // Once per access site. The texts are string literals: the views stay valid.
+  static std::unordered_map<std::string_view, std::uint32_t> ids;
+  id = ids.try_emplace(std::string_view(text), static_cast<std::uint32_t>(ids.size())).first->second;
 }
 
 void Kernel::no_kernel() { throw std::logic_error("kernel layer used before a Kernel was created"); }
