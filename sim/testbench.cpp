@@ -20,6 +20,7 @@
 #include "host_driver_model/qedi/qedi_host.h"
 #include "sim/checkers/checker_set.h"
 #include "sim/failpoints/failpoints.h"
+#include "sim/idle_poll.h"
 #include "sim/report/atomic_file.h"
 #include "sim/target/iscsi_target.h"
 #include "sim/trace/event_writer.h"
@@ -91,13 +92,12 @@ class EndMonitor : public sc_core::sc_module {
   EndMonitor(sc_core::sc_module_name name, Parts parts) : sc_module(name), p_(parts) {
     SC_HAS_PROCESS(EndMonitor);
     // Static sensitivity: a dynamic or-list (next_trigger) registered and
-    // removed the method on all five events at every activation, and its
-    // timeout put a timed notification in the queue each time.
+    // removed the method on all five events at every activation.
     SC_METHOD(check);
     sensitive << p_.qedi.activity() << p_.hba.activity() << p_.target.activity() << p_.workload.changed()
               << p_.actions.fired();
     SC_METHOD(poll);
-    sensitive << poll_;
+    sensitive << poll_.event();
     dont_initialize();
   }
   bool stopped_quiescent() const { return stopped_; }
@@ -108,22 +108,10 @@ class EndMonitor : public sc_core::sc_module {
   bool model_quiescent() const {
     return p_.host.quiescent() && p_.qedi.idle() && p_.hba.firmware().quiescent() && p_.target.idle();
   }
-  // The safety net: check() kPoll after its last run when no activity came
-  // since. One timed notification per kPoll at most: a run of check() in
-  // between only moves last_check_, and the poll re-arms for the rest.
   void poll() {
-    armed_ = false;
-    const std::int64_t due = last_check_ + kPollNs;
-    if (now_ns() >= due)
-      check();
-    else
-      arm(due - now_ns());
+    if (poll_.due(now_ns())) check();
   }
-  void arm(std::int64_t in_ns) {
-    poll_.notify(ns(in_ns));
-    armed_ = true;
-  }
-  // Runs at any activity, and kPoll after its last run when none came.
+  // Runs at any activity, and 10 ms after its last run when none came.
   void check() {
     const std::int64_t now = now_ns();
     if (g_interrupt) {
@@ -141,15 +129,11 @@ class EndMonitor : public sc_core::sc_module {
     }
     // Re-check on any activity; the poll is a safety net for state changes
     // that raise none of these events (timers inside the host stack).
-    last_check_ = now;
-    if (!armed_) arm(kPollNs);
+    poll_.ran(now);
   }
 
   Parts p_;
-  static constexpr std::int64_t kPollNs = 10'000'000;  // 10 ms
-  sc_core::sc_event poll_;
-  std::int64_t last_check_ = 0;
-  bool armed_ = false;
+  IdlePoll poll_{10'000'000};  // 10 ms
   bool was_quiet_ = false;
   bool stopped_ = false;
   bool interrupted_ = false;

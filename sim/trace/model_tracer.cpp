@@ -68,9 +68,16 @@ ModelTracer::ModelTracer(sc_core::sc_module_name name, Tracer& tracer, const drv
     cq_prod_.push_back(tracer_.declare_int(scope, "prod", 32));
     cq_cons_.push_back(tracer_.declare_int(scope, "cons", 32));
   }
-  for (const auto* e : activity_) any_activity_ |= *e;
   SC_HAS_PROCESS(ModelTracer);
   SC_METHOD(sample);
+  for (const auto* e : activity_) sensitive << *e;
+  SC_METHOD(poll);
+  sensitive << poll_.event();
+  dont_initialize();
+}
+
+void ModelTracer::poll() {
+  if (poll_.due(now_ns())) sample();
 }
 
 void ModelTracer::declare_contexts() {
@@ -135,7 +142,7 @@ void ModelTracer::sample() {
     tracer_.set_string(contexts_[i], now, what);
   }
   // Re-sample on any activity, and at least every millisecond while traced.
-  next_trigger(kPoll, any_activity_);
+  poll_.ran(now);
 }
 
 void ModelTracer::add_violation_pulses(const std::vector<Violation>& violations) {

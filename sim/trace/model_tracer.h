@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "sim/checkers/violation.h"
+#include "sim/idle_poll.h"
 #include "sim/trace/tracer.h"
 
 namespace qedisim {
@@ -37,16 +38,16 @@ class ModelTracer : public sc_core::sc_module {
   };
   void declare_contexts();
   void sample();
+  void poll();
 
   Tracer& tracer_;
   const drv::Qedi& qedi_;
   const hba::Hba& hba_;
   std::vector<const sc_core::sc_event*> activity_;
-  sc_core::sc_event_or_list any_activity_;  // must outlive every next_trigger on it
   std::vector<SessionSignals> sessions_;
   std::vector<Tracer::SignalId> contexts_;
   std::size_t contexts_declared_ = 0;
-  const sc_core::sc_time kPoll{1, sc_core::SC_MS};
+  IdlePoll poll_{1'000'000};  // at least every millisecond while traced
   std::string scratch_;
   // What a context's signal was last built from. The initial value matches
   // no state: a context not waiting always has a function ("-" at least).
