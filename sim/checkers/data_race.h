@@ -37,6 +37,7 @@ class DataRaceChecker : public Checker {
   void access(const LightSite& at, const kern::ObjectHeader& obj, std::uint32_t inc, std::uint32_t field,
               const char* field_name, bool write, bool marked);
   // Happens-before: the sender's past is ordered before the receiver's future.
+  // Only the context of `at` (ctx_id, ctx) is read.
   void send(const LightSite& at, const void* channel);
   void recv(const LightSite& at, const void* channel);
 

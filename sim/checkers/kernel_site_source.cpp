@@ -32,4 +32,12 @@ LightSite KernelSiteSource::light_site() const {
   return s;
 }
 
+LightSite KernelSiteSource::context_site() const {
+  const kern::Context& c = kern::Kernel::get().current();
+  LightSite s;
+  s.ctx_id = c.id();
+  s.ctx = c.name();
+  return s;
+}
+
 }  // namespace qedisim::checkers

@@ -12,6 +12,7 @@ class KernelSiteSource : public SiteSource {
   std::int64_t now_ns() const override;
   std::vector<HeldLock> held_locks() const override;
   LightSite light_site() const override;
+  LightSite context_site() const override;
 };
 
 }  // namespace qedisim::checkers

@@ -974,6 +974,33 @@ BOOST_AUTO_TEST_CASE(silent_under_a_common_lock_after_a_handoff_or_for_marked_ac
   BOOST_TEST(r.set.warnings().empty());
 }
 
+// Clocks longer than a few contexts are joined several entries at a time:
+// an order that runs through the first entries of a long clock still holds.
+BOOST_AUTO_TEST_CASE(orders_through_a_handoff_chain_across_many_contexts) {
+  Rig r;
+  int ch_a = 0, ch_b = 0;
+  const kern::FieldName other("dd_data.flags"), x("cmd_cleanup_req");
+  for (int i = 0; i < 8; ++i) {  // contexts ctx0..ctx7 take clock entries 0..7
+    r.at(1 + i, ("ctx" + std::to_string(i)).c_str(), "touch");
+    r.set.field_access(r.session.hdr(), 1, other, kern::AccessKind::read, false);
+  }
+  r.at(10, "ctx4", "send_a");
+  r.set.handoff_send(&ch_a);
+  r.at(11, "ctx1", "recv_a");
+  r.set.handoff_recv(&ch_a);  // ctx1's clock now spans entries 0..4
+  r.set.field_access(r.conn.hdr(), 1, x, kern::AccessKind::write, false);
+  r.set.handoff_send(&ch_b);
+  r.at(12, "ctx6", "reader");
+  r.set.handoff_recv(&ch_b);  // entry 1 (ctx1's write) reaches ctx6 through the join
+  r.set.field_access(r.conn.hdr(), 1, x, kern::AccessKind::read, false);
+  BOOST_TEST(r.set.warnings().empty());
+  r.at(13, "ctx7", "unordered_reader");
+  r.set.field_access(r.conn.hdr(), 1, x, kern::AccessKind::read, false);
+  const auto w = r.set.warnings();
+  BOOST_REQUIRE_EQUAL(w.size(), 1u);
+  BOOST_TEST(w[0].function == "unordered_reader");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 // ---------------------------------------------------------------------------
