@@ -299,7 +299,9 @@ void Lock::lock() {
   if (owner_) {
     if (kind_ == Kind::mutex) check_may_sleep(self, "mutex_lock");
     k.wait_begin(self, name_, false);
+    ++waiters_;
     while (owner_) sc_core::wait(released_);
+    --waiters_;
     k.set_current(&self);
     k.wait_end(self, false);
   }
@@ -314,7 +316,8 @@ void Lock::unlock() noexcept {
     owner_->released(this);
   }
   owner_ = nullptr;
-  released_.notify(sc_core::SC_ZERO_TIME);
+  // A delta notification nobody waits for still cost a delta cycle.
+  if (waiters_ != 0) released_.notify(sc_core::SC_ZERO_TIME);
 }
 
 // ---- timers ---------------------------------------------------------------

@@ -29,6 +29,7 @@ class Lock {
   const char* name_;
   Kind kind_;
   Context* owner_ = nullptr;
+  unsigned waiters_ = 0;  // contexts blocked in lock(): only they need released_
   sc_core::sc_event released_;
 };
 
