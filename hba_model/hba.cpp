@@ -1,20 +1,20 @@
 #include "hba_model/hba.h"
 
 #include <cstring>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
 namespace qedisim::hba {
 
-std::int64_t sim_now_ns() {
-  return static_cast<std::int64_t>(sc_core::sc_time_stamp() / sc_core::sc_time(1, sc_core::SC_NS));
-}
-
 namespace {
 std::int64_t to_ns(const sc_core::sc_time& t) {
-  return static_cast<std::int64_t>(t / sc_core::sc_time(1, sc_core::SC_NS));
+  static const sc_core::sc_time one_ns(1, sc_core::SC_NS);  // built once: sc_time(double, unit) converts
+  return static_cast<std::int64_t>(t / one_ns);
 }
 }  // namespace
+
+std::int64_t sim_now_ns() { return to_ns(sc_core::sc_time_stamp()); }
 
 Hba::Hba(sc_core::sc_module_name name, const FirmwareConfig& cfg, FailpointHook* failpoints)
     : sc_module(name), mmio("mmio"), dma("dma"), msix("msix") {
@@ -94,7 +94,12 @@ void Hba::rearm() {
 }
 
 void Hba::dma_transaction(tlm::tlm_command cmd, std::uint64_t addr, void* data, std::size_t len) {
-  tlm::tlm_generic_payload trans;
+  // One payload for every DMA; a nested one (the model makes none: host
+  // memory never calls back) gets its own.
+  std::optional<tlm::tlm_generic_payload> nested;
+  const bool outer = !dma_busy_;
+  tlm::tlm_generic_payload& trans = outer ? dma_trans_ : nested.emplace();
+  dma_busy_ = true;
   sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
   trans.set_command(cmd);
   trans.set_address(addr);
@@ -105,6 +110,7 @@ void Hba::dma_transaction(tlm::tlm_command cmd, std::uint64_t addr, void* data, 
   trans.set_dmi_allowed(false);
   trans.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
   dma->b_transport(trans, delay);
+  if (outer) dma_busy_ = false;
   if (trans.is_response_error())
     throw std::runtime_error("HBA DMA failed at 0x" + std::to_string(addr) + ": " + trans.get_response_string());
 }

@@ -61,6 +61,8 @@ class Hba : public sc_core::sc_module, private HostBus, public InitiatorPort {
   std::unique_ptr<Firmware> fw_;
   sc_core::sc_event wake_;
   sc_core::sc_event activity_;
+  tlm::tlm_generic_payload dma_trans_;  // reused by dma_transaction: its constructor allocates
+  bool dma_busy_ = false;
   TraceSink* tracer_ = nullptr;
   TraceSink::SignalId tids_signal_ = 0;
   std::vector<TraceSink::SignalId> cq_signals_;

@@ -1,5 +1,6 @@
 #include "host_driver_model/kernel/io_mem.h"
 
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -9,7 +10,12 @@ IoMem::IoMem(sc_core::sc_module_name name) : sc_module(name), socket("socket") {
 
 void IoMem::access(tlm::tlm_command cmd, std::uint64_t offset, void* data, unsigned len) {
   ++accesses_;
-  tlm::tlm_generic_payload trans;
+  // One payload for every access; a nested one (the model makes none: the
+  // target never calls back) gets its own.
+  std::optional<tlm::tlm_generic_payload> nested;
+  const bool outer = !trans_busy_;
+  tlm::tlm_generic_payload& trans = outer ? trans_ : nested.emplace();
+  trans_busy_ = true;
   sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
   trans.set_command(cmd);
   trans.set_address(offset);
@@ -20,6 +26,7 @@ void IoMem::access(tlm::tlm_command cmd, std::uint64_t offset, void* data, unsig
   trans.set_dmi_allowed(false);
   trans.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
   socket->b_transport(trans, delay);
+  if (outer) trans_busy_ = false;
   if (trans.is_response_error()) throw std::runtime_error("MMIO access failed at offset " + std::to_string(offset));
 }
 

@@ -23,7 +23,8 @@ IscsiTarget::IscsiTarget(sc_core::sc_module_name name, const TargetConfig& cfg, 
 }
 
 std::int64_t IscsiTarget::now_ns() const {
-  return static_cast<std::int64_t>(sc_core::sc_time_stamp() / sc_core::sc_time(1, sc_core::SC_NS));
+  static const sc_core::sc_time one_ns(1, sc_core::SC_NS);  // built once: sc_time(double, unit) converts
+  return static_cast<std::int64_t>(sc_core::sc_time_stamp() / one_ns);
 }
 
 std::optional<std::uint32_t> IscsiTarget::portal_of(std::uint16_t cid) const {
