@@ -105,8 +105,6 @@ void Kernel::hb_recv(const void* channel) {
   if (instance_ && instance_->current_) instance_->observer_->handoff_recv(channel);
 }
 
-std::int64_t Kernel::now_ns() { return static_cast<std::int64_t>(sc_core::sc_time_stamp().value()); }
-
 void Kernel::set_stalls(const Stalls& s, std::uint64_t seed) {
   stalls_ = s;
   stall_rng_.seed(seed ^ 0x5741'4c4c'5354'414cull);  // "WALLSTAL": not the jitter's stream
