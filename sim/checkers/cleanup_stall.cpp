@@ -21,7 +21,7 @@ const char* wait_word(drv::CleanupWaitKind k) {
 // Two contexts may wait on one conn's counters at once (ep_disconnect's
 // qedi_clearsq and a reset-response work): each wait is its own record.
 std::string CleanupStallChecker::wait_key(const ObjRef& conn, drv::CleanupWaitKind kind, const std::string& ctx) {
-  return fmt::format("{}|{}|{}", conn.key, static_cast<int>(kind), ctx);
+  return fmt::format("{}|{}|{}", conn.key.text(), static_cast<int>(kind), ctx);
 }
 
 void CleanupStallChecker::cleanup_posted(const Site& at, std::uint16_t tid) { posted_ns_[tid] = at.ns; }

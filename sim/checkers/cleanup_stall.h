@@ -62,7 +62,7 @@ class CleanupStallChecker : public Checker {
   std::map<std::uint16_t, std::int64_t> handled_ns_;  // latest cleanup CQE handled per tid
   std::map<std::string, Wait> waits_;
   std::map<std::string, std::int64_t> round_ns_;  // last first-wait begin by conn and context
-  std::map<std::string, Counters> counters_;      // by conn key
+  std::map<ObjKey, Counters> counters_;           // by conn key
 };
 
 const char* wait_word(drv::CleanupWaitKind k);

@@ -4,7 +4,7 @@
 
 namespace qedisim::checkers {
 
-void DoubleCompleteChecker::finish(const std::string& key, Issue& i, const Site& at) {
+void DoubleCompleteChecker::finish(const ObjKey& key, Issue& i, const Site& at) {
   i.owner = Owner::finished;
   i.finished_at = at;
   finished_order_.push_back(key);

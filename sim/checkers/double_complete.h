@@ -30,11 +30,11 @@ class DoubleCompleteChecker : public Checker {
     Site first_done;
     Site finished_at;
   };
-  void finish(const std::string& key, Issue& i, const Site& at);
+  void finish(const ObjKey& key, Issue& i, const Site& at);
 
   std::size_t remember_;
-  std::unordered_map<std::string, Issue> issues_;  // looked up by key only, never iterated
-  std::deque<std::string> finished_order_;         // oldest finished issues are forgotten first
+  std::unordered_map<ObjKey, Issue, ObjKeyHash> issues_;  // looked up by key only, never iterated
+  std::deque<ObjKey> finished_order_;                     // oldest finished issues are forgotten first
 };
 
 }  // namespace qedisim::checkers

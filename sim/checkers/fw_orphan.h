@@ -35,14 +35,14 @@ class FwOrphanChecker : public Checker {
   struct Post {
     std::uint16_t cid = 0;
     std::uint16_t tid = 0;
-    std::string task_key;
+    ObjKey task_key;
     std::uint32_t pdu_itt = 0;
     bool cleanup = false;
     Site at;
   };
   std::map<std::uint16_t, std::deque<Post>> unfetched_;  // by cid, SQ order
-  std::map<std::string, Post> last_post_;                // by task key
-  std::set<std::string> reported_;
+  std::map<ObjKey, Post> last_post_;                     // by task key
+  std::set<ObjKey> reported_;
 };
 
 }  // namespace qedisim::checkers

@@ -37,9 +37,8 @@ class ObjectIds {
     std::uint32_t inc = 0;
     std::int64_t alloc_ns = 0;
     std::uint64_t id = 0;
-    const char* type = nullptr;  // what `key` and `desc` were built for
+    const char* type = nullptr;  // what `desc` was built for
     std::string name;
-    std::string key;
     std::string desc;
   };
   Entry& entry(const kern::ObjectHeader* h, std::uint32_t inc) {
@@ -101,16 +100,11 @@ ObjRef ref_base(const kern::ObjectHeader* h, std::uint32_t inc, bool with_desc) 
   const std::size_t tlen = std::strlen(h->type);
   if (e.type != h->type) {
     e.type = h->type;
-    e.key.resize(tlen + 1 + 24);
-    char* k = e.key.data();
-    std::memcpy(k, h->type, tlen);
-    k[tlen] = '|';
-    e.key.resize(static_cast<std::size_t>(put_dec(k + tlen + 1, e.id, 12) - k));
     e.desc.clear();  // built below when wanted
   }
   ObjRef r;
-  r.type.assign(h->type, tlen);
-  r.key = e.key;
+  r.key.type = h->type;
+  r.key.id = e.id;
   if (with_desc) {
     if (e.desc.empty() || e.name != h->name) {
       e.name = h->name;
@@ -138,7 +132,7 @@ ObjRef ref_base(const kern::ObjectHeader* h, std::uint32_t inc, bool with_desc) 
 }  // namespace
 
 ObjRef ref_of(const kern::ObjectHeader* h, std::uint32_t inc) {
-  if (!h) return ObjRef{"", "NULL", "NULL"};
+  if (!h) return ObjRef{ObjKey{}, "NULL"};
   return ref_base(h, inc, true);
 }
 
@@ -165,11 +159,44 @@ ObjRef ref_of(const kern::KPtr<drv::ScsiCmnd>& cmd) {
   p = put_dec(p, c->issue);
   r.desc.assign(buf, static_cast<std::size_t>(p - buf));
   // a retry is a new issue, even in the same object: key "|issue"
-  p = buf;
-  *p++ = '|';
-  p = put_dec(p, c->issue);
-  r.key.append(buf, static_cast<std::size_t>(p - buf));
+  r.key.has_issue = true;
+  r.key.issue = c->issue;
   return r;
+}
+
+std::string ObjKey::text() const {
+  if (empty()) return std::string();
+  char buf[64];
+  char* p = buf;
+  *p++ = '|';
+  p = put_dec(p, id, 12);
+  if (has_issue) {
+    *p++ = '|';
+    p = put_dec(p, issue);
+  }
+  return type + std::string(buf, static_cast<std::size_t>(p - buf));
+}
+
+bool operator<(const ObjKey& a, const ObjKey& b) {
+  // As the texts compare: "" first, then "<type>|" byte by byte ...
+  if (a.empty() || b.empty()) return a.empty() && !b.empty();
+  if (a.type != b.type) {
+    for (std::size_t i = 0;; ++i) {  // the type ends in '|' (type names contain none)
+      const auto cx = static_cast<unsigned char>(a.type[i] ? a.type[i] : '|');
+      const auto cy = static_cast<unsigned char>(b.type[i] ? b.type[i] : '|');
+      if (cx != cy) return cx < cy;
+      if (!a.type[i] || !b.type[i]) break;  // the same type text
+    }
+  }
+  // ... the 12-digit ids numerically ...
+  if (a.id != b.id) return a.id < b.id;
+  // ... then no issue before "|<issue>", and issues as decimal text.
+  if (a.has_issue != b.has_issue) return !a.has_issue;
+  if (!a.has_issue || a.issue == b.issue) return false;
+  char x[24], y[24];
+  const auto nx = static_cast<std::size_t>(std::to_chars(x, x + sizeof x, a.issue).ptr - x);
+  const auto ny = static_cast<std::size_t>(std::to_chars(y, y + sizeof y, b.issue).ptr - y);
+  return std::string_view(x, nx) < std::string_view(y, ny);
 }
 
 std::string retype(const ObjRef& r, const char* type) {

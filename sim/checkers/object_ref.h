@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <string>
 
 #include "host_driver_model/kernel/slab.h"
@@ -20,10 +21,38 @@ struct IscsiTask;
 
 namespace qedisim::checkers {
 
+// The key: the object's type and its id (issued in order of first sight,
+// unique over the run), and for a scsi_cmnd the issue. Ordered exactly as
+// its text "<type>|<12-digit id>[|<issue>]" (text()), which it replaces:
+// maps keyed by it iterate, and reports list, in the same order. Copying it
+// allocates nothing.
+struct ObjKey {
+  const char* type = nullptr;  // a string literal; nullptr: NULL
+  std::uint64_t id = 0;
+  bool has_issue = false;
+  std::uint64_t issue = 0;
+
+  bool empty() const { return type == nullptr; }
+  std::string text() const;  // "iscsi_task|000000000042", "" for NULL
+  // Equal texts. The type is compared last: an id names one object, so
+  // equal ids come with the same type pointer and strcmp never runs.
+  friend bool operator==(const ObjKey& a, const ObjKey& b) {
+    return a.id == b.id && a.has_issue == b.has_issue && a.issue == b.issue &&
+           (a.type == b.type || (a.type && b.type && std::strcmp(a.type, b.type) == 0));
+  }
+  friend bool operator!=(const ObjKey& a, const ObjKey& b) { return !(a == b); }
+  friend bool operator<(const ObjKey& a, const ObjKey& b);
+};
+
+struct ObjKeyHash {
+  std::size_t operator()(const ObjKey& k) const {
+    return static_cast<std::size_t>((k.id * 0x9E3779B97F4A7C15ull) ^ (k.issue + (k.has_issue ? 1 : 0)));
+  }
+};
+
 struct ObjRef {
-  std::string key;   // unique over the run; empty for NULL
+  ObjKey key;        // unique over the run; empty for NULL
   std::string desc;  // as printed
-  std::string type;  // "iscsi_task"
   bool is_null() const { return key.empty(); }
 };
 

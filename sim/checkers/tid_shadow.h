@@ -55,8 +55,8 @@ class TidShadow {
 
  private:
   std::map<std::uint16_t, TidEntry> tids_;
-  std::map<std::string, std::uint16_t> held_by_;   // owner key -> tid its qedi_cmd holds
-  std::map<std::string, std::uint16_t> last_tid_;  // owner key -> last tid it held
+  std::map<ObjKey, std::uint16_t> held_by_;   // owner key -> tid its qedi_cmd holds
+  std::map<ObjKey, std::uint16_t> last_tid_;  // owner key -> last tid it held
 };
 
 }  // namespace qedisim::checkers

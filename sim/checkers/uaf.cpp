@@ -27,7 +27,7 @@ const char* access_word(kern::AccessKind k) {
 void UafChecker::use_after_free(const Site& at, const kern::ObjectHeader& h, std::uint32_t inc, kern::AccessKind kind,
                                 std::string_view field) {
   const ObjRef obj = ref_of(&h, inc);
-  if (!seen_.insert(fmt::format("{}|{}|{}", obj.key, field, at.fn)).second) return;
+  if (!seen_.insert(fmt::format("{}|{}|{}", obj.key.text(), field, at.fn)).second) return;
   std::string msg;
   if (h.live && h.incarnation != inc) {
     // The slot was reused: the header's alloc fields belong to the new object.

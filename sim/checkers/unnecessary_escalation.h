@@ -63,7 +63,7 @@ class UnnecessaryEscalationChecker : public Checker {
   };
   bool affects(const InjectedFault& f, const Attempt& a) const;
   std::int64_t slack_ns_;
-  std::map<std::string, Attempt> attempts_;  // by cmd issue key, the latest attempt
+  std::map<ObjKey, Attempt> attempts_;       // by cmd issue key, the latest attempt
   std::deque<InjectedFault> recent_faults_;  // delays that may reach into a later attempt
 };
 

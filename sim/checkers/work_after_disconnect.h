@@ -46,7 +46,7 @@ class WorkAfterDisconnectChecker : public Checker {
   Work* find(Conn& c, const void* work);
   std::string after_barrier(const Conn& c) const;
 
-  std::map<std::string, Conn> conns_;  // by conn key
+  std::map<ObjKey, Conn> conns_;  // by conn key
 };
 
 const char* work_word(drv::TmfWorkKind k);

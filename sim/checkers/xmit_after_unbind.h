@@ -37,7 +37,7 @@ class XmitAfterUnbindChecker : public Checker {
   void open(const Site& at, const ObjRef& conn, const char* why);
   void fire(const Site& at, const ObjRef& conn, Window& w, const char* what, const std::string& session_state);
 
-  std::map<std::string, Window> windows_;  // by conn key
+  std::map<ObjKey, Window> windows_;  // by conn key
 };
 
 const char* pdu_word(drv::PduKind k);

@@ -1201,9 +1201,30 @@ BOOST_AUTO_TEST_CASE(object_keys_follow_the_incarnation_not_the_address) {
   const KPtr<IscsiTask> stale = t->ptr();
   t->free(1, "iscsi_free_task", "x");
   t->reuse(2);
-  BOOST_TEST(ref_of(stale).key == first.key);     // a stale pointer still names the first task
-  BOOST_TEST(ref_of(t->ptr()).key != first.key);  // the slot's next incarnation is another task
+  BOOST_TEST(ref_of(stale).key.text() == first.key.text());  // a stale pointer still names the first task
+  BOOST_TEST((ref_of(stale).key == first.key));
+  BOOST_TEST((ref_of(t->ptr()).key != first.key));  // the slot's next incarnation is another task
   BOOST_TEST(ref_of(t->ptr()).desc == "iscsi_task s0 itt 0x05 #2");
+}
+
+// Maps keyed by ObjKey iterate as the text keys they replaced did: the
+// order is the texts' order, over types that prefix one another, ids of
+// different widths and scsi_cmnd issues (decimal text: "|10" < "|9").
+BOOST_AUTO_TEST_CASE(object_keys_order_as_their_text) {
+  const char* types[] = {"iscsi_conn", "iscsi_conn_x", "iscsi_con", "iscsi_task", "scsi_cmnd", "a", "z"};
+  std::vector<ObjKey> keys{ObjKey{}};
+  for (const char* type : types)
+    for (const std::uint64_t id : {1ull, 9ull, 10ull, 42ull, 999'999'999'999ull}) {
+      keys.push_back(ObjKey{type, id, false, 0});
+      for (const std::uint64_t issue : {0ull, 1ull, 9ull, 10ull, 100ull}) keys.push_back(ObjKey{type, id, true, issue});
+    }
+  BOOST_TEST(ObjKey{}.text().empty());
+  BOOST_TEST((ObjKey{"scsi_cmnd", 42, true, 3}.text() == "scsi_cmnd|000000000042|3"));
+  for (const ObjKey& a : keys)
+    for (const ObjKey& b : keys) {
+      BOOST_TEST((a < b) == (a.text() < b.text()), a.text() << " < " << b.text());
+      BOOST_TEST((a == b) == (a.text() == b.text()), a.text() << " == " << b.text());
+    }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
