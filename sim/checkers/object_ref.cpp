@@ -177,7 +177,7 @@ std::string ObjKey::text() const {
   return type + std::string(buf, static_cast<std::size_t>(p - buf));
 }
 
-bool operator<(const ObjKey& a, const ObjKey& b) {
+bool ObjKey::less_slow(const ObjKey& a, const ObjKey& b) {
   // As the texts compare: "" first, then "<type>|" byte by byte ...
   if (a.empty() || b.empty()) return a.empty() && !b.empty();
   if (a.type != b.type) {

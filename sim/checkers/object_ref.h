@@ -41,7 +41,12 @@ struct ObjKey {
            (a.type == b.type || (a.type && b.type && std::strcmp(a.type, b.type) == 0));
   }
   friend bool operator!=(const ObjKey& a, const ObjKey& b) { return !(a == b); }
-  friend bool operator<(const ObjKey& a, const ObjKey& b);
+  friend bool operator<(const ObjKey& a, const ObjKey& b) {
+    // The common case inline: one type (the same literal), different ids.
+    if (a.type == b.type && a.type && a.id != b.id) return a.id < b.id;
+    return less_slow(a, b);
+  }
+  static bool less_slow(const ObjKey& a, const ObjKey& b);
 };
 
 struct ObjKeyHash {
