@@ -133,7 +133,7 @@ void CheckerSet::null_deref(std::string_view owner, std::string_view field) {
 
 void CheckerSet::wait_begin(const kern::Context& ctx, std::string_view what, bool idle) {
   contexts_[ctx.name()] = &ctx;
-  hung_task_.wait_begin(at_context(ctx), std::string(what), idle);
+  hung_task_.wait_begin(at_context(ctx), what, idle);
 }
 
 void CheckerSet::wait_end(const kern::Context& ctx, bool timed_out) {

@@ -4,29 +4,36 @@
 
 namespace qedisim::checkers {
 
-void HungTaskChecker::wait_begin(const Site& at, const std::string& what, bool idle) {
-  waits_[at.ctx] = Wait{what, at, idle, false, -1};
+void HungTaskChecker::wait_begin(const Site& at, std::string_view what, bool idle) {
+  Wait& w = waits_[at.ctx];  // assigned in place: a context's waits reuse one entry and its buffers
+  w.what.assign(what);
+  w.begin = at;
+  w.idle = idle;
+  w.fired = false;
+  w.condition_met_ns = -1;
+  w.open = true;
 }
 
 void HungTaskChecker::wait_end(const Site& at, bool) {
   tick(at.ns);
-  waits_.erase(at.ctx);
+  const auto it = waits_.find(at.ctx);
+  if (it != waits_.end()) it->second.open = false;
   deadlock_reported_ = false;
 }
 
 void HungTaskChecker::condition_met(const Site& at) {
   const auto it = waits_.find(at.ctx);
-  if (it != waits_.end() && it->second.condition_met_ns < 0) it->second.condition_met_ns = at.ns;
+  if (it != waits_.end() && it->second.open && it->second.condition_met_ns < 0) it->second.condition_met_ns = at.ns;
 }
 
 const HungTaskChecker::Wait* HungTaskChecker::open_wait(const std::string& ctx) const {
   const auto it = waits_.find(ctx);
-  return it == waits_.end() ? nullptr : &it->second;
+  return it == waits_.end() || !it->second.open ? nullptr : &it->second;
 }
 
 void HungTaskChecker::tick(std::int64_t now_ns) {
   for (auto& [ctx, w] : waits_) {
-    if (w.idle || w.fired || now_ns - w.begin.ns < limit_ns_) continue;
+    if (!w.open || w.idle || w.fired || now_ns - w.begin.ns < limit_ns_) continue;
     w.fired = true;
     std::string msg = fmt::format("blocked {} in {} (since {})", secs(limit_ns_), w.what, secs(w.begin.ns));
     if (w.condition_met_ns >= 0)
@@ -42,7 +49,7 @@ void HungTaskChecker::no_pending_activity(std::int64_t now_ns,
   std::string chain;
   const Wait* first = nullptr;
   for (const auto& [ctx, w] : waits_) {
-    if (w.idle) continue;
+    if (!w.open || w.idle) continue;
     if (!first) first = &w;
     if (!chain.empty()) chain += "; ";
     chain += fmt::format("{} waits on {} in {}", ctx, w.what, w.begin.fn);

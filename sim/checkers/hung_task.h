@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "sim/checkers/checker.h"
@@ -19,7 +20,7 @@ namespace qedisim::checkers {
 class HungTaskChecker : public Checker {
  public:
   HungTaskChecker(Findings& out, std::int64_t limit_ns) : Checker(InvariantId::hung_task, out), limit_ns_(limit_ns) {}
-  void wait_begin(const Site& at, const std::string& what, bool idle);
+  void wait_begin(const Site& at, std::string_view what, bool idle);
   void wait_end(const Site& at, bool timed_out);
   void condition_met(const Site& at);
   // (1) for every wait blocked past the limit by now.
@@ -34,6 +35,7 @@ class HungTaskChecker : public Checker {
     bool idle = false;
     bool fired = false;
     std::int64_t condition_met_ns = -1;
+    bool open = false;  // a context's entry stays after its wait ends, for the next one to reuse
   };
   const Wait* open_wait(const std::string& ctx) const;
 
