@@ -26,7 +26,11 @@ class TraceSink {
                                 std::vector<std::string> names) = 0;
 
   void set(SignalId id, std::int64_t time_ns, std::uint64_t value) {
-    if (enabled_) record(id, time_ns, value, {});
+    // An unchanged value (most of a sample's) stops here, before the virtual call.
+    if (enabled_ && last_value_[id] != value) {
+      last_value_[id] = value;
+      record(id, time_ns, value, {});
+    }
   }
   void set_string(SignalId id, std::int64_t time_ns, std::string_view value) {
     if (enabled_) record(id, time_ns, 0, value);
@@ -34,8 +38,12 @@ class TraceSink {
 
  protected:
   ~TraceSink() = default;
-  // A value at a time; only called while enabled.
+  // A value at a time; only called while enabled, for an integer only when
+  // it changed.
   virtual void record(SignalId id, std::int64_t time_ns, std::uint64_t value, std::string_view text) = 0;
+  // By signal, the last integer value recorded: the implementation adds an
+  // entry at each declare.
+  std::vector<std::uint64_t> last_value_;
 
  private:
   bool enabled_;

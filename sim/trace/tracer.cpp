@@ -41,9 +41,7 @@ void Tracer::record(SignalId id, std::int64_t time_ns, std::uint64_t value, std:
     changes_.push_back(Change{time_ns, id, 0, it->second});
     return;
   }
-  if (last_value_[id] == value) return;
-  last_value_[id] = value;
-  changes_.push_back(Change{time_ns, id, value, 0});
+  changes_.push_back(Change{time_ns, id, value, 0});  // set() filtered unchanged values
 }
 
 }  // namespace qedisim

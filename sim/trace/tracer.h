@@ -53,7 +53,6 @@ class Tracer final : public TraceSink {
   std::vector<Change> changes_;
   std::vector<std::string> texts_;  // distinct texts, in order of first use
   std::map<std::string, std::uint32_t, std::less<>> text_ids_;
-  std::vector<std::uint64_t> last_value_;
   std::vector<std::string> last_text_;
 };
 
