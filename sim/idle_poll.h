@@ -36,7 +36,8 @@ class IdlePoll {
 
  private:
   void arm(std::int64_t in_ns) {
-    event_.notify(sc_core::sc_time(static_cast<double>(in_ns), sc_core::SC_NS));
+    static const sc_core::sc_time::value_type ticks_per_ns = sc_core::sc_time(1, sc_core::SC_NS).value();
+    event_.notify(sc_core::sc_time::from_value(static_cast<sc_core::sc_time::value_type>(in_ns) * ticks_per_ns));
     armed_ = true;
   }
 

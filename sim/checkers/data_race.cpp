@@ -110,7 +110,11 @@ std::string DataRaceChecker::lockset_text(std::uint32_t ls) const {
   return s + "}";
 }
 
-DataRaceChecker::Field& DataRaceChecker::shadow_insert(const void* obj, std::uint32_t field) {
+DataRaceChecker::Field& DataRaceChecker::shadow_insert(const void* obj, std::uint32_t field, const char* field_name) {
+  // A field id always has the same name: kept at its first shadow cell, which
+  // any report on the field comes after.
+  if (field >= field_names_.size()) field_names_.resize(field + 1u, nullptr);
+  field_names_[field] = field_name;
   std::size_t mask = table_.size() - 1;
   if ((fields_.size() + 1) * 2 > table_.size()) {  // grow at half full
     std::vector<Slot> old(table_.size() * 2);
@@ -171,9 +175,7 @@ void DataRaceChecker::access(const LightSite& at, const kern::ObjectHeader& obj,
                              const char* field_name, bool write, bool marked) {
   ++accesses_;
   const std::uint16_t me = ctx_index(at);
-  if (fid >= field_names_.size()) field_names_.resize(fid + 1u, nullptr);
-  field_names_[fid] = field_name;
-  Field& f = shadow(&obj, fid);
+  Field& f = shadow(&obj, fid, field_name);
   if (f.inc != inc) {  // a new incarnation of the slot: its fields start over
     f.inc = inc;
     f.has_write = false;

@@ -79,15 +79,15 @@ class DataRaceChecker : public Checker {
     const std::uint64_t h = reinterpret_cast<std::uintptr_t>(o) * 0x9E3779B97F4A7C15ull + f * 0xC2B2AE3D27D4EB4Full;
     return static_cast<std::size_t>(h ^ (h >> 29));
   }
-  Field& shadow(const void* obj, std::uint32_t field) {
+  Field& shadow(const void* obj, std::uint32_t field, const char* field_name) {
     const std::size_t mask = table_.size() - 1;
     for (std::size_t i = shadow_hash(obj, field) & mask;; i = (i + 1) & mask) {
       const Slot& s = table_[i];
       if (s.obj == obj && s.field == field) return fields_[s.index];
-      if (!s.obj) return shadow_insert(obj, field);
+      if (!s.obj) return shadow_insert(obj, field, field_name);
     }
   }
-  Field& shadow_insert(const void* obj, std::uint32_t field);  // not in the table yet
+  Field& shadow_insert(const void* obj, std::uint32_t field, const char* field_name);  // not in the table yet
 
   // Fast paths inline (every access asks), first sights out of line.
   std::uint16_t ctx_index(const LightSite& at) {
