@@ -38,10 +38,10 @@ void Tracer::record(SignalId id, std::int64_t time_ns, std::uint64_t value, std:
       it = text_ids_.emplace(std::string(text), static_cast<std::uint32_t>(texts_.size())).first;
       texts_.emplace_back(text);
     }
-    changes_.push_back(Change{time_ns, id, 0, it->second});
+    changes_.push_back(Change{time_ns, 0, id, it->second});
     return;
   }
-  changes_.push_back(Change{time_ns, id, value, 0});  // set() filtered unchanged values
+  changes_.push_back(Change{time_ns, value, id, 0});  // set() filtered unchanged values
 }
 
 }  // namespace qedisim

@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <iterator>
 #include <map>
 #include <vector>
@@ -94,19 +97,13 @@ void write_vcd(const Tracer& tracer, const std::string& path, const std::string&
 
   // Changes arrive in time order except the checkers' pulses, added at the
   // end (their signals' initial values at 0 too, in a clean run). Only that
-  // tail is sorted, then merged: the same order as a stable sort of all.
+  // tail is sorted, then merged while writing (on equal times the in-order
+  // part first): the order of a stable sort of all, without copying them.
   const auto by_time = [](const Tracer::Change& a, const Tracer::Change& b) { return a.time_ns < b.time_ns; };
-  std::vector<Tracer::Change> sorted;
-  const std::vector<Tracer::Change>* all = &tracer.changes();
-  const auto in_order = std::is_sorted_until(all->begin(), all->end(), by_time);
-  if (in_order != all->end()) {
-    sorted = *all;
-    const auto tail = sorted.begin() + (in_order - all->begin());
-    std::stable_sort(tail, sorted.end(), by_time);
-    std::inplace_merge(sorted.begin(), tail, sorted.end(), by_time);
-    all = &sorted;
-  }
-  const std::vector<Tracer::Change>& changes = *all;
+  const std::vector<Tracer::Change>& all = tracer.changes();
+  const auto in_order_end = std::is_sorted_until(all.begin(), all.end(), by_time);
+  std::vector<Tracer::Change> tail(in_order_end, all.end());
+  std::stable_sort(tail.begin(), tail.end(), by_time);
   // Codes and escaped texts once, appended without temporaries: a long run
   // has millions of changes.
   std::vector<std::string> codes(signals.size());
@@ -114,28 +111,57 @@ void write_vcd(const Tracer& tracer, const std::string& path, const std::string&
   std::vector<std::string> texts;
   texts.reserve(tracer.texts().size());
   for (const auto& t : tracer.texts()) texts.push_back(escape_string(t));
-  std::int64_t current = -1;
-  for (const auto& c : changes) {
-    if (c.time_ns != current) {
-      fmt::format_to(std::back_inserter(out), "#{}\n", c.time_ns);
-      current = c.time_ns;
+
+  // Streamed to the staging file a megabyte at a time: the text of a long
+  // run is never whole in memory.
+  const std::string tmp = staging_path(path);
+  std::FILE* f = std::fopen(tmp.c_str(), "wb");
+  if (!f) throw OutputError(fmt::format("cannot write {}: {}", path, std::strerror(errno)));
+  bool written = true;
+  const auto flush = [&] {
+    if (written && !out.empty()) written = std::fwrite(out.data(), 1, out.size(), f) == out.size();
+    out.clear();
+  };
+  try {
+    std::int64_t current = -1;
+    auto i = all.begin();
+    auto j = tail.cbegin();
+    while (i != in_order_end || j != tail.cend()) {
+      const bool from_tail = j != tail.cend() && (i == in_order_end || j->time_ns < i->time_ns);
+      const Tracer::Change& c = from_tail ? *j++ : *i++;
+      if (c.time_ns != current) {
+        fmt::format_to(std::back_inserter(out), "#{}\n", c.time_ns);
+        current = c.time_ns;
+      }
+      const auto& s = signals[c.id];
+      if (s.width == 0) {
+        out += 's';
+        out += texts[c.text];
+        out += ' ';
+      } else if (s.width == 1) {
+        out += (c.value & 1) ? '1' : '0';
+      } else {
+        out += 'b';
+        append_binary(out, c.value, s.width);
+        out += ' ';
+      }
+      out += codes[c.id];
+      out += '\n';
+      if (out.size() >= (1u << 20)) flush();
     }
-    const auto& s = signals[c.id];
-    if (s.width == 0) {
-      out += 's';
-      out += texts[c.text];
-      out += ' ';
-    } else if (s.width == 1) {
-      out += (c.value & 1) ? '1' : '0';
-    } else {
-      out += 'b';
-      append_binary(out, c.value, s.width);
-      out += ' ';
-    }
-    out += codes[c.id];
-    out += '\n';
+    flush();
+  } catch (...) {
+    std::fclose(f);
+    if (tmp != path) std::remove(tmp.c_str());
+    throw;
   }
-  write_file_atomically(path, out);
+  const bool closed = std::fclose(f) == 0;
+  if (!written || !closed) {
+    const int err = errno;
+    if (tmp != path) std::remove(tmp.c_str());
+    throw OutputError(fmt::format("cannot write {}: {}", path, std::strerror(err)));
+  }
+  commit_staged(tmp, path);
 }
 
 }  // namespace qedisim
