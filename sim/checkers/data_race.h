@@ -118,9 +118,9 @@ class DataRaceChecker : public Checker {
   std::vector<Lockset> locksets_ = std::vector<Lockset>(1);
   // Open addressing over locksets_ by the held ids (0: empty slot).
   std::vector<std::uint32_t> lockset_slots_ = std::vector<std::uint32_t>(64, 0);
-  std::vector<CtxLocks> ctx_locks_;                  // by context index
-  std::unordered_map<const void*, Clock> channels_;  // looked up, never iterated
-  std::vector<Slot> table_ = std::vector<Slot>(1u << 12);
+  std::vector<CtxLocks> ctx_locks_;                       // by context index
+  std::unordered_map<const void*, Clock> channels_;       // looked up, never iterated
+  std::vector<Slot> table_ = std::vector<Slot>(1u << 8);  // grows at half full
   std::vector<Field> fields_;
   std::set<std::string> reported_;
   std::size_t accesses_ = 0;
