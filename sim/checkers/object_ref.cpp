@@ -93,11 +93,10 @@ char* put_dec(char* p, std::uint64_t v, std::size_t width = 0) {
   return p + n;
 }
 
-// type, key ("type|000000000042") and, if wanted, the generic desc
-// ("type name #inc"), built once per object and name (ObjectIds::Entry).
+// The key (type and id) and, if wanted, the generic desc ("type name
+// #inc"), built once per object and name (ObjectIds::Entry).
 ObjRef ref_base(const kern::ObjectHeader* h, std::uint32_t inc, bool with_desc) {
   ObjectIds::Entry& e = object_ids().entry(h, inc);
-  const std::size_t tlen = std::strlen(h->type);
   if (e.type != h->type) {
     e.type = h->type;
     e.desc.clear();  // built below when wanted
@@ -107,6 +106,7 @@ ObjRef ref_base(const kern::ObjectHeader* h, std::uint32_t inc, bool with_desc) 
   r.key.id = e.id;
   if (with_desc) {
     if (e.desc.empty() || e.name != h->name) {
+      const std::size_t tlen = std::strlen(h->type);
       e.name = h->name;
       e.desc.resize(tlen + 1 + h->name.size() + 2 + 24);
       char* d = e.desc.data();

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <utility>
 
 namespace qedisim {
 
@@ -41,18 +42,36 @@ void check_writable(const std::string& path) {
   std::remove(tmp.c_str());
 }
 
-void write_file_atomically(const std::string& path, const std::string& contents) {
-  const std::string tmp = staging_path(path);
-  std::FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (!f) throw OutputError(fmt::format("cannot write {}: {}", path, std::strerror(errno)));
-  const bool written = std::fwrite(contents.data(), 1, contents.size(), f) == contents.size();
-  const bool closed = std::fclose(f) == 0;
-  if (!written || !closed) {
+StagedFile::StagedFile(std::string path, std::size_t buffer) : path_(std::move(path)), staged_(staging_path(path_)) {
+  f_ = std::fopen(staged_.c_str(), "wb");
+  if (!f_) throw OutputError(fmt::format("cannot write {}: {}", path_, std::strerror(errno)));
+  if (buffer != 0) std::setvbuf(f_, nullptr, _IOFBF, buffer);
+}
+
+void StagedFile::commit() {
+  if (!f_) return;
+  const bool write_failed = std::ferror(f_) != 0;
+  const bool closed = std::fclose(f_) == 0 && !write_failed;
+  f_ = nullptr;
+  if (!closed) {
     const int err = errno;
-    if (tmp != path) std::remove(tmp.c_str());
-    throw OutputError(fmt::format("cannot write {}: {}", path, std::strerror(err)));
+    if (staged_ != path_) std::remove(staged_.c_str());
+    throw OutputError(fmt::format("cannot write {}: {}", path_, std::strerror(err)));
   }
-  commit_staged(tmp, path);
+  commit_staged(staged_, path_);
+}
+
+void StagedFile::abandon() {
+  if (!f_) return;
+  std::fclose(f_);
+  f_ = nullptr;
+  if (staged_ != path_) std::remove(staged_.c_str());
+}
+
+void write_file_atomically(const std::string& path, const std::string& contents) {
+  StagedFile f(path);
+  f.write(contents);
+  f.commit();
 }
 
 }  // namespace qedisim

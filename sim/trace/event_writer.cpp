@@ -1,11 +1,8 @@
 #include "sim/trace/event_writer.h"
 
 #include <fmt/format.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <charconv>
-#include <cstring>
 #include <stdexcept>
 
 #include "sim/report/atomic_file.h"
@@ -15,28 +12,8 @@ namespace qedisim {
 
 namespace {
 
-std::string tmp_of(const std::string& path) { return path.empty() ? path : staging_path(path); }
-
-std::FILE* open_tmp(const std::string& path, const std::string& tmp) {
-  if (path.empty()) return nullptr;
-  std::FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (!f) throw OutputError(fmt::format("cannot write {}: {}", path, std::strerror(errno)));
-  std::setvbuf(f, nullptr, _IOFBF, 1 << 20);
-  return f;
-}
-
-void close_and_rename(std::FILE*& f, const std::string& tmp, const std::string& path) {
-  if (!f) return;
-  const bool write_failed = std::ferror(f) != 0;
-  const bool closed = std::fclose(f) == 0 && !write_failed;
-  f = nullptr;
-  if (!closed) {
-    const int err = errno;
-    if (tmp != path) std::remove(tmp.c_str());
-    throw OutputError(fmt::format("cannot write {}: {}", path, std::strerror(err)));
-  }
-  commit_staged(tmp, path);
-}
+// The staging file of `path`, none for an empty path.
+StagedFile staged(const std::string& path) { return path.empty() ? StagedFile() : StagedFile(path, 1 << 20); }
 
 // "[    5.001000]"
 std::string stamp(std::int64_t ns) {
@@ -157,35 +134,13 @@ bool LogFilter::admits(EvSys sys, std::int32_t session) const {
 }
 
 EventWriter::EventWriter(std::string log_path, LogFilter filter, std::string trace_path)
-    : EventSink(!trace_path.empty()),
-      log_path_(std::move(log_path)),
-      log_tmp_(tmp_of(log_path_)),
-      trace_path_(std::move(trace_path)),
-      trace_tmp_(tmp_of(trace_path_)),
-      filter_(std::move(filter)) {
-  log_ = open_tmp(log_path_, log_tmp_);
-  try {
-    trace_ = open_tmp(trace_path_, trace_tmp_);
-  } catch (...) {
-    abandon();
-    throw;
-  }
-  if (trace_) std::fputs("{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n", trace_);
+    : EventSink(!trace_path.empty()), log_(staged(log_path)), trace_(staged(trace_path)), filter_(std::move(filter)) {
+  if (trace_) trace_.write("{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n");
 }
 
-EventWriter::~EventWriter() { abandon(); }
-
 void EventWriter::abandon() {
-  if (log_) {
-    std::fclose(log_);
-    log_ = nullptr;
-    if (log_tmp_ != log_path_) std::remove(log_tmp_.c_str());
-  }
-  if (trace_) {
-    std::fclose(trace_);
-    trace_ = nullptr;
-    if (trace_tmp_ != trace_path_) std::remove(trace_tmp_.c_str());
-  }
+  log_.abandon();
+  trace_.abandon();
 }
 
 EventWriter::Track& EventWriter::track(std::string_view ctx) {
@@ -236,7 +191,7 @@ void EventWriter::write_line() {
 }
 
 void EventWriter::flush_trace_buffer() {
-  std::fwrite(line_.data(), 1, line_.size(), trace_);
+  trace_.write(line_);
   line_.clear();
 }
 
@@ -254,7 +209,7 @@ void EventWriter::flush_pending_b() {
 
 void EventWriter::log_line(std::int64_t ns, EvSys sys, std::string_view ctx, std::string_view fn,
                            std::string_view text) {
-  fmt::print(log_, "{} {:<9} {} {}: {}\n", stamp(ns), ev_sys_name(sys), ctx, fn, text);
+  fmt::print(log_.get(), "{} {:<9} {} {}: {}\n", stamp(ns), ev_sys_name(sys), ctx, fn, text);
 }
 
 void EventWriter::emit(const Ev& e) {
@@ -360,8 +315,8 @@ void EventWriter::finish(std::int64_t end_ns) {
     line_ += "\n]}\n";
     flush_trace_buffer();
   }
-  close_and_rename(log_, log_tmp_, log_path_);
-  close_and_rename(trace_, trace_tmp_, trace_path_);
+  log_.commit();
+  trace_.commit();
 }
 
 }  // namespace qedisim

@@ -23,6 +23,7 @@
 
 #include "common/event_sink.h"
 #include "sim/checkers/violation.h"
+#include "sim/report/atomic_file.h"
 
 namespace qedisim {
 
@@ -40,7 +41,6 @@ class EventWriter : public EventSink {
  public:
   // Empty paths: that output is off. Throws OutputError when a file cannot be opened.
   EventWriter(std::string log_path, LogFilter filter, std::string trace_path);
-  ~EventWriter();
   EventWriter(const EventWriter&) = delete;
   EventWriter& operator=(const EventWriter&) = delete;
 
@@ -68,9 +68,8 @@ class EventWriter : public EventSink {
   void flush_trace_buffer();  // writes line_ out
   void flush_pending_b();     // writes the held-back "B" of pending_, if any
 
-  std::string log_path_, log_tmp_, trace_path_, trace_tmp_;
-  std::FILE* log_ = nullptr;
-  std::FILE* trace_ = nullptr;
+  StagedFile log_;    // none without --log
+  StagedFile trace_;  // none without --trace
   LogFilter filter_;
   std::map<std::string, Track, std::less<>> tracks_;
   std::map<int, int> next_tid_;  // per pid

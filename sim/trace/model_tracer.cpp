@@ -40,8 +40,8 @@ std::string vcd_name(const std::string& s) {
 }  // namespace
 
 ModelTracer::ModelTracer(sc_core::sc_module_name name, Tracer& tracer, const drv::Qedi& qedi, const hba::Hba& hba,
-                         std::vector<const sc_core::sc_event*> activity, unsigned sessions)
-    : sc_module(name), tracer_(tracer), qedi_(qedi), hba_(hba), activity_(std::move(activity)) {
+                         const std::vector<const sc_core::sc_event*>& activity, unsigned sessions)
+    : sc_module(name), tracer_(tracer), qedi_(qedi), hba_(hba) {
   for (unsigned i = 0; i < sessions; ++i) {
     const std::string s = "host.session" + std::to_string(i);
     const std::string c = s + ".conn0";
@@ -70,7 +70,7 @@ ModelTracer::ModelTracer(sc_core::sc_module_name name, Tracer& tracer, const drv
   }
   SC_HAS_PROCESS(ModelTracer);
   SC_METHOD(sample);
-  for (const auto* e : activity_) sensitive << *e;
+  for (const auto* e : activity) sensitive << *e;
   SC_METHOD(poll);
   sensitive << poll_.event();
   dont_initialize();

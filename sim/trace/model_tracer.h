@@ -26,7 +26,7 @@ class Hba;
 class ModelTracer : public sc_core::sc_module {
  public:
   ModelTracer(sc_core::sc_module_name name, Tracer& tracer, const drv::Qedi& qedi, const hba::Hba& hba,
-              std::vector<const sc_core::sc_event*> activity, unsigned sessions);
+              const std::vector<const sc_core::sc_event*>& activity, unsigned sessions);
 
   // One pulse signal per invariant id, high for 1 ns at each violation.
   void add_violation_pulses(const std::vector<Violation>& violations);
@@ -43,7 +43,6 @@ class ModelTracer : public sc_core::sc_module {
   Tracer& tracer_;
   const drv::Qedi& qedi_;
   const hba::Hba& hba_;
-  std::vector<const sc_core::sc_event*> activity_;
   std::vector<SessionSignals> sessions_;
   std::vector<Tracer::SignalId> contexts_;
   std::size_t contexts_declared_ = 0;

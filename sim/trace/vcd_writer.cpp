@@ -3,9 +3,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
 #include <iterator>
 #include <map>
 #include <vector>
@@ -114,54 +111,38 @@ void write_vcd(const Tracer& tracer, const std::string& path, const std::string&
 
   // Streamed to the staging file a megabyte at a time: the text of a long
   // run is never whole in memory.
-  const std::string tmp = staging_path(path);
-  std::FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (!f) throw OutputError(fmt::format("cannot write {}: {}", path, std::strerror(errno)));
-  bool written = true;
-  const auto flush = [&] {
-    if (written && !out.empty()) written = std::fwrite(out.data(), 1, out.size(), f) == out.size();
-    out.clear();
-  };
-  try {
-    std::int64_t current = -1;
-    auto i = all.begin();
-    auto j = tail.cbegin();
-    while (i != in_order_end || j != tail.cend()) {
-      const bool from_tail = j != tail.cend() && (i == in_order_end || j->time_ns < i->time_ns);
-      const Tracer::Change& c = from_tail ? *j++ : *i++;
-      if (c.time_ns != current) {
-        fmt::format_to(std::back_inserter(out), "#{}\n", c.time_ns);
-        current = c.time_ns;
-      }
-      const auto& s = signals[c.id];
-      if (s.width == 0) {
-        out += 's';
-        out += texts[c.text];
-        out += ' ';
-      } else if (s.width == 1) {
-        out += (c.value & 1) ? '1' : '0';
-      } else {
-        out += 'b';
-        append_binary(out, c.value, s.width);
-        out += ' ';
-      }
-      out += codes[c.id];
-      out += '\n';
-      if (out.size() >= (1u << 20)) flush();
+  StagedFile file(path);
+  std::int64_t current = -1;
+  auto i = all.begin();
+  auto j = tail.cbegin();
+  while (i != in_order_end || j != tail.cend()) {
+    const bool from_tail = j != tail.cend() && (i == in_order_end || j->time_ns < i->time_ns);
+    const Tracer::Change& c = from_tail ? *j++ : *i++;
+    if (c.time_ns != current) {
+      fmt::format_to(std::back_inserter(out), "#{}\n", c.time_ns);
+      current = c.time_ns;
     }
-    flush();
-  } catch (...) {
-    std::fclose(f);
-    if (tmp != path) std::remove(tmp.c_str());
-    throw;
+    const auto& s = signals[c.id];
+    if (s.width == 0) {
+      out += 's';
+      out += texts[c.text];
+      out += ' ';
+    } else if (s.width == 1) {
+      out += (c.value & 1) ? '1' : '0';
+    } else {
+      out += 'b';
+      append_binary(out, c.value, s.width);
+      out += ' ';
+    }
+    out += codes[c.id];
+    out += '\n';
+    if (out.size() >= (1u << 20)) {
+      file.write(out);
+      out.clear();
+    }
   }
-  const bool closed = std::fclose(f) == 0;
-  if (!written || !closed) {
-    const int err = errno;
-    if (tmp != path) std::remove(tmp.c_str());
-    throw OutputError(fmt::format("cannot write {}: {}", path, std::strerror(err)));
-  }
-  commit_staged(tmp, path);
+  file.write(out);
+  file.commit();
 }
 
 }  // namespace qedisim
