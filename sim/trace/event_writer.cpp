@@ -4,6 +4,7 @@
 
 #include <charconv>
 #include <stdexcept>
+#include <utility>
 
 #include "sim/report/atomic_file.h"
 #include "sim/scenario/vocabulary.h"
@@ -13,7 +14,7 @@ namespace qedisim {
 namespace {
 
 // The staging file of `path`, none for an empty path.
-StagedFile staged(const std::string& path) { return path.empty() ? StagedFile() : StagedFile(path, 1 << 20); }
+StagedFile staged(std::string path) { return path.empty() ? StagedFile() : StagedFile(std::move(path), 1 << 20); }
 
 // "[    5.001000]"
 std::string stamp(std::int64_t ns) {
@@ -134,7 +135,10 @@ bool LogFilter::admits(EvSys sys, std::int32_t session) const {
 }
 
 EventWriter::EventWriter(std::string log_path, LogFilter filter, std::string trace_path)
-    : EventSink(!trace_path.empty()), log_(staged(log_path)), trace_(staged(trace_path)), filter_(std::move(filter)) {
+    : EventSink(!trace_path.empty()),  // read before trace_path is moved into trace_
+      log_(staged(std::move(log_path))),
+      trace_(staged(std::move(trace_path))),
+      filter_(std::move(filter)) {
   if (trace_) trace_.write("{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n");
 }
 
