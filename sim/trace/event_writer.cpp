@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <iterator>
 #include <stdexcept>
 #include <utility>
 
@@ -213,7 +214,12 @@ void EventWriter::flush_pending_b() {
 
 void EventWriter::log_line(std::int64_t ns, EvSys sys, std::string_view ctx, std::string_view fn,
                            std::string_view text) {
-  fmt::print(log_.get(), "{} {:<9} {} {}: {}\n", stamp(ns), ev_sys_name(sys), ctx, fn, text);
+  // Formatted into a buffer and written through the staged file, whose
+  // failures surface at commit(): fmt::print to the stream threw inside a
+  // SystemC process (a full disk was an internal error, not exit 2).
+  log_scratch_.clear();
+  fmt::format_to(std::back_inserter(log_scratch_), "{} {:<9} {} {}: {}\n", stamp(ns), ev_sys_name(sys), ctx, fn, text);
+  log_.write(log_scratch_);
 }
 
 void EventWriter::emit(const Ev& e) {

@@ -77,6 +77,7 @@ class EventWriter : public EventSink {
   Track* last_track_ = nullptr;
   std::unordered_map<const char*, std::string> names_;  // escaped slice names
   std::string line_;                                    // trace events not yet written out
+  std::string log_scratch_;                             // one log line, reused
   bool first_trace_event_ = true;
   // The last slice begun, held back until the next trace event: when that is
   // the slice's own end (a leaf call, most of them), one "X" replaces the
