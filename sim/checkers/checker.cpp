@@ -3,10 +3,53 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <deque>
+#include <unordered_map>
 
 #include "common/duration.h"
 
 namespace qedisim::checkers {
+
+namespace {
+// Every name interned in this process: the texts in a deque (their
+// addresses never move), found by text and, for literals, by address.
+struct Names {
+  std::deque<std::string> texts;
+  std::unordered_map<std::string_view, const std::string*> by_text;  // lookup only
+  std::unordered_map<const char*, const std::string*> by_literal;    // lookup only
+};
+Names& names() {
+  static Names n;
+  return n;
+}
+}  // namespace
+
+const std::string Name::kEmpty;
+
+Name::Name(std::string_view text) {
+  if (text.empty()) return;
+  Names& n = names();
+  const auto it = n.by_text.find(text);
+  if (it != n.by_text.end()) {
+    s_ = it->second;
+    return;
+  }
+  s_ = &n.texts.emplace_back(text);
+  n.by_text.emplace(*s_, s_);
+}
+
+Name Name::of_literal(const char* text) {
+  Names& n = names();
+  const auto it = n.by_literal.find(text);
+  if (it != n.by_literal.end()) {
+    Name name;
+    name.s_ = it->second;
+    return name;
+  }
+  const Name name(text);
+  n.by_literal.emplace(text, name.s_);
+  return name;
+}
 
 std::string where(const Site& s) { return fmt::format("({}, {})", s.ctx, format_seconds(s.ns)); }
 std::string by(const Site& s) { return fmt::format("{}, {}, {}", s.fn, s.ctx, format_seconds(s.ns)); }
@@ -40,7 +83,7 @@ void Checker::report(const Site& at, std::string object, std::string function, s
   Violation v;
   v.id = id_;
   v.time_ns = at.ns;
-  v.context = at.ctx;
+  v.context = at.ctx.str();
   v.object = std::move(object);
   v.function = std::move(function);
   v.message = std::move(message);

@@ -79,9 +79,7 @@ Site CheckerSet::here() const { return sites_->site(); }
 
 Site CheckerSet::fw_here() const { return Site{sites_->now_ns(), "fw", "-"}; }
 
-Site CheckerSet::at_context(const kern::Context& ctx) const {
-  return Site{sites_->now_ns(), ctx.name(), ctx.function()};
-}
+Site CheckerSet::at_context(const kern::Context& ctx) const { return site_of(ctx, sites_->now_ns()); }
 
 // ---- run control ----------------------------------------------------------
 
@@ -139,7 +137,7 @@ void CheckerSet::wait_begin(const kern::Context& ctx, std::string_view what, boo
 void CheckerSet::wait_end(const kern::Context& ctx, bool timed_out) {
   const Site at = at_context(ctx);
   if (timed_out) {
-    if (const HungTaskChecker::Wait* w = hung_task_.open_wait(ctx.name()))
+    if (const HungTaskChecker::Wait* w = hung_task_.open_wait(at.ctx))
       unnecessary_escalation_.wait_timed_out(at, w->what, w->condition_met_ns);
   }
   hung_task_.wait_end(at, timed_out);

@@ -53,7 +53,13 @@ std::uint16_t DataRaceChecker::ctx_index_slow(const LightSite& at) {
   return i;
 }
 
-std::uint32_t DataRaceChecker::lockset_slow(const LightSite& at, std::uint16_t ctx) {
+std::uint32_t DataRaceChecker::lockset_slow(const LightSite& site, std::uint16_t ctx) {
+  LightSite filled;
+  if (site.lock_source) {
+    filled = site;
+    site.lock_source->fill_locks(filled);
+  }
+  const LightSite& at = site.lock_source ? filled : site;
   CtxLocks& cached = ctx_locks_[ctx];
   std::uint32_t id = 0;
   if (at.nlocks > 0) {
@@ -162,7 +168,7 @@ void DataRaceChecker::check(const LightSite& at, const kern::ObjectHeader& obj, 
   const std::string name = field_names_[field];
   const std::string a = std::min<std::string>(now.fn, prior.fn), b = std::max<std::string>(now.fn, prior.fn);
   if (!reported_.insert(fmt::format("{}.{}|{}|{}", obj.type, name, a, b)).second) return;
-  const Site here{at.ns, std::string(at.ctx), at.fn};
+  const Site here{at.ns, Name(at.ctx), Name::of_literal(at.fn)};
   const Site then{prior.ns, ctx_names_[prior.ctx], prior.fn};
   report(here, ref_of(&obj, inc).desc, here.fn,
          fmt::format("{}{} of {} under {} vs {}{} in {} {} under {}; no common lock, no handoff",

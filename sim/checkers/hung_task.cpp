@@ -4,8 +4,15 @@
 
 namespace qedisim::checkers {
 
+HungTaskChecker::Wait* HungTaskChecker::find(Name ctx) const {
+  const auto it = by_ctx_.find(ctx);
+  return it == by_ctx_.end() ? nullptr : it->second;
+}
+
 void HungTaskChecker::wait_begin(const Site& at, std::string_view what, bool idle) {
-  Wait& w = waits_[at.ctx];  // assigned in place: a context's waits reuse one entry and its buffers
+  Wait* entry = find(at.ctx);
+  if (!entry) entry = by_ctx_[at.ctx] = &waits_[at.ctx];
+  Wait& w = *entry;  // assigned in place: a context's waits reuse one entry and its buffers
   w.what.assign(what);
   w.begin = at;
   w.idle = idle;
@@ -16,19 +23,18 @@ void HungTaskChecker::wait_begin(const Site& at, std::string_view what, bool idl
 
 void HungTaskChecker::wait_end(const Site& at, bool) {
   tick(at.ns);
-  const auto it = waits_.find(at.ctx);
-  if (it != waits_.end()) it->second.open = false;
+  if (Wait* w = find(at.ctx)) w->open = false;
   deadlock_reported_ = false;
 }
 
 void HungTaskChecker::condition_met(const Site& at) {
-  const auto it = waits_.find(at.ctx);
-  if (it != waits_.end() && it->second.open && it->second.condition_met_ns < 0) it->second.condition_met_ns = at.ns;
+  Wait* w = find(at.ctx);
+  if (w && w->open && w->condition_met_ns < 0) w->condition_met_ns = at.ns;
 }
 
-const HungTaskChecker::Wait* HungTaskChecker::open_wait(const std::string& ctx) const {
-  const auto it = waits_.find(ctx);
-  return it == waits_.end() || !it->second.open ? nullptr : &it->second;
+const HungTaskChecker::Wait* HungTaskChecker::open_wait(Name ctx) const {
+  const Wait* w = find(ctx);
+  return w && w->open ? w : nullptr;
 }
 
 void HungTaskChecker::tick(std::int64_t now_ns) {

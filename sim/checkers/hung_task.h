@@ -11,6 +11,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "sim/checkers/checker.h"
@@ -37,11 +38,13 @@ class HungTaskChecker : public Checker {
     std::int64_t condition_met_ns = -1;
     bool open = false;  // a context's entry stays after its wait ends, for the next one to reuse
   };
-  const Wait* open_wait(const std::string& ctx) const;
+  const Wait* open_wait(Name ctx) const;
 
  private:
   std::int64_t limit_ns_;
-  std::map<std::string, Wait> waits_;  // by context name
+  Wait* find(Name ctx) const;
+  std::map<Name, Wait> waits_;                        // by context name (reports list them in its order)
+  std::unordered_map<Name, Wait*, NameHash> by_ctx_;  // the same entries, looked up by address only
   bool deadlock_reported_ = false;
 };
 

@@ -6,10 +6,19 @@
 
 namespace qedisim::checkers {
 
-Site KernelSiteSource::site() const {
-  const kern::Context& c = kern::Kernel::get().current();
-  return Site{kern::Kernel::now_ns(), c.name(), c.function()};
+Name context_name(const kern::Context& c) {
+  static std::vector<Name> by_id;  // context ids are never reused
+  if (c.id() >= by_id.size()) by_id.resize(c.id() + 1u);
+  Name& n = by_id[c.id()];
+  if (n.empty()) n = Name(c.name());
+  return n;
 }
+
+Site site_of(const kern::Context& c, std::int64_t now_ns) {
+  return Site{now_ns, context_name(c), Name::of_literal(c.function())};
+}
+
+Site KernelSiteSource::site() const { return site_of(kern::Kernel::get().current(), kern::Kernel::now_ns()); }
 
 std::int64_t KernelSiteSource::now_ns() const { return kern::Kernel::now_ns(); }
 
@@ -27,9 +36,15 @@ LightSite KernelSiteSource::light_site() const {
   s.ctx = c.name();
   s.fn = c.function();
   s.lock_gen = c.lock_gen();
-  for (const kern::Lock* l : c.held())
-    if (s.nlocks < LightSite::kMaxLocks) s.locks[s.nlocks++] = LockRef{l, l->name()};
+  s.lock_source = this;  // read only when the lockset is not known for this lock_gen
   return s;
+}
+
+void KernelSiteSource::fill_locks(LightSite& s) const {
+  s.nlocks = 0;
+  for (const kern::Lock* l : kern::Kernel::get().current().held())
+    if (s.nlocks < LightSite::kMaxLocks) s.locks[s.nlocks++] = LockRef{l, l->name()};
+  s.lock_source = nullptr;
 }
 
 LightSite KernelSiteSource::context_site() const {

@@ -4,7 +4,16 @@
 
 #include "sim/checkers/site.h"
 
+namespace qedisim::kern {
+class Context;
+}
+
 namespace qedisim::checkers {
+
+// The interned name of a kernel context (looked up by its id after the first time).
+Name context_name(const kern::Context& c);
+// A Site in context `c` now: its name and innermost kernel function.
+Site site_of(const kern::Context& c, std::int64_t now_ns);
 
 class KernelSiteSource : public SiteSource {
  public:
@@ -12,6 +21,7 @@ class KernelSiteSource : public SiteSource {
   std::int64_t now_ns() const override;
   std::vector<HeldLock> held_locks() const override;
   LightSite light_site() const override;
+  void fill_locks(LightSite& s) const override;
   LightSite context_site() const override;
 };
 

@@ -4,7 +4,10 @@
 // synthetic sequences without a SystemC kernel.
 #pragma once
 
+#include <fmt/format.h>
+
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -12,10 +15,46 @@
 
 namespace qedisim::checkers {
 
+// A context or function name as checkers keep it: interned for the run, so
+// copying a Site copies two pointers and equal names compare by address.
+// The set of names is small (contexts, kernel functions, a few fixed words)
+// and lives until the process ends. Ordered by text.
+class Name {
+ public:
+  Name() = default;                                         // ""
+  Name(std::string_view text);                              // NOLINT(google-explicit-constructor): a name is its text
+  Name(const char* text) : Name(std::string_view(text)) {}  // NOLINT(google-explicit-constructor)
+  Name(const std::string& text) : Name(std::string_view(text)) {}  // NOLINT(google-explicit-constructor)
+  // The name of a string literal (static storage), found by its address
+  // after the first time: what the kernel's function names are.
+  static Name of_literal(const char* text);
+
+  const std::string& str() const { return *s_; }
+  operator const std::string&() const { return *s_; }  // NOLINT(google-explicit-constructor)
+  std::string_view view() const { return *s_; }
+  const char* c_str() const { return s_->c_str(); }
+  bool empty() const { return s_->empty(); }
+
+  friend bool operator==(Name a, Name b) { return a.s_ == b.s_; }
+  friend bool operator!=(Name a, Name b) { return a.s_ != b.s_; }
+  friend bool operator<(Name a, Name b) { return a.s_ != b.s_ && *a.s_ < *b.s_; }
+  friend std::string operator+(const std::string& a, Name b) { return a + *b.s_; }
+  friend std::string operator+(const char* a, Name b) { return a + *b.s_; }
+  friend std::string operator+(Name a, const char* b) { return *a.s_ + b; }
+
+ private:
+  static const std::string kEmpty;
+  const std::string* s_ = &kEmpty;
+};
+
+struct NameHash {
+  std::size_t operator()(Name n) const { return std::hash<const void*>()(n.c_str()); }
+};
+
 struct Site {
   std::int64_t ns = 0;
-  std::string ctx;  // "eh/host0", "qedi_thread/1", "fw", "checker"
-  std::string fn;   // kernel function, "-" when none
+  Name ctx;  // "eh/host0", "qedi_thread/1", "fw", "checker"
+  Name fn;   // kernel function, "-" when none
 };
 
 // A lock the current context holds: identity (for set intersection) and name
@@ -36,6 +75,7 @@ struct LockRef {  // no initializers: LightSite's array is filled up to nlocks o
   const void* id;
   const char* name;  // static storage
 };
+class SiteSource;
 struct LightSite {
   static constexpr std::size_t kMaxLocks = 6;  // deeper nesting: the innermost are dropped
   std::int64_t ns = 0;
@@ -47,6 +87,10 @@ struct LightSite {
   // Changes whenever the context's locks do (kern::Context::lock_gen); 0:
   // unknown, the checker reads `locks` every time.
   std::uint64_t lock_gen = 0;
+  // Set: `locks` and `nlocks` are not filled yet; the checker that needs
+  // them (a lock_gen it has not seen) asks this source (fill_locks) during
+  // the same call. Null: they are filled.
+  const SiteSource* lock_source = nullptr;
 };
 
 // Supplies the Site of the event being delivered. The default reads the
@@ -60,8 +104,12 @@ class SiteSource {
   virtual std::int64_t now_ns() const { return site().ns; }
   // Locks held by the current context (data_race lockset).
   virtual std::vector<HeldLock> held_locks() const = 0;
-  // The current site and held locks at once, cheaply.
+  // The current site and held locks at once, cheaply (the locks may be left
+  // to fill_locks: LightSite::lock_source).
   virtual LightSite light_site() const = 0;
+  // Fills the held locks of `s`, a light_site() of this source taken in the
+  // call still running.
+  virtual void fill_locks(LightSite& /*s*/) const {}
   // Only the context of light_site() (id and name), for the handoffs:
   // neither the time nor the locks are read.
   virtual LightSite context_site() const { return light_site(); }
@@ -75,3 +123,11 @@ std::string by(const Site& s);
 std::string secs(std::int64_t ns);
 
 }  // namespace qedisim::checkers
+
+template <>
+struct fmt::formatter<qedisim::checkers::Name> : fmt::formatter<std::string_view> {
+  template <typename FormatContext>
+  auto format(qedisim::checkers::Name n, FormatContext& ctx) const {
+    return fmt::formatter<std::string_view>::format(n.view(), ctx);
+  }
+};

@@ -1227,4 +1227,25 @@ BOOST_AUTO_TEST_CASE(object_keys_order_as_their_text) {
     }
 }
 
+// Site names are interned: equal texts are one name whatever the source
+// (literal, std::string, a literal found by address), they order as their
+// texts, and formatting prints the text.
+BOOST_AUTO_TEST_CASE(site_names_intern_and_order_as_their_text) {
+  const std::string built = std::string("qedi_") + "thread/0";
+  const Name a("qedi_thread/0"), b(built), c = Name::of_literal("qedi_thread/0");
+  BOOST_TEST((a == b));
+  BOOST_TEST((a == c));
+  BOOST_TEST(a.c_str() == b.c_str());  // one text in memory
+  BOOST_TEST((Name() == Name("")));
+  BOOST_TEST(Name().empty());
+  const char* texts[] = {"", "-", "a", "ab", "b", "eh/host0", "eh/host1", "fw", "qedi_thread/0", "qedi_thread/10"};
+  for (const char* x : texts)
+    for (const char* y : texts) {
+      BOOST_TEST((Name(x) < Name(y)) == (std::string(x) < std::string(y)), x << " < " << y);
+      BOOST_TEST((Name(x) == Name(y)) == (std::string(x) == std::string(y)), x << " == " << y);
+    }
+  BOOST_TEST(fmt::format("[{:>5}]", Name("fw")) == "[   fw]");
+  BOOST_TEST(where(Site{1'500'000'000, "eh/host0", "iscsi_eh_abort"}) == "(eh/host0, 1.500s)");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
