@@ -225,9 +225,10 @@ int cmd_run(const Options& o) {
              clean ? "CLEAN (no invariant violated)" : fmt::format("VIOLATED ({} violation{})", n, n == 1 ? "" : "s"));
   if (o.timing)  // stderr: wall-clock figures never go into an output that must be reproducible
     fmt::print(stderr,
-               "timing: {:.3f} ms wall in the simulation for {:.6f} s simulated ({:.0f} simulated s per wall s)\n",
+               "timing: {:.3f} ms wall in the simulation for {:.6f} s simulated ({:.0f} simulated s per wall s, "
+               "{} page faults)\n",
                r.sim_wall_s * 1e3, static_cast<double>(r.sim_time_ns) / 1e9,
-               r.sim_wall_s > 0 ? static_cast<double>(r.sim_time_ns) / 1e9 / r.sim_wall_s : 0.0);
+               r.sim_wall_s > 0 ? static_cast<double>(r.sim_time_ns) / 1e9 / r.sim_wall_s : 0.0, r.sim_page_faults);
   return clean ? kExitClean : kExitViolation;
 }
 

@@ -4,6 +4,8 @@
 // and the model is quiescent, or until stop_at.
 #include "sim/testbench.h"
 
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <chrono>
 #include <csignal>
@@ -33,6 +35,13 @@
 namespace qedisim {
 
 namespace {
+
+// Minor page faults of this process so far (first touches of memory).
+long minor_faults() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  return u.ru_minflt;
+}
 
 volatile std::sig_atomic_t g_interrupt = 0;
 
@@ -351,6 +360,7 @@ RunResult run_simulation(const Scenario& scenario, const RunOptions& options) {
                                               &b.target->activity(), &b.workload->changed(), &b.actions->fired()},
         static_cast<unsigned>(scenario.sessions.size()));
 
+  const long faults_start = minor_faults();
   const auto wall_start = std::chrono::steady_clock::now();
   try {
     sc_core::sc_start(ns(scenario.stop_at.ns));
@@ -362,6 +372,7 @@ RunResult run_simulation(const Scenario& scenario, const RunOptions& options) {
 
   RunResult r;
   r.sim_wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  r.sim_page_faults = minor_faults() - faults_start;
   r.sim_time_ns = now_ns();
   r.end_reason = b.monitor->interrupted() ? "interrupted" : b.monitor->stopped_quiescent() ? "quiescent" : "stop_at";
   if (b.monitor->interrupted()) {  // no report, waveform, log or trace of a run cut short

@@ -41,6 +41,7 @@ struct RunResult {
   // Wall time of the simulation itself (sc_start, after elaboration), for
   // `run --timing` and the benchmarks: never in a report, it differs run to run.
   double sim_wall_s = 0;
+  long sim_page_faults = 0;  // minor page faults taken by the process meanwhile
 };
 
 // Set from a SIGINT/SIGTERM handler: the run stops at its next model activity
