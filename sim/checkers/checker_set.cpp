@@ -54,6 +54,7 @@ CheckerConfig CheckerConfig::from(const ModelParams& p) {
 CheckerSet::CheckerSet(CheckerConfig cfg, std::unique_ptr<SiteSource> sites)
     : cfg_(cfg),
       sites_(sites ? std::move(sites) : std::make_unique<KernelSiteSource>()),
+      kernel_sites_(dynamic_cast<const KernelSiteSource*>(sites_.get())),
       findings_(cfg.keep_per_key),
       uaf_(findings_),
       double_free_(findings_),
@@ -153,7 +154,8 @@ void CheckerSet::pointer_nulled(const kern::ObjectHeader& owner, std::string_vie
 void CheckerSet::field_access(const kern::ObjectHeader& obj, std::uint32_t inc, const kern::FieldName& field,
                               kern::AccessKind kind, bool marked) {
   if (!cfg_.data_race || (kind != kern::AccessKind::read && kind != kern::AccessKind::write)) return;
-  data_race_.access(sites_->light_site(), obj, inc, field.id, field.name, kind == kern::AccessKind::write, marked);
+  data_race_.access(kernel_sites_ ? kernel_sites_->light() : sites_->light_site(), obj, inc, field.id, field.name,
+                    kind == kern::AccessKind::write, marked);
 }
 
 void CheckerSet::handoff_send(const void* channel) {

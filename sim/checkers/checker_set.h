@@ -40,6 +40,8 @@
 
 namespace qedisim::checkers {
 
+class KernelSiteSource;
+
 struct CheckerConfig {
   std::int64_t wake_slack_ns = 1'000'000;               // checker.wake_slack
   std::int64_t hung_task_timeout_ns = 120'000'000'000;  // kernel.hung_task_timeout
@@ -161,6 +163,7 @@ class CheckerSet : public drv::DriverObserver, public hba::FwObserver, public Fa
 
   CheckerConfig cfg_;
   std::unique_ptr<SiteSource> sites_;
+  const KernelSiteSource* kernel_sites_;  // sites_, when it is the kernel's (its light site is inline)
   const hba::FwTaskTable* fw_tasks_ = nullptr;
   Findings findings_;
   TidShadow tids_;

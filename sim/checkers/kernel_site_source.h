@@ -2,11 +2,9 @@
 // its innermost kernel function and SystemC time.
 #pragma once
 
+#include "host_driver_model/kernel/context.h"
+#include "host_driver_model/kernel/kernel.h"
 #include "sim/checkers/site.h"
-
-namespace qedisim::kern {
-class Context;
-}
 
 namespace qedisim::checkers {
 
@@ -15,8 +13,21 @@ Name context_name(const kern::Context& c);
 // A Site in context `c` now: its name and innermost kernel function.
 Site site_of(const kern::Context& c, std::int64_t now_ns);
 
-class KernelSiteSource : public SiteSource {
+class KernelSiteSource final : public SiteSource {
  public:
+  // light_site(), inline for the callers that know the source is this one
+  // (every tracked field access asks).
+  LightSite light() const {
+    const kern::Context& c = kern::Kernel::get().current();
+    LightSite s;
+    s.ns = kern::Kernel::now_ns();
+    s.ctx_id = c.id();
+    s.ctx = c.name();
+    s.fn = c.function();
+    s.lock_gen = c.lock_gen();
+    s.lock_source = this;  // read only when the lockset is not known for this lock_gen
+    return s;
+  }
   Site site() const override;
   std::int64_t now_ns() const override;
   std::vector<HeldLock> held_locks() const override;
