@@ -31,6 +31,11 @@ Kernel::Kernel(FailpointHook* failpoints, Observer* observer, std::uint64_t seed
   instance_ = this;
 }
 
+// Objects that outlive their kernel (a unit test's) tell nobody of their end.
+Kernel::~Kernel() {
+  if (instance_ == this) instance_ = nullptr;
+}
+
 FieldName::FieldName(const char* text) : name(text) {
   // Once per access site. The texts are string literals: the views stay valid.
   static std::unordered_map<std::string_view, std::uint32_t> ids;
@@ -99,6 +104,13 @@ void emit_flow_out_from(std::string_view ctx, std::int64_t ns, EvSys sys, std::s
 
 void Kernel::hb_send(const void* channel) {
   if (instance_ && instance_->current_) instance_->observer_->handoff_send(channel);
+}
+
+// The object at `channel` ends (a timer, work, lock, wait queue or request
+// destroyed): a later object at the same address is another channel, with
+// no order from this one's past.
+void Kernel::hb_retire(const void* channel) {
+  if (instance_) instance_->observer_->handoff_retire(channel);
 }
 
 void Kernel::hb_recv(const void* channel) {
@@ -320,7 +332,10 @@ void Lock::unlock() noexcept {
 
 // ---- timers ---------------------------------------------------------------
 
+Lock::~Lock() { Kernel::hb_retire(this); }  // a later lock at this address is another channel
+
 Timer::~Timer() {
+  Kernel::hb_retire(this);
   if (pending_ && g_wheel) g_wheel->forget(*this);
 }
 

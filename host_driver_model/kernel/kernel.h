@@ -26,6 +26,9 @@ class Context;
 class Kernel {
  public:
   Kernel(FailpointHook* failpoints, Observer* observer, std::uint64_t seed, Duration jitter);
+  ~Kernel();
+  Kernel(const Kernel&) = delete;
+  Kernel& operator=(const Kernel&) = delete;
 
   FailpointHook* failpoints() const { return failpoints_; }
   Observer& observer() const { return *observer_; }
@@ -82,6 +85,7 @@ class Kernel {
   // wake_up -> woken wait, queue_work -> work start, ...). No-ops outside a
   // simulation.
   static void hb_send(const void* channel);
+  static void hb_retire(const void* channel);
   static void hb_recv(const void* channel);
 
   // Where log lines and timeline records go (--log, --trace); null: nowhere.

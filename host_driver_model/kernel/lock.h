@@ -14,6 +14,7 @@ class Lock {
  public:
   enum class Kind { mutex, spinlock };
   Lock(const char* name, Kind kind) : name_(name), kind_(kind) {}
+  ~Lock();
   Lock(const Lock&) = delete;
   Lock& operator=(const Lock&) = delete;
 

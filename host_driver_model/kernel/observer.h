@@ -67,6 +67,7 @@ class Observer {
   // handler of its tid, ramrod -> its completion event.
   virtual void handoff_send(const void* /*channel*/) {}
   virtual void handoff_recv(const void* /*channel*/) {}
+  virtual void handoff_retire(const void* /*channel*/) {}
 
   // kzalloc (alloc.h) failed at the mem.alloc failpoint: `site` is the
   // allocating kernel function, `could_sleep` whether the caller's context

@@ -15,6 +15,9 @@ namespace qedisim::kern {
 class WaitQueue {
  public:
   explicit WaitQueue(const char* name) : name_(name) {}
+  ~WaitQueue() { Kernel::hb_retire(this); }  // a later object at this address is another channel
+  WaitQueue(const WaitQueue&) = delete;
+  WaitQueue& operator=(const WaitQueue&) = delete;
   const char* name() const { return name_; }
   // wake_up / wake_up_interruptible / wake_up_all.
   void wake_up() {

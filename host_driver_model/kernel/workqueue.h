@@ -16,6 +16,9 @@ namespace qedisim::kern {
 
 struct Work {
   explicit Work(const char* name, std::function<void()> fn = {}) : name(name), fn(std::move(fn)) {}
+  ~Work() { Kernel::hb_retire(this); }
+  Work(const Work&) = delete;
+  Work& operator=(const Work&) = delete;
   const char* name;
   std::function<void()> fn;
   bool pending = false;

@@ -116,6 +116,10 @@ class ScsiHost : public sc_core::sc_module {
  private:
   enum class Disposition { SUCCESS, NEEDS_RETRY, ADD_TO_MLQUEUE };
   struct Request {
+    Request() = default;
+    ~Request() { kern::Kernel::hb_retire(this); }  // its address is a handoff channel (scsi_done -> the EH)
+    Request(const Request&) = delete;
+    Request& operator=(const Request&) = delete;
     std::uint32_t tag = 0;
     kern::KPtr<ScsiCmnd> cmd;
     IoDone done;

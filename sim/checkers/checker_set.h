@@ -95,6 +95,7 @@ class CheckerSet : public drv::DriverObserver, public hba::FwObserver, public Fa
                     kern::AccessKind kind, bool marked) override;
   void handoff_send(const void* channel) override;
   void handoff_recv(const void* channel) override;
+  void handoff_retire(const void* channel) override;
 
   // ---- drv::DriverObserver ----
   void tid_bound(std::uint16_t tid, kern::KPtr<drv::IscsiTask> owner) override;

@@ -40,6 +40,7 @@ class DataRaceChecker : public Checker {
   // Only the context of `at` (ctx_id, ctx) is read.
   void send(const LightSite& at, const void* channel);
   void recv(const LightSite& at, const void* channel);
+  void retire(const void* channel) { channels_.erase(channel); }
 
   std::size_t accesses() const { return accesses_; }
 

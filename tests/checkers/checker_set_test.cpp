@@ -1001,6 +1001,34 @@ BOOST_AUTO_TEST_CASE(orders_through_a_handoff_chain_across_many_contexts) {
   BOOST_TEST(w[0].function == "unordered_reader");
 }
 
+// A handoff channel is an object's address. When the object ends (a timer,
+// work or request freed; Kernel::hb_retire), a later object at the same
+// address starts a new channel: the old object's sends order nothing after.
+BOOST_AUTO_TEST_CASE(a_retired_channel_orders_nothing_for_the_next_object_at_its_address) {
+  Rig r;
+  int timer = 0;  // one address, two timers in turn
+  const kern::FieldName x("cmd_cleanup_req");
+  r.at(1, "tmf_wq/host0", "first_owner");
+  r.set.field_access(r.conn.hdr(), 1, x, kern::AccessKind::write, false);
+  r.set.handoff_send(&timer);    // mod_timer of the first timer
+  r.set.handoff_retire(&timer);  // ... which is freed; a second timer takes its address
+  r.at(2, "timer", "second_callback");
+  r.set.handoff_recv(&timer);  // the second timer's callback: no order from first_owner
+  r.set.field_access(r.conn.hdr(), 1, x, kern::AccessKind::read, false);
+  const auto w = r.set.warnings();
+  BOOST_REQUIRE_EQUAL(w.size(), 1u);
+  BOOST_TEST(w[0].function == "second_callback");
+  // Without the end in between, the same sequence is ordered.
+  Rig q;
+  q.at(1, "tmf_wq/host0", "first_owner");
+  q.set.field_access(q.conn.hdr(), 1, x, kern::AccessKind::write, false);
+  q.set.handoff_send(&timer);
+  q.at(2, "timer", "callback");
+  q.set.handoff_recv(&timer);
+  q.set.field_access(q.conn.hdr(), 1, x, kern::AccessKind::read, false);
+  BOOST_TEST(q.set.warnings().empty());
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 // ---------------------------------------------------------------------------

@@ -35,6 +35,8 @@ struct Recorder : Observer {
   void null_deref(std::string_view owner, std::string_view field) override {
     events.push_back(fmt::format("null_deref {}.{}", owner, field));
   }
+  void handoff_retire(const void* channel) override { retired.push_back(channel); }
+  std::vector<const void*> retired;
 };
 
 // A fixture-free harness: a Kernel, a timer wheel, and threads spawned per test.
@@ -386,4 +388,30 @@ int sc_main(int argc, char* argv[]) {
   sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
   sc_core::sc_set_time_resolution(1, sc_core::SC_NS);
   return boost::unit_test::unit_test_main([] { return true; }, argc, argv);
+}
+
+// The objects whose address is a handoff channel (data_race) say when they
+// end, so a later object at the same address is a new channel; an object
+// that outlives its kernel says nothing.
+BOOST_AUTO_TEST_CASE(handoff_channels_end_with_their_objects) {
+  auto outlives = std::make_unique<WaitQueue>("outlives");
+  std::vector<const void*> gone;
+  {
+    World w;
+    const void* addr[4];
+    {
+      Timer t("t", [] {});
+      Work work("work");
+      Lock l("l", Lock::Kind::mutex);
+      WaitQueue wq("wq");
+      addr[0] = &t;
+      addr[1] = &work;
+      addr[2] = &l;
+      addr[3] = &wq;
+    }
+    BOOST_TEST((w.rec.retired == std::vector<const void*>{addr[3], addr[2], addr[1], addr[0]}));
+    gone = w.rec.retired;
+  }
+  outlives.reset();  // after the kernel: no observer to tell, no crash
+  BOOST_TEST(gone.size() == 4u);
 }
