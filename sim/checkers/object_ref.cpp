@@ -39,7 +39,8 @@ class ObjectIds {
     std::uint64_t id = 0;
     const char* type = nullptr;  // what `desc` was built for
     std::string name;
-    std::string desc;
+    Desc desc;
+    Desc cmd_desc;  // a scsi_cmnd's own description (ref_of(ScsiCmnd)), last built
   };
   Entry& entry(const kern::ObjectHeader* h, std::uint32_t inc) {
     Recent& recent = slots_[h];
@@ -95,11 +96,12 @@ char* put_dec(char* p, std::uint64_t v, std::size_t width = 0) {
 
 // The key (type and id) and, if wanted, the generic desc ("type name
 // #inc"), built once per object and name (ObjectIds::Entry).
-ObjRef ref_base(const kern::ObjectHeader* h, std::uint32_t inc, bool with_desc) {
+ObjRef ref_base(const kern::ObjectHeader* h, std::uint32_t inc, bool with_desc, ObjectIds::Entry** entry = nullptr) {
   ObjectIds::Entry& e = object_ids().entry(h, inc);
+  if (entry) *entry = &e;
   if (e.type != h->type) {
     e.type = h->type;
-    e.desc.clear();  // built below when wanted
+    e.desc = Desc();  // built below when wanted
   }
   ObjRef r;
   r.key.type = h->type;
@@ -108,9 +110,8 @@ ObjRef ref_base(const kern::ObjectHeader* h, std::uint32_t inc, bool with_desc) 
     if (e.desc.empty() || e.name != h->name) {
       const std::size_t tlen = std::strlen(h->type);
       e.name = h->name;
-      e.desc.resize(tlen + 1 + h->name.size() + 2 + 24);
-      char* d = e.desc.data();
-      char* p = d;
+      std::string d(tlen + 1 + h->name.size() + 2 + 24, '\0');
+      char* p = d.data();
       std::copy_n(h->type, tlen, p);
       p += tlen;
       if (!h->name.empty()) {
@@ -123,7 +124,8 @@ ObjRef ref_base(const kern::ObjectHeader* h, std::uint32_t inc, bool with_desc) 
         *p++ = '#';
         p = put_dec(p, inc);
       }
-      e.desc.resize(static_cast<std::size_t>(p - d));
+      d.resize(static_cast<std::size_t>(p - d.data()));
+      e.desc = Desc(std::move(d));
     }
     r.desc = e.desc;
   }
@@ -141,7 +143,8 @@ ObjRef ref_of(const kern::ObjectHeader& h) { return ref_of(&h, h.incarnation); }
 ObjRef ref_of(const kern::KPtr<drv::ScsiCmnd>& cmd) {
   const drv::ScsiCmnd* c = cmd.raw();
   if (!c) return ref_of(cmd.header(), cmd.incarnation());
-  ObjRef r = ref_base(cmd.header(), cmd.incarnation(), false);
+  ObjectIds::Entry* e = nullptr;
+  ObjRef r = ref_base(cmd.header(), cmd.incarnation(), false, &e);
   // "scsi_cmnd s{} lun{} tag {} issue {}"
   char buf[128];
   char* p = buf;
@@ -157,7 +160,9 @@ ObjRef ref_of(const kern::KPtr<drv::ScsiCmnd>& cmd) {
   p = put_dec(p, c->tag);
   put(" issue ", 7);
   p = put_dec(p, c->issue);
-  r.desc.assign(buf, static_cast<std::size_t>(p - buf));
+  const std::string_view text(buf, static_cast<std::size_t>(p - buf));
+  if (e->cmd_desc != text) e->cmd_desc = Desc(std::string(text));  // built again only when a field changed
+  r.desc = e->cmd_desc;
   // a retry is a new issue, even in the same object: key "|issue"
   r.key.has_issue = true;
   r.key.issue = c->issue;

@@ -8,7 +8,10 @@
 
 #include <cstdint>
 #include <cstring>
+#include <memory>
+#include <ostream>
 #include <string>
+#include <string_view>
 
 #include "host_driver_model/kernel/slab.h"
 
@@ -55,9 +58,33 @@ struct ObjKeyHash {
   }
 };
 
+// An object's description, built once per object and name and shared by
+// every ObjRef taken of it: copying one copies a reference, not the text.
+class Desc {
+ public:
+  Desc() = default;                                                                     // ""
+  Desc(std::string text) : p_(std::make_shared<const std::string>(std::move(text))) {}  // NOLINT: is its text
+  Desc(const char* text) : Desc(std::string(text)) {}                                   // NOLINT: is its text
+  const std::string& str() const { return p_ ? *p_ : empty_text(); }
+  operator const std::string&() const { return str(); }  // NOLINT(google-explicit-constructor)
+  bool empty() const { return str().empty(); }
+  std::size_t find(char c) const { return str().find(c); }
+  std::string substr(std::size_t pos) const { return str().substr(pos); }
+  friend bool operator==(const Desc& a, std::string_view b) { return a.str() == b; }
+  friend bool operator!=(const Desc& a, std::string_view b) { return a.str() != b; }
+  friend std::ostream& operator<<(std::ostream& os, const Desc& d) { return os << d.str(); }
+
+ private:
+  static const std::string& empty_text() {
+    static const std::string e;
+    return e;
+  }
+  std::shared_ptr<const std::string> p_;
+};
+
 struct ObjRef {
-  ObjKey key;        // unique over the run; empty for NULL
-  std::string desc;  // as printed
+  ObjKey key;  // unique over the run; empty for NULL
+  Desc desc;   // as printed
   bool is_null() const { return key.empty(); }
 };
 
@@ -85,3 +112,11 @@ long session_of(const kern::KPtr<drv::IscsiSession>& s);
 std::string tid_name(std::uint16_t tid);
 
 }  // namespace qedisim::checkers
+
+template <>
+struct fmt::formatter<qedisim::checkers::Desc> : fmt::formatter<std::string_view> {
+  template <typename FormatContext>
+  auto format(const qedisim::checkers::Desc& d, FormatContext& ctx) const {
+    return fmt::formatter<std::string_view>::format(std::string_view(d.str()), ctx);
+  }
+};
