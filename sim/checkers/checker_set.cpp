@@ -131,7 +131,11 @@ void CheckerSet::null_deref(std::string_view owner, std::string_view field) {
 }
 
 void CheckerSet::wait_begin(const kern::Context& ctx, std::string_view what, bool idle) {
-  contexts_[ctx.name()] = &ctx;
+  if (ctx.id() >= context_seen_.size()) context_seen_.resize(ctx.id() + 1u, false);
+  if (!context_seen_[ctx.id()]) {  // contexts live for the run: recorded once
+    context_seen_[ctx.id()] = true;
+    contexts_[ctx.name()] = &ctx;
+  }
   hung_task_.wait_begin(at_context(ctx), what, idle);
 }
 

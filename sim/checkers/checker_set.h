@@ -169,6 +169,7 @@ class CheckerSet : public drv::DriverObserver, public hba::FwObserver, public Fa
   Findings findings_;
   TidShadow tids_;
   std::map<std::string, const kern::Context*> contexts_;  // seen in waits, by name (deadlock chains)
+  std::vector<bool> context_seen_;                        // by context id: in contexts_ already
   std::map<std::string, std::uint64_t> tmf_transitions_;
   std::map<std::string, std::uint64_t> session_transitions_;  // libiscsi session->state changes
   std::int64_t last_leak_scan_ns_ = -1;

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace qedisim::checkers {
 
 HungTaskChecker::Wait* HungTaskChecker::find(Name ctx) const {
@@ -19,6 +21,7 @@ void HungTaskChecker::wait_begin(const Site& at, std::string_view what, bool idl
   w.fired = false;
   w.condition_met_ns = -1;
   w.open = true;
+  if (!idle) next_due_ns_ = std::min(next_due_ns_, at.ns + limit_ns_);
 }
 
 void HungTaskChecker::wait_end(const Site& at, bool) {
@@ -38,8 +41,14 @@ const HungTaskChecker::Wait* HungTaskChecker::open_wait(Name ctx) const {
 }
 
 void HungTaskChecker::tick(std::int64_t now_ns) {
+  if (now_ns < next_due_ns_) return;
+  next_due_ns_ = INT64_MAX;
   for (auto& [ctx, w] : waits_) {
-    if (!w.open || w.idle || w.fired || now_ns - w.begin.ns < limit_ns_) continue;
+    if (!w.open || w.idle || w.fired) continue;
+    if (now_ns - w.begin.ns < limit_ns_) {
+      next_due_ns_ = std::min(next_due_ns_, w.begin.ns + limit_ns_);
+      continue;
+    }
     w.fired = true;
     std::string msg = fmt::format("blocked {} in {} (since {})", secs(limit_ns_), w.what, secs(w.begin.ns));
     if (w.condition_met_ns >= 0)

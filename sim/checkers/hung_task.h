@@ -46,6 +46,9 @@ class HungTaskChecker : public Checker {
   std::map<Name, Wait> waits_;                        // by context name (reports list them in its order)
   std::unordered_map<Name, Wait*, NameHash> by_ctx_;  // the same entries, looked up by address only
   bool deadlock_reported_ = false;
+  // No open wait can pass the limit before this time (a lower bound, made
+  // exact again by each scan): tick() scans only once it is reached.
+  std::int64_t next_due_ns_ = INT64_MAX;
 };
 
 }  // namespace qedisim::checkers

@@ -1052,6 +1052,28 @@ BOOST_AUTO_TEST_CASE(fires_once_for_a_context_blocked_past_the_limit) {
   BOOST_TEST(v.message == "blocked 120.000s in teardown poll for tasks (since 38.000s)");
 }
 
+// A tick before any open wait can be due skips the scan; a wait that ends
+// first, or begins later, leaves the next one's limit still checked.
+BOOST_AUTO_TEST_CASE(fires_for_a_later_wait_after_an_earlier_one_ended) {
+  Rig r;
+  kern::Context eh("eh/host0"), iscsid("iscsid");
+  r.at(10 * kS, "eh/host0", "iscsi_eh_abort");
+  r.set.wait_begin(eh, "ehwait", false);  // due at 130 s
+  r.at(40 * kS, "iscsid", "iscsi_conn_teardown");
+  r.set.wait_begin(iscsid, "teardown poll for tasks", false);  // due at 160 s
+  r.at(50 * kS, "eh/host0", "iscsi_eh_abort");
+  r.set.wait_end(eh, false);  // the earlier wait is gone
+  r.set.tick(129 * kS);
+  r.set.tick(140 * kS);  // past the gone wait's limit: nothing
+  BOOST_TEST(r.clean());
+  r.set.tick(159 * kS);
+  BOOST_TEST(r.clean());
+  r.set.tick(161 * kS);
+  const Violation v = r.only();
+  BOOST_TEST(v.context == "iscsid");
+  BOOST_TEST(v.time_ns == 160 * kS);
+}
+
 BOOST_AUTO_TEST_CASE(fires_on_a_global_deadlock_with_the_wait_for_chain) {
   Rig r;
   kern::Context eh("eh/host0"), wq("tmf_wq/host0");
