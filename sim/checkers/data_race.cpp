@@ -159,9 +159,6 @@ void DataRaceChecker::recv(const LightSite& at, const void* channel) {
 
 void DataRaceChecker::check(const LightSite& at, const kern::ObjectHeader& obj, std::uint32_t inc, std::uint32_t field,
                             const Rec& now, const Rec& prior) {
-  if (prior.ctx == now.ctx) return;
-  if (!now.write && !prior.write) return;
-  if (now.marked && prior.marked) return;
   if (share_lock(now.lockset, prior.lockset)) return;
   if (ordered(prior, now.ctx)) return;
   // Nothing below runs unless the access races.
@@ -202,9 +199,10 @@ void DataRaceChecker::access(const LightSite& at, const kern::ObjectHeader& obj,
   now.epoch = epoch;
   now.ns = at.ns;
   now.fn = at.fn;
-  if (f.has_write) check(at, obj, inc, fid, now, f.last_write);
+  if (f.has_write && may_race(now, f.last_write)) check(at, obj, inc, fid, now, f.last_write);
   if (write) {
-    for (const Rec& r : f.reads) check(at, obj, inc, fid, now, r);
+    for (const Rec& r : f.reads)
+      if (may_race(now, r)) check(at, obj, inc, fid, now, r);
     f.reads.clear();
     f.last_write = now;
     f.has_write = true;

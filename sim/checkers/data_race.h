@@ -112,6 +112,12 @@ class DataRaceChecker : public Checker {
   // A context's clock: created with an entry for itself, only ever grown.
   Clock& clock(std::uint16_t ctx) { return clocks_[ctx]; }
   bool ordered(const Rec& earlier, std::uint16_t now_ctx);
+  // The cheap half of check(), inline: another context, a plain write on
+  // one side, not both marked.
+  static bool may_race(const Rec& now, const Rec& prior) {
+    return prior.ctx != now.ctx && (now.write || prior.write) && !(now.marked && prior.marked);
+  }
+  // The rest: a common lock, an order, then the report.
   void check(const LightSite& at, const kern::ObjectHeader& obj, std::uint32_t inc, std::uint32_t field, const Rec& now,
              const Rec& prior);
 
