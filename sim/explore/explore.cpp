@@ -138,8 +138,13 @@ std::string fixes_text(const std::vector<std::string>& names) {
 }  // namespace
 
 nlohmann::json run_payload(const RunResult& r) {
+  // Only what a campaign keeps of a run (RunSummary): the parent parses one
+  // per run, and the warnings and counters it would drop were most of it.
   nlohmann::json j;
-  j["result"] = result_to_json(r);
+  j["violations"] = nlohmann::json::array();
+  for (const auto& v : r.violations) j["violations"].push_back(violation_json(v));
+  j["end_reason"] = r.end_reason;
+  j["eh_max_level"] = std::string(to_string(r.eh_max_level));
   j["points"] = r.points_reached;
   j["tmf"] = r.tmf_transitions;
   j["session"] = r.session_transitions;
@@ -155,17 +160,16 @@ RunSummary summary_from_child(std::size_t run, std::uint64_t seed, ChildOutcome&
     return s;
   }
   const nlohmann::json j = nlohmann::json::parse(o.payload, nullptr, false);
-  if (j.is_discarded() || !j.is_object() || !j.contains("result")) {
+  if (j.is_discarded() || !j.is_object() || !j.contains("violations")) {
     s.error = fmt::format("run {} (seed {}): simulation child returned no result", run, seed);
     return s;
   }
-  const RunResult r = result_from_json(j.at("result"));
-  if (r.end_reason == "interrupted") *interrupted = true;
-  s.violations = r.violations;
+  if (j.at("end_reason").get<std::string>() == "interrupted") *interrupted = true;
+  for (const auto& v : j.at("violations")) s.violations.push_back(violation_from_json(v));
   s.points_reached = j.at("points").get<std::map<std::string, std::uint64_t>>();
   s.tmf_transitions = j.at("tmf").get<std::map<std::string, std::uint64_t>>();
   s.session_transitions = j.at("session").get<std::map<std::string, std::uint64_t>>();
-  s.eh_max_level = std::string(to_string(r.eh_max_level));
+  s.eh_max_level = j.at("eh_max_level").get<std::string>();
   if (j.contains("kinds")) s.fault_kinds = j.at("kinds").get<std::vector<std::string>>();
   return s;
 }

@@ -11,6 +11,7 @@ namespace qedisim {
 
 namespace {
 std::string object_type(const std::string& object) { return object.substr(0, object.find(' ')); }
+}  // namespace
 
 nlohmann::json violation_json(const Violation& v) {
   return nlohmann::json{{"id", std::string(to_string(v.id))},
@@ -33,7 +34,6 @@ Violation violation_from_json(const nlohmann::json& j) {
   v.count = j.at("count").get<std::uint64_t>();
   return v;
 }
-}  // namespace
 
 std::vector<Violation> fold_repeats(const std::vector<Violation>& violations) {
   std::vector<Violation> out;

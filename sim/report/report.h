@@ -34,6 +34,10 @@ std::string describe_fixes(const FixSet& fixes);
 nlohmann::json report_json(const Scenario& scenario, const RunOptions& options, const RunResult& result,
                            const Judgement& judgement);
 
+// One finding as the report and the pipes between processes write it.
+nlohmann::json violation_json(const Violation& v);
+Violation violation_from_json(const nlohmann::json& j);
+
 // RunResult through a pipe between a forked run and its parent.
 nlohmann::json result_to_json(const RunResult& result);
 RunResult result_from_json(const nlohmann::json& j);
