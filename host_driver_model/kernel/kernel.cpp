@@ -310,7 +310,7 @@ void Lock::lock() {
     if (kind_ == Kind::mutex) check_may_sleep(self, "mutex_lock");
     k.wait_begin(self, name_, false);
     ++waiters_;
-    while (owner_) sc_core::wait(released_);
+    while (owner_) sc_core::wait(released_.get());
     --waiters_;
     k.set_current(&self);
     k.wait_end(self, false);
@@ -327,7 +327,7 @@ void Lock::unlock() noexcept {
   }
   owner_ = nullptr;
   // A delta notification nobody waits for still cost a delta cycle.
-  if (waiters_ != 0) released_.notify(sc_core::SC_ZERO_TIME);
+  if (waiters_ != 0) released_.notify_delta();
 }
 
 // ---- timers ---------------------------------------------------------------
@@ -463,7 +463,7 @@ void TimerWheel::fire() {
     }
     Kernel::hb_send(t);  // the callback -> del_timer_sync's return
     running_ = nullptr;
-    callback_done_.notify(sc_core::SC_ZERO_TIME);
+    callback_done_.notify_delta();
   }
   k.set_current(previous);
   wake_at_ = -1;
@@ -491,7 +491,7 @@ bool Workqueue::queue_work(Work& w) {
     emit_timeline(EvKind::flow_out, EvSys::kernel, "queue_work", w.flow_id);
   }
   queue_.push_back(&w);
-  queued_.notify(sc_core::SC_ZERO_TIME);
+  queued_.notify_delta();
   return true;
 }
 
@@ -500,7 +500,7 @@ void Workqueue::flush_work(Work& w) {
   Context& self = k.current();
   if (!w.pending && running_ != &w) return;
   k.wait_begin(self, "flush_work", false);
-  while (w.pending || running_ == &w) wait_on(done_);
+  while (w.pending || running_ == &w) wait_on(done_.get());
   k.wait_end(self, false);
   Kernel::hb_recv(&w);  // the work's end -> flush_work returns
 }
@@ -512,7 +512,7 @@ void Workqueue::worker() {
     k.set_current(&context_);
     if (queue_.empty()) {
       k.wait_begin(context_, "work", true);
-      while (queue_.empty()) sc_core::wait(queued_);
+      while (queue_.empty()) sc_core::wait(queued_.get());
       k.set_current(&context_);
       k.wait_end(context_, false);
     }
@@ -535,7 +535,7 @@ void Workqueue::worker() {
     k.set_current(&context_);
     Kernel::hb_send(w);
     running_ = nullptr;
-    done_.notify(sc_core::SC_ZERO_TIME);
+    done_.notify_delta();
   }
 }
 

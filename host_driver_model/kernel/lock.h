@@ -6,6 +6,7 @@
 
 #include <systemc>
 
+#include "host_driver_model/kernel/lazy_event.h"
 #include "host_driver_model/kernel/sched.h"
 
 namespace qedisim::kern {
@@ -31,7 +32,7 @@ class Lock {
   Kind kind_;
   Context* owner_ = nullptr;
   unsigned waiters_ = 0;  // contexts blocked in lock(): only they need released_
-  sc_core::sc_event released_;
+  LazyEvent released_;
 };
 
 class Mutex : public Lock {

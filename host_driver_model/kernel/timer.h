@@ -15,6 +15,7 @@
 
 #include "common/duration.h"
 #include "host_driver_model/kernel/kmemleak.h"
+#include "host_driver_model/kernel/lazy_event.h"
 
 namespace qedisim::kern {
 
@@ -63,7 +64,7 @@ class TimerWheel : public sc_core::sc_module {
   void forget(Timer& t);  // a pending timer is re-armed, cancelled or destroyed
   std::size_t pending_count() const { return pending_; }
   const Timer* running() const { return running_; }  // the callback in progress, if any
-  sc_core::sc_event& callback_done() { return callback_done_; }
+  sc_core::sc_event& callback_done() { return callback_done_.get(); }
   const Context& context() const { return context_; }
 
   static TimerWheel& get();
@@ -94,7 +95,7 @@ class TimerWheel : public sc_core::sc_module {
   std::size_t pending_ = 0;
   sc_core::sc_event wake_;
   const Timer* running_ = nullptr;
-  sc_core::sc_event callback_done_;
+  LazyEvent callback_done_;
   KmemleakRoot roots_;  // the armed timers' owners
 };
 

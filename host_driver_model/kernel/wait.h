@@ -7,6 +7,7 @@
 #include <string>
 #include <systemc>
 
+#include "host_driver_model/kernel/lazy_event.h"
 #include "host_driver_model/kernel/printk.h"
 #include "host_driver_model/kernel/sched.h"
 
@@ -30,10 +31,10 @@ class WaitQueue {
       waker_.assign(c ? c->name() : std::string("-"));
       wake_drawn_ = false;
     }
-    event_.notify(sc_core::SC_ZERO_TIME);
+    event_.notify_delta();
     if (Kernel::current_context()) Kernel::get().maybe_stall();  // the woken may run first (sched.stall)
   }
-  sc_core::sc_event& event() { return event_; }
+  sc_core::sc_event& event() { return event_.get(); }
   // The waiter woken with its condition true: the wake_up -> return arrow (--trace).
   void woken() {
     Kernel::hb_recv(this);
@@ -49,7 +50,7 @@ class WaitQueue {
   std::int64_t wake_ns_ = 0;
   std::string waker_;
   bool wake_drawn_ = false;
-  sc_core::sc_event event_;
+  LazyEvent event_;
 };
 
 // wait_event_timeout / wait_event_interruptible_timeout: returns 0 if the

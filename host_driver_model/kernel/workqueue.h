@@ -11,6 +11,7 @@
 
 #include "host_driver_model/kernel/context.h"
 #include "host_driver_model/kernel/kmemleak.h"
+#include "host_driver_model/kernel/lazy_event.h"
 
 namespace qedisim::kern {
 
@@ -47,8 +48,8 @@ class Workqueue : public sc_core::sc_module {
   Context context_;
   std::deque<Work*> queue_;
   Work* running_ = nullptr;
-  sc_core::sc_event queued_;
-  sc_core::sc_event done_;
+  LazyEvent queued_;
+  LazyEvent done_;
   KmemleakRoot roots_;  // the queued and running works' owners
 };
 
