@@ -78,7 +78,10 @@ CheckerSet::~CheckerSet() = default;
 
 Site CheckerSet::here() const { return sites_->site(); }
 
-Site CheckerSet::fw_here() const { return Site{sites_->now_ns(), "fw", "-"}; }
+Site CheckerSet::fw_here() const {
+  static const Name fw("fw"), none("-");  // interned once: a Name built from text looks it up by hash
+  return Site{sites_->now_ns(), fw, none};
+}
 
 Site CheckerSet::at_context(const kern::Context& ctx) const { return site_of(ctx, sites_->now_ns()); }
 
