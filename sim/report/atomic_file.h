@@ -47,8 +47,10 @@ class StagedFile {
   StagedFile& operator=(const StagedFile&) = delete;
 
   explicit operator bool() const { return f_ != nullptr; }
-  std::FILE* get() const { return f_; }  // write with stdio; errors surface at commit()
-  void write(std::string_view text) { std::fwrite(text.data(), 1, text.size(), f_); }
+  // Errors surface at commit().
+  void write(std::string_view text) {
+    if (f_) std::fwrite(text.data(), 1, text.size(), f_);
+  }
   // Closes it and moves it to `path`; if any write or the close failed,
   // removes it and throws OutputError.
   void commit();
