@@ -84,7 +84,7 @@ BOOST_AUTO_TEST_CASE(a_file_less_one_does_nothing) {
 
 BOOST_AUTO_TEST_CASE(a_failed_write_is_an_output_error_at_commit) {
   if (!fs::exists("/dev/full")) return;  // the device that is always full
-  StagedFile f("/dev/full");               // a device is written in place, not staged
+  StagedFile f("/dev/full");             // a device is written in place, not staged
   f.write(std::string(1 << 16, 'x'));
   BOOST_CHECK_THROW(f.commit(), OutputError);
   BOOST_CHECK_THROW(StagedFile("/nonexistent-dir/x.txt"), OutputError);
