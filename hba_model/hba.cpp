@@ -22,7 +22,7 @@ Hba::Hba(sc_core::sc_module_name name, const FirmwareConfig& cfg, FailpointHook*
   mmio.register_b_transport(this, &Hba::b_transport);
   SC_HAS_PROCESS(Hba);
   SC_METHOD(engine_method);
-  sensitive << wake_;
+  sensitive << wake_.event();
   dont_initialize();
 }
 
@@ -89,8 +89,8 @@ void Hba::rearm() {
   if (!next) return;
   const std::int64_t now = sim_now_ns();
   const std::int64_t delta = *next > now ? *next - now : 0;
-  // notify() keeps the earlier of a pending and a new notification.
-  wake_.notify(sc_core::sc_time(static_cast<double>(delta), sc_core::SC_NS));
+  // notify_in() keeps the earlier of a pending and a new notification.
+  wake_.notify_in(delta);
 }
 
 void Hba::dma_transaction(tlm::tlm_command cmd, std::uint64_t addr, void* data, std::size_t len) {

@@ -13,6 +13,7 @@
 #include <tlm>
 #include <vector>
 
+#include "common/timeline.h"
 #include "common/trace_sink.h"
 #include "hba_model/firmware.h"
 #include "hba_model/msix.h"
@@ -59,7 +60,7 @@ class Hba : public sc_core::sc_module, private HostBus, public InitiatorPort {
   void dma_transaction(tlm::tlm_command cmd, std::uint64_t addr, void* data, std::size_t len);
 
   std::unique_ptr<Firmware> fw_;
-  sc_core::sc_event wake_;
+  TimedEvent wake_;
   sc_core::sc_event activity_;
   tlm::tlm_generic_payload dma_trans_;  // reused by dma_transaction: its constructor allocates
   bool dma_busy_ = false;

@@ -59,31 +59,29 @@ class ActionScheduler : public sc_core::sc_module {
     std::stable_sort(timed_.begin(), timed_.end(), [](const Action& a, const Action& b) { return *a.at < *b.at; });
     SC_HAS_PROCESS(ActionScheduler);
     SC_METHOD(fire);
+    sensitive << next_.event();
   }
-  bool all_fired() const { return next_ == timed_.size(); }
+  bool all_fired() const { return fired_count_ == timed_.size(); }
   const sc_core::sc_event& fired() const { return fired_; }
 
  private:
   void fire() {
     const std::int64_t now = now_ns();
     bool any = false;
-    while (next_ < timed_.size() && timed_[next_].at->ns <= now) {
-      const Action& a = timed_[next_++];
+    while (fired_count_ < timed_.size() && timed_[fired_count_].at->ns <= now) {
+      const Action& a = timed_[fired_count_++];
       run_(a);
       any = true;
     }
     if (any) fired_.notify(sc_core::SC_ZERO_TIME);
-    if (next_ < timed_.size())
-      next_trigger(ns(timed_[next_].at->ns - now));
-    else
-      next_trigger(never_);
+    if (fired_count_ < timed_.size()) next_.notify_in(timed_[fired_count_].at->ns - now);
   }
 
   std::function<void(const Action&)> run_;
   std::vector<Action> timed_;
-  std::size_t next_ = 0;
+  std::size_t fired_count_ = 0;
+  TimedEvent next_;  // the next action's time
   sc_core::sc_event fired_;
-  sc_core::sc_event never_;
 };
 
 // Watches for quiescent points (end-state checks) and for the end of the run.

@@ -19,7 +19,7 @@ Workload::Workload(sc_core::sc_module_name name, const std::vector<WorkloadStrea
                    [&](std::size_t a, std::size_t b) { return streams_[a].spec.start < streams_[b].spec.start; });
   SC_HAS_PROCESS(Workload);
   SC_METHOD(start_due);
-  sensitive << start_event_;
+  sensitive << start_event_.event();
 }
 
 void Workload::start_due() {
@@ -30,10 +30,7 @@ void Workload::start_due() {
     for (std::uint64_t i = 0; i < first; ++i) issue(s);
   }
   if (next_start_ < start_order_.size())
-    next_trigger(
-        sc_core::sc_time(static_cast<double>(streams_[start_order_[next_start_]].spec.start.ns - now), sc_core::SC_NS));
-  else
-    next_trigger(start_event_);  // never notified: nothing left to start
+    start_event_.notify_in(streams_[start_order_[next_start_]].spec.start.ns - now);
 }
 
 void Workload::issue(Stream& s) {

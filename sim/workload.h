@@ -8,6 +8,7 @@
 #include <systemc>
 #include <vector>
 
+#include "common/timeline.h"
 #include "host_driver_model/host_stack.h"
 #include "sim/scenario/scenario.h"
 
@@ -44,7 +45,7 @@ class Workload : public sc_core::sc_module {
   std::uint64_t issued_ = 0;
   std::uint64_t completed_ = 0;
   std::uint64_t failed_ = 0;
-  sc_core::sc_event start_event_;
+  TimedEvent start_event_;  // the next stream start
   sc_core::sc_event changed_;
 };
 

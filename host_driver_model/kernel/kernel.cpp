@@ -153,7 +153,7 @@ void Kernel::stall_point() {
   const auto d = static_cast<std::int64_t>(1 + stall_rng_() % static_cast<std::uint64_t>(stalls_.max.ns));
   ++stalls_taken_;
   if (events) printk(EvSys::kernel, -1, "sched: {} stalled for {} us in {}", self.name(), d / 1000, self.function());
-  sc_core::wait(ns(d));
+  timeline_wait(d);
   set_current(&self);
 }
 
@@ -233,7 +233,7 @@ void sleep_for(Duration d) {
   Kernel& k = Kernel::get();
   Context& self = k.current();
   check_may_sleep(self, "sleep");
-  sc_core::wait(to_sc(d));
+  timeline_wait(d.ns);
   k.set_current(&self);
 }
 
@@ -242,7 +242,7 @@ bool wait_on(sc_core::sc_event& ev, Duration timeout) {
   Context& self = k.current();
   check_may_sleep(self, "wait");
   const std::int64_t start = Kernel::now_ns();
-  sc_core::wait(to_sc(timeout), ev);
+  timeline_wait(ev, timeout.ns);
   k.set_current(&self);
   // wait(t, e) cannot say which woke it; an event at the deadline counts as the timeout.
   return Kernel::now_ns() - start < timeout.ns;
@@ -261,7 +261,7 @@ namespace {
 void hold(Kernel& k, std::int64_t delay_ns) {
   if (delay_ns <= 0) return;
   Context& self = k.current();
-  sc_core::wait(ns(delay_ns));
+  timeline_wait(delay_ns);
   k.set_current(&self);
 }
 
@@ -378,7 +378,7 @@ TimerWheel::TimerWheel(sc_core::sc_module_name name, Context& timer_context)
 
 void TimerWheel::run() {
   for (;;) {
-    sc_core::wait(wake_);
+    sc_core::wait(wake_.event());
     fire();
   }
 }
@@ -424,12 +424,11 @@ void TimerWheel::reschedule() {
     }
     const std::int64_t now = Kernel::now_ns();
     const std::int64_t delay = std::max<std::int64_t>(0, top.expires_ns - now);
-    // Already due at that time: re-notifying would only leave a cancelled
-    // notification in SystemC's timed queue until that time (per command).
-    if (delay > 0 && wake_at_ == now + delay) return;
+    // Already due at that time: keep the scheduled wake-up and its place
+    // among equal-time ones.
+    if (delay > 0 && wake_.pending_at() == now + delay) return;
     wake_.cancel();
-    wake_.notify(ns(delay));
-    wake_at_ = delay > 0 ? now + delay : -1;
+    wake_.notify_in(delay);
     return;
   }
 }
@@ -437,7 +436,6 @@ void TimerWheel::reschedule() {
 void TimerWheel::fire() {
   Kernel& k = Kernel::get();
   Context* previous = &k.current();
-  wake_at_ = -1;  // this activation consumed the notification
   // A callback may spin on a lock, so time moves inside the loop: every entry
   // due by then runs now (a notification while spinning was not waited for).
   while (!heap_.empty() && heap_.front().expires_ns <= Kernel::now_ns()) {
@@ -466,7 +464,6 @@ void TimerWheel::fire() {
     callback_done_.notify_delta();
   }
   k.set_current(previous);
-  wake_at_ = -1;
   reschedule();
 }
 

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/duration.h"
+#include "common/timeline.h"
 #include "host_driver_model/kernel/kmemleak.h"
 #include "host_driver_model/kernel/lazy_event.h"
 
@@ -88,12 +89,11 @@ class TimerWheel : public sc_core::sc_module {
   // std::priority_queue does); a plain vector so that stale entries can be
   // dropped in bulk (compact) instead of piling up until their expiry.
   std::vector<Entry> heap_;
-  std::int64_t wake_at_ = -1;  // time of wake_'s pending timed notification, -1 none
   std::uint64_t seq_ = 0;
   std::uint64_t tokens_ = 0;
   std::unordered_map<std::uint64_t, Timer*> live_;  // armed timers by token
   std::size_t pending_ = 0;
-  sc_core::sc_event wake_;
+  TimedEvent wake_;
   const Timer* running_ = nullptr;
   LazyEvent callback_done_;
   KmemleakRoot roots_;  // the armed timers' owners

@@ -18,7 +18,7 @@ IscsiTarget::IscsiTarget(sc_core::sc_module_name name, const TargetConfig& cfg, 
   }
   SC_HAS_PROCESS(IscsiTarget);
   SC_METHOD(engine_method);
-  sensitive << wake_;
+  sensitive << wake_.event();
   dont_initialize();
 }
 
@@ -146,7 +146,7 @@ void IscsiTarget::rearm() {
   const auto next = jobs_.next_time();
   if (!next) return;
   const std::int64_t now = now_ns();
-  wake_.notify(sc_core::sc_time(static_cast<double>(*next > now ? *next - now : 0), sc_core::SC_NS));
+  wake_.notify_in(*next > now ? *next - now : 0);
 }
 
 void IscsiTarget::send(const IscsiPdu& rsp) {

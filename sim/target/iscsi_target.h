@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "common/duration.h"
+#include "common/timeline.h"
 #include "hba_model/timed_queue.h"
 #include "hba_model/wire.h"
 #include "sim/target/service_time.h"
@@ -129,7 +130,7 @@ class IscsiTarget : public sc_core::sc_module, public hba::TargetPort {
   TimedQueue<Job> jobs_;
   std::uint64_t next_token_ = 1;
   ServiceTime service_;
-  sc_core::sc_event wake_;
+  TimedEvent wake_;
   sc_core::sc_event activity_;
   TargetCounters counters_;
 };
