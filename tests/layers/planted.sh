@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # scripts/check-layers must pass on the tree and fail, naming the file and
-# line, on a copy with one planted violation per rule.
+# line, on a copy with one planted violation per rule (the include rules
+# and the rule of time).
 #   planted.sh SOURCE_DIR WORK_DIR
 set -euo pipefail
 src=$1
@@ -16,7 +17,7 @@ plant() {
   local file=$1 line=$2 why=$3 out rc
   rm -rf "$work"
   mkdir -p "$work"
-  cp -r "$src/common" "$src/hba_model" "$src/host_driver_model" "$work/"
+  cp -r "$src/common" "$src/hba_model" "$src/host_driver_model" "$src/sim" "$work/"
   "$check" "$work" > /dev/null || fail "the clean copy does not pass"
   printf '%s\n' "$line" >> "$work/$file"
   set +e
@@ -34,5 +35,8 @@ plant hba_model/hba.cpp '#include "host_driver_model/driver.h"' 'knows nothing o
 plant host_driver_model/qedi/qedi.h '#include "sim/failpoints/failpoints.h"' 'never includes the application'
 plant host_driver_model/kernel/kernel.cpp '  #  include <yaml-cpp/yaml.h>' 'no scenario format'
 plant common/duration.h '#include "hba_model/hba_params.h"' 'ground floor'
+plant hba_model/hba.cpp 'void f() { wake_.notify(sc_core::sc_time(5, sc_core::SC_NS)); }' 'through the timeline'
+plant host_driver_model/kernel/kernel.cpp 'void g() { sc_core::wait(ns(5)); }' 'through the timeline'
+plant sim/workload.cpp 'void h() { next_trigger(10, sc_core::SC_MS); }' 'through the timeline'
 rm -rf "$work"
 echo "check-layers fires on every planted violation"
