@@ -15,7 +15,7 @@
 #include <cstring>
 #include <fstream>
 #include <limits>
-#include <regex>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -303,6 +303,55 @@ const YAML::Node& Loader::require(const MapView& m, std::string_view key, std::s
   return e->second;
 }
 
+namespace {
+
+// The scalar forms the loader accepts, matched by hand: std::regex compiles
+// each pattern on first use at ~1 M instructions (a fifth of a run's
+// start-up, paid again by every process).
+bool is_digits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+// [+]?[0-9]+
+bool is_uint_text(std::string_view s) {
+  if (!s.empty() && s[0] == '+') s.remove_prefix(1);
+  return is_digits(s);
+}
+// ([0-9]+)(?:\.([0-9]+))?(ns|us|ms|s): the whole part, the fraction (maybe
+// empty) and the unit.
+struct DurationText {
+  std::string_view whole, frac, unit;
+};
+std::optional<DurationText> duration_text(std::string_view s) {
+  DurationText out;
+  std::size_t unit = 1;
+  if (s.size() >= 2 && s.back() == 's' && (s[s.size() - 2] == 'n' || s[s.size() - 2] == 'u' || s[s.size() - 2] == 'm'))
+    unit = 2;
+  if (s.empty() || s.back() != 's' || s.size() <= unit) return std::nullopt;
+  out.unit = s.substr(s.size() - unit);
+  std::string_view number = s.substr(0, s.size() - unit);
+  const std::size_t dot = number.find('.');
+  out.whole = number.substr(0, dot);
+  if (dot != std::string_view::npos) {
+    out.frac = number.substr(dot + 1);
+    if (!is_digits(out.frac)) return std::nullopt;
+  }
+  if (!is_digits(out.whole)) return std::nullopt;
+  return out;
+}
+// [0-9]+(\.[0-9]+)?|\.[0-9]+
+bool is_decimal_text(std::string_view s) {
+  const std::size_t dot = s.find('.');
+  if (dot == std::string_view::npos) return is_digits(s);
+  return (dot == 0 || is_digits(s.substr(0, dot))) && is_digits(s.substr(dot + 1));
+}
+// [a-z0-9-]+
+bool is_name_text(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(),
+                                   [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'; });
+}
+
+}  // namespace
+
 std::string Loader::scalar(const YAML::Node& n, std::string_view what) const {
   if (!n.IsScalar()) {
     const char* got = n.IsMap() ? "a mapping" : n.IsSequence() ? "a list" : "nothing (null)";
@@ -313,10 +362,9 @@ std::string Loader::scalar(const YAML::Node& n, std::string_view what) const {
 
 std::uint64_t Loader::uint(const YAML::Node& n, std::string_view what, std::uint64_t min, std::uint64_t max) const {
   const std::string v = scalar(n, what);
-  static const std::regex kInt("[+]?[0-9]+");
-  if (!v.empty() && v[0] == '-' && std::regex_match(v.substr(1), kInt))
+  if (!v.empty() && v[0] == '-' && is_uint_text(std::string_view(v).substr(1)))
     fail(n, fmt::format("{} must not be negative, got {} (allowed: {}..{})", what, v, min, max));
-  if (!std::regex_match(v, kInt))
+  if (!is_uint_text(v))
     fail(n, fmt::format("{} must be a whole number, got '{}' (allowed: {}..{})", what, v, min, max));
   std::uint64_t out = 0;
   for (char c : v) {
@@ -332,16 +380,14 @@ std::uint64_t Loader::uint(const YAML::Node& n, std::string_view what, std::uint
 
 Duration Loader::duration(const YAML::Node& n, std::string_view what) const {
   const std::string v = scalar(n, what);
-  static const std::regex kDur("([0-9]+)(?:\\.([0-9]+))?(ns|us|ms|s)");
   static const std::string kAllowed = "a number with unit ns, us, ms or s, e.g. 1.5ms";
-  std::smatch m;
   if (!v.empty() && v[0] == '-') fail(n, fmt::format("{} must not be negative, got '{}' ({})", what, v, kAllowed));
-  if (!std::regex_match(v, m, kDur))
-    fail(n, fmt::format("{} is not a duration: '{}' (allowed: {})", what, v, kAllowed));
-  const std::string unit = m[3];
+  const std::optional<DurationText> m = duration_text(v);
+  if (!m) fail(n, fmt::format("{} is not a duration: '{}' (allowed: {})", what, v, kAllowed));
+  const std::string_view unit = m->unit;
   const std::int64_t scale = unit == "s" ? 1000000000 : unit == "ms" ? 1000000 : unit == "us" ? 1000 : 1;
-  const std::string whole = m[1];
-  const std::string frac = m[2];
+  const std::string whole(m->whole);
+  const std::string_view frac = m->frac;
   // Exact integer arithmetic; the model's resolution is 1 ns.
   constexpr std::int64_t kMaxNs = std::numeric_limits<std::int64_t>::max() / 4;
   if (whole.size() > 18) fail(n, fmt::format("{} is too large: '{}'", what, v));
@@ -363,16 +409,17 @@ Duration Loader::duration(const YAML::Node& n, std::string_view what) const {
 
 std::uint64_t Loader::size(const YAML::Node& n, std::string_view what) const {
   const std::string v = scalar(n, what);
-  static const std::regex kSize("([0-9]+)([km]?)");
   static const std::string kAllowed = "bytes, or a number with suffix k or m, e.g. 512, 4k, 1m";
-  std::smatch m;
   if (!v.empty() && v[0] == '-')
     fail(n, fmt::format("{} must not be negative, got '{}' (allowed: {})", what, v, kAllowed));
-  if (!std::regex_match(v, m, kSize)) fail(n, fmt::format("{} is not a size: '{}' (allowed: {})", what, v, kAllowed));
-  const std::string digits = m[1];
+  // ([0-9]+)([km]?)
+  const std::string_view text = v;
+  const std::size_t suffix_len = !text.empty() && (text.back() == 'k' || text.back() == 'm') ? 1 : 0;
+  const std::string digits(text.substr(0, text.size() - suffix_len));
+  if (!is_digits(digits)) fail(n, fmt::format("{} is not a size: '{}' (allowed: {})", what, v, kAllowed));
   if (digits.size() > 12) fail(n, fmt::format("{} is too large: '{}' (at most 16m)", what, v));
   std::uint64_t bytes = std::stoull(digits);
-  const std::string suffix = m[2];
+  const std::string_view suffix = text.substr(text.size() - suffix_len);
   if (suffix == "k") bytes <<= 10;
   if (suffix == "m") bytes <<= 20;
   if (bytes == 0) fail(n, fmt::format("{} must be positive, got '{}'", what, v));
@@ -558,9 +605,8 @@ void Loader::needs_v2(const YAML::Node& n, int schema, std::string_view what) co
 
 double Loader::probability(const YAML::Node& n, std::string_view what) const {
   const std::string v = scalar(n, what);
-  static const std::regex kNumber("[0-9]+(\\.[0-9]+)?|\\.[0-9]+");
   static const std::string kAllowed = "a number p with 0 < p <= 1, e.g. 0.25";
-  if (!std::regex_match(v, kNumber)) fail(n, fmt::format("{} is not a number: '{}' (allowed: {})", what, v, kAllowed));
+  if (!is_decimal_text(v)) fail(n, fmt::format("{} is not a number: '{}' (allowed: {})", what, v, kAllowed));
   const double p = std::strtod(v.c_str(), nullptr);
   if (!(p > 0.0 && p <= 1.0)) fail(n, fmt::format("{} is out of range: {} (allowed: {})", what, v, kAllowed));
   return p;
@@ -781,8 +827,7 @@ Scenario Loader::load(const std::string& text) {
   {
     const YAML::Node& n = require(m, "name", "the scenario");
     s.name = scalar(n, "name");
-    static const std::regex kName("[a-z0-9-]+");
-    if (!std::regex_match(s.name, kName) || s.name.size() > kMaxNameLength)
+    if (!is_name_text(s.name) || s.name.size() > kMaxNameLength)
       fail(n, fmt::format("name '{}' must be 1..{} characters of [a-z0-9-] (it names output files)", s.name,
                           kMaxNameLength));
   }
