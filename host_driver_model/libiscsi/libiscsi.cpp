@@ -2,6 +2,7 @@
 // qedi TMF fixes"), for an offload LLD (no ihost->workq: PDUs go to
 // xmit_task inline under frwd_lock). Where p01..p07 changed behaviour both
 // versions are here, each named after its patch.
+#include <fmt/compile.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -233,6 +234,16 @@ int iscsi_prep_scsi_cmd_pdu(KPtr<IscsiTask> task) {
 }
 
 // iscsi_alloc_task: a pool slot for a SCSI command.
+namespace {
+// "s0 itt 0x05", formatted into the slot's own name (its buffer is reused
+// from the task that held the slot before; the format is compiled).
+void set_task_name(const KPtr<IscsiTask>& task, std::uint32_t session_id, std::uint32_t itt) {
+  std::string& name = const_cast<kern::ObjectHeader*>(task.header())->name;
+  name.clear();
+  fmt::format_to(std::back_inserter(name), FMT_COMPILE("s{} itt {:#04x}"), session_id, itt);
+}
+}  // namespace
+
 KPtr<IscsiTask> iscsi_alloc_task(KPtr<IscsiConn> conn, KPtr<ScsiCmnd> sc) {
   KPtr<IscsiSession> session = KRD(conn, session);
   auto& pool = KRD(session, cmds);
@@ -241,7 +252,7 @@ KPtr<IscsiTask> iscsi_alloc_task(KPtr<IscsiConn> conn, KPtr<ScsiCmnd> sc) {
   if (!task) return nullptr;
   IscsiTask& t = *task.raw();
   t.itt = pool->index_of(task);
-  const_cast<kern::ObjectHeader*>(task.header())->name = fmt::format("s{} itt {:#04x}", session.raw()->id, t.itt);
+  set_task_name(task, session.raw()->id, t.itt);
   KWR(sc, scp_phase) = KRD(session, age);
   KWR(sc, task) = task;  // sc->SCp.ptr
   t.refcount = 1;
@@ -419,7 +430,7 @@ KPtr<IscsiTask> __iscsi_conn_send_pdu(KPtr<IscsiConn> conn, const IscsiHdr& hdr)
   if (!task) return nullptr;
   IscsiTask& t = *task.raw();
   t.itt = pool->index_of(task);
-  const_cast<kern::ObjectHeader*>(task.header())->name = fmt::format("s{} itt {:#04x}", session.raw()->id, t.itt);
+  set_task_name(task, session.raw()->id, t.itt);
   t.refcount = 1;
   t.conn = conn;
   t.sc = nullptr;

@@ -1,5 +1,6 @@
 #include "host_driver_model/scsi/scsi_host.h"
 
+#include <fmt/compile.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -66,7 +67,9 @@ void ScsiHost::push(std::uint32_t cpu, std::uint32_t tag, bool front) {
 void ScsiHost::submit(const IoRequest& rq, IoDone done) {
   auto r = std::make_unique<Request>();
   r->tag = next_tag_++;
-  r->cmd = cmnds_.alloc(fmt::format("s{} lun{} tag {}", rq.session, rq.lun, r->tag));
+  fmt::memory_buffer name;  // the slab copies it into the slot's own name
+  fmt::format_to(std::back_inserter(name), FMT_COMPILE("s{} lun{} tag {}"), rq.session, rq.lun, r->tag);
+  r->cmd = cmnds_.alloc(std::string_view(name.data(), name.size()));
   ScsiCmnd& c = *r->cmd.raw();
   c.session = rq.session;
   c.lun = rq.lun;
