@@ -8,7 +8,8 @@
 // wake-up of the simulation (kernel sleeps and timeouts, the timer wheel, the
 // HBA's engine, the target, the workload, the actions, the observers' polls)
 // goes through this queue instead: it orders them by time, then by when they
-// were scheduled, and puts one notification of its own into SystemC's heap.
+// were scheduled, and keeps at most four notifications of its own in
+// SystemC's heap (all at different times).
 // Equal-time wake-ups fire in the order they were scheduled, whatever else is
 // pending. Times are in ns: the model runs at SystemC's 1 ns resolution.
 //
