@@ -11,6 +11,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "hba_model/fw_task_table.h"
 #include "sim/checkers/checker.h"
@@ -40,8 +41,8 @@ class FwOrphanChecker : public Checker {
     bool cleanup = false;
     Site at;
   };
-  std::map<std::uint16_t, std::deque<Post>> unfetched_;  // by cid, SQ order
-  std::map<ObjKey, Post> last_post_;                     // by task key
+  std::map<std::uint16_t, std::deque<Post>> unfetched_;     // by cid, SQ order
+  std::unordered_map<ObjKey, Post, ObjKeyHash> last_post_;  // by task key; looked up only, never iterated
   std::set<ObjKey> reported_;
 };
 

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <unordered_map>
 
 #include "sim/checkers/object_ref.h"
 #include "sim/checkers/site.h"
@@ -55,8 +56,9 @@ class TidShadow {
 
  private:
   std::map<std::uint16_t, TidEntry> tids_;
-  std::map<ObjKey, std::uint16_t> held_by_;   // owner key -> tid its qedi_cmd holds
-  std::map<ObjKey, std::uint16_t> last_tid_;  // owner key -> last tid it held
+  // Looked up by key only, never iterated (hashed: one lookup per command).
+  std::unordered_map<ObjKey, std::uint16_t, ObjKeyHash> held_by_;   // owner key -> tid its qedi_cmd holds
+  std::unordered_map<ObjKey, std::uint16_t, ObjKeyHash> last_tid_;  // owner key -> last tid it held
 };
 
 }  // namespace qedisim::checkers
