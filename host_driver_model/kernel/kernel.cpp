@@ -244,7 +244,7 @@ bool wait_on(sc_core::sc_event& ev, Duration timeout) {
   const std::int64_t start = Kernel::now_ns();
   timeline_wait(ev, timeout.ns);
   k.set_current(&self);
-  // wait(t, e) cannot say which woke it; an event at the deadline counts as the timeout.
+  // timeline_wait(ev, t) cannot say which woke it; an event at the deadline counts as the timeout.
   return Kernel::now_ns() - start < timeout.ns;
 }
 

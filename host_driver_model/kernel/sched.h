@@ -14,7 +14,6 @@
 namespace qedisim::kern {
 
 inline sc_core::sc_time to_sc(Duration d) { return sc_core::sc_time(static_cast<double>(d.ns), sc_core::SC_NS); }
-inline sc_core::sc_time ns(std::int64_t v) { return sc_core::sc_time(static_cast<double>(v), sc_core::SC_NS); }
 
 // Sleep for d (msleep, or a context held at a failpoint).
 void sleep_for(Duration d);
