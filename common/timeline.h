@@ -31,7 +31,8 @@ class Timeline;
 
 // An sc_event whose timed notifications go through the Timeline. Like
 // sc_event::notify(t): of a pending and a new notification the earlier one
-// stays, and a zero delay is a delta notification (which beats any timed one).
+// stays, and a delay of zero or less is a delta notification (which beats any
+// timed one).
 class TimedEvent {
  public:
   enum class Kind : std::uint8_t { model, observer };

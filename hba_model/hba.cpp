@@ -87,10 +87,9 @@ void Hba::rearm() {
   activity_.notify(sc_core::SC_ZERO_TIME);
   const auto next = fw_->next_due();
   if (!next) return;
-  const std::int64_t now = sim_now_ns();
-  const std::int64_t delta = *next > now ? *next - now : 0;
-  // notify_in() keeps the earlier of a pending and a new notification.
-  wake_.notify_in(delta);
+  // notify_in() keeps the earlier of a pending and a new notification; a
+  // step already due (no delay left) is a delta notification.
+  wake_.notify_in(*next - sim_now_ns());
 }
 
 void Hba::dma_transaction(tlm::tlm_command cmd, std::uint64_t addr, void* data, std::size_t len) {

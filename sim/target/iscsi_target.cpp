@@ -145,8 +145,7 @@ void IscsiTarget::rearm() {
   activity_.notify(sc_core::SC_ZERO_TIME);
   const auto next = jobs_.next_time();
   if (!next) return;
-  const std::int64_t now = now_ns();
-  wake_.notify_in(*next > now ? *next - now : 0);
+  wake_.notify_in(*next - now_ns());  // already due: a delta notification
 }
 
 void IscsiTarget::send(const IscsiPdu& rsp) {

@@ -62,15 +62,16 @@ BOOST_AUTO_TEST_CASE(equal_time_wake_ups_fire_in_scheduling_order) {
 }
 
 // Like sc_event::notify(t): the earlier of two pending notifications stays,
-// a zero delay is a delta notification that beats a timed one, and cancel
+// a delay of zero or less is a delta notification that beats a timed one, and cancel
 // drops what is pending.
 BOOST_AUTO_TEST_CASE(notify_in_keeps_the_earlier_and_a_delta_beats_a_timed_one) {
   Log log;
-  TimedEvent e1, e2, e3, e4;
+  TimedEvent e1, e2, e3, e4, e5;
   log.watch(e1.event(), "e1");
   log.watch(e2.event(), "e2");
   log.watch(e3.event(), "e3");
   log.watch(e4.event(), "e4");
+  log.watch(e5.event(), "e5");
   sc_core::sc_spawn([&] {
     e1.notify_in(100);
     e1.notify_in(50);  // earlier: replaces
@@ -83,9 +84,11 @@ BOOST_AUTO_TEST_CASE(notify_in_keeps_the_earlier_and_a_delta_beats_a_timed_one) 
     e4.cancel();
     BOOST_TEST(!e4.pending_at().has_value());
     BOOST_TEST(e1.pending_at().value() == 50);
+    sc_core::wait(200, sc_core::SC_NS);
+    e5.notify_in(-7);  // already past due: a delta notification too
   });
   sc_core::sc_start(sc_core::sc_time(1, sc_core::SC_US));
-  BOOST_TEST(log.lines == (Lines{"e3@0", "e1@50", "e2@50"}), boost::test_tools::per_element());
+  BOOST_TEST(log.lines == (Lines{"e3@0", "e1@50", "e2@50", "e5@200"}), boost::test_tools::per_element());
 }
 
 // The model's next wake-up leaves the observers' out.
