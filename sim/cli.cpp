@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "sim/explore/explore.h"
+#include "sim/explore/fork_pool.h"
 #include "sim/explore/merge.h"
 #include "sim/explore/shrink.h"
 #include "sim/explore/swarm.h"
@@ -571,6 +572,8 @@ int cli_main(int argc, char** argv) {
     const int code = app.exit(e);
     return code == 0 ? kExitClean : kExitBadInput;
   }
+  // Campaigns fork a child per run: bind the libraries' symbols once, here.
+  if (explore->parsed() || shrink->parsed() || swarm->parsed()) reexec_binding_now(argc, argv);
   std::signal(SIGINT, on_interrupt);
   std::signal(SIGTERM, on_interrupt);
   try {

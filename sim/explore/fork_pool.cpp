@@ -8,8 +8,11 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <stdexcept>
+#include <string_view>
+#include <vector>
 
 #include "sim/explore/pipe_io.h"
 
@@ -102,6 +105,19 @@ std::size_t ForkPool::run(const std::vector<std::size_t>& tasks) const {
   }
   if (tick) tick();
   return next;
+}
+
+void reexec_binding_now(int argc, char** argv) {
+  if (std::getenv("LD_BIND_NOW")) return;
+  const char* preload = std::getenv("LD_PRELOAD");
+  if (preload && std::string_view(preload).find("vgpreload") != std::string_view::npos) return;
+  std::vector<char*> args(argv, argv + argc);
+  args.push_back(nullptr);
+  if (::setenv("LD_BIND_NOW", "1", 1) != 0) return;
+  std::fflush(stdout);
+  std::fflush(stderr);
+  ::execv("/proc/self/exe", args.data());
+  ::unsetenv("LD_BIND_NOW");  // the exec failed: carry on, lazily bound
 }
 
 }  // namespace qedisim

@@ -131,6 +131,14 @@ elseif(CASE STREQUAL "deterministic")
   same_campaign(${W}/a.json ${W}/c.json "--jobs 2 and --jobs 1")
   # The reproducers too: the same files with the same bytes.
   same_reproducers(ra rc "--jobs 2 and --jobs 1" fa)
+  # Campaigns re-execute themselves with LD_BIND_NOW=1 (fork_pool.h); an
+  # empty LD_BIND_NOW keeps lazy binding and the same results.
+  execute_process(COMMAND ${CMAKE_COMMAND} -E env LD_BIND_NOW= ${EXE} explore ${p11} --revert p11 --runs 40 --jobs 2
+                          --json d.json --out rd --quiet WORKING_DIRECTORY ${W} RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 1)
+    message(FATAL_ERROR "lazy-bound campaign: exit ${rc}, expected 1")
+  endif()
+  same_campaign(${W}/a.json ${W}/d.json "bound at start-up and lazily bound")
   # v2 random choices and jitter over a campaign: also independent of the workers.
   q(0 out explore ${v2} --runs 30 --jobs 2 --json v2a.json --out rv --quiet)
   q(0 out explore ${v2} --runs 30 --jobs 1 --json v2b.json --out rv --quiet)
