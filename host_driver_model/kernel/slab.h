@@ -178,11 +178,11 @@ class KPtr {
   // (&task->dd_data) whose fields are then accessed one by one: checked for
   // null and use-after-free, not reported as a field access itself.
   // `marked`: atomic_*, bitops, kref, READ_ONCE/WRITE_ONCE (KCSAN's marked access).
-  T& use(AccessKind kind, const FieldName& field, bool whole = false, bool marked = false) const {
-    if (!t_) {
-      Kernel::get().observer().null_deref(T::kTypeName, field.name);
-      throw AbandonCall{Kernel::get().current().function()};
-    }
+  // Inline at every site (kind, whole and marked are constants there): ~60
+  // instructions and a call less per access than out of line.
+  [[gnu::always_inline]] T& use(AccessKind kind, const FieldName& field, bool whole = false,
+                                bool marked = false) const {
+    if (!t_) null_deref(field);
     Kernel& k = Kernel::get();
     // A window at a plain access (sched.stall): the check below sees what
     // the other contexts did meanwhile.
@@ -194,6 +194,10 @@ class KPtr {
       o.field_access(t_->hdr, inc_, field, kind, marked);  // data_race
     t_->hdr.last_ctx = Kernel::current_context();
     return t_->obj;
+  }
+  [[noreturn, gnu::noinline, gnu::cold]] static void null_deref(const FieldName& field) {
+    Kernel::get().observer().null_deref(T::kTypeName, field.name);
+    throw AbandonCall{Kernel::get().current().function()};
   }
   // The same slot in its current incarnation (a pool slot reused since this
   // pointer was taken): what a raw kernel pointer into the slot now reaches.

@@ -138,4 +138,49 @@ class DataRaceChecker : public Checker {
   std::size_t accesses_ = 0;
 };
 
+// Inline: every tracked field access of the model comes here through
+// CheckerSet::field_access, which builds `at` in registers.
+[[gnu::always_inline]] inline void DataRaceChecker::access(const LightSite& at, const kern::ObjectHeader& obj,
+                                                           std::uint32_t inc, std::uint32_t fid, const char* field_name,
+                                                           bool write, bool marked) {
+  ++accesses_;
+  const std::uint16_t me = ctx_index(at);
+  Field& f = shadow(&obj, fid, field_name);
+  if (f.inc != inc) {  // a new incarnation of the slot: its fields start over
+    f.inc = inc;
+    f.has_write = false;
+    f.reads.clear();
+  }
+  const std::uint32_t epoch = clock(me)[me];
+  const std::uint32_t ls = lockset(at, me);
+  // The common case: this context wrote the field last, in this epoch, under
+  // the same locks, and nobody read it since: the new write changes nothing.
+  if (write && f.has_write && f.reads.empty() && f.last_write.ctx == me && f.last_write.epoch == epoch &&
+      f.last_write.marked == marked && f.last_write.lockset == ls)
+    return;
+  Rec now;
+  now.ctx = me;
+  now.write = write;
+  now.marked = marked;
+  now.lockset = ls;
+  now.epoch = epoch;
+  now.ns = at.ns;
+  now.fn = at.fn;
+  if (f.has_write && may_race(now, f.last_write)) check(at, obj, inc, fid, now, f.last_write);
+  if (write) {
+    for (const Rec& r : f.reads)
+      if (may_race(now, r)) check(at, obj, inc, fid, now, r);
+    f.reads.clear();
+    f.last_write = now;
+    f.has_write = true;
+  } else {
+    for (Rec& r : f.reads)
+      if (r.ctx == me) {
+        r = now;
+        return;
+      }
+    f.reads.push_back(now);
+  }
+}
+
 }  // namespace qedisim::checkers
