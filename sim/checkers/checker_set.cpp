@@ -166,13 +166,13 @@ void CheckerSet::field_access(const kern::ObjectHeader& obj, std::uint32_t inc, 
 }
 
 void CheckerSet::handoff_send(const void* channel) {
-  if (cfg_.data_race) data_race_.send(sites_->context_site(), channel);
+  if (cfg_.data_race) data_race_.send(kernel_sites_ ? kernel_sites_->context() : sites_->context_site(), channel);
 }
 void CheckerSet::handoff_retire(const void* channel) {
   if (cfg_.data_race) data_race_.retire(channel);
 }
 void CheckerSet::handoff_recv(const void* channel) {
-  if (cfg_.data_race) data_race_.recv(sites_->context_site(), channel);
+  if (cfg_.data_race) data_race_.recv(kernel_sites_ ? kernel_sites_->context() : sites_->context_site(), channel);
 }
 
 // ---- tids -----------------------------------------------------------------

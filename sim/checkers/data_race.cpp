@@ -54,9 +54,9 @@ std::uint16_t DataRaceChecker::ctx_index_slow(const LightSite& at) {
 }
 
 std::uint32_t DataRaceChecker::lockset_slow(const LightSite& site, std::uint16_t ctx) {
-  LightSite filled;
+  LightSite filled;  // only its locks are read
   if (site.lock_source) {
-    filled = site;
+    filled.lock_gen = site.lock_gen;
     site.lock_source->fill_locks(filled);
   }
   const LightSite& at = site.lock_source ? filled : site;
