@@ -40,7 +40,8 @@ class ObjectIds {
     const char* type = nullptr;  // what `desc` was built for
     std::string name;
     Desc desc;
-    Desc cmd_desc;  // a scsi_cmnd's own description (ref_of(ScsiCmnd)), last built
+    Desc cmd_desc;                     // a scsi_cmnd's own description (ref_of(ScsiCmnd)), last taken
+    std::uint64_t cmd_fields[4] = {};  // what cmd_desc was taken from
   };
   Entry& entry(const kern::ObjectHeader* h, std::uint32_t inc) {
     Recent& recent = slots_[h];
@@ -95,43 +96,81 @@ char* put_dec(char* p, std::uint64_t v, std::size_t width = 0) {
 }
 
 // The key (type and id) and, if wanted, the generic desc ("type name
-// #inc"), built once per object and name (ObjectIds::Entry).
+// #inc"), taken once per object and name (ObjectIds::Entry).
 ObjRef ref_base(const kern::ObjectHeader* h, std::uint32_t inc, bool with_desc, ObjectIds::Entry** entry = nullptr) {
   ObjectIds::Entry& e = object_ids().entry(h, inc);
   if (entry) *entry = &e;
   if (e.type != h->type) {
     e.type = h->type;
-    e.desc = Desc();  // built below when wanted
+    e.desc = Desc();  // taken below when wanted
   }
   ObjRef r;
   r.key.type = h->type;
   r.key.id = e.id;
   if (with_desc) {
-    if (e.desc.empty() || e.name != h->name) {
-      const std::size_t tlen = std::strlen(h->type);
+    if (!e.desc.is_set() || e.name != h->name) {
       e.name = h->name;
-      std::string d(tlen + 1 + h->name.size() + 2 + 24, '\0');
-      char* p = d.data();
-      std::copy_n(h->type, tlen, p);
-      p += tlen;
-      if (!h->name.empty()) {
-        *p++ = ' ';
-        std::copy_n(h->name.data(), h->name.size(), p);
-        p += h->name.size();
-      }
-      if (prints_incarnation(h->type)) {
-        *p++ = ' ';
-        *p++ = '#';
-        p = put_dec(p, inc);
-      }
-      d.resize(static_cast<std::size_t>(p - d.data()));
-      e.desc = Desc(std::move(d));
+      e.desc = Desc::object(h->type, h->name, inc, prints_incarnation(h->type));
     }
     r.desc = e.desc;
   }
   return r;
 }
 }  // namespace
+
+Desc Desc::object(const char* type, std::string_view name, std::uint32_t inc, bool print_inc) {
+  auto rep = std::make_shared<Rep>(Rep::Kind::object);
+  rep->type = type;
+  rep->name = name;
+  rep->print_inc = print_inc;
+  rep->n[0] = inc;
+  Desc d;
+  d.p_ = std::move(rep);
+  return d;
+}
+
+Desc Desc::scsi_cmnd(std::uint64_t session, std::uint64_t lun, std::uint64_t tag, std::uint64_t issue) {
+  auto rep = std::make_shared<Rep>(Rep::Kind::scsi_cmnd);
+  rep->n[0] = session;
+  rep->n[1] = lun;
+  rep->n[2] = tag;
+  rep->n[3] = issue;
+  Desc d;
+  d.p_ = std::move(rep);
+  return d;
+}
+
+void Desc::Rep::build() const {
+  char buf[128];
+  char* p = buf;
+  const auto put = [&p](const char* lit, std::size_t len) {
+    std::memcpy(p, lit, len);
+    p += len;
+  };
+  if (kind == Kind::object) {
+    text_.reserve(std::strlen(type) + 1 + name.size() + 2 + 20);
+    text_ = type;
+    if (!name.empty()) {
+      text_ += ' ';
+      text_ += name;
+    }
+    if (print_inc) {
+      put(" #", 2);
+      p = put_dec(p, n[0]);
+    }
+  } else if (kind == Kind::scsi_cmnd) {
+    put("scsi_cmnd s", 11);
+    p = put_dec(p, n[0]);
+    put(" lun", 4);
+    p = put_dec(p, n[1]);
+    put(" tag ", 5);
+    p = put_dec(p, n[2]);
+    put(" issue ", 7);
+    p = put_dec(p, n[3]);
+  }
+  text_.append(buf, static_cast<std::size_t>(p - buf));
+  built = true;
+}
 
 ObjRef ref_of(const kern::ObjectHeader* h, std::uint32_t inc) {
   if (!h) return ObjRef{ObjKey{}, "NULL"};
@@ -145,23 +184,12 @@ ObjRef ref_of(const kern::KPtr<drv::ScsiCmnd>& cmd) {
   if (!c) return ref_of(cmd.header(), cmd.incarnation());
   ObjectIds::Entry* e = nullptr;
   ObjRef r = ref_base(cmd.header(), cmd.incarnation(), false, &e);
-  // "scsi_cmnd s{} lun{} tag {} issue {}"
-  char buf[128];
-  char* p = buf;
-  const auto put = [&p](const char* lit, std::size_t n) {
-    std::memcpy(p, lit, n);
-    p += n;
-  };
-  put("scsi_cmnd s", 11);
-  p = put_dec(p, c->session);
-  put(" lun", 4);
-  p = put_dec(p, c->lun);
-  put(" tag ", 5);
-  p = put_dec(p, c->tag);
-  put(" issue ", 7);
-  p = put_dec(p, c->issue);
-  const std::string_view text(buf, static_cast<std::size_t>(p - buf));
-  if (e->cmd_desc != text) e->cmd_desc = Desc(std::string(text));  // built again only when a field changed
+  const std::uint64_t fields[4] = {static_cast<std::uint64_t>(c->session), static_cast<std::uint64_t>(c->lun),
+                                   static_cast<std::uint64_t>(c->tag), static_cast<std::uint64_t>(c->issue)};
+  // taken again only when a field changed
+  if (!e->cmd_desc.is_set() || !std::equal(fields, fields + 4, e->cmd_fields))
+    e->cmd_desc = Desc::scsi_cmnd(fields[0], fields[1], fields[2], fields[3]);
+  std::copy(fields, fields + 4, e->cmd_fields);
   r.desc = e->cmd_desc;
   // a retry is a new issue, even in the same object: key "|issue"
   r.key.has_issue = true;

@@ -58,14 +58,21 @@ struct ObjKeyHash {
   }
 };
 
-// An object's description, built once per object and name and shared by
-// every ObjRef taken of it: copying one copies a reference, not the text.
+// An object's description, shared by every ObjRef taken of it: copying one
+// copies a reference, not the text. An object's is formatted on first use
+// (a finding's text), from what ref_of saw: most are never printed.
 class Desc {
  public:
-  Desc() = default;                                                                     // ""
-  Desc(std::string text) : p_(std::make_shared<const std::string>(std::move(text))) {}  // NOLINT: is its text
-  Desc(const char* text) : Desc(std::string(text)) {}                                   // NOLINT: is its text
-  const std::string& str() const { return p_ ? *p_ : empty_text(); }
+  Desc() = default;                                                       // ""
+  Desc(std::string text) : p_(std::make_shared<Rep>(std::move(text))) {}  // NOLINT: is its text
+  Desc(const char* text) : Desc(std::string(text)) {}                     // NOLINT: is its text
+  // "<type>[ <name>][ #<inc>]" (the name left out when empty).
+  static Desc object(const char* type, std::string_view name, std::uint32_t inc, bool print_inc);
+  // "scsi_cmnd s<session> lun<lun> tag <tag> issue <issue>"
+  static Desc scsi_cmnd(std::uint64_t session, std::uint64_t lun, std::uint64_t tag, std::uint64_t issue);
+
+  bool is_set() const { return p_ != nullptr; }
+  const std::string& str() const { return p_ ? p_->text() : empty_text(); }
   operator const std::string&() const { return str(); }  // NOLINT(google-explicit-constructor)
   bool empty() const { return str().empty(); }
   std::size_t find(char c) const { return str().find(c); }
@@ -75,11 +82,28 @@ class Desc {
   friend std::ostream& operator<<(std::ostream& os, const Desc& d) { return os << d.str(); }
 
  private:
+  // The text, or what it is formatted from (kind object or scsi_cmnd).
+  struct Rep {
+    enum class Kind { text, object, scsi_cmnd } kind = Kind::text;
+    explicit Rep(std::string t) : built(true), text_(std::move(t)) {}
+    Rep(Kind k) : kind(k) {}  // NOLINT(google-explicit-constructor)
+    const char* type = nullptr;
+    std::string name;  // object: the header's name then
+    bool print_inc = false;
+    std::uint64_t n[4] = {};  // object: inc; scsi_cmnd: session, lun, tag, issue
+    mutable bool built = false;
+    mutable std::string text_;
+    const std::string& text() const {
+      if (!built) build();
+      return text_;
+    }
+    void build() const;
+  };
   static const std::string& empty_text() {
     static const std::string e;
     return e;
   }
-  std::shared_ptr<const std::string> p_;
+  std::shared_ptr<const Rep> p_;
 };
 
 struct ObjRef {
