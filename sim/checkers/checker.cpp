@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <deque>
 #include <unordered_map>
 
@@ -39,15 +40,28 @@ Name::Name(std::string_view text) {
 }
 
 Name Name::of_literal(const char* text) {
+  // A direct-mapped cache in front of the map: every checker event asks
+  // for its kernel function's name, and the literals are a few hundred.
+  struct Cached {
+    const char* text = nullptr;
+    const std::string* s = nullptr;
+  };
+  static Cached cache[256];
+  Cached& c = cache[(reinterpret_cast<std::uintptr_t>(text) >> 3) & 255];
+  Name name;
+  if (c.text == text && text) {
+    name.s_ = c.s;
+    return name;
+  }
   Names& n = names();
   const auto it = n.by_literal.find(text);
   if (it != n.by_literal.end()) {
-    Name name;
     name.s_ = it->second;
-    return name;
+  } else {
+    name = Name(text);
+    n.by_literal.emplace(text, name.s_);
   }
-  const Name name(text);
-  n.by_literal.emplace(text, name.s_);
+  c = Cached{text, name.s_};
   return name;
 }
 

@@ -23,10 +23,17 @@ bool key_matches(const std::optional<T>& wanted, const std::optional<T>& actual)
 }
 }  // namespace
 
+std::uint64_t& Failpoints::occurrence_count(std::string_view point) {
+  Recent& r = recent_[(reinterpret_cast<std::uintptr_t>(point.data()) >> 3) % std::size(recent_)];
+  if (r.data == point.data() && r.name && *r.name == point) return *r.count;
+  auto it = occurrences_.find(point);
+  if (it == occurrences_.end()) it = occurrences_.emplace(std::string(point), 0).first;
+  r = Recent{point.data(), &it->second, &it->first};  // map nodes never move
+  return it->second;
+}
+
 PointOutcome Failpoints::hit(const PointEvent& ev) {
-  auto it = occurrences_.find(ev.point);
-  if (it == occurrences_.end()) it = occurrences_.emplace(std::string(ev.point), 0).first;
-  const std::uint64_t occurrence = ++it->second;
+  const std::uint64_t occurrence = ++occurrence_count(ev.point);
 
   // `on:` actions fire before the point's own action (docs/scenarios.md), in list order.
   if (run_action_) {

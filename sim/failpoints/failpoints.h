@@ -26,6 +26,8 @@ class Failpoints final : public FailpointHook {
   // `seed` is the run's seed: schema v2's random delays and drops draw from
   // a PRNG seeded by it, so the same seed gives the same choices.
   Failpoints(std::vector<Failpoint> failpoints, std::vector<Action> point_actions, std::uint64_t seed = 1);
+  Failpoints(const Failpoints&) = delete;  // recent_ points into occurrences_
+  Failpoints& operator=(const Failpoints&) = delete;
 
   // Called by the testbench once at elaboration: runs `on:` actions.
   void set_action_runner(ActionFn fn) { run_action_ = std::move(fn); }
@@ -50,6 +52,15 @@ class Failpoints final : public FailpointHook {
   std::vector<Entry> entries_;
   std::vector<Action> point_actions_;
   std::map<std::string, std::uint64_t, std::less<>> occurrences_;
+  // The count last found for a point name's address (its text checked):
+  // points are reached several times per command, the map is ordered by text.
+  struct Recent {
+    const char* data = nullptr;
+    std::uint64_t* count = nullptr;
+    const std::string* name = nullptr;
+  };
+  std::uint64_t& occurrence_count(std::string_view point);
+  Recent recent_[64];
   std::mt19937_64 rng_;
   ActionFn run_action_;
   FaultFn fault_listener_;
