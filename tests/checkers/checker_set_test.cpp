@@ -5,6 +5,7 @@
 #include "sim/checkers/checker_set.h"
 
 #include <boost/test/unit_test.hpp>
+#include <deque>
 #include <map>
 #include <memory>
 #include <ostream>
@@ -1255,6 +1256,36 @@ BOOST_AUTO_TEST_CASE(object_keys_follow_the_incarnation_not_the_address) {
   BOOST_TEST((ref_of(stale).key == first.key));
   BOOST_TEST((ref_of(t->ptr()).key != first.key));  // the slot's next incarnation is another task
   BOOST_TEST(ref_of(t->ptr()).desc == "iscsi_task s0 itt 0x05 #2");
+}
+
+// Descriptions are formatted on first use, from what ref_of saw then: the
+// text of an object or a scsi_cmnd, shared by copies, as eager text was.
+BOOST_AUTO_TEST_CASE(descriptions_format_lazily_what_was_seen) {
+  const Desc task = Desc::object("iscsi_task", "s0 itt 0x05", 7, true);
+  const Desc copy = task;
+  BOOST_TEST(task == "iscsi_task s0 itt 0x05 #7");
+  BOOST_TEST(&copy.str() == &task.str());  // one text for every copy
+  BOOST_TEST(Desc::object("iscsi_conn", "s0c0", 3, false).str() == "iscsi_conn s0c0");
+  BOOST_TEST(Desc::object("qedi_endpoint", "", 1, false).str() == "qedi_endpoint");
+  BOOST_TEST(Desc::object("iscsi_task", "", 12, true).str() == "iscsi_task #12");
+  BOOST_TEST(Desc::scsi_cmnd(1, 2, 345, 6).str() == "scsi_cmnd s1 lun2 tag 345 issue 6");
+  BOOST_TEST(Desc("NULL").str() == "NULL");
+  BOOST_TEST(!Desc().is_set());
+  BOOST_TEST(Desc().empty());
+  BOOST_TEST(fmt::format("{}", Desc::scsi_cmnd(0, 0, 1, 1)) == "scsi_cmnd s0 lun0 tag 1 issue 1");
+}
+
+// Name::of_literal's cache is direct-mapped by address: literals that share
+// a slot still get their own names, whatever the order of the lookups.
+BOOST_AUTO_TEST_CASE(literal_names_survive_cache_collisions) {
+  std::deque<std::string> texts;  // stable addresses, like literals
+  for (int i = 0; i < 2000; ++i) texts.push_back("fn_" + std::to_string(i));
+  for (int round = 0; round < 3; ++round)
+    for (std::size_t i = 0; i < texts.size(); i += (round + 1)) {
+      const Name n = Name::of_literal(texts[i].c_str());
+      BOOST_TEST(n.str() == texts[i]);
+      BOOST_TEST((n == Name(texts[i])));
+    }
 }
 
 // Maps keyed by ObjKey iterate as the text keys they replaced did: the

@@ -40,6 +40,27 @@ failpoints:
   BOOST_TEST(fp.occurrences().at("target.scsi_rsp") == 5u);
 }
 
+// Occurrences are counted by the point's text: a name at another address
+// counts with it, and another name at an address seen before does not.
+BOOST_AUTO_TEST_CASE(occurrences_count_by_text_not_by_address) {
+  const Scenario s = load_scenario_text(R"(qedisim: 1
+name: occ
+failpoints:
+  - {point: fw.cleanup, match: {nth: [3]}, action: {delay: 1ms}}
+)",
+                                        "occ.yaml");
+  Failpoints fp(s.failpoints, s.actions);
+  std::string buf = "fw.cleanup";
+  BOOST_TEST(fp.hit(PointEvent{"fw.cleanup"}).delay.ns == 0);
+  BOOST_TEST(fp.hit(PointEvent{buf}).delay.ns == 0);  // same text, another address
+  buf = "fw.cqe....";                                 // same address, another text
+  BOOST_TEST(fp.hit(PointEvent{buf}).delay.ns == 0);
+  buf = "fw.cleanup";
+  BOOST_TEST(fp.hit(PointEvent{buf}).delay.ns == 1'000'000);  // the third fw.cleanup
+  BOOST_TEST(fp.occurrences().at("fw.cleanup") == 3u);
+  BOOST_TEST(fp.occurrences().at("fw.cqe....") == 1u);
+}
+
 BOOST_AUTO_TEST_CASE(cq_selects_the_completion_queue_and_needs_hba_cpus) {
   const Scenario s = load_scenario_text(R"(qedisim: 2
 name: cq
