@@ -339,6 +339,14 @@ Timer::~Timer() {
   if (pending_ && g_wheel) g_wheel->forget(*this);
 }
 
+void Timer::reset() {
+  Kernel::hb_retire(this);
+  if (pending_ && g_wheel) g_wheel->forget(*this);
+  pending_ = false;
+  expires_ns_ = 0;
+  owner_ = nullptr;
+}
+
 void Timer::mod_timer(Duration delay) {
   if (pending_) TimerWheel::get().forget(*this);
   pending_ = true;

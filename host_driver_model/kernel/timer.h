@@ -42,6 +42,9 @@ class Timer {
   // timer has returned (not from the callback itself).
   bool del_timer_sync();
   bool pending() const { return pending_; }
+  // What the destructor does, for a timer reused in place (a pooled
+  // request's): its handoff channel ends and, if armed, it is forgotten.
+  void reset();
   std::int64_t expires_ns() const { return expires_ns_; }
   // The tracked object the timer_list is embedded in (from_timer's
   // container): an armed timer keeps it reachable for kmemleak.

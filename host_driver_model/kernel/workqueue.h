@@ -18,6 +18,13 @@ namespace qedisim::kern {
 struct Work {
   explicit Work(const char* name, std::function<void()> fn = {}) : name(name), fn(std::move(fn)) {}
   ~Work() { Kernel::hb_retire(this); }
+  // What the destructor does, for a work reused in place (a pooled
+  // request's): its handoff channel ends. Not while queued or running.
+  void reset() {
+    Kernel::hb_retire(this);
+    pending = false;
+    owner = nullptr;
+  }
   Work(const Work&) = delete;
   Work& operator=(const Work&) = delete;
   const char* name;

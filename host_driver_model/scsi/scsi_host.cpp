@@ -65,15 +65,26 @@ void ScsiHost::push(std::uint32_t cpu, std::uint32_t tag, bool front) {
 
 // blk_mq_submit_bio: allocate the request and its scsi_cmnd, then dispatch on the submitting CPU.
 void ScsiHost::submit(const IoRequest& rq, IoDone done) {
-  auto r = std::make_unique<Request>();
-  r->tag = next_tag_++;
+  const std::uint32_t tag = next_tag_++;
+  // A recycled Request (recycle_finished) or, while none is spare, a new one.
+  Requests::node_type node;
+  std::unique_ptr<Request> fresh;
+  if (!spare_.empty()) {
+    node = std::move(spare_.back());
+    spare_.pop_back();
+    node.key() = tag;
+  } else {
+    fresh = std::make_unique<Request>();
+  }
+  Request& r = fresh ? *fresh : *node.mapped();
+  r.tag = tag;
   fmt::memory_buffer name;  // the slab copies it into the slot's own name
-  fmt::format_to(std::back_inserter(name), FMT_COMPILE("s{} lun{} tag {}"), rq.session, rq.lun, r->tag);
-  r->cmd = cmnds_.alloc(std::string_view(name.data(), name.size()));
-  ScsiCmnd& c = *r->cmd.raw();
+  fmt::format_to(std::back_inserter(name), FMT_COMPILE("s{} lun{} tag {}"), rq.session, rq.lun, r.tag);
+  r.cmd = cmnds_.alloc(std::string_view(name.data(), name.size()));
+  ScsiCmnd& c = *r.cmd.raw();
   c.session = rq.session;
   c.lun = rq.lun;
-  c.tag = r->tag;
+  c.tag = r.tag;
   c.issue = 1;
   c.stream = static_cast<std::int32_t>(rq.stream);
   c.op_index = rq.op_index;
@@ -82,17 +93,48 @@ void ScsiHost::submit(const IoRequest& rq, IoDone done) {
   c.cpu = rq.cpu % cpus_;
   c.owner = CmdOwner::lld;
   c.jiffies_at_alloc_ns = kern::Kernel::now_ns();
-  r->done = std::move(done);
-  const std::uint32_t tag = r->tag;
-  r->cmd_timer = std::make_unique<kern::Timer>("scsi_cmd_timer", [this, tag] { scsi_timeout(tag); });
-  r->requeue_timer = std::make_unique<kern::Timer>("requeue_timer", [this, tag] {
+  r.done = std::move(done);
+  auto on_timeout = [this, tag] { scsi_timeout(tag); };
+  auto on_requeue = [this, tag] {
     auto it = reqs_.find(tag);
     if (it != reqs_.end()) push(it->second->cmd.raw()->cpu, tag, false);
-  });
-  r->abort_work = std::make_unique<kern::Work>("scmd_eh_abort_handler", [this, tag] { scmd_eh_abort_handler(tag); });
+  };
+  auto on_abort = [this, tag] { scmd_eh_abort_handler(tag); };
+  if (fresh) {
+    r.cmd_timer = std::make_unique<kern::Timer>("scsi_cmd_timer", on_timeout);
+    r.requeue_timer = std::make_unique<kern::Timer>("requeue_timer", on_requeue);
+    r.abort_work = std::make_unique<kern::Work>("scmd_eh_abort_handler", on_abort);
+  } else {
+    r.cmd_timer->setup(on_timeout);
+    r.requeue_timer->setup(on_requeue);
+    r.abort_work->fn = on_abort;
+  }
   const std::uint32_t cpu = c.cpu;
-  reqs_.emplace(tag, std::move(r));
+  if (fresh)
+    reqs_.emplace(tag, std::move(fresh));
+  else
+    reqs_.insert(std::move(node));
   push(cpu, tag, false);
+}
+
+// What destroying a finished Request did, done to reuse it: its handoff
+// channels (the request, its timers, its work) end, and a timer still
+// armed is forgotten. Outside callbacks: one of them may be the finisher.
+void ScsiHost::recycle_finished() {
+  for (Requests::node_type& n : graveyard_) {
+    Request& r = *n.mapped();
+    if (r.abort_work->pending) continue;  // still queued: destroyed below, as without the pool
+    kern::Kernel::hb_retire(&r);
+    r.abort_work->reset();
+    r.requeue_timer->reset();
+    r.cmd_timer->reset();
+    r.done = nullptr;
+    r.cmd = nullptr;
+    r.in_lld = false;
+    r.offline_fail = false;
+    spare_.push_back(std::move(n));
+  }
+  graveyard_.clear();
 }
 
 ScsiHost::Request* ScsiHost::find(const kern::KPtr<ScsiCmnd>& cmd) {
@@ -116,7 +158,7 @@ void ScsiHost::dispatch_thread(unsigned cpu) {
   kern::Kernel& k = kern::Kernel::get();
   kern::Context& self = k.current();
   for (;;) {
-    graveyard_.clear();
+    recycle_finished();
     if (dispatch_q_[cpu].empty()) {
       k.wait_begin(self, "blk_mq_hctx", true);
       while (dispatch_q_[cpu].empty()) kern::wait_on(*dispatch_ev_[cpu]);
@@ -228,8 +270,8 @@ void ScsiHost::finish(Request& r, int result) {
   host_wait_.wake_up();
   kick_stalled();
   if (done) done(result);
-  // Its timer or work callback may be the caller: the Request dies later, in a dispatch thread.
-  graveyard_.push_back(std::move(node.mapped()));
+  // Its timer or work callback may be the caller: the Request is recycled later, in a dispatch thread.
+  graveyard_.push_back(std::move(node));
 }
 
 ScsiHost::Disposition ScsiHost::scsi_decide_disposition(Request& r) {

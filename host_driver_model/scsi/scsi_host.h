@@ -161,8 +161,14 @@ class ScsiHost : public sc_core::sc_module {
   ScsiHostTemplate tmpl_;
   TargetPin pin_target_;
   kern::Slab<ScsiCmnd> cmnds_;
-  std::map<std::uint32_t, std::unique_ptr<Request>> reqs_;  // by tag
-  std::vector<std::unique_ptr<Request>> graveyard_;         // finished, destroyed outside callbacks
+  using Requests = std::map<std::uint32_t, std::unique_ptr<Request>>;
+  Requests reqs_;  // by tag
+  // Finished, recycled outside callbacks (recycle_finished) into spare_:
+  // blk-mq's requests are preallocated with the tag set, and a Request with
+  // its timers and work is built once and reused with its map node.
+  std::vector<Requests::node_type> graveyard_;
+  std::vector<Requests::node_type> spare_;
+  void recycle_finished();
   // blk_mq_check_expired's rq->ref: a command inside the LLD's timeout
   // handler is not freed when it completes meanwhile; the last put frees it.
   std::vector<kern::KPtr<ScsiCmnd>> timeout_pinned_;
