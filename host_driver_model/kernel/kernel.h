@@ -68,8 +68,9 @@ class Kernel {
   };
   void set_stalls(const Stalls& s, std::uint64_t seed);
   void maybe_stall() {
-    if (stalls_.max.ns > 0) stall_point();
+    if (stalls_armed()) stall_point();
   }
+  bool stalls_armed() const { return stalls_.max.ns > 0; }
   std::uint64_t stalls_taken() const { return stalls_taken_; }
 
   // The one instance of this process (inline: every tracked access asks).

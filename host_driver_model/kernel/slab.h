@@ -178,10 +178,19 @@ class KPtr {
   // (&task->dd_data) whose fields are then accessed one by one: checked for
   // null and use-after-free, not reported as a field access itself.
   // `marked`: atomic_*, bitops, kref, READ_ONCE/WRITE_ONCE (KCSAN's marked access).
-  // Inline at every site (kind, whole and marked are constants there): ~60
-  // instructions and a call less per access than out of line.
+  // The common case inline at every site (kind, whole and marked are
+  // constants there): ~60 instructions and a call less per access than out
+  // of line. Null, ended or reused objects and armed stalls go the long way.
   [[gnu::always_inline]] T& use(AccessKind kind, const FieldName& field, bool whole = false,
                                 bool marked = false) const {
+    const bool rw = kind == AccessKind::read || kind == AccessKind::write;
+    Kernel& k = Kernel::get();
+    if (!t_ || !valid() || (!whole && !marked && rw && k.stalls_armed())) return use_slow(kind, field, whole, marked);
+    if (!whole && rw) k.observer().field_access(t_->hdr, inc_, field, kind, marked);  // data_race
+    t_->hdr.last_ctx = &k.current();
+    return t_->obj;
+  }
+  [[gnu::noinline]] T& use_slow(AccessKind kind, const FieldName& field, bool whole, bool marked) const {
     if (!t_) null_deref(field);
     Kernel& k = Kernel::get();
     // A window at a plain access (sched.stall): the check below sees what
