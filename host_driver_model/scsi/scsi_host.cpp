@@ -94,21 +94,12 @@ void ScsiHost::submit(const IoRequest& rq, IoDone done) {
   c.owner = CmdOwner::lld;
   c.jiffies_at_alloc_ns = kern::Kernel::now_ns();
   r.done = std::move(done);
-  auto on_timeout = [this, tag] { scsi_timeout(tag); };
-  auto on_requeue = [this, tag] {
+  r.cmd_timer.setup([this, tag] { scsi_timeout(tag); });
+  r.requeue_timer.setup([this, tag] {
     auto it = reqs_.find(tag);
     if (it != reqs_.end()) push(it->second->cmd.raw()->cpu, tag, false);
-  };
-  auto on_abort = [this, tag] { scmd_eh_abort_handler(tag); };
-  if (fresh) {
-    r.cmd_timer = std::make_unique<kern::Timer>("scsi_cmd_timer", on_timeout);
-    r.requeue_timer = std::make_unique<kern::Timer>("requeue_timer", on_requeue);
-    r.abort_work = std::make_unique<kern::Work>("scmd_eh_abort_handler", on_abort);
-  } else {
-    r.cmd_timer->setup(on_timeout);
-    r.requeue_timer->setup(on_requeue);
-    r.abort_work->fn = on_abort;
-  }
+  });
+  r.abort_work.fn = [this, tag] { scmd_eh_abort_handler(tag); };
   const std::uint32_t cpu = c.cpu;
   if (fresh)
     reqs_.emplace(tag, std::move(fresh));
@@ -123,11 +114,11 @@ void ScsiHost::submit(const IoRequest& rq, IoDone done) {
 void ScsiHost::recycle_finished() {
   for (Requests::node_type& n : graveyard_) {
     Request& r = *n.mapped();
-    if (r.abort_work->pending) continue;  // still queued: destroyed below, as without the pool
+    if (r.abort_work.pending) continue;  // still queued: destroyed below, as without the pool
     kern::Kernel::hb_retire(&r);
-    r.abort_work->reset();
-    r.requeue_timer->reset();
-    r.cmd_timer->reset();
+    r.abort_work.reset();
+    r.requeue_timer.reset();
+    r.cmd_timer.reset();
     r.done = nullptr;
     r.cmd = nullptr;
     r.in_lld = false;
@@ -207,12 +198,12 @@ void ScsiHost::scsi_queue_rq(Request& r) {
   host_busy_++;
   r.in_lld = true;
   c.result = 0;
-  r.cmd_timer->mod_timer(params().scsi_cmd_timeout);
+  r.cmd_timer.mod_timer(params().scsi_cmd_timeout);
   const int rtn = tmpl_.queuecommand(r.cmd);
   if (rtn == 0) return;
   // SCSI_MLQUEUE_*_BUSY: the request goes back with SCSI_QUEUE_DELAY.
   if (reqs_.count(r.tag) == 0 || !r.in_lld) return;
-  r.cmd_timer->del_timer();
+  r.cmd_timer.del_timer();
   leave_lld(r);
   queue_insert(r, params().scsi_requeue_delay);
 }
@@ -234,7 +225,7 @@ void ScsiHost::queue_insert(Request& r, Duration delay) {
   if (delay.ns <= 0)
     push(c.cpu, r.tag, false);
   else
-    r.requeue_timer->mod_timer(delay);
+    r.requeue_timer.mod_timer(delay);
 }
 
 // A retry is a new issue of the same request (double_complete, docs/invariants.md).
@@ -252,8 +243,8 @@ void ScsiHost::finish(Request& r, int result) {
   ScsiCmnd& c = *r.cmd.raw();
   c.owner = CmdOwner::finished;
   c.result = result;
-  r.cmd_timer->del_timer();
-  r.requeue_timer->del_timer();
+  r.cmd_timer.del_timer();
+  r.requeue_timer.del_timer();
   if (host_byte(result) == DID_OK && (result & 0xff) == 0)
     counters_.cmds_completed++;
   else
@@ -302,7 +293,7 @@ void ScsiHost::scsi_done(kern::KPtr<ScsiCmnd> cmd) {
   if (!r) return;  // finished or superseded issue: the checker judges it
   ScsiCmnd& c = *cmd.raw();
   if (c.owner != CmdOwner::lld || !r->in_lld) return;
-  r->cmd_timer->del_timer();
+  r->cmd_timer.del_timer();
   leave_lld(*r);
   // scsi_softirq_done: a command older than (allowed + 1) * timeout is not retried again.
   const std::int64_t wait_for = static_cast<std::int64_t>(params().scsi_eh_retries + 1) * params().scsi_cmd_timeout.ns;
@@ -355,22 +346,22 @@ void ScsiHost::scsi_timeout(std::uint32_t tag) {
   }
   if (reqs_.count(tag) == 0 || c.owner != CmdOwner::lld || !r.in_lld) return;  // completed meanwhile
   if (rtn == BlkEhTimerReturn::RESET_TIMER) {
-    r.cmd_timer->mod_timer(params().scsi_cmd_timeout);
+    r.cmd_timer.mod_timer(params().scsi_cmd_timeout);
     return;
   }
   // SCMD_STATE_COMPLETE: from here the EH owns this issue. scsi_abort_command queues the abort work.
   c.owner = CmdOwner::eh;
   probes().eh_owns(r.cmd);
-  tmf_work_q_->queue_work(*r.abort_work);
+  tmf_work_q_->queue_work(r.abort_work);
 }
 
 bool ScsiHost::force_abort(std::uint32_t stream, std::uint64_t op_index) {
   Request* r = find_stream_op(stream, op_index);
   if (!r || !r->in_lld || r->cmd.raw()->owner != CmdOwner::lld) return false;
-  r->cmd_timer->del_timer();
+  r->cmd_timer.del_timer();
   r->cmd.raw()->owner = CmdOwner::eh;
   probes().eh_owns(r->cmd);
-  tmf_work_q_->queue_work(*r->abort_work);
+  tmf_work_q_->queue_work(r->abort_work);
   return true;
 }
 

@@ -123,10 +123,11 @@ class ScsiHost : public sc_core::sc_module {
     std::uint32_t tag = 0;
     kern::KPtr<ScsiCmnd> cmd;
     IoDone done;
-    std::unique_ptr<kern::Timer> cmd_timer;      // blk-mq request timeout
-    std::unique_ptr<kern::Timer> requeue_timer;  // blk_mq_delay_kick_requeue_list
-    std::unique_ptr<kern::Work> abort_work;      // scmd->abort_work
-    bool in_lld = false;                         // counted in host_busy / target_busy
+    // Built once; each issue sets their callbacks (submit).
+    kern::Timer cmd_timer{"scsi_cmd_timer", {}};     // blk-mq request timeout
+    kern::Timer requeue_timer{"requeue_timer", {}};  // blk_mq_delay_kick_requeue_list
+    kern::Work abort_work{"scmd_eh_abort_handler"};  // scmd->abort_work
+    bool in_lld = false;                             // counted in host_busy / target_busy
     bool offline_fail = false;
   };
   struct Target {

@@ -187,9 +187,10 @@ ObjRef ref_of(const kern::KPtr<drv::ScsiCmnd>& cmd) {
   const std::uint64_t fields[4] = {static_cast<std::uint64_t>(c->session), static_cast<std::uint64_t>(c->lun),
                                    static_cast<std::uint64_t>(c->tag), static_cast<std::uint64_t>(c->issue)};
   // taken again only when a field changed
-  if (!e->cmd_desc.is_set() || !std::equal(fields, fields + 4, e->cmd_fields))
+  if (!e->cmd_desc.is_set() || !std::equal(fields, fields + 4, e->cmd_fields)) {
     e->cmd_desc = Desc::scsi_cmnd(fields[0], fields[1], fields[2], fields[3]);
-  std::copy(fields, fields + 4, e->cmd_fields);
+    std::copy(fields, fields + 4, e->cmd_fields);
+  }
   r.desc = e->cmd_desc;
   // a retry is a new issue, even in the same object: key "|issue"
   r.key.has_issue = true;

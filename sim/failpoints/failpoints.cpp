@@ -25,10 +25,10 @@ bool key_matches(const std::optional<T>& wanted, const std::optional<T>& actual)
 
 std::uint64_t& Failpoints::occurrence_count(std::string_view point) {
   Recent& r = recent_[(reinterpret_cast<std::uintptr_t>(point.data()) >> 3) % std::size(recent_)];
-  if (r.data == point.data() && r.name && *r.name == point) return *r.count;
+  if (r.data == point.data() && r.entry && r.entry->first == point) return r.entry->second;
   auto it = occurrences_.find(point);
   if (it == occurrences_.end()) it = occurrences_.emplace(std::string(point), 0).first;
-  r = Recent{point.data(), &it->second, &it->first};  // map nodes never move
+  r = Recent{point.data(), &*it};
   return it->second;
 }
 

@@ -12,6 +12,7 @@
 #include <random>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/failpoint_hook.h"
@@ -56,8 +57,7 @@ class Failpoints final : public FailpointHook {
   // points are reached several times per command, the map is ordered by text.
   struct Recent {
     const char* data = nullptr;
-    std::uint64_t* count = nullptr;
-    const std::string* name = nullptr;
+    std::pair<const std::string, std::uint64_t>* entry = nullptr;  // in occurrences_ (map nodes never move)
   };
   std::uint64_t& occurrence_count(std::string_view point);
   Recent recent_[64];
