@@ -4,13 +4,17 @@
 // and the model is quiescent, or until stop_at.
 #include "sim/testbench.h"
 
+#include <malloc.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <memory>
 #include <regex>
+#include <stdexcept>
 #include <systemc>
 
 #include "hba_model/hba.h"
@@ -222,6 +226,25 @@ void run_scenario_action(Bench& b, const Action& a) {
   b.host->run_action(a.kind, a.args);
 }
 
+// The log and trace writer, when asked for.
+void attach_events(Bench& b, const RunOptions& options) {
+  if (options.log_path.empty() && options.trace_path.empty()) return;
+  b.events = std::make_unique<EventWriter>(options.log_path, LogFilter::parse(options.log_filter), options.trace_path);
+  kern::Kernel::events = b.events.get();
+  b.checkers->set_finding_listener([&b](const Violation& v) { b.events->violation(v); });
+}
+
+kern::Kernel::Stalls stalls_of(const ModelParams& p) {
+  return kern::Kernel::Stalls{p.sched_stall, p.sched_stall_rate, p.sched_stall_points, p.sched_stall_horizon};
+}
+
+// The process's one bench. Reachable from this static, so LeakSanitizer
+// does not count the modules; never destroyed.
+Bench& the_bench() {
+  static Bench* const bench = new Bench;
+  return *bench;
+}
+
 void fill_counters(RunResult& r, const Bench& b) {
   auto& c = r.counters;
   const auto& q = b.qedi_host->qedi();
@@ -253,34 +276,23 @@ void fill_counters(RunResult& r, const Bench& b) {
   r.eh_max_level = b.host->eh_max_level();
 }
 
-}  // namespace
-
-void request_interrupt(int signal_number) { g_interrupt = signal_number; }
-int interrupt_signal() { return static_cast<int>(g_interrupt); }
-
-RunResult run_simulation(const Scenario& scenario, const RunOptions& options) {
+// Elaborates the model of `scenario` into `b` (SystemC: once per process),
+// seeded with `seed`; the log and trace, when `events` asks for them, are
+// attached before the modules are built.
+void build(Bench& b, const Scenario& scenario, const FixSet& fixes, bool vcd, std::uint64_t seed,
+           const RunOptions* events) {
+  if (b.kernel) throw std::logic_error("a model was already elaborated in this process (SystemC elaborates once)");
   // Before any sc_time exists.
   sc_core::sc_set_time_resolution(1, sc_core::SC_NS);
   sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
 
   const ModelParams& p = scenario.params;
-  // Reachable from this static, so LeakSanitizer does not count the modules.
-  static Bench* const bench = new Bench;
-  Bench& b = *bench;
-
-  b.tracer = std::make_unique<Tracer>(!options.vcd_path.empty());
-  b.failpoints = std::make_unique<Failpoints>(scenario.failpoints, point_actions(scenario), options.seed);
+  b.tracer = std::make_unique<Tracer>(vcd);
+  b.failpoints = std::make_unique<Failpoints>(scenario.failpoints, point_actions(scenario), seed);
   b.checkers = std::make_unique<checkers::CheckerSet>(checkers::CheckerConfig::from(p));
-  b.kernel = std::make_unique<kern::Kernel>(b.failpoints.get(), b.checkers.get(), options.seed, p.sched_jitter);
-  b.kernel->set_stalls(
-      kern::Kernel::Stalls{p.sched_stall, p.sched_stall_rate, p.sched_stall_points, p.sched_stall_horizon},
-      options.seed);
-  if (!options.log_path.empty() || !options.trace_path.empty()) {
-    b.events =
-        std::make_unique<EventWriter>(options.log_path, LogFilter::parse(options.log_filter), options.trace_path);
-    kern::Kernel::events = b.events.get();
-    b.checkers->set_finding_listener([&b](const Violation& v) { b.events->violation(v); });
-  }
+  b.kernel = std::make_unique<kern::Kernel>(b.failpoints.get(), b.checkers.get(), seed, p.sched_jitter);
+  b.kernel->set_stalls(stalls_of(p), seed);
+  if (events) attach_events(b, *events);
   b.failpoints->set_fault_listener([&b](const PointEvent& ev, const PointOutcome& out) {
     b.fault_times.push_back(now_ns());
     if (b.events) {
@@ -319,7 +331,7 @@ RunResult run_simulation(const Scenario& scenario, const RunOptions& options) {
   tcfg.latency_p99 = p.target_latency_p99;
   tcfg.queue_depth = static_cast<std::uint32_t>(p.target_queue_depth);
   tcfg.tmf_latency = p.target_tmf_latency;
-  tcfg.seed = options.seed;
+  tcfg.seed = seed;
   tcfg.luns_per_portal.clear();
   for (const auto& s : scenario.sessions) tcfg.luns_per_portal.push_back(s.luns);
 
@@ -339,8 +351,8 @@ RunResult run_simulation(const Scenario& scenario, const RunOptions& options) {
   std::vector<drv::NodeConfig> nodes;
   nodes.reserve(scenario.sessions.size());
   for (const auto& s : scenario.sessions) nodes.push_back(drv::NodeConfig{s.luns, s.cmds_max.value_or(0)});
-  b.host = std::make_unique<drv::HostStack>("host_stack", p, static_cast<unsigned>(p.hba_cpus), options.fixes,
-                                            *b.checkers, b.qedi_host->qedi(), nodes);
+  b.host = std::make_unique<drv::HostStack>("host_stack", p, static_cast<unsigned>(p.hba_cpus), fixes, *b.checkers,
+                                            b.qedi_host->qedi(), nodes);
   b.qedi_host->connect(*b.host, *b.hba);
 
   b.failpoints->set_action_runner([&b](const Action& a) { run_scenario_action(b, a); });
@@ -357,7 +369,19 @@ RunResult run_simulation(const Scenario& scenario, const RunOptions& options) {
         std::vector<const sc_core::sc_event*>{&b.qedi_host->qedi().activity(), &b.hba->activity(),
                                               &b.target->activity(), &b.workload->changed(), &b.actions->fired()},
         static_cast<unsigned>(scenario.sessions.size()));
+}
 
+// Every generator the run's seed feeds, restarted from `seed`: the same
+// state as a model built with it (construction draws nothing).
+void reseed(Bench& b, const ModelParams& p, std::uint64_t seed) {
+  b.failpoints->reseed(seed);
+  b.kernel->reseed(seed);
+  b.kernel->set_stalls(stalls_of(p), seed);
+  b.target->reseed(seed);
+}
+
+// Runs the elaborated model to its end and collects the result.
+RunResult simulate(Bench& b, const Scenario& scenario, const RunOptions& options) {
   const long faults_start = minor_faults();
   const auto wall_start = std::chrono::steady_clock::now();
   try {
@@ -405,6 +429,50 @@ RunResult run_simulation(const Scenario& scenario, const RunOptions& options) {
     if (!is_special_file(options.vcd_path)) write_gtkw(*b.tracer, options.vcd_path, view);
   }
   return r;
+}
+
+}  // namespace
+
+void release_scratch_memory() {
+  // SystemC's heap of sc_dt concatenation temporaries (sc_temp_heap): 3 MiB,
+  // zeroed at load, which every fork copied page by page. While nothing has
+  // been allocated from it (the model uses no sc_dt concatenation), dropping
+  // its pages gives the same zeros back on any later touch.
+  sc_core::sc_byte_heap& heap = sc_core::sc_temp_heap;
+  const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const auto begin = (reinterpret_cast<std::uintptr_t>(heap.m_bgn_p) + page - 1) / page * page;
+  const auto end = reinterpret_cast<std::uintptr_t>(heap.m_end_p) / page * page;
+  if (heap.m_next_p == heap.m_bgn_p && end > begin)
+    ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+  ::malloc_trim(0);
+}
+
+void request_interrupt(int signal_number) { g_interrupt = signal_number; }
+int interrupt_signal() { return static_cast<int>(g_interrupt); }
+
+RunResult run_simulation(const Scenario& scenario, const RunOptions& options) {
+  Bench& b = the_bench();
+  build(b, scenario, options.fixes, !options.vcd_path.empty(), options.seed, &options);
+  return simulate(b, scenario, options);
+}
+
+void elaborate_simulation(const Scenario& scenario, const FixSet& fixes) {
+  build(the_bench(), scenario, fixes, false, 1, nullptr);
+  // SystemC's own preparation too (its thread stacks, the processes made
+  // runnable), without running any: sc_start in the child goes on from it.
+  sc_core::sc_get_curr_simcontext()->initialize(true);
+  release_scratch_memory();
+}
+
+RunResult run_elaborated(const Scenario& scenario, const RunOptions& options) {
+  Bench& b = the_bench();
+  if (!b.kernel) throw std::logic_error("run_elaborated: no model was elaborated in this process");
+  // No VCD (its tracer is chosen at elaboration), no log or trace (they
+  // start with what elaboration printed).
+  if (!options.vcd_path.empty() || !options.log_path.empty() || !options.trace_path.empty())
+    throw std::logic_error("run_elaborated: a model elaborated for a campaign writes no VCD, log or trace");
+  reseed(b, scenario.params, options.seed);
+  return simulate(b, scenario, options);
 }
 
 }  // namespace qedisim

@@ -51,6 +51,9 @@ class Kernel {
 
   // Random delay in [0, jitter] for a scheduling point; 0 when jitter is off.
   std::int64_t jitter_ns();
+  // Restarts the jitter's generator from `seed`, as construction with it
+  // would have (the stalls' generator restarts with set_stalls).
+  void reseed(std::uint64_t seed) { rng_.seed(seed); }
 
   // Windows anywhere (sched.stall*): at a plain field access, before a lock
   // is taken and after a wake_up, the running context may be held for up to

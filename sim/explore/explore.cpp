@@ -335,13 +335,18 @@ int run_explore(const ExploreOptions& o) {
   Progress progress(tasks.size(), !o.quiet, "explore");
   const auto t0 = Clock::now();
 
+  // The model is elaborated once, here, and every child runs its copy with
+  // the run's seed. Not with --log: a reproducer's log is written by a run
+  // of its own, in a child, and starts with what elaboration printed.
+  const bool elaborated = !o.log;
+  if (elaborated) elaborate_simulation(run_scenario, effective);
   ForkPool pool;
   pool.jobs = o.jobs;
   pool.child = [&](std::size_t run) {
     RunOptions ro;
     ro.fixes = effective;
     ro.seed = derive_seed(base_seed, run);
-    return run_payload(run_simulation(run_scenario, ro)).dump();
+    return run_payload(elaborated ? run_elaborated(run_scenario, ro) : run_simulation(run_scenario, ro)).dump();
   };
   pool.done = [&](std::size_t run, ChildOutcome&& out) {
     pending.emplace(run, summary_from_child(run, derive_seed(base_seed, run), std::move(out), &interrupted));

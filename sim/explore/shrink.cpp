@@ -14,6 +14,7 @@
 #include "sim/isolated_run.h"
 #include "sim/report/atomic_file.h"
 #include "sim/scenario/loader.h"
+#include "sim/testbench.h"
 
 namespace qedisim {
 
@@ -191,7 +192,9 @@ std::string default_out(const std::string& file) {
 class Shrinker {
  public:
   Shrinker(std::string origin, const ShrinkTarget& target, std::uint64_t max_runs)
-      : origin_(std::move(origin)), target_(target), max_runs_(max_runs) {}
+      : origin_(std::move(origin)), target_(target), max_runs_(max_runs) {
+    release_scratch_memory();  // before the children fork
+  }
 
   // The scenario as loaded back from its text when it fires the target (or,
   // with `result`, whenever it ran); nullopt otherwise.

@@ -15,6 +15,7 @@
 #include "sim/isolated_run.h"
 #include "sim/report/atomic_file.h"
 #include "sim/scenario/loader.h"
+#include "sim/testbench.h"
 
 namespace qedisim {
 
@@ -82,6 +83,7 @@ int run_swarm(const SwarmOptions& o) {
   Progress progress(tasks.size(), !o.quiet, "swarm");
   const auto t0 = std::chrono::steady_clock::now();
 
+  release_scratch_memory();  // before the children fork
   ForkPool pool;
   pool.jobs = o.jobs;
   pool.child = [&](std::size_t run) {

@@ -10,6 +10,8 @@ namespace {
 std::uint64_t failpoint_stream_seed(std::uint64_t seed) { return splitmix64_mix(seed + 0x9e3779b97f4a7c15ull); }
 }  // namespace
 
+void Failpoints::reseed(std::uint64_t seed) { rng_.seed(failpoint_stream_seed(seed)); }
+
 Failpoints::Failpoints(std::vector<Failpoint> failpoints, std::vector<Action> point_actions, std::uint64_t seed)
     : point_actions_(std::move(point_actions)), rng_(failpoint_stream_seed(seed)) {
   entries_.reserve(failpoints.size());

@@ -30,6 +30,10 @@ class Failpoints final : public FailpointHook {
   Failpoints(const Failpoints&) = delete;  // recent_ points into occurrences_
   Failpoints& operator=(const Failpoints&) = delete;
 
+  // Restarts the generator from `seed`, as construction with it would have
+  // (a campaign's child running a model its parent elaborated).
+  void reseed(std::uint64_t seed);
+
   // Called by the testbench once at elaboration: runs `on:` actions.
   void set_action_runner(ActionFn fn) { run_action_ = std::move(fn); }
   // Told of every hit whose outcome changes behaviour (checkers' outside causes).

@@ -64,6 +64,11 @@ class IscsiTarget : public sc_core::sc_module, public hba::TargetPort {
   IscsiTarget(sc_core::sc_module_name name, const TargetConfig& cfg, FailpointHook* failpoints);
 
   void bind_initiator(hba::InitiatorPort& initiator) { initiator_ = &initiator; }
+  // The run's seed, for a model elaborated before its seed was known.
+  void reseed(std::uint64_t seed) {
+    cfg_.seed = seed;
+    service_.reseed(seed);
+  }
 
   // hba::TargetPort
   void tcp_connect(std::uint16_t cid, std::uint32_t portal) override;

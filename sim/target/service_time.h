@@ -33,6 +33,8 @@ class ServiceTime {
   }
 
   bool has_tail() const { return sigma_ != 0.0; }
+  // Restarts the stream from `seed`, as construction with it would have.
+  void reseed(std::uint64_t seed) { rng_.seed(stream_seed(seed)); }
 
  private:
   static constexpr double kZ99 = 2.3263478740408408;  // the standard normal's 99th percentile

@@ -143,6 +143,24 @@ elseif(CASE STREQUAL "deterministic")
   q(0 out explore ${v2} --runs 30 --jobs 2 --json v2a.json --out rv --quiet)
   q(0 out explore ${v2} --runs 30 --jobs 1 --json v2b.json --out rv --quiet)
   same_campaign(${W}/v2a.json ${W}/v2b.json "v2 scenario, --jobs 2 and --jobs 1")
+elseif(CASE STREQUAL "elaborated_matches_fresh")
+  # explore elaborates the model once, in its parent, and each child runs
+  # its copy with the run's seed; with --log every child elaborates its own
+  # (a reproducer's log starts with what elaboration printed). The two must
+  # be the same campaign: the seed reaches every generator either way.
+  set(every ${SRC}/tests/explore/v2-every-generator.yaml)
+  q(1 out explore ${every} --revert p11 --runs 40 --jobs 2 --json a.json --out ra --quiet --keep 0)
+  q(1 out explore ${every} --revert p11 --runs 40 --jobs 2 --json b.json --out rb --quiet --keep 0 --log)
+  same_campaign(${W}/a.json ${W}/b.json "elaborated once and elaborated per run")
+  same_reproducers(ra rb "elaborated once and elaborated per run" fa)
+  # A reproducer's log is the one `run --log` writes for it.
+  list(GET fa 0 r)
+  string(REGEX REPLACE "\\.yaml$" ".log" l "${r}")
+  q(1 out run ${W}/rb/${r} --quiet --log direct.log)
+  execute_process(COMMAND ${CMAKE_COMMAND} -E compare_files ${W}/rb/${l} ${W}/direct.log RESULT_VARIABLE d)
+  if(d)
+    message(FATAL_ERROR "the reproducer's log differs from run --log of it")
+  endif()
 elseif(CASE STREQUAL "shards_merge")
   q(1 out explore ${p11} --revert p11 --runs 30 --jobs 2 --json all.json --out r --quiet)
   q(1 out explore ${p11} --revert p11 --runs 30 --jobs 1 --shard 0/3 --json s0.json --out r --quiet)
