@@ -14,6 +14,7 @@
 
 #include "sim/cli.h"
 #include "sim/explore/fork_pool.h"
+#include "sim/explore/payload.h"
 #include "sim/explore/scenario_yaml.h"
 #include "sim/explore/seeds.h"
 #include "sim/isolated_run.h"
@@ -137,20 +138,6 @@ std::string fixes_text(const std::vector<std::string>& names) {
 
 }  // namespace
 
-nlohmann::json run_payload(const RunResult& r) {
-  // Only what a campaign keeps of a run (RunSummary): the parent parses one
-  // per run, and the warnings and counters it would drop were most of it.
-  nlohmann::json j;
-  j["violations"] = nlohmann::json::array();
-  for (const auto& v : r.violations) j["violations"].push_back(violation_json(v));
-  j["end_reason"] = r.end_reason;
-  j["eh_max_level"] = std::string(to_string(r.eh_max_level));
-  j["points"] = r.points_reached;
-  j["tmf"] = r.tmf_transitions;
-  j["session"] = r.session_transitions;
-  return j;
-}
-
 RunSummary summary_from_child(std::size_t run, std::uint64_t seed, ChildOutcome&& o, bool* interrupted) {
   RunSummary s;
   s.run = run;
@@ -159,18 +146,15 @@ RunSummary summary_from_child(std::size_t run, std::uint64_t seed, ChildOutcome&
     s.error = fmt::format("run {} (seed {}): simulation child {}", run, seed, o.error);
     return s;
   }
-  const nlohmann::json j = nlohmann::json::parse(o.payload, nullptr, false);
-  if (j.is_discarded() || !j.is_object() || !j.contains("violations")) {
-    s.error = fmt::format("run {} (seed {}): simulation child returned no result", run, seed);
-    return s;
+  std::string end_reason;
+  if (!decode_payload(o.payload, s, end_reason)) {
+    RunSummary none;
+    none.run = run;
+    none.seed = seed;
+    none.error = fmt::format("run {} (seed {}): simulation child returned no result", run, seed);
+    return none;
   }
-  if (j.at("end_reason").get<std::string>() == "interrupted") *interrupted = true;
-  for (const auto& v : j.at("violations")) s.violations.push_back(violation_from_json(v));
-  s.points_reached = j.at("points").get<std::map<std::string, std::uint64_t>>();
-  s.tmf_transitions = j.at("tmf").get<std::map<std::string, std::uint64_t>>();
-  s.session_transitions = j.at("session").get<std::map<std::string, std::uint64_t>>();
-  s.eh_max_level = j.at("eh_max_level").get<std::string>();
-  if (j.contains("kinds")) s.fault_kinds = j.at("kinds").get<std::vector<std::string>>();
+  if (end_reason == "interrupted") *interrupted = true;
   return s;
 }
 
@@ -346,7 +330,7 @@ int run_explore(const ExploreOptions& o) {
     RunOptions ro;
     ro.fixes = effective;
     ro.seed = derive_seed(base_seed, run);
-    return run_payload(elaborated ? run_elaborated(run_scenario, ro) : run_simulation(run_scenario, ro)).dump();
+    return encode_payload(elaborated ? run_elaborated(run_scenario, ro) : run_simulation(run_scenario, ro));
   };
   pool.done = [&](std::size_t run, ChildOutcome&& out) {
     pending.emplace(run, summary_from_child(run, derive_seed(base_seed, run), std::move(out), &interrupted));

@@ -88,9 +88,9 @@ class Progress {
 double seconds_since(std::chrono::steady_clock::time_point t0);
 // A folder name from an invariant id or a kernel function name.
 std::string path_part(const std::string& s);
-// What a campaign child sends back for its run, and the parent's reading of
-// it (a failed child or an unreadable answer is the run's internal error).
-nlohmann::json run_payload(const RunResult& r);
+// The parent's reading of what a campaign child sent back for its run
+// (payload.h; a failed child or an unreadable answer is the run's internal
+// error).
 RunSummary summary_from_child(std::size_t run, std::uint64_t seed, ChildOutcome&& o, bool* interrupted);
 
 }  // namespace qedisim

@@ -8,6 +8,7 @@
 #include "sim/cli.h"
 #include "sim/explore/explore.h"
 #include "sim/explore/fork_pool.h"
+#include "sim/explore/payload.h"
 #include "sim/explore/scenario_yaml.h"
 #include "sim/explore/seeds.h"
 #include "sim/explore/shrink.h"
@@ -93,9 +94,7 @@ int run_swarm(const SwarmOptions& o) {
     RunOptions ro;
     ro.fixes = effective;
     ro.seed = seed;
-    nlohmann::json j = run_payload(run_simulation(s, ro));
-    j["kinds"] = kinds;
-    return j.dump();
+    return encode_payload(run_simulation(s, ro), kinds);
   };
   pool.done = [&](std::size_t run, ChildOutcome&& out) {
     pending.emplace(run, summary_from_child(run, derive_seed(o.seed, run), std::move(out), &interrupted));

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "sim/explore/campaign.h"
+#include "sim/explore/payload.h"
 #include "sim/explore/scenario_yaml.h"
 #include "sim/explore/seeds.h"
 #include "sim/failpoints/failpoints.h"
@@ -259,3 +260,58 @@ BOOST_AUTO_TEST_SUITE_END()
 // linked, so it must resolve. It is never called: each run forks a child
 // that calls run_simulation directly.
 extern "C" int sc_main(int, char**) { return 0; }
+
+// What a campaign child sends back: every field the parent keeps survives,
+// and anything short of one whole payload is refused, never half read.
+BOOST_AUTO_TEST_CASE(run_payloads_read_back_whole_or_not_at_all) {
+  RunResult r;
+  r.end_reason = "quiescent";
+  r.eh_max_level = EhLevel::device;
+  Violation v;
+  v.id = InvariantId::tid_leak;
+  v.time_ns = 9263247749;
+  v.context = "checker";
+  v.object = "tid 0x002";
+  v.function = "qedi_tmf_work";
+  const char kMessage[] = "set at quiescence; \"quoted\"\n\0and a NUL";
+  v.message = std::string(kMessage, sizeof kMessage - 1);  // the NUL inside too
+  v.count = 3;
+  r.violations = {v, v};
+  r.violations[1].id = InvariantId::uaf;
+  r.violations[1].message.clear();
+  r.points_reached = {{"fw.cleanup", 2}, {"target.scsi_rsp", 12}};
+  r.tmf_transitions = {{"QUEUED->SUCCESS", 1}};
+  r.session_transitions = {};
+  const std::string bytes = encode_payload(r, {"link_flap", "slow_tmf"});
+
+  RunSummary s;
+  std::string end_reason;
+  BOOST_REQUIRE(decode_payload(bytes, s, end_reason));
+  BOOST_TEST(end_reason == "quiescent");
+  BOOST_TEST(s.eh_max_level == "device");
+  BOOST_REQUIRE_EQUAL(s.violations.size(), 2u);
+  for (std::size_t i = 0; i < 2; ++i) {
+    const Violation& a = r.violations[i];
+    const Violation& b = s.violations[i];
+    BOOST_TEST((a.id == b.id));
+    BOOST_TEST(a.time_ns == b.time_ns);
+    BOOST_TEST(a.context == b.context);
+    BOOST_TEST(a.object == b.object);
+    BOOST_TEST(a.function == b.function);
+    BOOST_TEST(a.message == b.message);
+    BOOST_TEST(a.count == b.count);
+  }
+  BOOST_TEST((s.points_reached == r.points_reached));
+  BOOST_TEST((s.tmf_transitions == r.tmf_transitions));
+  BOOST_TEST(s.session_transitions.empty());
+  BOOST_TEST((s.fault_kinds == std::vector<std::string>{"link_flap", "slow_tmf"}));
+
+  for (std::size_t cut = 0; cut < bytes.size(); ++cut) {
+    RunSummary partial;
+    BOOST_TEST(!decode_payload(std::string_view(bytes).substr(0, cut), partial, end_reason), "cut at " << cut);
+  }
+  RunSummary extra;
+  BOOST_TEST(!decode_payload(bytes + "x", extra, end_reason));
+  RunSummary text;
+  BOOST_TEST(!decode_payload("{\"violations\": []}", text, end_reason));
+}
