@@ -2,8 +2,8 @@
 
 #include <fmt/format.h>
 #include <sys/mman.h>
-#include <unistd.h>
 
+#include <algorithm>
 #include <new>
 #include <stdexcept>
 #include <string>
@@ -12,7 +12,11 @@ namespace qedisim::hba {
 
 namespace {
 constexpr std::uint64_t kFirstAddress = 0x1000;  // keeps 0 an invalid DMA address
-}
+// Opened a MiB at a time: one mprotect (a split of the reservation) for the
+// queues of a whole session instead of one per ring. Pages never touched
+// cost nothing (MAP_NORESERVE).
+constexpr std::size_t kCommitStep = std::size_t{1} << 20;
+}  // namespace
 
 HostMemory::HostMemory(sc_core::sc_module_name name) : sc_module(name), socket("socket"), size_(kFirstAddress) {
   // Reserved without access (no memory, no commit charge), opened by mprotect.
@@ -34,8 +38,7 @@ std::uint64_t HostMemory::dma_alloc_coherent(std::size_t size, std::size_t align
                     size, kCapacity >> 30));
   const std::size_t end = addr + size;
   if (end > committed_) {
-    const auto page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
-    const std::size_t to = (end + page - 1) / page * page;
+    const std::size_t to = std::min<std::size_t>(kCapacity, (end + kCommitStep - 1) / kCommitStep * kCommitStep);
     if (mprotect(bytes_ + committed_, to - committed_, PROT_READ | PROT_WRITE) != 0) throw std::bad_alloc();
     committed_ = to;
   }

@@ -57,7 +57,7 @@ class HostMemory : public sc_core::sc_module {
   // untouched ring entries no memory.
   std::uint8_t* bytes_ = nullptr;
   std::size_t size_ = 0;       // end of the last allocation
-  std::size_t committed_ = 0;  // readable and writable prefix, page-aligned
+  std::size_t committed_ = 0;  // readable and writable prefix, in kCommitStep steps
   std::uint64_t dma_transactions_ = 0;
 };
 

@@ -109,8 +109,7 @@ bool decode_payload(std::string_view bytes, RunSummary& s, std::string& end_reas
     v.time_ns = static_cast<std::int64_t>(time_ns);
     s.violations.push_back(std::move(v));
   }
-  if (!in.counts(s.points_reached) || !in.counts(s.tmf_transitions) || !in.counts(s.session_transitions) ||
-      !in.word(n))
+  if (!in.counts(s.points_reached) || !in.counts(s.tmf_transitions) || !in.counts(s.session_transitions) || !in.word(n))
     return false;
   for (std::uint64_t i = 0; i < n; ++i)
     if (!in.text(s.fault_kinds.emplace_back())) return false;
