@@ -1,7 +1,10 @@
-// The name of a tracked field (KRD/KWR and friends, slab.h), interned once
-// per access site: `id` is dense from 0 and the same for the same text in
-// every translation unit, so a checker indexes its tables by it instead of
-// hashing the name at every access (data_race sees every one).
+// The name of a tracked field (KRD/KWR and friends, slab.h) and its id: a
+// hash of the text computed at compile time, so the same text has the same
+// id in every translation unit and an access site's FieldName is a constant
+// (no first-use initialization, which every explore child paid again at
+// each site). A checker keys its tables by the id instead of hashing the
+// name at every access (data_race sees every one); two texts with one id
+// would be caught there (DataRaceChecker, field_name_of).
 #pragma once
 
 #include <cstdint>
@@ -9,17 +12,23 @@
 namespace qedisim::kern {
 
 struct FieldName {
-  explicit FieldName(const char* text);  // interns `text`
-  const char* name;                      // a string literal
+  constexpr explicit FieldName(const char* text) : name(text), id(hash(text)) {}
+  const char* name;  // a string literal
   std::uint32_t id;
+
+  // 32-bit FNV-1a.
+  static constexpr std::uint32_t hash(const char* s) {
+    std::uint32_t h = 2166136261u;
+    for (; *s; ++s) h = (h ^ static_cast<unsigned char>(*s)) * 16777619u;
+    return h;
+  }
 };
 
 }  // namespace qedisim::kern
 
-// The FieldName of one access site: a function-local static, built the first
-// time the site runs.
-#define QEDISIM_FIELD(text)                                       \
-  ([]() -> const ::qedisim::kern::FieldName& {                    \
-    static const ::qedisim::kern::FieldName qedisim_field_{text}; \
-    return qedisim_field_;                                        \
+// The FieldName of one access site: a constant.
+#define QEDISIM_FIELD(text)                                           \
+  ([]() -> const ::qedisim::kern::FieldName& {                        \
+    static constexpr ::qedisim::kern::FieldName qedisim_field_{text}; \
+    return qedisim_field_;                                            \
   }())

@@ -6,7 +6,6 @@
 #include <exception>
 #include <stdexcept>
 #include <string_view>
-#include <unordered_map>
 
 #include "common/failpoint_hook.h"
 #include "host_driver_model/kernel/context.h"
@@ -34,12 +33,6 @@ Kernel::Kernel(FailpointHook* failpoints, Observer* observer, std::uint64_t seed
 // Objects that outlive their kernel (a unit test's) tell nobody of their end.
 Kernel::~Kernel() {
   if (instance_ == this) instance_ = nullptr;
-}
-
-FieldName::FieldName(const char* text) : name(text) {
-  // Once per access site. The texts are string literals: the views stay valid.
-  static std::unordered_map<std::string_view, std::uint32_t> ids;
-  id = ids.try_emplace(std::string_view(text), static_cast<std::uint32_t>(ids.size())).first->second;
 }
 
 void Kernel::no_kernel() { throw std::logic_error("kernel layer used before a Kernel was created"); }

@@ -7,6 +7,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstring>
+#include <stdexcept>
 
 #include "host_driver_model/kernel/slab.h"
 #include "sim/checkers/object_ref.h"
@@ -119,8 +121,10 @@ std::string DataRaceChecker::lockset_text(std::uint32_t ls) const {
 DataRaceChecker::Field& DataRaceChecker::shadow_insert(const void* obj, std::uint32_t field, const char* field_name) {
   // A field id always has the same name: kept at its first shadow cell, which
   // any report on the field comes after.
-  if (field >= field_names_.size()) field_names_.resize(field + 1u, nullptr);
-  field_names_[field] = field_name;
+  const auto [known, added] = field_names_.try_emplace(field, field_name);
+  if (!added && known->second != field_name && std::strcmp(known->second, field_name) != 0)
+    throw std::logic_error(
+        fmt::format("data_race: fields \"{}\" and \"{}\" hash to one id", known->second, field_name));
   std::size_t mask = table_.size() - 1;
   if ((fields_.size() + 1) * 2 > table_.size()) {  // grow at half full
     std::vector<Slot> old(table_.size() * 2);
@@ -162,7 +166,7 @@ void DataRaceChecker::check(const LightSite& at, const kern::ObjectHeader& obj, 
   if (share_lock(now.lockset, prior.lockset)) return;
   if (ordered(prior, now.ctx)) return;
   // Nothing below runs unless the access races.
-  const std::string name = field_names_[field];
+  const std::string name = field_names_.at(field);
   const std::string a = std::min<std::string>(now.fn, prior.fn), b = std::max<std::string>(now.fn, prior.fn);
   if (!reported_.insert(fmt::format("{}.{}|{}|{}", obj.type, name, a, b)).second) return;
   const Site here{at.ns, Name(at.ctx), Name::of_literal(at.fn)};

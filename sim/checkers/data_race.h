@@ -37,7 +37,8 @@ class DataRaceChecker : public Checker {
   // nothing, moving every cell nine times. Pages not reached cost nothing.
   explicit DataRaceChecker(Findings& out) : Checker(InvariantId::data_race, out) { fields_.reserve(1024); }
   // One access of the current context to field `field` (kern::FieldName: a
-  // dense id and its name, a string literal) of `obj` in incarnation `inc`.
+  // hash of its name and the name, a string literal) of `obj` in incarnation
+  // `inc`. Throws std::logic_error if two names share an id.
   void access(const LightSite& at, const kern::ObjectHeader& obj, std::uint32_t inc, std::uint32_t field,
               const char* field_name, bool write, bool marked);
   // Happens-before: the sender's past is ordered before the receiver's future.
@@ -129,7 +130,7 @@ class DataRaceChecker : public Checker {
   std::uint32_t last_ctx_id_ = 0;         // the last context looked up, and its ctx_of_id_ entry
   std::uint16_t last_ctx_ = 0;
   std::vector<std::string> ctx_names_;
-  std::vector<const char*> field_names_;  // by field id, as seen
+  std::unordered_map<std::uint32_t, const char*> field_names_;  // by field id, as first seen
   std::vector<Clock> clocks_;
   std::vector<Lockset> locksets_ = std::vector<Lockset>(1);
   // Open addressing over locksets_ by the held ids (0: empty slot).

@@ -975,6 +975,23 @@ BOOST_AUTO_TEST_CASE(silent_under_a_common_lock_after_a_handoff_or_for_marked_ac
   BOOST_TEST(r.set.warnings().empty());
 }
 
+// A field's id is a hash of its name, computed at compile time: the same
+// text gives the same id anywhere, and two names that share an id stop the
+// run rather than being taken for one field.
+BOOST_AUTO_TEST_CASE(field_ids_follow_the_text_and_a_shared_id_is_refused) {
+  static_assert(kern::FieldName("tmf_state").id == kern::FieldName("tmf_state").id);
+  static_assert(kern::FieldName("tmf_state").id != kern::FieldName("tmf_flags").id);
+  const std::string copy = "tmf_state";  // another address, the same text
+  BOOST_TEST(kern::FieldName(copy.c_str()).id == QEDISIM_FIELD("tmf_state").id);
+  // 32-bit FNV-1a gives these two one id.
+  const kern::FieldName a("field706648"), b("field1148122");
+  BOOST_REQUIRE_EQUAL(a.id, b.id);
+  Rig r;
+  r.at(1, "tmf_wq/host0", "qedi_cleanup_all_io");
+  r.set.field_access(r.conn.hdr(), 1, a, kern::AccessKind::write, false);
+  BOOST_CHECK_THROW(r.set.field_access(r.session.hdr(), 1, b, kern::AccessKind::write, false), std::logic_error);
+}
+
 // Clocks longer than a few contexts are joined several entries at a time:
 // an order that runs through the first entries of a long clock still holds.
 BOOST_AUTO_TEST_CASE(orders_through_a_handoff_chain_across_many_contexts) {
