@@ -35,7 +35,11 @@ class DataRaceChecker : public Checker {
   // Room for a bug scenario's few hundred fields from the start: an
   // explore child would otherwise grow the cells and the table from
   // nothing, moving every cell nine times. Pages not reached cost nothing.
-  explicit DataRaceChecker(Findings& out) : Checker(InvariantId::data_race, out) { fields_.reserve(1024); }
+  explicit DataRaceChecker(Findings& out) : Checker(InvariantId::data_race, out) {
+    fields_.reserve(1024);
+    field_names_.reserve(256);
+    channels_.reserve(128);
+  }
   // One access of the current context to field `field` (kern::FieldName: a
   // hash of its name and the name, a string literal) of `obj` in incarnation
   // `inc`. Throws std::logic_error if two names share an id.
