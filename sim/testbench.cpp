@@ -440,10 +440,10 @@ void release_scratch_memory() {
   // its pages gives the same zeros back on any later touch.
   sc_core::sc_byte_heap& heap = sc_core::sc_temp_heap;
   const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
-  const auto begin = (reinterpret_cast<std::uintptr_t>(heap.m_bgn_p) + page - 1) / page * page;
-  const auto end = reinterpret_cast<std::uintptr_t>(heap.m_end_p) / page * page;
+  char* const begin = heap.m_bgn_p + (page - reinterpret_cast<std::uintptr_t>(heap.m_bgn_p) % page) % page;
+  char* const end = heap.m_end_p - reinterpret_cast<std::uintptr_t>(heap.m_end_p) % page;
   if (heap.m_next_p == heap.m_bgn_p && end > begin)
-    ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+    ::madvise(begin, static_cast<std::size_t>(end - begin), MADV_DONTNEED);
   ::malloc_trim(0);
 }
 
