@@ -461,7 +461,6 @@ void elaborate_simulation(const Scenario& scenario, const FixSet& fixes) {
   // SystemC's own preparation too (its thread stacks, the processes made
   // runnable), without running any: sc_start in the child goes on from it.
   sc_core::sc_get_curr_simcontext()->initialize(true);
-  release_scratch_memory();
 }
 
 RunResult run_elaborated(const Scenario& scenario, const RunOptions& options) {

@@ -324,6 +324,7 @@ int run_explore(const ExploreOptions& o) {
   // of its own, in a child, and starts with what elaboration printed.
   const bool elaborated = !o.log;
   if (elaborated) elaborate_simulation(run_scenario, effective);
+  release_scratch_memory();  // before the children fork
   ForkPool pool;
   pool.jobs = o.jobs;
   pool.child = [&](std::size_t run) {
