@@ -226,14 +226,6 @@ void run_scenario_action(Bench& b, const Action& a) {
   b.host->run_action(a.kind, a.args);
 }
 
-// The log and trace writer, when asked for.
-void attach_events(Bench& b, const RunOptions& options) {
-  if (options.log_path.empty() && options.trace_path.empty()) return;
-  b.events = std::make_unique<EventWriter>(options.log_path, LogFilter::parse(options.log_filter), options.trace_path);
-  kern::Kernel::events = b.events.get();
-  b.checkers->set_finding_listener([&b](const Violation& v) { b.events->violation(v); });
-}
-
 kern::Kernel::Stalls stalls_of(const ModelParams& p) {
   return kern::Kernel::Stalls{p.sched_stall, p.sched_stall_rate, p.sched_stall_points, p.sched_stall_horizon};
 }
@@ -276,23 +268,28 @@ void fill_counters(RunResult& r, const Bench& b) {
   r.eh_max_level = b.host->eh_max_level();
 }
 
-// Elaborates the model of `scenario` into `b` (SystemC: once per process),
-// seeded with `seed`; the log and trace, when `events` asks for them, are
-// attached before the modules are built.
-void build(Bench& b, const Scenario& scenario, const FixSet& fixes, bool vcd, std::uint64_t seed,
-           const RunOptions* events) {
+// Elaborates the model of `scenario` into `b` (SystemC: once per process)
+// with `options`' fixes and seed, a tracer if it asks for a VCD, and its
+// log and trace attached before the modules are built.
+void build(Bench& b, const Scenario& scenario, const RunOptions& options) {
   if (b.kernel) throw std::logic_error("a model was already elaborated in this process (SystemC elaborates once)");
   // Before any sc_time exists.
   sc_core::sc_set_time_resolution(1, sc_core::SC_NS);
   sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
 
   const ModelParams& p = scenario.params;
-  b.tracer = std::make_unique<Tracer>(vcd);
+  const std::uint64_t seed = options.seed;
+  b.tracer = std::make_unique<Tracer>(!options.vcd_path.empty());
   b.failpoints = std::make_unique<Failpoints>(scenario.failpoints, point_actions(scenario), seed);
   b.checkers = std::make_unique<checkers::CheckerSet>(checkers::CheckerConfig::from(p));
   b.kernel = std::make_unique<kern::Kernel>(b.failpoints.get(), b.checkers.get(), seed, p.sched_jitter);
   b.kernel->set_stalls(stalls_of(p), seed);
-  if (events) attach_events(b, *events);
+  if (!options.log_path.empty() || !options.trace_path.empty()) {
+    b.events =
+        std::make_unique<EventWriter>(options.log_path, LogFilter::parse(options.log_filter), options.trace_path);
+    kern::Kernel::events = b.events.get();
+    b.checkers->set_finding_listener([&b](const Violation& v) { b.events->violation(v); });
+  }
   b.failpoints->set_fault_listener([&b](const PointEvent& ev, const PointOutcome& out) {
     b.fault_times.push_back(now_ns());
     if (b.events) {
@@ -351,8 +348,8 @@ void build(Bench& b, const Scenario& scenario, const FixSet& fixes, bool vcd, st
   std::vector<drv::NodeConfig> nodes;
   nodes.reserve(scenario.sessions.size());
   for (const auto& s : scenario.sessions) nodes.push_back(drv::NodeConfig{s.luns, s.cmds_max.value_or(0)});
-  b.host = std::make_unique<drv::HostStack>("host_stack", p, static_cast<unsigned>(p.hba_cpus), fixes, *b.checkers,
-                                            b.qedi_host->qedi(), nodes);
+  b.host = std::make_unique<drv::HostStack>("host_stack", p, static_cast<unsigned>(p.hba_cpus), options.fixes,
+                                            *b.checkers, b.qedi_host->qedi(), nodes);
   b.qedi_host->connect(*b.host, *b.hba);
 
   b.failpoints->set_action_runner([&b](const Action& a) { run_scenario_action(b, a); });
@@ -452,12 +449,14 @@ int interrupt_signal() { return static_cast<int>(g_interrupt); }
 
 RunResult run_simulation(const Scenario& scenario, const RunOptions& options) {
   Bench& b = the_bench();
-  build(b, scenario, options.fixes, !options.vcd_path.empty(), options.seed, &options);
+  build(b, scenario, options);
   return simulate(b, scenario, options);
 }
 
 void elaborate_simulation(const Scenario& scenario, const FixSet& fixes) {
-  build(the_bench(), scenario, fixes, false, 1, nullptr);
+  RunOptions options;  // no VCD, log or trace; the seed is each run's (run_elaborated)
+  options.fixes = fixes;
+  build(the_bench(), scenario, options);
   // SystemC's own preparation too (its thread stacks, the processes made
   // runnable), without running any: sc_start in the child goes on from it.
   sc_core::sc_get_curr_simcontext()->initialize(true);

@@ -4,7 +4,7 @@
 // (no first-use initialization, which every explore child paid again at
 // each site). A checker keys its tables by the id instead of hashing the
 // name at every access (data_race sees every one); two texts with one id
-// would be caught there (DataRaceChecker, field_name_of).
+// would be caught there (DataRaceChecker::shadow_insert).
 #pragma once
 
 #include <cstdint>

@@ -148,11 +148,8 @@ RunSummary summary_from_child(std::size_t run, std::uint64_t seed, ChildOutcome&
   }
   std::string end_reason;
   if (!decode_payload(o.payload, s, end_reason)) {
-    RunSummary none;
-    none.run = run;
-    none.seed = seed;
-    none.error = fmt::format("run {} (seed {}): simulation child returned no result", run, seed);
-    return none;
+    s.error = fmt::format("run {} (seed {}): simulation child returned no result", run, seed);
+    return s;
   }
   if (end_reason == "interrupted") *interrupted = true;
   return s;

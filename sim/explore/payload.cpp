@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <cstring>
 #include <map>
+#include <utility>
 
 #include "sim/scenario/vocabulary.h"
 
@@ -90,12 +91,15 @@ std::string encode_payload(const RunResult& r, const std::vector<std::string>& f
   return w.take();
 }
 
-bool decode_payload(std::string_view bytes, RunSummary& s, std::string& end_reason) {
+bool decode_payload(std::string_view bytes, RunSummary& out, std::string& end_reason) {
+  RunSummary s;  // `out` is left as it was unless the whole payload reads
+  s.run = out.run;
+  s.seed = out.seed;
+  std::string reason;
   Reader in(bytes);
   std::string magic;
   std::uint64_t n = 0;
-  if (!in.text(magic) || magic != kMagic || !in.text(end_reason) || !in.text(s.eh_max_level) || !in.word(n))
-    return false;
+  if (!in.text(magic) || magic != kMagic || !in.text(reason) || !in.text(s.eh_max_level) || !in.word(n)) return false;
   std::string id;
   for (std::uint64_t i = 0; i < n; ++i) {
     Violation v;
@@ -113,7 +117,10 @@ bool decode_payload(std::string_view bytes, RunSummary& s, std::string& end_reas
     return false;
   for (std::uint64_t i = 0; i < n; ++i)
     if (!in.text(s.fault_kinds.emplace_back())) return false;
-  return in.done();
+  if (!in.done()) return false;
+  out = std::move(s);
+  end_reason = std::move(reason);
+  return true;
 }
 
 }  // namespace qedisim

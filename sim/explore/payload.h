@@ -18,9 +18,9 @@ namespace qedisim {
 // `fault_kinds`: swarm's, the fault kinds the run's draw switched on.
 std::string encode_payload(const RunResult& r, const std::vector<std::string>& fault_kinds = {});
 
-// Fills `s`'s violations, coverage maps, EH level and fault kinds, and
-// `end_reason`. False, with `s` partly filled, when `bytes` is not one
-// whole payload (a truncated or foreign answer).
+// Fills `s`'s violations, coverage maps, EH level and fault kinds (its run
+// and seed kept), and `end_reason`. False, with both left as they were,
+// when `bytes` is not one whole payload (a truncated or foreign answer).
 bool decode_payload(std::string_view bytes, RunSummary& s, std::string& end_reason);
 
 }  // namespace qedisim

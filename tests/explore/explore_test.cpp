@@ -308,7 +308,15 @@ BOOST_AUTO_TEST_CASE(run_payloads_read_back_whole_or_not_at_all) {
 
   for (std::size_t cut = 0; cut < bytes.size(); ++cut) {
     RunSummary partial;
-    BOOST_TEST(!decode_payload(std::string_view(bytes).substr(0, cut), partial, end_reason), "cut at " << cut);
+    partial.run = 7;
+    std::string reason = "unchanged";
+    BOOST_TEST(!decode_payload(std::string_view(bytes).substr(0, cut), partial, reason), "cut at " << cut);
+    // Nothing of a refused payload is kept.
+    BOOST_TEST(partial.run == 7u);
+    BOOST_TEST(reason == "unchanged");
+    BOOST_TEST(partial.violations.empty());
+    BOOST_TEST(partial.points_reached.empty());
+    BOOST_TEST(partial.eh_max_level.empty());
   }
   RunSummary extra;
   BOOST_TEST(!decode_payload(bytes + "x", extra, end_reason));
