@@ -20,12 +20,7 @@ template <typename T>
 class Pool {
  public:
   explicit Pool(std::size_t size) : slots_(size) {
-    for (std::size_t i = 0; i < size; ++i) {
-      slots_[i] = std::make_unique<Tracked<T>>();
-      slots_[i]->hdr.index = static_cast<std::uint32_t>(i);
-      init_scan_header(*slots_[i], false);
-      free_.push_back(static_cast<std::uint32_t>(i));
-    }
+    for (std::size_t i = 0; i < size; ++i) free_.push_back(static_cast<std::uint32_t>(i));
   }
 
   std::size_t size() const { return slots_.size(); }
@@ -36,7 +31,7 @@ class Pool {
     if (free_.empty()) return KPtr<T>();
     const std::uint32_t i = free_.front();
     free_.pop_front();
-    Tracked<T>* t = slots_[i].get();
+    Tracked<T>* t = &slot(i);
     reinit(t->obj, 0);
     ++t->hdr.incarnation;
     t->hdr.type = T::kTypeName;
@@ -67,14 +62,16 @@ class Pool {
 
   // session->cmds[i]: the slot as it is now (its current incarnation, or
   // the free slot itself, which may be read until it is allocated again).
-  KPtr<T> at(std::uint32_t i) const { return i < slots_.size() ? KPtr<T>::pool_slot(slots_[i].get()) : KPtr<T>(); }
-  bool live(std::uint32_t i) const { return i < slots_.size() && slots_[i]->hdr.live; }
+  KPtr<T> at(std::uint32_t i) const { return i < slots_.size() ? KPtr<T>::pool_slot(&slot(i)) : KPtr<T>(); }
+  bool live(std::uint32_t i) const { return i < slots_.size() && slots_[i] && slots_[i]->hdr.live; }
 
   std::uint32_t index_of(const KPtr<T>& p) const { return p.header() ? p.header()->index : UINT32_MAX; }
 
-  // kmemleak: the pool's array (session->cmds[]) points at every slot, free or not.
+  // kmemleak: the pool's array (session->cmds[]) points at every slot, free
+  // or not. A slot not made yet is a fresh T, whose fields reach nothing.
   void scan_slots(RefVisitor& v) const {
-    for (const auto& s : slots_) v.reach_slot(s->hdr);
+    for (const auto& s : slots_)
+      if (s) v.reach_slot(s->hdr);
   }
 
  private:
@@ -89,7 +86,22 @@ class Pool {
     new (&obj) T();
   }
 
-  std::vector<std::unique_ptr<Tracked<T>>> slots_;
+  // Slot i, made at its first use. iscsi_pool_init kzallocs every item up
+  // front; a slot nobody has taken or read is still that zeroed item, so it
+  // is built only when first taken or read (at): a bug scenario's session
+  // uses a few of its 128 tasks, and an explore child would otherwise build
+  // and touch all of them (17 pages) at login.
+  Tracked<T>& slot(std::uint32_t i) const {
+    std::unique_ptr<Tracked<T>>& s = slots_[i];
+    if (!s) {
+      s = std::make_unique<Tracked<T>>();
+      s->hdr.index = i;
+      init_scan_header(*s, false);
+    }
+    return *s;
+  }
+
+  mutable std::vector<std::unique_ptr<Tracked<T>>> slots_;
   std::deque<std::uint32_t> free_;
 };
 

@@ -165,8 +165,9 @@ void fail_scsi_tasks(KPtr<IscsiConn> conn, std::int64_t lun, int error) {
     KPtr<IscsiTask> task;
     {
       Guard back(s.back_lock);
+      if (!s.cmds->live(i)) continue;
       task = s.cmds->at(i);
-      if (!s.cmds->live(i) || !KRD(task, sc) || KRD(task, state) == TaskState::FREE) continue;
+      if (!KRD(task, sc) || KRD(task, state) == TaskState::FREE) continue;
       if (lun != -1 && lun != static_cast<std::int64_t>(KRD(task, sc).raw()->lun)) continue;
       __iscsi_get_task(task);
     }
