@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "sim/explore/child_heap.h"
 #include "sim/explore/pipe_io.h"
 
 namespace qedisim {
@@ -61,6 +62,7 @@ std::size_t ForkPool::run(const std::vector<std::size_t>& tasks) const {
       const pid_t pid = ::fork();
       if (pid < 0) throw std::runtime_error(fmt::format("fork: {}", std::strerror(errno)));
       if (pid == 0) {
+        begin_child_heap();
         ::close(fds[0]);
         for (const auto& s : active) ::close(s.fd);
         int code = 0;

@@ -2,12 +2,16 @@
 // schema v2's random draws, campaign results and their merge.
 #define BOOST_TEST_MODULE qedisim_explore
 #include <boost/test/unit_test.hpp>
+#include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
 
 #include "sim/explore/campaign.h"
+#include "sim/explore/child_heap.h"
+#include "sim/explore/fork_pool.h"
 #include "sim/explore/payload.h"
 #include "sim/explore/scenario_yaml.h"
 #include "sim/explore/seeds.h"
@@ -322,4 +326,45 @@ BOOST_AUTO_TEST_CASE(run_payloads_read_back_whole_or_not_at_all) {
   BOOST_TEST(!decode_payload(bytes + "x", extra, end_reason));
   RunSummary text;
   BOOST_TEST(!decode_payload("{\"violations\": []}", text, end_reason));
+}
+
+// ForkPool's children allocate from their own heap (child_heap.h): every
+// size up to 4 KiB from it, aligned as new must be, a freed block reused by
+// the next of its class, larger blocks and the parent's blocks with malloc.
+BOOST_AUTO_TEST_CASE(a_forked_child_allocates_from_its_own_heap) {
+  auto* from_parent = new std::string(100, 'p');
+  std::vector<std::string> answers;
+  ForkPool pool;
+  pool.child = [&](std::size_t) -> std::string {
+    if (!begin_child_heap()) return "off";  // a sanitizer build: malloc throughout
+    std::string bad;
+    const std::size_t before = child_heap_used();
+    std::vector<char*> blocks;
+    for (std::size_t n : {0, 1, 8, 15, 16, 17, 100, 1000, 4095, 4096}) {
+      char* b = new char[n];
+      std::memset(b, 0x5a, n);
+      if (reinterpret_cast<std::uintptr_t>(b) % 16) bad += "misaligned " + std::to_string(n) + "; ";
+      blocks.push_back(b);
+    }
+    if (child_heap_used() <= before) bad += "not from the child heap; ";
+    char* last = blocks.back();
+    delete[] last;
+    if (new char[4096] != last) bad += "a freed block is not reused; ";
+    const std::size_t used = child_heap_used();
+    std::vector<char> large(1 << 20, 'l');
+    if (child_heap_used() != used) bad += "a large block came from the child heap; ";
+    delete from_parent;  // malloc's, freed by free()
+    for (char* b : blocks)
+      if (b != last) delete[] b;
+    return bad.empty() ? "ok" : bad;
+  };
+  pool.done = [&](std::size_t, ChildOutcome&& o) { answers.push_back(o.ok ? o.payload : "failed: " + o.error); };
+  BOOST_REQUIRE_EQUAL(pool.run({0}), 1u);
+  BOOST_REQUIRE_EQUAL(answers.size(), 1u);
+#if defined(__SANITIZE_ADDRESS__)
+  BOOST_TEST(answers[0] == "off");
+#else
+  BOOST_TEST(answers[0] == "ok");
+#endif
+  delete from_parent;
 }

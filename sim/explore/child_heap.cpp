@@ -1,0 +1,129 @@
+#include "sim/explore/child_heap.h"
+
+#include <sys/mman.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define QEDISIM_CHILD_HEAP 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || __has_feature(memory_sanitizer)
+#define QEDISIM_CHILD_HEAP 0
+#endif
+#endif
+#ifndef QEDISIM_CHILD_HEAP
+#define QEDISIM_CHILD_HEAP 1
+#endif
+
+namespace qedisim {
+
+#if QEDISIM_CHILD_HEAP
+
+namespace {
+
+// Each block is a 16-byte header (its size class) and the class's 16-byte
+// multiple, so every block keeps new's 16-byte alignment.
+constexpr std::size_t kHeader = 16;
+constexpr std::size_t kGrain = 16;
+constexpr std::size_t kLargest = 4096;  // larger: malloc
+constexpr std::size_t kClasses = kLargest / kGrain + 1;
+// Address space only (MAP_NORESERVE): pages are made when first touched.
+constexpr std::size_t kReserve = std::size_t{16} << 30;
+
+struct ChildHeap {
+  char* begin = nullptr;  // null: off, every block is malloc's
+  char* end = nullptr;
+  char* next = nullptr;
+  void* free_list[kClasses] = {};
+};
+ChildHeap heap;
+
+bool owns(const void* p) {
+  const char* c = static_cast<const char*>(p);
+  return c >= heap.begin && c < heap.end;
+}
+
+void* allocate(std::size_t n) {
+  if (heap.begin && n <= kLargest) {
+    const std::size_t cls = n == 0 ? 1 : (n + kGrain - 1) / kGrain;  // a free block holds its link
+    if (void* p = heap.free_list[cls]) {
+      std::memcpy(&heap.free_list[cls], p, sizeof(void*));
+      return p;
+    }
+    const std::size_t step = kHeader + cls * kGrain;
+    if (static_cast<std::size_t>(heap.end - heap.next) >= step) {
+      char* block = heap.next;
+      heap.next += step;
+      std::memcpy(block, &cls, sizeof cls);
+      return block + kHeader;
+    }
+  }
+  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+  throw std::bad_alloc();
+}
+
+void release(void* p) noexcept {
+  if (!p) return;
+  if (!owns(p)) {
+    std::free(p);
+    return;
+  }
+  std::size_t cls = 0;
+  std::memcpy(&cls, static_cast<char*>(p) - kHeader, sizeof cls);
+  std::memcpy(p, &heap.free_list[cls], sizeof(void*));
+  heap.free_list[cls] = p;
+}
+
+}  // namespace
+
+bool begin_child_heap() {
+  if (heap.begin) return true;
+  if (const char* env = std::getenv("QEDISIM_CHILD_HEAP"); env && std::strcmp(env, "0") == 0) return false;
+  void* p = ::mmap(nullptr, kReserve, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (p == MAP_FAILED) return false;  // no room for the reservation: malloc, as before
+  heap.begin = heap.next = static_cast<char*>(p);
+  heap.end = heap.begin + kReserve;
+  return true;
+}
+
+std::size_t child_heap_used() { return static_cast<std::size_t>(heap.next - heap.begin); }
+
+#else  // sanitizers: malloc throughout
+
+bool begin_child_heap() { return false; }
+std::size_t child_heap_used() { return 0; }
+
+#endif
+
+}  // namespace qedisim
+
+#if QEDISIM_CHILD_HEAP
+// The replaceable allocation functions ([new.delete]): the plain and array
+// forms, with and without nothrow and size. Aligned new stays the library's
+// (aligned_alloc and free), as does its delete.
+void* operator new(std::size_t n) { return qedisim::allocate(n); }
+void* operator new[](std::size_t n) { return qedisim::allocate(n); }
+void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
+  try {
+    return qedisim::allocate(n);
+  } catch (...) {
+    return nullptr;
+  }
+}
+void* operator new[](std::size_t n, const std::nothrow_t&) noexcept {
+  try {
+    return qedisim::allocate(n);
+  } catch (...) {
+    return nullptr;
+  }
+}
+void operator delete(void* p) noexcept { qedisim::release(p); }
+void operator delete[](void* p) noexcept { qedisim::release(p); }
+void operator delete(void* p, std::size_t) noexcept { qedisim::release(p); }
+void operator delete[](void* p, std::size_t) noexcept { qedisim::release(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { qedisim::release(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { qedisim::release(p); }
+#endif

@@ -1,0 +1,31 @@
+// The heap of a forked run (ForkPool's children: explore, swarm, shrink).
+//
+// A child inherits the parent's malloc state: its bins and thread cache are
+// full of the chunks elaboration freed, spread over pages the child shares
+// copy-on-write with the parent. glibc served almost half of a p11 child's
+// ~1,400 allocations from its slow path, each first touch of a shared page a
+// copy. begin_child_heap() switches operator new, for the rest of the
+// process, to a heap of its own: fresh pages reserved in the child, a free
+// list per 16-byte size class up to 4 KiB, larger blocks from malloc.
+// operator delete tells the two apart by address, so what the parent
+// allocated is still freed by free(). No reuse across classes and no
+// locking: a child runs one simulation on one thread (SystemC's threads are
+// coroutines) and exits.
+//
+// Off under the sanitizers (ASan must see every allocation), and when the
+// environment sets QEDISIM_CHILD_HEAP=0 (to compare a campaign with and
+// without it: the results are the same, tests/explore).
+#pragma once
+
+#include <cstddef>
+
+namespace qedisim {
+
+// Call once, in the child right after fork, before anything else allocates.
+// Returns whether operator new now uses the child heap.
+bool begin_child_heap();
+
+// For tests: the bytes of the child heap handed out so far (0 when off).
+std::size_t child_heap_used();
+
+}  // namespace qedisim
