@@ -42,8 +42,8 @@ struct ChildHeap {
 ChildHeap heap;
 
 bool owns(const void* p) {
-  const char* c = static_cast<const char*>(p);
-  return c >= heap.begin && c < heap.end;
+  const auto a = reinterpret_cast<std::uintptr_t>(p);
+  return a >= reinterpret_cast<std::uintptr_t>(heap.begin) && a < reinterpret_cast<std::uintptr_t>(heap.end);
 }
 
 void* allocate(std::size_t n) {
