@@ -10,6 +10,7 @@
 #include <cstring>
 #include <string>
 
+#include "sim/explore/child_heap.h"
 #include "sim/explore/pipe_io.h"
 #include "sim/report/report.h"
 
@@ -23,6 +24,7 @@ RunResult run_in_child(const Scenario& scenario, const RunOptions& options) {
   const pid_t pid = ::fork();
   if (pid < 0) throw InternalError(fmt::format("fork: {}", std::strerror(errno)));
   if (pid == 0) {
+    begin_child_heap();
     ::close(fds[0]);
     int code = 0;
     std::string payload;

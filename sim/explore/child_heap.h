@@ -1,4 +1,5 @@
-// The heap of a forked run (ForkPool's children: explore, swarm, shrink).
+// The heap of a forked run: ForkPool's children (explore, swarm) and
+// run_in_child's (shrink's candidates, check's two runs).
 //
 // A child inherits the parent's malloc state: its bins and thread cache are
 // full of the chunks elaboration freed, spread over pages the child shares
