@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <functional>
 #include <stdexcept>
 
 #include "host_driver_model/kernel/slab.h"
@@ -166,12 +165,7 @@ void DataRaceChecker::check(const LightSite& at, const kern::ObjectHeader& obj, 
                             const Rec& now, const Rec& prior) {
   if (share_lock(now.lockset, prior.lockset)) return;
   if (ordered(prior, now.ctx)) return;
-  // Nothing below runs unless the access races. Reported once per field and
-  // pair of functions, by their text; the same pointers again are the same text.
-  const SeenRace seen{obj.type, field, std::min(now.fn, prior.fn, std::less<>()),
-                      std::max(now.fn, prior.fn, std::less<>())};
-  if (std::find(seen_races_.begin(), seen_races_.end(), seen) != seen_races_.end()) return;
-  seen_races_.push_back(seen);
+  // Nothing below runs unless the access races.
   const std::string name = field_names_.at(field);
   const std::string a = std::min<std::string>(now.fn, prior.fn), b = std::max<std::string>(now.fn, prior.fn);
   if (!reported_.insert(fmt::format("{}.{}|{}|{}", obj.type, name, a, b)).second) return;

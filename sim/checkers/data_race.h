@@ -144,19 +144,6 @@ class DataRaceChecker : public Checker {
   std::vector<Slot> table_ = std::vector<Slot>(1u << 11);  // grows at half full
   std::vector<Field> fields_;
   std::set<std::string> reported_;
-  // The (type, field id, function pair) of every race check() has seen fire,
-  // by pointer: equal pointers are equal texts, so a pair found here needs
-  // no key text built to know it was reported (kept small: one per race).
-  struct SeenRace {
-    const char* type;
-    std::uint32_t field;
-    const char* fn_a;
-    const char* fn_b;
-    bool operator==(const SeenRace& o) const {
-      return type == o.type && field == o.field && fn_a == o.fn_a && fn_b == o.fn_b;
-    }
-  };
-  std::vector<SeenRace> seen_races_;
   std::size_t accesses_ = 0;
 };
 
