@@ -224,12 +224,16 @@ int cmd_run(const Options& o) {
   const std::size_t n = fold_repeats(r.violations).size();
   fmt::print("verdict: {}\n",
              clean ? "CLEAN (no invariant violated)" : fmt::format("VIOLATED ({} violation{})", n, n == 1 ? "" : "s"));
-  if (o.timing)  // stderr: wall-clock figures never go into an output that must be reproducible
+  if (o.timing) {  // stderr: wall-clock figures never go into an output that must be reproducible
+    const double rate = r.sim_wall_s > 0 ? static_cast<double>(r.sim_time_ns) / 1e9 / r.sim_wall_s : 0.0;
+    // Whole numbers for a bug scenario's thousands, three significant digits
+    // below 100 (a busy I/O run simulates less than a second per second).
     fmt::print(stderr,
-               "timing: {:.3f} ms wall in the simulation for {:.6f} s simulated ({:.0f} simulated s per wall s, "
+               "timing: {:.3f} ms wall in the simulation for {:.6f} s simulated ({} simulated s per wall s, "
                "{} page faults)\n",
                r.sim_wall_s * 1e3, static_cast<double>(r.sim_time_ns) / 1e9,
-               r.sim_wall_s > 0 ? static_cast<double>(r.sim_time_ns) / 1e9 / r.sim_wall_s : 0.0, r.sim_page_faults);
+               rate >= 100 ? fmt::format("{:.0f}", rate) : fmt::format("{:.3}", rate), r.sim_page_faults);
+  }
   return clean ? kExitClean : kExitViolation;
 }
 

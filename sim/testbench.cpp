@@ -170,6 +170,10 @@ struct Bench {
   std::unique_ptr<Tracer> tracer;
   std::unique_ptr<Failpoints> failpoints;
   std::unique_ptr<checkers::CheckerSet> checkers;
+  // RunOptions::observe false: what the model reports to instead of the
+  // checkers (the no-op defaults of the three observer interfaces).
+  struct Unobserved : drv::DriverObserver, hba::FwObserver {};  // a DriverObserver is a kern::Observer
+  std::unique_ptr<Unobserved> unobserved;
   std::unique_ptr<kern::Kernel> kernel;
   std::unique_ptr<hba::HostMemory> mem;
   std::unique_ptr<hba::Hba> hba;
@@ -282,7 +286,10 @@ void build(Bench& b, const Scenario& scenario, const RunOptions& options) {
   b.tracer = std::make_unique<Tracer>(!options.vcd_path.empty());
   b.failpoints = std::make_unique<Failpoints>(scenario.failpoints, point_actions(scenario), seed);
   b.checkers = std::make_unique<checkers::CheckerSet>(checkers::CheckerConfig::from(p));
-  b.kernel = std::make_unique<kern::Kernel>(b.failpoints.get(), b.checkers.get(), seed, p.sched_jitter);
+  if (!options.observe) b.unobserved = std::make_unique<Bench::Unobserved>();
+  kern::Observer* const kernel_observer =
+      b.unobserved ? static_cast<kern::Observer*>(b.unobserved.get()) : b.checkers.get();
+  b.kernel = std::make_unique<kern::Kernel>(b.failpoints.get(), kernel_observer, seed, p.sched_jitter);
   b.kernel->set_stalls(stalls_of(p), seed);
   if (!options.log_path.empty() || !options.trace_path.empty()) {
     b.events =
@@ -338,7 +345,7 @@ void build(Bench& b, const Scenario& scenario, const RunOptions& options) {
   b.hba->dma.bind(b.mem->socket);
   b.hba->bind_target(*b.target);
   b.target->bind_initiator(*b.hba);
-  b.hba->set_observer(b.checkers.get());
+  b.hba->set_observer(b.unobserved ? static_cast<hba::FwObserver*>(b.unobserved.get()) : b.checkers.get());
   b.hba->set_tracer(b.tracer.get());
   b.checkers->set_firmware_tasks(&b.hba->firmware().tasks());
 
@@ -348,8 +355,9 @@ void build(Bench& b, const Scenario& scenario, const RunOptions& options) {
   std::vector<drv::NodeConfig> nodes;
   nodes.reserve(scenario.sessions.size());
   for (const auto& s : scenario.sessions) nodes.push_back(drv::NodeConfig{s.luns, s.cmds_max.value_or(0)});
-  b.host = std::make_unique<drv::HostStack>("host_stack", p, static_cast<unsigned>(p.hba_cpus), options.fixes,
-                                            *b.checkers, b.qedi_host->qedi(), nodes);
+  b.host = std::make_unique<drv::HostStack>(
+      "host_stack", p, static_cast<unsigned>(p.hba_cpus), options.fixes,
+      b.unobserved ? static_cast<drv::DriverObserver&>(*b.unobserved) : *b.checkers, b.qedi_host->qedi(), nodes);
   b.qedi_host->connect(*b.host, *b.hba);
 
   b.failpoints->set_action_runner([&b](const Action& a) { run_scenario_action(b, a); });

@@ -21,6 +21,10 @@ struct RunOptions {
   std::string log_path;    // --log: the kernel-style text log (empty: none)
   std::string log_filter;  // --log-filter: layers and sessions, comma-separated (empty: all)
   std::string trace_path;  // --trace: Chrome trace-event JSON (empty: none)
+  // false: no checker observes the model (nothing is checked, the verdict is
+  // meaningless). Only for bench/qedisim_bare, which measures what the model
+  // and SystemC cost without them; the CLI always observes.
+  bool observe = true;
 };
 
 struct RunResult {

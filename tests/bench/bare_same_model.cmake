@@ -1,0 +1,23 @@
+# qedisim_bare SCENARIO must print the cmds_completed and sim_time_ns of
+# `qedisim run SCENARIO`'s report (the checkers observe; they never steer).
+get_filename_component(name ${SCENARIO} NAME_WE)
+set(report ${WORK}/bare-${name}.json)
+execute_process(COMMAND ${QEDISIM} run ${SCENARIO} --quiet --report ${report} RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0 AND NOT rc EQUAL 1)
+  message(FATAL_ERROR "qedisim run ${SCENARIO} exited ${rc}")
+endif()
+file(READ ${report} json)
+string(JSON completed GET "${json}" counters cmds_completed)
+string(JSON sim_ns GET "${json}" sim_time_ns)
+execute_process(COMMAND ${BARE} ${SCENARIO} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "qedisim_bare ${SCENARIO} exited ${rc}: ${err}")
+endif()
+if(NOT out MATCHES "^([0-9]+) ([0-9]+) [0-9.]+\n$")
+  message(FATAL_ERROR "qedisim_bare printed '${out}', not '<cmds_completed> <sim ns> <wall s>'")
+endif()
+if(NOT CMAKE_MATCH_1 STREQUAL completed OR NOT CMAKE_MATCH_2 STREQUAL sim_ns)
+  message(FATAL_ERROR "qedisim_bare: ${CMAKE_MATCH_1} commands completed at ${CMAKE_MATCH_2} ns; "
+                      "qedisim run: ${completed} at ${sim_ns} ns")
+endif()
+message(STATUS "${name}: ${completed} commands, ${sim_ns} ns, both ways")
