@@ -50,6 +50,7 @@ std::uint16_t DataRaceChecker::ctx_index_slow(const LightSite& at) {
   ctx_of_id_[at.ctx_id] = static_cast<std::uint16_t>(i + 1);
   ctx_names_.emplace_back(at.ctx);
   ctx_locks_.emplace_back();
+  gen_.push_back(0);
   clocks_.emplace_back(i + 1u, 0u);
   clocks_[i][i] = 1;
   return i;
@@ -149,16 +150,61 @@ bool DataRaceChecker::ordered(const Rec& earlier, std::uint16_t now_ctx) {
   return earlier.ctx < c.size() && earlier.epoch <= c[earlier.ctx];
 }
 
-void DataRaceChecker::send(const LightSite& at, const void* channel) {
-  const std::uint16_t me = ctx_index(at);
-  join(channels_[channel], clock(me));
-  ++clock(me)[me];
+DataRaceChecker::Channel& DataRaceChecker::channel_insert(const void* key) {
+  std::size_t mask = channel_slots_.size() - 1;
+  if ((channels_.size() + 1) * 2 > channel_slots_.size()) {  // grow at half full
+    std::vector<ChannelSlot> old(channel_slots_.size() * 2);
+    old.swap(channel_slots_);
+    mask = channel_slots_.size() - 1;
+    for (const ChannelSlot& s : old) {
+      if (!s.key) continue;
+      std::size_t i = shadow_hash(s.key, 0) & mask;
+      while (channel_slots_[i].key) i = (i + 1) & mask;
+      channel_slots_[i] = s;
+    }
+  }
+  std::size_t i = shadow_hash(key, 0) & mask;
+  while (channel_slots_[i].key) i = (i + 1) & mask;
+  channel_slots_[i] = ChannelSlot{key, static_cast<std::uint32_t>(channels_.size())};
+  channels_.emplace_back();
+  return channels_.back();
 }
 
-void DataRaceChecker::recv(const LightSite& at, const void* channel) {
+namespace {
+std::uint64_t bit_of(std::uint16_t ctx) { return ctx < 64 ? 1ull << ctx : 0; }
+}  // namespace
+
+void DataRaceChecker::send(const LightSite& at, const void* key) {
   const std::uint16_t me = ctx_index(at);
-  const auto it = channels_.find(channel);
-  if (it != channels_.end()) join(clock(me), it->second);
+  Channel& c = channel(key);
+  Clock& mine = clock(me);
+  if (c.sender == me + 1 && c.sender_gen == gen_[me]) {
+    // The channel holds this context's clock as of its last send here, and
+    // that clock has moved since only at its own entry (its sends).
+    c.clock[me] = mine[me];
+  } else if (c.covered & bit_of(me)) {
+    c.clock = mine;  // the join of a clock this one covers
+  } else {
+    join(c.clock, mine);
+  }
+  if (c.covered & bit_of(me)) {  // the channel now equals this context's clock
+    c.sender = static_cast<std::uint16_t>(me + 1);
+    c.sender_gen = gen_[me];
+    c.covered = bit_of(me);
+  } else {  // it holds more than this context's clock: nobody is known to cover it
+    c.sender = 0;
+    c.covered = 0;
+  }
+  ++mine[me];
+}
+
+void DataRaceChecker::recv(const LightSite& at, const void* key) {
+  const std::uint16_t me = ctx_index(at);
+  Channel* c = find_channel(key);
+  if (!c || (c->covered & bit_of(me))) return;  // would change nothing
+  join(clock(me), c->clock);
+  ++gen_[me];
+  c->covered |= bit_of(me);
 }
 
 void DataRaceChecker::check(const LightSite& at, const kern::ObjectHeader& obj, std::uint32_t inc, std::uint32_t field,

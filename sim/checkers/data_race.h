@@ -52,8 +52,11 @@ class DataRaceChecker : public Checker {
   // The object at `channel` ended: the next one at its address starts with
   // an empty clock (kept allocated: addresses come back every command).
   void retire(const void* channel) {
-    const auto it = channels_.find(channel);
-    if (it != channels_.end()) it->second.clear();
+    if (Channel* c = find_channel(channel)) {
+      c->clock.clear();
+      c->covered = ~0ull;
+      c->sender = 0;
+    }
   }
 
   std::size_t accesses() const { return accesses_; }
@@ -110,6 +113,34 @@ class DataRaceChecker : public Checker {
     return ctx_index_slow(at);
   }
   std::uint16_t ctx_index_slow(const LightSite& at);
+  // A handoff channel: the clock its senders left, and what lets send and
+  // recv skip a join that would change nothing.
+  struct Channel {
+    Clock clock;
+    // Contexts (index < 64) whose clock is known to be at least `clock`
+    // entry by entry: a recv of theirs would change nothing. Clocks only
+    // grow, so a bit stays true until the channel's clock changes.
+    std::uint64_t covered = ~0ull;  // an empty clock: everyone
+    std::uint16_t sender = 0;       // index + 1 of the context whose clock `clock` equals since its send (0: none)
+    std::uint64_t sender_gen = 0;   // that context's gen_ then (64-bit: never wraps, so equal means unchanged)
+  };
+  struct ChannelSlot {
+    const void* key = nullptr;
+    std::uint32_t index = 0;
+  };
+  Channel* find_channel(const void* key) {
+    const std::size_t mask = channel_slots_.size() - 1;
+    for (std::size_t i = shadow_hash(key, 0) & mask;; i = (i + 1) & mask) {
+      const ChannelSlot& s = channel_slots_[i];
+      if (s.key == key) return &channels_[s.index];
+      if (!s.key) return nullptr;
+    }
+  }
+  Channel& channel(const void* key) {
+    Channel* c = find_channel(key);
+    return c ? *c : channel_insert(key);
+  }
+  Channel& channel_insert(const void* key);  // not in the table yet
   std::uint32_t lockset(const LightSite& at, std::uint16_t ctx) {
     const CtxLocks& cached = ctx_locks_[ctx];
     if (at.lock_gen != 0 && cached.gen == at.lock_gen) return cached.lockset;
@@ -139,8 +170,13 @@ class DataRaceChecker : public Checker {
   std::vector<Lockset> locksets_ = std::vector<Lockset>(1);
   // Open addressing over locksets_ by the held ids (0: empty slot).
   std::vector<std::uint32_t> lockset_slots_ = std::vector<std::uint32_t>(64, 0);
-  std::vector<CtxLocks> ctx_locks_;                        // by context index
-  std::unordered_map<const void*, Clock> channels_;        // looked up, never iterated
+  std::vector<CtxLocks> ctx_locks_;  // by context index
+  // By context index: bumped whenever a recv changes its clock. Between two
+  // sends of a context with the same gen, only its own entry moved.
+  std::vector<std::uint64_t> gen_;
+  // Open addressing, linear probing: channel address -> index into channels_.
+  std::vector<ChannelSlot> channel_slots_ = std::vector<ChannelSlot>(1u << 8);  // grows at half full
+  std::vector<Channel> channels_;
   std::vector<Slot> table_ = std::vector<Slot>(1u << 11);  // grows at half full
   std::vector<Field> fields_;
   std::set<std::string> reported_;
