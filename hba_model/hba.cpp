@@ -8,9 +8,11 @@
 namespace qedisim::hba {
 
 namespace {
+// In integers: sc_time's own division goes through double (the model runs at
+// 1 ns, where this is t.value()).
 std::int64_t to_ns(const sc_core::sc_time& t) {
-  static const sc_core::sc_time one_ns(1, sc_core::SC_NS);  // built once: sc_time(double, unit) converts
-  return static_cast<std::int64_t>(t / one_ns);
+  static const sc_core::sc_time::value_type one_ns = sc_core::sc_time(1, sc_core::SC_NS).value();  // built once
+  return static_cast<std::int64_t>(t.value() / one_ns);
 }
 }  // namespace
 

@@ -2,10 +2,11 @@
 // qedi TMF fixes"), for an offload LLD (no ihost->workq: PDUs go to
 // xmit_task inline under frwd_lock). Where p01..p07 changed behaviour both
 // versions are here, each named after its patch.
-#include <fmt/compile.h>
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -236,12 +237,19 @@ int iscsi_prep_scsi_cmd_pdu(KPtr<IscsiTask> task) {
 
 // iscsi_alloc_task: a pool slot for a SCSI command.
 namespace {
-// "s0 itt 0x05", formatted into the slot's own name (its buffer is reused
-// from the task that held the slot before; the format is compiled).
+// "s0 itt 0x05" (fmt's "s{} itt {:#04x}"), written into the slot's own name
+// (its buffer is reused from the task that held the slot before). By hand:
+// once per command, and a format into a string grew it piece by piece.
 void set_task_name(const KPtr<IscsiTask>& task, std::uint32_t session_id, std::uint32_t itt) {
-  std::string& name = const_cast<kern::ObjectHeader*>(task.header())->name;
-  name.clear();
-  fmt::format_to(std::back_inserter(name), FMT_COMPILE("s{} itt {:#04x}"), session_id, itt);
+  char buf[32];  // 10 + 8 digits and 8 characters at most
+  char* p = buf;
+  *p++ = 's';
+  p = std::to_chars(p, p + 10, session_id).ptr;
+  std::memcpy(p, " itt 0x", 7);
+  p += 7;
+  if (itt < 0x10) *p++ = '0';
+  p = std::to_chars(p, p + 8, itt, 16).ptr;
+  const_cast<kern::ObjectHeader*>(task.header())->name.assign(buf, static_cast<std::size_t>(p - buf));
 }
 }  // namespace
 

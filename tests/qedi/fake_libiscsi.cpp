@@ -10,11 +10,6 @@ namespace qedisim::drv {
 
 using kern::KPtr;
 
-Driver& driver() {
-  static Driver d;
-  return d;
-}
-
 namespace fake {
 
 Lib& lib() {
