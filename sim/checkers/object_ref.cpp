@@ -3,10 +3,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <array>
 #include <charconv>
 #include <cstring>
 #include <unordered_map>
+#include <vector>
 
 #include "host_driver_model/libiscsi/iscsi_objects.h"
 #include "host_driver_model/scsi/scsi_objects.h"
@@ -60,14 +60,20 @@ class ObjectIds {
 
  private:
   static constexpr std::size_t kKeep = 8;
-  // The last kKeep entries of a slot, oldest first: a ring, no allocation per object.
+  // The last kKeep entries of a slot, oldest first: grown one entry at a
+  // time (most slots of a short run see one or two objects, and a forked
+  // run writes every byte it builds on pages of its own), then a ring, no
+  // allocation per object.
   struct Recent {
-    std::array<Entry, kKeep> ring{};
-    std::size_t head = 0;  // oldest
+    std::vector<Entry> ring;
+    std::size_t head = 0;  // oldest, once full
     std::size_t n = 0;
-    Entry& at(std::size_t i) { return ring[(head + i) % kKeep]; }
+    Entry& at(std::size_t i) { return ring[(head + i) % ring.size()]; }
     Entry& push() {  // the new newest entry (the oldest forgotten when full); its strings keep their buffers
-      if (n < kKeep) return ring[(head + n++) % kKeep];
+      if (n < kKeep) {
+        ++n;
+        return ring.emplace_back();
+      }
       Entry& e = ring[head];
       head = (head + 1) % kKeep;
       return e;
