@@ -68,14 +68,17 @@ class ObjectIds {
     std::vector<Entry> ring;
     std::size_t head = 0;  // oldest, once full
     std::size_t n = 0;
-    Entry& at(std::size_t i) { return ring[(head + i) % ring.size()]; }
+    Entry& at(std::size_t i) {  // i < n; head is 0 until the ring is full
+      const std::size_t j = head + i;
+      return ring[j < ring.size() ? j : j - ring.size()];
+    }
     Entry& push() {  // the new newest entry (the oldest forgotten when full); its strings keep their buffers
       if (n < kKeep) {
         ++n;
         return ring.emplace_back();
       }
       Entry& e = ring[head];
-      head = (head + 1) % kKeep;
+      head = head + 1 < kKeep ? head + 1 : 0;
       return e;
     }
   };
