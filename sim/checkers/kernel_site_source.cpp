@@ -15,7 +15,21 @@ Name context_name(const kern::Context& c) {
 }
 
 Site site_of(const kern::Context& c, std::int64_t now_ns) {
-  return Site{now_ns, context_name(c), Name::of_literal(c.function())};
+  // The last context and function asked for, and their names: consecutive
+  // checker events mostly come from one kernel function (~15 a command).
+  static std::uint32_t last_id = ~0u;
+  static const char* last_fn = nullptr;
+  static Name ctx_name, fn_name;
+  if (c.id() != last_id) {
+    ctx_name = context_name(c);
+    last_id = c.id();
+  }
+  const char* fn = c.function();
+  if (fn != last_fn) {
+    fn_name = Name::of_literal(fn);
+    last_fn = fn;
+  }
+  return Site{now_ns, ctx_name, fn_name};
 }
 
 Site KernelSiteSource::site() const { return site_of(kern::Kernel::get().current(), kern::Kernel::now_ns()); }
