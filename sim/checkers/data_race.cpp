@@ -126,21 +126,7 @@ DataRaceChecker::Field& DataRaceChecker::shadow_insert(const void* obj, std::uin
   if (!added && known->second != field_name && std::strcmp(known->second, field_name) != 0)
     throw std::logic_error(
         fmt::format("data_race: fields \"{}\" and \"{}\" hash to one id", known->second, field_name));
-  std::size_t mask = table_.size() - 1;
-  if ((fields_.size() + 1) * 2 > table_.size()) {  // grow at half full
-    std::vector<Slot> old(table_.size() * 2);
-    old.swap(table_);
-    mask = table_.size() - 1;
-    for (const Slot& s : old) {
-      if (!s.obj) continue;
-      std::size_t i = shadow_hash(s.obj, s.field) & mask;
-      while (table_[i].obj) i = (i + 1) & mask;
-      table_[i] = s;
-    }
-  }
-  std::size_t i = shadow_hash(obj, field) & mask;
-  while (table_[i].obj) i = (i + 1) & mask;
-  table_[i] = Slot{obj, field, static_cast<std::uint32_t>(fields_.size())};
+  shadow_index_.insert(obj, field, static_cast<std::uint32_t>(fields_.size()));
   fields_.emplace_back();
   return fields_.back();
 }
@@ -150,22 +136,18 @@ bool DataRaceChecker::ordered(const Rec& earlier, std::uint16_t now_ctx) {
   return earlier.ctx < c.size() && earlier.epoch <= c[earlier.ctx];
 }
 
-DataRaceChecker::Channel& DataRaceChecker::channel_insert(const void* key) {
-  std::size_t mask = channel_slots_.size() - 1;
-  if ((channels_.size() + 1) * 2 > channel_slots_.size()) {  // grow at half full
-    std::vector<ChannelSlot> old(channel_slots_.size() * 2);
-    old.swap(channel_slots_);
-    mask = channel_slots_.size() - 1;
-    for (const ChannelSlot& s : old) {
-      if (!s.key) continue;
-      std::size_t i = shadow_hash(s.key, 0) & mask;
-      while (channel_slots_[i].key) i = (i + 1) & mask;
-      channel_slots_[i] = s;
-    }
+void DataRaceChecker::AddressIndex::insert(const void* key, std::uint32_t tag, std::uint32_t index) {
+  if ((static_cast<std::size_t>(index) + 1) * 2 > slots_.size()) {  // grow at half full
+    std::vector<Slot> old(slots_.size() * 2);
+    old.swap(slots_);
+    for (const Slot& s : old)
+      if (s.key) place(s);
   }
-  std::size_t i = shadow_hash(key, 0) & mask;
-  while (channel_slots_[i].key) i = (i + 1) & mask;
-  channel_slots_[i] = ChannelSlot{key, static_cast<std::uint32_t>(channels_.size())};
+  place(Slot{key, tag, index});
+}
+
+DataRaceChecker::Channel& DataRaceChecker::channel_insert(const void* key) {
+  channel_index_.insert(key, 0, static_cast<std::uint32_t>(channels_.size()));
   channels_.emplace_back();
   return channels_.back();
 }

@@ -87,23 +87,48 @@ class DataRaceChecker : public Checker {
     Rec last_write;
     boost::container::small_vector<Rec, 1> reads;  // one per context, since the last write; mostly one
   };
-  // Open addressing, linear probing: (object, field) -> index into fields_.
-  struct Slot {
-    const void* obj = nullptr;
-    std::uint32_t field = 0;
-    std::uint32_t index = 0;
-  };
-  static std::size_t shadow_hash(const void* o, std::uint32_t f) {
-    const std::uint64_t h = reinterpret_cast<std::uintptr_t>(o) * 0x9E3779B97F4A7C15ull + f * 0xC2B2AE3D27D4EB4Full;
-    return static_cast<std::size_t>(h ^ (h >> 29));
-  }
-  Field& shadow(const void* obj, std::uint32_t field, const char* field_name) {
-    const std::size_t mask = table_.size() - 1;
-    for (std::size_t i = shadow_hash(obj, field) & mask;; i = (i + 1) & mask) {
-      const Slot& s = table_[i];
-      if (s.obj == obj && s.field == field) return fields_[s.index];
-      if (!s.obj) return shadow_insert(obj, field, field_name);
+  // Open addressing, linear probing, grown at half full: (address, tag) ->
+  // an index into a vector kept beside it. The shadow cells are keyed by
+  // (object, field), the handoff channels by (address, 0).
+  class AddressIndex {
+   public:
+    explicit AddressIndex(std::size_t slots) : slots_(slots) {}
+    // hit(index) when (key, tag) is in the index, else miss().
+    template <typename Hit, typename Miss>
+    decltype(auto) find(const void* key, std::uint32_t tag, Hit hit, Miss miss) const {
+      const std::size_t mask = slots_.size() - 1;
+      for (std::size_t i = hash(key, tag) & mask;; i = (i + 1) & mask) {
+        const Slot& s = slots_[i];
+        if (s.key == key && s.tag == tag) return hit(s.index);
+        if (!s.key) return miss();
+      }
     }
+    // (key, tag) is not in the index; `index` is the count of entries before it.
+    void insert(const void* key, std::uint32_t tag, std::uint32_t index);
+
+   private:
+    struct Slot {
+      const void* key = nullptr;
+      std::uint32_t tag = 0;
+      std::uint32_t index = 0;
+    };
+    static std::size_t hash(const void* key, std::uint32_t tag) {
+      const std::uint64_t h =
+          reinterpret_cast<std::uintptr_t>(key) * 0x9E3779B97F4A7C15ull + tag * 0xC2B2AE3D27D4EB4Full;
+      return static_cast<std::size_t>(h ^ (h >> 29));
+    }
+    void place(const Slot& s) {
+      const std::size_t mask = slots_.size() - 1;
+      std::size_t i = hash(s.key, s.tag) & mask;
+      while (slots_[i].key) i = (i + 1) & mask;
+      slots_[i] = s;
+    }
+    std::vector<Slot> slots_;
+  };
+  Field& shadow(const void* obj, std::uint32_t field, const char* field_name) {
+    return shadow_index_.find(
+        obj, field, [this](std::uint32_t i) -> Field& { return fields_[i]; },
+        [&]() -> Field& { return shadow_insert(obj, field, field_name); });
   }
   Field& shadow_insert(const void* obj, std::uint32_t field, const char* field_name);  // not in the table yet
 
@@ -124,17 +149,9 @@ class DataRaceChecker : public Checker {
     std::uint16_t sender = 0;       // index + 1 of the context whose clock `clock` equals since its send (0: none)
     std::uint64_t sender_gen = 0;   // that context's gen_ then (64-bit: never wraps, so equal means unchanged)
   };
-  struct ChannelSlot {
-    const void* key = nullptr;
-    std::uint32_t index = 0;
-  };
   Channel* find_channel(const void* key) {
-    const std::size_t mask = channel_slots_.size() - 1;
-    for (std::size_t i = shadow_hash(key, 0) & mask;; i = (i + 1) & mask) {
-      const ChannelSlot& s = channel_slots_[i];
-      if (s.key == key) return &channels_[s.index];
-      if (!s.key) return nullptr;
-    }
+    return channel_index_.find(
+        key, 0, [this](std::uint32_t i) { return &channels_[i]; }, []() -> Channel* { return nullptr; });
   }
   Channel& channel(const void* key) {
     Channel* c = find_channel(key);
@@ -174,10 +191,9 @@ class DataRaceChecker : public Checker {
   // By context index: bumped whenever a recv changes its clock. Between two
   // sends of a context with the same gen, only its own entry moved.
   std::vector<std::uint64_t> gen_;
-  // Open addressing, linear probing: channel address -> index into channels_.
-  std::vector<ChannelSlot> channel_slots_ = std::vector<ChannelSlot>(1u << 8);  // grows at half full
+  AddressIndex channel_index_{1u << 8};  // channel address -> channels_
   std::vector<Channel> channels_;
-  std::vector<Slot> table_ = std::vector<Slot>(1u << 11);  // grows at half full
+  AddressIndex shadow_index_{1u << 11};  // (object, field) -> fields_
   std::vector<Field> fields_;
   std::set<std::string> reported_;
   std::size_t accesses_ = 0;
