@@ -46,7 +46,7 @@ class ObjectIds {
   Entry& entry(const kern::ObjectHeader* h, std::uint32_t inc) {
     Recent& recent = slots_[h];
     const bool current = inc == h->incarnation;
-    for (std::size_t i = recent.n; i-- > 0;) {  // newest first
+    for (std::size_t i = recent.ring.size(); i-- > 0;) {  // newest first
       Entry& e = recent.at(i);
       if (e.inc == inc && (!current || e.alloc_ns == h->alloc_ns)) return e;
     }
@@ -66,17 +66,13 @@ class ObjectIds {
   // allocation per object.
   struct Recent {
     std::vector<Entry> ring;
-    std::size_t head = 0;  // oldest, once full
-    std::size_t n = 0;
-    Entry& at(std::size_t i) {  // i < n; head is 0 until the ring is full
+    std::size_t head = 0;       // oldest, once full
+    Entry& at(std::size_t i) {  // i < ring.size(); head is 0 until the ring is full
       const std::size_t j = head + i;
       return ring[j < ring.size() ? j : j - ring.size()];
     }
     Entry& push() {  // the new newest entry (the oldest forgotten when full); its strings keep their buffers
-      if (n < kKeep) {
-        ++n;
-        return ring.emplace_back();
-      }
+      if (ring.size() < kKeep) return ring.emplace_back();
       Entry& e = ring[head];
       head = head + 1 < kKeep ? head + 1 : 0;
       return e;
