@@ -22,6 +22,7 @@ Hba::Hba(sc_core::sc_module_name name, const FirmwareConfig& cfg, FailpointHook*
     : sc_module(name), mmio("mmio"), dma("dma"), msix("msix") {
   fw_ = std::make_unique<Firmware>(cfg, static_cast<HostBus&>(*this), failpoints);
   mmio.register_b_transport(this, &Hba::b_transport);
+  dma.register_invalidate_direct_mem_ptr(this, &Hba::invalidate_direct_mem_ptr);
   SC_HAS_PROCESS(Hba);
   SC_METHOD(engine_method);
   sensitive << wake_.event();
@@ -95,6 +96,19 @@ void Hba::rearm() {
 }
 
 void Hba::dma_transaction(tlm::tlm_command cmd, std::uint64_t addr, void* data, std::size_t len) {
+  // Inside a DMI grant: the copy the target's b_transport would make.
+  if (dmi_valid_ && addr >= dmi_.get_start_address() && addr <= dmi_.get_end_address() &&
+      len <= dmi_.get_end_address() - addr + 1) {
+    unsigned char* at = dmi_.get_dmi_ptr() + (addr - dmi_.get_start_address());
+    if (cmd == tlm::TLM_READ_COMMAND && dmi_.is_read_allowed()) {
+      std::memcpy(data, at, len);
+      return;
+    }
+    if (cmd == tlm::TLM_WRITE_COMMAND && dmi_.is_write_allowed()) {
+      std::memcpy(at, data, len);
+      return;
+    }
+  }
   // One payload for every DMA; a nested one (the model makes none: host
   // memory never calls back) gets its own.
   std::optional<tlm::tlm_generic_payload> nested;
@@ -114,6 +128,19 @@ void Hba::dma_transaction(tlm::tlm_command cmd, std::uint64_t addr, void* data, 
   if (outer) dma_busy_ = false;
   if (trans.is_response_error())
     throw std::runtime_error("HBA DMA failed at 0x" + std::to_string(addr) + ": " + trans.get_response_string());
+  // The target offers DMI for this address: ask for the grant (the range
+  // around it the target chooses) and copy directly from now on.
+  if (trans.is_dmi_allowed()) {
+    tlm::tlm_dmi grant;
+    if (dma->get_direct_mem_ptr(trans, grant) && grant.get_dmi_ptr()) {
+      dmi_ = grant;
+      dmi_valid_ = true;
+    }
+  }
+}
+
+void Hba::invalidate_direct_mem_ptr(sc_dt::uint64 start, sc_dt::uint64 end) {
+  if (dmi_valid_ && start <= dmi_.get_end_address() && end >= dmi_.get_start_address()) dmi_valid_ = false;
 }
 
 void Hba::dma_read(std::uint64_t addr, void* dst, std::size_t len) {

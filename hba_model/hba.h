@@ -1,5 +1,5 @@
 // The HBA as a SystemC device: BAR0 as a TLM-2.0 target socket, DMA through
-// a TLM-2.0 initiator socket into HostMemory, MSI-X through a port, the
+// a TLM-2.0 initiator socket into HostMemory (b_transport, then DMI), MSI-X through a port, the
 // iSCSI wire to the target. All behaviour is in Firmware; this shell gives it
 // time (one SC_METHOD that wakes at the firmware's next due step) and buses.
 #pragma once
@@ -58,12 +58,19 @@ class Hba : public sc_core::sc_module, private HostBus, public InitiatorPort {
   void dma_write(std::uint64_t addr, const void* src, std::size_t len) override;
   void raise_msix(unsigned vector) override;
   void dma_transaction(tlm::tlm_command cmd, std::uint64_t addr, void* data, std::size_t len);
+  // The host memory's backward call: a DMI grant overlapping [start, end] is void.
+  void invalidate_direct_mem_ptr(sc_dt::uint64 start, sc_dt::uint64 end);
 
   std::unique_ptr<Firmware> fw_;
   TimedEvent wake_;
   sc_core::sc_event activity_;
   tlm::tlm_generic_payload dma_trans_;  // reused by dma_transaction: its constructor allocates
   bool dma_busy_ = false;
+  // TLM-2.0 direct memory interface: the host memory range the DMA may reach
+  // with a plain copy (granted when a transaction comes back with
+  // is_dmi_allowed). An access outside it takes the b_transport path.
+  tlm::tlm_dmi dmi_;
+  bool dmi_valid_ = false;
   TraceSink* tracer_ = nullptr;
   TraceSink::SignalId tids_signal_ = 0;
   std::vector<TraceSink::SignalId> cq_signals_;

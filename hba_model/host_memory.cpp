@@ -24,6 +24,7 @@ HostMemory::HostMemory(sc_core::sc_module_name name) : sc_module(name), socket("
   if (p == MAP_FAILED) throw std::bad_alloc();
   bytes_ = static_cast<std::uint8_t*>(p);
   socket.register_b_transport(this, &HostMemory::b_transport);
+  socket.register_get_direct_mem_ptr(this, &HostMemory::get_direct_mem_ptr);
 }
 
 HostMemory::~HostMemory() { munmap(bytes_, kCapacity); }
@@ -76,7 +77,19 @@ void HostMemory::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& 
     std::memcpy(trans.get_data_ptr(), bytes_ + addr, len);
   else if (trans.is_write())
     std::memcpy(bytes_ + addr, trans.get_data_ptr(), len);
+  trans.set_dmi_allowed(true);
   trans.set_response_status(tlm::TLM_OK_RESPONSE);
+}
+
+bool HostMemory::get_direct_mem_ptr(tlm::tlm_generic_payload& trans, tlm::tlm_dmi& dmi) {
+  if (size_ <= kFirstAddress || !in_range(trans.get_address(), 1)) return false;  // nothing allocated there
+  dmi.allow_read_write();
+  dmi.set_start_address(kFirstAddress);
+  dmi.set_end_address(size_ - 1);
+  dmi.set_dmi_ptr(bytes_ + kFirstAddress);
+  dmi.set_read_latency(sc_core::SC_ZERO_TIME);
+  dmi.set_write_latency(sc_core::SC_ZERO_TIME);
+  return true;
 }
 
 }  // namespace qedisim::hba

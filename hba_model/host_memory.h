@@ -45,10 +45,16 @@ class HostMemory : public sc_core::sc_module {
   }
 
   std::size_t size() const { return size_; }
+  // Transactions through b_transport; a DMA initiator holding a DMI grant
+  // copies directly and is not counted.
   std::uint64_t dma_transactions() const { return dma_transactions_; }
 
  private:
   void b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
+  // DMI: read and write access to every allocation made so far, zero
+  // latency. A grant never goes stale: the reservation never moves, and an
+  // allocation only adds to it (a later one is granted at its first access).
+  bool get_direct_mem_ptr(tlm::tlm_generic_payload& trans, tlm::tlm_dmi& dmi);
   bool in_range(std::uint64_t addr, std::size_t len) const;
 
   // One address-space reservation of kCapacity bytes, made readable and

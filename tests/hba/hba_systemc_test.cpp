@@ -253,6 +253,36 @@ BOOST_AUTO_TEST_CASE(scsi_command_completes_on_the_cq_of_its_cpu) {
   BOOST_TEST(!b.msix->raised.empty());
 }
 
+// TLM-2.0 DMI: the HBA's first DMA goes through the host memory's
+// b_transport, which offers a direct pointer to what is allocated; from then
+// on DMA copies directly. A ring allocated after the grant (a second
+// connection's SQ) is reached through b_transport once, which widens it.
+BOOST_AUTO_TEST_CASE(dma_is_direct_after_a_grant_and_reaches_later_allocations) {
+  std::uint64_t granted = 0, direct = 0, widened = 0;
+  run({}, [&](BusDriver& d) {
+    const hba::HostMemory& mem = *bench().mem;
+    d.offload(0, 0);
+    granted = mem.dma_transactions();
+    for (std::uint16_t tid = 1; tid <= 3; ++tid) {
+      const auto ctx = task(ISCSI_OP_SCSI_CMD, tid, tid);
+      d.post(0, tid, ISCSI_WQE_TYPE_NORMAL, &ctx);
+    }
+    BOOST_TEST(d.wait_cqes(0, 3).size() == 3u);
+    direct = mem.dma_transactions();
+    d.offload(1, 0);
+    const auto ctx = task(ISCSI_OP_SCSI_CMD, 4, 4);
+    d.post(1, 4, ISCSI_WQE_TYPE_NORMAL, &ctx);
+    const auto cqes = d.wait_cqes(0, 1);
+    BOOST_REQUIRE(cqes.size() == 1u);
+    BOOST_TEST(cqes[0].itt == qedi_set_itt(4, 4));
+    BOOST_TEST(cqes[0].scsi_status == SAM_STAT_GOOD);
+    widened = mem.dma_transactions();
+  });
+  BOOST_TEST(granted >= 1u);           // the first DMA, before any grant
+  BOOST_TEST(direct == granted);       // three commands' WQEs, contexts, CQEs: all direct
+  BOOST_TEST(widened == direct + 1u);  // the new SQ's first WQE fetch
+}
+
 BOOST_AUTO_TEST_CASE(login_nop_text_logout_complete_on_cq0) {
   run({}, [](BusDriver& d) {
     d.offload(1, 0);
