@@ -370,7 +370,8 @@ bool Timer::del_timer_sync() {
 TimerWheel::TimerWheel(sc_core::sc_module_name name, Context& timer_context)
     : sc_core::sc_module(name), context_(timer_context), roots_(this, "armed timers", [this](RefVisitor& v) {
         // The map's order does not matter: marking is order-free.
-        for (const auto& entry : live_) v.reach(entry.second->owner());
+        for (const Slot& s : slots_)
+          if (s.token) v.reach(s.timer->owner());
       }) {
   g_wheel = this;
   SC_HAS_PROCESS(TimerWheel);
@@ -391,8 +392,16 @@ TimerWheel& TimerWheel::get() {
 
 void TimerWheel::arm(Timer& t, std::int64_t expires_ns) {
   t.token_ = ++tokens_;
-  live_[t.token_] = &t;
-  heap_.push_back(Entry{expires_ns, seq_++, t.token_});
+  if (free_slots_.empty()) {
+    t.slot_ = static_cast<std::uint32_t>(slots_.size());
+    slots_.emplace_back();
+  } else {
+    t.slot_ = free_slots_.back();
+    free_slots_.pop_back();
+  }
+  slots_[t.slot_] = Slot{t.token_, &t};
+  ++live_count_;
+  heap_.push_back(Entry{expires_ns, seq_++, t.token_, t.slot_});
   std::push_heap(heap_.begin(), heap_.end(), std::greater<Entry>());
   ++pending_;
   reschedule();
@@ -401,24 +410,32 @@ void TimerWheel::arm(Timer& t, std::int64_t expires_ns) {
 void TimerWheel::forget(Timer& t) {
   // The heap entry goes stale (its token is no longer live) and is skipped
   // when reached, without touching the timer, which may be freed by then.
-  if (live_.erase(t.token_) && pending_ > 0) --pending_;
+  if (slots_[t.slot_].token == t.token_) {
+    release(t.slot_);
+    if (pending_ > 0) --pending_;
+  }
   // Per-command timers are nearly always cancelled long before they expire:
   // drop stale entries once they outnumber the live ones, so the heap stays
   // as large as the armed timers, not as the run. (expires, seq) is a total
   // order, so the entries pop in the same order from any valid heap.
-  if (heap_.size() > 2 * live_.size() + 256) compact();
+  if (heap_.size() > 2 * live_count_ + 256) compact();
+}
+
+void TimerWheel::release(std::uint32_t slot) {
+  slots_[slot] = Slot{};
+  free_slots_.push_back(slot);
+  --live_count_;
 }
 
 void TimerWheel::compact() {
-  heap_.erase(std::remove_if(heap_.begin(), heap_.end(), [this](const Entry& e) { return live_.count(e.token) == 0; }),
-              heap_.end());
+  heap_.erase(std::remove_if(heap_.begin(), heap_.end(), [this](const Entry& e) { return !live(e); }), heap_.end());
   std::make_heap(heap_.begin(), heap_.end(), std::greater<Entry>());
 }
 
 void TimerWheel::reschedule() {
   while (!heap_.empty()) {
     const Entry& top = heap_.front();
-    if (live_.count(top.token) == 0) {
+    if (!live(top)) {
       std::pop_heap(heap_.begin(), heap_.end(), std::greater<Entry>());
       heap_.pop_back();
       continue;
@@ -443,10 +460,9 @@ void TimerWheel::fire() {
     const Entry e = heap_.front();
     std::pop_heap(heap_.begin(), heap_.end(), std::greater<Entry>());
     heap_.pop_back();
-    const auto it = live_.find(e.token);
-    if (it == live_.end()) continue;
-    Timer* t = it->second;
-    live_.erase(it);
+    if (!live(e)) continue;
+    Timer* t = slots_[e.slot].timer;
+    release(e.slot);
     t->pending_ = false;
     if (pending_ > 0) --pending_;
     k.set_current(&context_);

@@ -10,7 +10,6 @@
 #include <memory>
 #include <queue>
 #include <systemc>
-#include <unordered_map>
 #include <vector>
 
 #include "common/duration.h"
@@ -58,7 +57,8 @@ class Timer {
   std::function<void()> fn_;
   bool pending_ = false;
   std::int64_t expires_ns_ = 0;
-  std::uint64_t token_ = 0;  // this arming's key in the wheel's live map (unique over the run)
+  std::uint64_t token_ = 0;  // this arming's key in the wheel (unique over the run)
+  std::uint32_t slot_ = 0;   // this arming's slot in the wheel's live table
 };
 
 class TimerWheel : public sc_core::sc_module {
@@ -77,7 +77,8 @@ class TimerWheel : public sc_core::sc_module {
   struct Entry {
     std::int64_t expires_ns;
     std::uint64_t seq;    // FIFO among equal expiries: deterministic
-    std::uint64_t token;  // looked up in live_: a stale entry never touches its (maybe freed) timer
+    std::uint64_t token;  // compared with its slot's: a stale entry never touches its (maybe freed) timer
+    std::uint32_t slot;
     bool operator>(const Entry& o) const {
       return expires_ns != o.expires_ns ? expires_ns > o.expires_ns : seq > o.seq;
     }
@@ -86,6 +87,9 @@ class TimerWheel : public sc_core::sc_module {
   void fire();
   void reschedule();
   void compact();
+  // An arming is live while its slot still holds its token.
+  bool live(const Entry& e) const { return slots_[e.slot].token == e.token; }
+  void release(std::uint32_t slot);
 
   Context& context_;
   // A binary min-heap (std::push_heap/pop_heap with std::greater, as
@@ -94,7 +98,16 @@ class TimerWheel : public sc_core::sc_module {
   std::vector<Entry> heap_;
   std::uint64_t seq_ = 0;
   std::uint64_t tokens_ = 0;
-  std::unordered_map<std::uint64_t, Timer*> live_;  // armed timers by token
+  // The armed timers, a slot each (token 0: free), reused last-freed first:
+  // no allocation per arming once the table has grown to the most timers
+  // armed at once.
+  struct Slot {
+    std::uint64_t token = 0;
+    Timer* timer = nullptr;
+  };
+  std::vector<Slot> slots_;
+  std::vector<std::uint32_t> free_slots_;
+  std::size_t live_count_ = 0;
   std::size_t pending_ = 0;
   TimedEvent wake_;
   const Timer* running_ = nullptr;
