@@ -191,8 +191,9 @@ void DataRaceChecker::recv(const LightSite& at, const void* key) {
 
 void DataRaceChecker::check(const LightSite& at, const kern::ObjectHeader& obj, std::uint32_t inc, std::uint32_t field,
                             const Rec& now, const Rec& prior) {
-  if (share_lock(now.lockset, prior.lockset)) return;
+  // Either one clears the pair; the order check is the cheaper of the two.
   if (ordered(prior, now.ctx)) return;
+  if (share_lock(now.lockset, prior.lockset)) return;
   // Nothing below runs unless the access races.
   const std::string name = field_names_.at(field);
   const std::string a = std::min<std::string>(now.fn, prior.fn), b = std::max<std::string>(now.fn, prior.fn);
