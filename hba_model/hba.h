@@ -1,7 +1,8 @@
 // The HBA as a SystemC device: BAR0 as a TLM-2.0 target socket, DMA through
-// a TLM-2.0 initiator socket into HostMemory (b_transport, then DMI), MSI-X through a port, the
-// iSCSI wire to the target. All behaviour is in Firmware; this shell gives it
-// time (one SC_METHOD that wakes at the firmware's next due step) and buses.
+// a TLM-2.0 initiator socket into HostMemory (b_transport, then DMI), MSI-X
+// through a port, the iSCSI wire to the target. All behaviour is in
+// Firmware; this shell gives it time (one SC_METHOD that wakes at the
+// firmware's next due step) and buses.
 #pragma once
 
 #include <tlm_utils/simple_initiator_socket.h>

@@ -369,7 +369,7 @@ bool Timer::del_timer_sync() {
 
 TimerWheel::TimerWheel(sc_core::sc_module_name name, Context& timer_context)
     : sc_core::sc_module(name), context_(timer_context), roots_(this, "armed timers", [this](RefVisitor& v) {
-        // The map's order does not matter: marking is order-free.
+        // The table's order does not matter: marking is order-free.
         for (const Slot& s : slots_)
           if (s.token) v.reach(s.timer->owner());
       }) {
