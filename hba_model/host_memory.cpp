@@ -82,7 +82,7 @@ void HostMemory::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& 
 }
 
 bool HostMemory::get_direct_mem_ptr(tlm::tlm_generic_payload& trans, tlm::tlm_dmi& dmi) {
-  if (size_ <= kFirstAddress || !in_range(trans.get_address(), 1)) return false;  // nothing allocated there
+  if (!in_range(trans.get_address(), 1)) return false;  // nothing allocated there
   dmi.allow_read_write();
   dmi.set_start_address(kFirstAddress);
   dmi.set_end_address(size_ - 1);

@@ -400,7 +400,6 @@ void TimerWheel::arm(Timer& t, std::int64_t expires_ns) {
     free_slots_.pop_back();
   }
   slots_[t.slot_] = Slot{t.token_, &t};
-  ++live_count_;
   heap_.push_back(Entry{expires_ns, seq_++, t.token_, t.slot_});
   std::push_heap(heap_.begin(), heap_.end(), std::greater<Entry>());
   ++pending_;
@@ -410,21 +409,18 @@ void TimerWheel::arm(Timer& t, std::int64_t expires_ns) {
 void TimerWheel::forget(Timer& t) {
   // The heap entry goes stale (its token is no longer live) and is skipped
   // when reached, without touching the timer, which may be freed by then.
-  if (slots_[t.slot_].token == t.token_) {
-    release(t.slot_);
-    if (pending_ > 0) --pending_;
-  }
+  if (slots_[t.slot_].token == t.token_) release(t.slot_);
   // Per-command timers are nearly always cancelled long before they expire:
   // drop stale entries once they outnumber the live ones, so the heap stays
   // as large as the armed timers, not as the run. (expires, seq) is a total
   // order, so the entries pop in the same order from any valid heap.
-  if (heap_.size() > 2 * live_count_ + 256) compact();
+  if (heap_.size() > 2 * pending_ + 256) compact();
 }
 
 void TimerWheel::release(std::uint32_t slot) {
   slots_[slot] = Slot{};
   free_slots_.push_back(slot);
-  --live_count_;
+  --pending_;  // every live slot was counted by arm()
 }
 
 void TimerWheel::compact() {
@@ -464,7 +460,6 @@ void TimerWheel::fire() {
     Timer* t = slots_[e.slot].timer;
     release(e.slot);
     t->pending_ = false;
-    if (pending_ > 0) --pending_;
     k.set_current(&context_);
     // A copy: the owner may destroy the timer while the callback spins.
     const std::function<void()> fn = t->fn_;

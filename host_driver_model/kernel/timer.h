@@ -107,8 +107,7 @@ class TimerWheel : public sc_core::sc_module {
   };
   std::vector<Slot> slots_;
   std::vector<std::uint32_t> free_slots_;
-  std::size_t live_count_ = 0;
-  std::size_t pending_ = 0;
+  std::size_t pending_ = 0;  // slots in use
   TimedEvent wake_;
   const Timer* running_ = nullptr;
   LazyEvent callback_done_;
