@@ -1136,6 +1136,7 @@ std::string race_of(const Violation& w) {
   const std::string& m = w.message;
   const std::size_t of = m.find(" of "), under = m.find(" under {} vs "), in = m.find(" in ", under),
                     paren = m.find(" (", in);
+  BOOST_REQUIRE((m.rfind("read of ", 0) == 0 || m.rfind("write of ", 0) == 0));  // the regex's ^(?:read|write) of
   BOOST_REQUIRE(of != std::string::npos && under != std::string::npos && in != std::string::npos &&
                 paren != std::string::npos);
   return m.substr(of + 4, under - of - 4) + " " + w.function + " " + m.substr(in + 4, paren - in - 4);
