@@ -36,14 +36,16 @@ class Context {
 
   // Locks held, innermost last (lockset for data_race; no sleeping under a spinlock).
   const std::vector<const Lock*>& held() const { return held_; }
-  void acquired(const Lock* l) {
-    held_.push_back(l);
-    lock_gen_ = next_lock_gen();
-  }
+  void acquired(const Lock* l);
   void released(const Lock* l);
-  // Changes whenever held() does, never repeats across contexts, never 0:
-  // a checker may cache what it derived from held() under this stamp.
-  std::uint64_t lock_gen() const { return lock_gen_; }
+  // held() as one key, like lockdep's curr->curr_chain_key
+  // (kernel/locking/lockdep.c) but over lock instances, not classes: two
+  // contexts, or one context at two times, have the same key exactly when
+  // they hold the same locks in the same order. Never 0; small and dense
+  // (kNoLocksChain, then in order of first sight in the process), so a
+  // checker may index what it derived from held() by it.
+  static constexpr std::uint32_t kNoLocksChain = 1;
+  std::uint32_t chain_key() const { return chains_.empty() ? kNoLocksChain : chains_.back(); }
   bool holds_spinlock() const;
 
   // What the context is doing, for waveforms: waiting on `waiting_on()`
@@ -77,11 +79,7 @@ class Context {
   const void* process_ = nullptr;
   std::vector<const char*> functions_;
   std::vector<const Lock*> held_;
-  static std::uint64_t next_lock_gen() {
-    static std::uint64_t gen = 0;
-    return ++gen;
-  }
-  std::uint64_t lock_gen_ = next_lock_gen();
+  std::vector<std::uint32_t> chains_;  // chains_[i]: the chain key of held_[0..i]
   bool can_sleep_ = true;
   int rcu_depth_ = 0;
   const char* waiting_on_ = nullptr;

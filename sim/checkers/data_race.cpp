@@ -49,21 +49,16 @@ std::uint16_t DataRaceChecker::ctx_index_slow(const LightSite& at) {
   const auto i = static_cast<std::uint16_t>(ctx_names_.size());
   ctx_of_id_[at.ctx_id] = static_cast<std::uint16_t>(i + 1);
   ctx_names_.emplace_back(at.ctx);
-  ctx_locks_.emplace_back();
   gen_.push_back(0);
   clocks_.emplace_back(i + 1u, 0u);
   clocks_[i][i] = 1;
   return i;
 }
 
-std::uint32_t DataRaceChecker::lockset_slow(const LightSite& site, std::uint16_t ctx) {
+std::uint32_t DataRaceChecker::lockset_slow(const LightSite& site) {
   LightSite filled;  // only its locks are read
-  if (site.lock_source) {
-    filled.lock_gen = site.lock_gen;
-    site.lock_source->fill_locks(filled);
-  }
+  if (site.lock_source) site.lock_source->fill_locks(filled);
   const LightSite& at = site.lock_source ? filled : site;
-  CtxLocks& cached = ctx_locks_[ctx];
   std::uint32_t id = 0;
   if (at.nlocks > 0) {
     const auto hash_of = [](const void* const* ids, std::size_t n) {
@@ -99,7 +94,10 @@ std::uint32_t DataRaceChecker::lockset_slow(const LightSite& site, std::uint16_t
       }
     }
   }
-  cached = CtxLocks{at.lock_gen, id};
+  if (site.lock_chain != 0) {
+    if (site.lock_chain >= lockset_of_chain_.size()) lockset_of_chain_.resize(site.lock_chain + 1u, 0);
+    lockset_of_chain_[site.lock_chain] = id + 1;
+  }
   return id;
 }
 

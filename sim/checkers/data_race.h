@@ -72,10 +72,6 @@ class DataRaceChecker : public Checker {
     std::int64_t ns = 0;
     const char* fn = "-";
   };
-  struct CtxLocks {
-    std::uint64_t gen = 0;  // LightSite::lock_gen the lockset was derived under
-    std::uint32_t lockset = 0;
-  };
   // The locks a context held at an access, innermost last, interned.
   struct Lockset {
     std::vector<const void*> ids;
@@ -158,12 +154,16 @@ class DataRaceChecker : public Checker {
     return c ? *c : channel_insert(key);
   }
   Channel& channel_insert(const void* key);  // not in the table yet
-  std::uint32_t lockset(const LightSite& at, std::uint16_t ctx) {
-    const CtxLocks& cached = ctx_locks_[ctx];
-    if (at.lock_gen != 0 && cached.gen == at.lock_gen) return cached.lockset;
-    return lockset_slow(at, ctx);
+  // The lockset of the locks held at `at`: known by its lock chain after
+  // the chain's first sight.
+  std::uint32_t lockset(const LightSite& at) {
+    if (at.lock_chain < lockset_of_chain_.size()) {
+      const std::uint32_t known = lockset_of_chain_[at.lock_chain];
+      if (known != 0) return known - 1;
+    }
+    return lockset_slow(at);
   }
-  std::uint32_t lockset_slow(const LightSite& at, std::uint16_t ctx);
+  std::uint32_t lockset_slow(const LightSite& at);
   bool share_lock(std::uint32_t a, std::uint32_t b) const;
   std::string lockset_text(std::uint32_t ls) const;
   // A context's clock: created with an entry for itself, only ever grown.
@@ -187,7 +187,9 @@ class DataRaceChecker : public Checker {
   std::vector<Lockset> locksets_ = std::vector<Lockset>(1);
   // Open addressing over locksets_ by the held ids (0: empty slot).
   std::vector<std::uint32_t> lockset_slots_ = std::vector<std::uint32_t>(64, 0);
-  std::vector<CtxLocks> ctx_locks_;  // by context index
+  // By lock chain (LightSite::lock_chain): its lockset + 1 (0: not seen;
+  // entry 0, the unknown chain, stays 0).
+  std::vector<std::uint32_t> lockset_of_chain_;
   // By context index: bumped whenever a recv changes its clock. Between two
   // sends of a context with the same gen, only its own entry moved.
   std::vector<std::uint64_t> gen_;
@@ -213,7 +215,7 @@ class DataRaceChecker : public Checker {
     f.reads.clear();
   }
   const std::uint32_t epoch = clock(me)[me];
-  const std::uint32_t ls = lockset(at, me);
+  const std::uint32_t ls = lockset(at);
   // The common case: this context wrote the field last, in this epoch, under
   // the same locks, and nobody read it since: the new write changes nothing.
   if (write && f.has_write && f.reads.empty() && f.last_write.ctx == me && f.last_write.epoch == epoch &&

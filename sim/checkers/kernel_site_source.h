@@ -24,8 +24,8 @@ class KernelSiteSource final : public SiteSource {
     s.ctx_id = c.id();
     s.ctx = c.name();
     s.fn = c.function();
-    s.lock_gen = c.lock_gen();
-    s.lock_source = this;  // read only when the lockset is not known for this lock_gen
+    s.lock_chain = c.chain_key();
+    s.lock_source = this;  // read only when the lockset is not known for this chain
     return s;
   }
   // context_site(), inline likewise (every handoff asks).

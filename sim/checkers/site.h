@@ -84,11 +84,11 @@ struct LightSite {
   const char* fn = "-";      // static storage: kernel function names are literals
   LockRef locks[kMaxLocks];
   std::size_t nlocks = 0;
-  // Changes whenever the context's locks do (kern::Context::lock_gen); 0:
-  // unknown, the checker reads `locks` every time.
-  std::uint64_t lock_gen = 0;
+  // The held locks as one key (kern::Context::chain_key): equal keys, equal
+  // locks, in any context. 0: unknown, the checker reads `locks` every time.
+  std::uint32_t lock_chain = 0;
   // Set: `locks` and `nlocks` are not filled yet; the checker that needs
-  // them (a lock_gen it has not seen) asks this source (fill_locks) during
+  // them (a lock_chain it has not seen) asks this source (fill_locks) during
   // the same call. Null: they are filled.
   const SiteSource* lock_source = nullptr;
 };

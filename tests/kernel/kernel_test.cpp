@@ -415,3 +415,56 @@ BOOST_AUTO_TEST_CASE(handoff_channels_end_with_their_objects) {
   outlives.reset();  // after the kernel: no observer to tell, no crash
   BOOST_TEST(gone.size() == 4u);
 }
+
+// The held-lock stack as one key (lockdep's chain key): equal exactly when
+// the held locks and their order are, in any context and at any time.
+BOOST_AUTO_TEST_CASE(lock_chain_keys_are_equal_exactly_when_the_held_locks_are) {
+  Context a("a"), b("b");
+  SpinLock x("x"), y("y"), z("z");
+  const std::uint32_t none = a.chain_key();
+  BOOST_TEST(none == Context::kNoLocksChain);
+  BOOST_TEST(b.chain_key() == none);
+
+  a.acquired(&x);
+  const std::uint32_t ax = a.chain_key();
+  a.acquired(&y);
+  const std::uint32_t axy = a.chain_key();
+  BOOST_TEST(ax != none);
+  BOOST_TEST(axy != ax);
+  BOOST_TEST(axy != none);
+
+  // Another context taking the same locks in the same order: the same keys.
+  b.acquired(&x);
+  BOOST_TEST(b.chain_key() == ax);
+  b.released(&x);
+  BOOST_TEST(b.chain_key() == none);
+  // The other order is another chain.
+  b.acquired(&y);
+  b.acquired(&x);
+  BOOST_TEST(b.chain_key() != axy);
+  b.released(&x);
+  b.released(&y);
+
+  // The innermost released: the key under it again.
+  a.released(&y);
+  BOOST_TEST(a.chain_key() == ax);
+  a.acquired(&y);
+  BOOST_TEST(a.chain_key() == axy);
+  // An outer lock released first: the key of what is still held, x z.
+  a.acquired(&z);
+  a.released(&y);
+  BOOST_TEST(a.held().size() == 2u);
+  b.acquired(&x);
+  b.acquired(&z);
+  BOOST_TEST(a.chain_key() == b.chain_key());
+  b.released(&z);
+  b.released(&x);
+  // A lock not held: nothing changes.
+  const std::uint32_t before = a.chain_key();
+  a.released(&y);
+  BOOST_TEST(a.chain_key() == before);
+  a.released(&x);
+  a.released(&z);
+  BOOST_TEST(a.chain_key() == none);
+  BOOST_TEST(a.held().empty());
+}
