@@ -45,7 +45,7 @@ class Context {
   // (kNoLocksChain, then in order of first sight in the process), so a
   // checker may index what it derived from held() by it.
   static constexpr std::uint32_t kNoLocksChain = 1;
-  std::uint32_t chain_key() const { return chains_.empty() ? kNoLocksChain : chains_.back(); }
+  std::uint32_t chain_key() const { return chain_key_; }
   bool holds_spinlock() const;
 
   // What the context is doing, for waveforms: waiting on `waiting_on()`
@@ -79,7 +79,8 @@ class Context {
   const void* process_ = nullptr;
   std::vector<const char*> functions_;
   std::vector<const Lock*> held_;
-  std::vector<std::uint32_t> chains_;  // chains_[i]: the chain key of held_[0..i]
+  std::vector<std::uint32_t> chains_;        // chains_[i]: the chain key of held_[0..i]
+  std::uint32_t chain_key_ = kNoLocksChain;  // chains_.back(), or none held
   bool can_sleep_ = true;
   int rcu_depth_ = 0;
   const char* waiting_on_ = nullptr;

@@ -241,7 +241,8 @@ LockChains& lock_chains() {
 }  // namespace
 
 void Context::acquired(const Lock* l) {
-  chains_.push_back(lock_chains().child(chain_key(), l));
+  chain_key_ = lock_chains().child(chain_key_, l);
+  chains_.push_back(chain_key_);
   held_.push_back(l);
 }
 
@@ -249,6 +250,7 @@ void Context::released(const Lock* l) {
   if (!held_.empty() && held_.back() == l) {  // the innermost: the chain under it again
     held_.pop_back();
     chains_.pop_back();
+    chain_key_ = chains_.empty() ? kNoLocksChain : chains_.back();
     return;
   }
   const auto it = std::find(held_.rbegin(), held_.rend(), l);
@@ -257,7 +259,11 @@ void Context::released(const Lock* l) {
   held_.erase(held_.begin() + static_cast<std::ptrdiff_t>(k));
   // The locks above it make new chains.
   chains_.resize(k);
-  for (std::size_t i = k; i < held_.size(); ++i) chains_.push_back(lock_chains().child(chain_key(), held_[i]));
+  chain_key_ = chains_.empty() ? kNoLocksChain : chains_.back();
+  for (std::size_t i = k; i < held_.size(); ++i) {
+    chain_key_ = lock_chains().child(chain_key_, held_[i]);
+    chains_.push_back(chain_key_);
+  }
 }
 
 void release_abandoned_locks(Context& self, std::size_t keep) {
