@@ -10,6 +10,7 @@
 #include <exception>
 #include <systemc>
 
+#include "sim/explore/child_heap.h"
 #include "sim/scenario/loader.h"
 #include "sim/testbench.h"
 
@@ -22,6 +23,7 @@ int sc_main(int argc, char** argv) {
     fmt::print(stderr, "usage: qedisim_bare FILE (a scenario; runs it with no checker observing)\n");
     return 2;
   }
+  qedisim::begin_child_heap();  // as `qedisim run` does
   try {
     const qedisim::Scenario s = qedisim::load_scenario_file(argv[1]);
     qedisim::RunOptions ro;

@@ -1,5 +1,7 @@
-// The heap of a forked run: ForkPool's children (explore, swarm) and
-// run_in_child's (shrink's candidates, check's two runs).
+// The heap of a process that runs one simulation: ForkPool's children
+// (explore, swarm), run_in_child's (shrink's candidates, check's two runs),
+// and `qedisim run`'s own process (and bench/qedisim_bare), where a free
+// list per size class costs a fraction of malloc and free per block.
 //
 // A child inherits the parent's malloc state: its bins and thread cache are
 // full of the chunks elaboration freed, spread over pages the child shares
@@ -22,8 +24,10 @@
 
 namespace qedisim {
 
-// Call once, in the child right after fork, before anything else allocates.
-// Returns whether operator new now uses the child heap.
+// Call once, in the child right after fork (or before a process's only
+// simulation), before anything else allocates. Never in a process that
+// forks runs afterwards: its children would share its free lists' pages
+// copy-on-write. Returns whether operator new now uses the child heap.
 bool begin_child_heap();
 
 // For tests: the bytes of the child heap handed out so far (0 when off).

@@ -162,16 +162,25 @@ elseif(CASE STREQUAL "elaborated_matches_fresh")
     message(FATAL_ERROR "the reproducer's log differs from run --log of it")
   endif()
 elseif(CASE STREQUAL "child_heap_matches_malloc")
-  # A forked run allocates from its own heap (sim/explore/child_heap.h);
-  # with QEDISIM_CHILD_HEAP=0 it uses malloc, as the parent does. Where
-  # objects land must not matter: the same campaigns, the same reproducers.
+  # A forked run and `run` allocate from their own heap
+  # (sim/explore/child_heap.h); with QEDISIM_CHILD_HEAP=0 they use malloc,
+  # as the parent does. Where objects land must not matter: the same
+  # campaigns, the same reproducers, the same report and waveform.
   set(every ${SRC}/tests/explore/v2-every-generator.yaml)
   q(1 out explore ${every} --revert p11 --runs 40 --jobs 2 --json a.json --out ra --quiet --keep 0)
   q(1 out swarm --runs 40 --seed 5 --jobs 2 --json sa.json --out sra --shrink-runs 20 --quiet)
+  q(1 out run ${p11} --revert p11 --report ra.json --vcd ra.vcd --quiet)
   set(ENV{QEDISIM_CHILD_HEAP} 0)
   q(1 out explore ${every} --revert p11 --runs 40 --jobs 2 --json b.json --out rb --quiet --keep 0)
   q(1 out swarm --runs 40 --seed 5 --jobs 2 --json sb.json --out srb --shrink-runs 20 --quiet)
+  q(1 out run ${p11} --revert p11 --report rb.json --vcd rb.vcd --quiet)
   unset(ENV{QEDISIM_CHILD_HEAP})
+  foreach(f json vcd)
+    execute_process(COMMAND ${CMAKE_COMMAND} -E compare_files ${W}/ra.${f} ${W}/rb.${f} RESULT_VARIABLE d)
+    if(d)
+      message(FATAL_ERROR "run: the ${f} with the child heap differs from malloc's")
+    endif()
+  endforeach()
   same_campaign(${W}/a.json ${W}/b.json "explore: child heap and malloc")
   same_reproducers(ra rb "explore: child heap and malloc" fa)
   same_campaign(${W}/sa.json ${W}/sb.json "swarm: child heap and malloc")
