@@ -124,7 +124,7 @@ ObjRef ref_base(const kern::ObjectHeader* h, std::uint32_t inc, bool with_desc, 
 }  // namespace
 
 Desc Desc::object(const char* type, std::string_view name, std::uint32_t inc, bool print_inc) {
-  auto rep = std::make_shared<Rep>(Rep::Kind::object);
+  boost::intrusive_ptr<Rep> rep(new Rep(Rep::Kind::object));
   rep->type = type;
   rep->name = name;
   rep->print_inc = print_inc;
@@ -135,7 +135,7 @@ Desc Desc::object(const char* type, std::string_view name, std::uint32_t inc, bo
 }
 
 Desc Desc::scsi_cmnd(std::uint64_t session, std::uint64_t lun, std::uint64_t tag, std::uint64_t issue) {
-  auto rep = std::make_shared<Rep>(Rep::Kind::scsi_cmnd);
+  boost::intrusive_ptr<Rep> rep(new Rep(Rep::Kind::scsi_cmnd));
   rep->n[0] = session;
   rep->n[1] = lun;
   rep->n[2] = tag;

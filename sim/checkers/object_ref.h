@@ -6,9 +6,10 @@
 // never dereference a stored KPtr later (its pool may be gone).
 #pragma once
 
+#include <boost/smart_ptr/intrusive_ptr.hpp>
+#include <boost/smart_ptr/intrusive_ref_counter.hpp>
 #include <cstdint>
 #include <cstring>
-#include <memory>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -63,9 +64,9 @@ struct ObjKeyHash {
 // (a finding's text), from what ref_of saw: most are never printed.
 class Desc {
  public:
-  Desc() = default;                                                       // ""
-  Desc(std::string text) : p_(std::make_shared<Rep>(std::move(text))) {}  // NOLINT: is its text
-  Desc(const char* text) : Desc(std::string(text)) {}                     // NOLINT: is its text
+  Desc() = default;                                         // ""
+  Desc(std::string text) : p_(new Rep(std::move(text))) {}  // NOLINT: is its text
+  Desc(const char* text) : Desc(std::string(text)) {}       // NOLINT: is its text
   // "<type>[ <name>][ #<inc>]" (the name left out when empty).
   static Desc object(const char* type, std::string_view name, std::uint32_t inc, bool print_inc);
   // "scsi_cmnd s<session> lun<lun> tag <tag> issue <issue>"
@@ -83,7 +84,9 @@ class Desc {
 
  private:
   // The text, or what it is formatted from (kind object or scsi_cmnd).
-  struct Rep {
+  // Counted without atomics: the simulator runs on one thread (campaigns
+  // fork processes), and a Desc is copied several times per command.
+  struct Rep : boost::intrusive_ref_counter<Rep, boost::thread_unsafe_counter> {
     enum class Kind { text, object, scsi_cmnd } kind = Kind::text;
     explicit Rep(std::string t) : built(true), text_(std::move(t)) {}
     Rep(Kind k) : kind(k) {}  // NOLINT(google-explicit-constructor)
@@ -103,7 +106,7 @@ class Desc {
     static const std::string e;
     return e;
   }
-  std::shared_ptr<const Rep> p_;
+  boost::intrusive_ptr<const Rep> p_;
 };
 
 struct ObjRef {
