@@ -3,7 +3,7 @@
 namespace qedisim::checkers {
 
 void TidShadow::allocated(std::uint16_t tid, const Site& at) {
-  TidEntry& e = tids_[tid];
+  TidEntry& e = entry(tid);
   // A fresh allocation: set, allocated here, not yet bound or reported. The
   // previous owner (has_owner, owner, owner_freed, owner_moved, owner_gone_at,
   // moved_how) and the clear history stay known until a bind replaces them:
@@ -16,7 +16,7 @@ void TidShadow::allocated(std::uint16_t tid, const Site& at) {
 }
 
 void TidShadow::bound(std::uint16_t tid, const ObjRef& owner, const Site& at) {
-  TidEntry& e = tids_[tid];
+  TidEntry& e = entry(tid);
   if (!e.set) {
     e.set = true;
     e.allocated = at;
@@ -25,7 +25,7 @@ void TidShadow::bound(std::uint16_t tid, const ObjRef& owner, const Site& at) {
   // The owner's qedi_cmd held another tid: that one has lost its owner.
   const auto held = held_by_.find(owner.key);
   if (held != held_by_.end() && held->second != tid) {
-    TidEntry& old = tids_[held->second];
+    TidEntry& old = entry(held->second);
     if (old.has_owner && old.owner.key == owner.key && !old.owner_moved) {
       old.owner_moved = true;
       old.owner_gone_at = at;
@@ -42,7 +42,7 @@ void TidShadow::bound(std::uint16_t tid, const ObjRef& owner, const Site& at) {
 }
 
 void TidShadow::cleared(std::uint16_t tid, const Site& at) {
-  TidEntry& e = tids_[tid];
+  TidEntry& e = entry(tid);
   e.set = false;
   e.ever_cleared = true;
   e.last_clear = at;
@@ -70,15 +70,16 @@ void TidShadow::task_freed(const ObjRef& owner, const Site& at) {
   held_by_.erase(held);
 }
 
-const TidEntry* TidShadow::find(std::uint16_t tid) const {
-  const auto it = tids_.find(tid);
-  return it == tids_.end() ? nullptr : &it->second;
+TidEntry& TidShadow::add(std::uint16_t tid) {
+  TidEntry& e = tids_[tid];
+  if (tid >= by_tid_.size()) by_tid_.resize(tid + 1u, nullptr);
+  by_tid_[tid] = &e;
+  return e;
 }
 
-TidEntry* TidShadow::find(std::uint16_t tid) {
-  const auto it = tids_.find(tid);
-  return it == tids_.end() ? nullptr : &it->second;
-}
+const TidEntry* TidShadow::find(std::uint16_t tid) const { return tid < by_tid_.size() ? by_tid_[tid] : nullptr; }
+
+TidEntry* TidShadow::find(std::uint16_t tid) { return tid < by_tid_.size() ? by_tid_[tid] : nullptr; }
 
 bool TidShadow::tid_of(const ObjRef& owner, std::uint16_t& tid) const {
   const auto it = last_tid_.find(owner.key);

@@ -10,6 +10,7 @@
 #include <map>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "sim/checkers/object_ref.h"
 #include "sim/checkers/site.h"
@@ -36,6 +37,9 @@ struct TidEntry {
 
 class TidShadow {
  public:
+  TidShadow() = default;
+  TidShadow(const TidShadow&) = delete;  // by_tid_ points into tids_
+  TidShadow& operator=(const TidShadow&) = delete;
   void allocated(std::uint16_t tid, const Site& at);
   void bound(std::uint16_t tid, const ObjRef& owner, const Site& at);
   void cleared(std::uint16_t tid, const Site& at);
@@ -49,13 +53,23 @@ class TidShadow {
   bool tid_of(const ObjRef& owner, std::uint16_t& tid) const;
   void forget(const ObjRef& owner) { last_tid_.erase(owner.key); }
 
+  // In tid order. Modified in place, never erased: find() keeps pointers
+  // to the map's nodes.
   const std::map<std::uint16_t, TidEntry>& entries() const { return tids_; }
   std::map<std::uint16_t, TidEntry>& entries() { return tids_; }
   std::uint32_t in_use() const;  // set bits but tid 0
   std::uint32_t live_owners() const;
 
  private:
+  // The entry of `tid`, made on first sight.
+  TidEntry& entry(std::uint16_t tid) {
+    if (tid < by_tid_.size() && by_tid_[tid]) return *by_tid_[tid];
+    return add(tid);
+  }
+  TidEntry& add(std::uint16_t tid);
+
   std::map<std::uint16_t, TidEntry> tids_;
+  std::vector<TidEntry*> by_tid_;  // tids_'s nodes by tid (null: not seen), a few lookups per command
   // Looked up by key only, never iterated (hashed: one lookup per command).
   std::unordered_map<ObjKey, std::uint16_t, ObjKeyHash> held_by_;   // owner key -> tid its qedi_cmd holds
   std::unordered_map<ObjKey, std::uint16_t, ObjKeyHash> last_tid_;  // owner key -> last tid it held
