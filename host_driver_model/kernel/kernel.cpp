@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <string_view>
 
+#include "common/address_index.h"
 #include "common/failpoint_hook.h"
 #include "host_driver_model/kernel/context.h"
 #include "host_driver_model/kernel/lock.h"
@@ -190,47 +191,22 @@ void Kernel::wait_end(Context& ctx, bool timed_out) {
 
 namespace {
 // The lock chains seen in this process (lockdep's chain cache, per lock
-// instance): (chain, lock taken on top of it) -> the chain it makes.
-// Open addressing, grown at half full; a chain is never forgotten (a lock
-// at a reused address extends the same chains, as its held() would).
+// instance): (lock, the chain it is taken on top of) -> the chain it makes.
+// A chain is never forgotten (a lock at a reused address extends the same
+// chains, as its held() would).
 class LockChains {
  public:
   std::uint32_t child(std::uint32_t parent, const Lock* l) {
-    std::size_t mask = slots_.size() - 1;
-    for (std::size_t i = hash(parent, l) & mask;; i = (i + 1) & mask) {
-      const Slot& s = slots_[i];
-      if (s.parent == parent && s.lock == l) return s.chain;
-      if (s.chain == 0) break;
-    }
-    const std::uint32_t chain = ++last_;
-    if (static_cast<std::size_t>(chain) * 2 > slots_.size()) {
-      std::vector<Slot> old(slots_.size() * 2);
-      old.swap(slots_);
-      for (const Slot& s : old)
-        if (s.chain != 0) place(s);
-    }
-    place(Slot{l, parent, chain});
-    return chain;
+    return index_.find(
+        l, parent, [](std::uint32_t chain) { return chain; },
+        [&] {
+          index_.insert(l, parent, ++last_);
+          return last_;
+        });
   }
 
  private:
-  struct Slot {
-    const Lock* lock = nullptr;
-    std::uint32_t parent = 0;
-    std::uint32_t chain = 0;  // 0: empty
-  };
-  static std::size_t hash(std::uint32_t parent, const Lock* l) {
-    const std::uint64_t h =
-        reinterpret_cast<std::uintptr_t>(l) * 0x9E3779B97F4A7C15ull + parent * 0xC2B2AE3D27D4EB4Full;
-    return static_cast<std::size_t>(h ^ (h >> 29));
-  }
-  void place(const Slot& s) {
-    const std::size_t mask = slots_.size() - 1;
-    std::size_t i = hash(s.parent, s.lock) & mask;
-    while (slots_[i].chain != 0) i = (i + 1) & mask;
-    slots_[i] = s;
-  }
-  std::vector<Slot> slots_ = std::vector<Slot>(64);
+  AddressIndex index_{64};
   std::uint32_t last_ = Context::kNoLocksChain;
 };
 

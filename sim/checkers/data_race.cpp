@@ -134,16 +134,6 @@ bool DataRaceChecker::ordered(const Rec& earlier, std::uint16_t now_ctx) {
   return earlier.ctx < c.size() && earlier.epoch <= c[earlier.ctx];
 }
 
-void DataRaceChecker::AddressIndex::insert(const void* key, std::uint32_t tag, std::uint32_t index) {
-  if ((static_cast<std::size_t>(index) + 1) * 2 > slots_.size()) {  // grow at half full
-    std::vector<Slot> old(slots_.size() * 2);
-    old.swap(slots_);
-    for (const Slot& s : old)
-      if (s.key) place(s);
-  }
-  place(Slot{key, tag, index});
-}
-
 DataRaceChecker::Channel& DataRaceChecker::channel_insert(const void* key) {
   channel_index_.insert(key, 0, static_cast<std::uint32_t>(channels_.size()));
   channels_.emplace_back();

@@ -21,6 +21,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/address_index.h"
 #include "sim/checkers/checker.h"
 #include "sim/checkers/site.h"
 
@@ -82,44 +83,6 @@ class DataRaceChecker : public Checker {
     bool has_write = false;
     Rec last_write;
     boost::container::small_vector<Rec, 1> reads;  // one per context, since the last write; mostly one
-  };
-  // Open addressing, linear probing, grown at half full: (address, tag) ->
-  // an index into a vector kept beside it. The shadow cells are keyed by
-  // (object, field), the handoff channels by (address, 0).
-  class AddressIndex {
-   public:
-    explicit AddressIndex(std::size_t slots) : slots_(slots) {}
-    // hit(index) when (key, tag) is in the index, else miss().
-    template <typename Hit, typename Miss>
-    decltype(auto) find(const void* key, std::uint32_t tag, Hit hit, Miss miss) const {
-      const std::size_t mask = slots_.size() - 1;
-      for (std::size_t i = hash(key, tag) & mask;; i = (i + 1) & mask) {
-        const Slot& s = slots_[i];
-        if (s.key == key && s.tag == tag) return hit(s.index);
-        if (!s.key) return miss();
-      }
-    }
-    // (key, tag) is not in the index; `index` is the count of entries before it.
-    void insert(const void* key, std::uint32_t tag, std::uint32_t index);
-
-   private:
-    struct Slot {
-      const void* key = nullptr;
-      std::uint32_t tag = 0;
-      std::uint32_t index = 0;
-    };
-    static std::size_t hash(const void* key, std::uint32_t tag) {
-      const std::uint64_t h =
-          reinterpret_cast<std::uintptr_t>(key) * 0x9E3779B97F4A7C15ull + tag * 0xC2B2AE3D27D4EB4Full;
-      return static_cast<std::size_t>(h ^ (h >> 29));
-    }
-    void place(const Slot& s) {
-      const std::size_t mask = slots_.size() - 1;
-      std::size_t i = hash(s.key, s.tag) & mask;
-      while (slots_[i].key) i = (i + 1) & mask;
-      slots_[i] = s;
-    }
-    std::vector<Slot> slots_;
   };
   Field& shadow(const void* obj, std::uint32_t field, const char* field_name) {
     return shadow_index_.find(
