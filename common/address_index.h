@@ -40,8 +40,7 @@ class AddressIndex {
     std::uint32_t value = 0;
   };
   static std::size_t hash(const void* key, std::uint32_t tag) {
-    const std::uint64_t h =
-        reinterpret_cast<std::uintptr_t>(key) * 0x9E3779B97F4A7C15ull + tag * 0xC2B2AE3D27D4EB4Full;
+    const std::uint64_t h = reinterpret_cast<std::uintptr_t>(key) * 0x9E3779B97F4A7C15ull + tag * 0xC2B2AE3D27D4EB4Full;
     return static_cast<std::size_t>(h ^ (h >> 29));
   }
   void place(const Slot& s) {

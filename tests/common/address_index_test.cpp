@@ -1,9 +1,9 @@
 // common/address_index.h: (address, tag) -> value, grown from a small table.
+#include "common/address_index.h"
+
 #include <boost/test/unit_test.hpp>
 #include <cstdint>
 #include <vector>
-
-#include "common/address_index.h"
 
 using qedisim::AddressIndex;
 
@@ -20,18 +20,19 @@ BOOST_AUTO_TEST_SUITE(address_index)
 // each: every pair finds its own value through many growths, and a pair
 // never inserted misses.
 BOOST_AUTO_TEST_CASE(finds_every_pair_after_growing_and_misses_the_others) {
-  std::vector<char> pool(2000 * 512);
+  constexpr std::size_t kSlots = 2000, kStride = 512;
+  std::vector<char> pool(kSlots * kStride);
   AddressIndex index(4);
   std::uint32_t value = 0;
-  for (std::size_t k = 0; k < 2000; ++k)
-    for (std::uint32_t tag = 0; tag < 3; ++tag) index.insert(&pool[k * 512], tag, value++);
+  for (std::size_t k = 0; k < kSlots; ++k)
+    for (std::uint32_t tag = 0; tag < 3; ++tag) index.insert(&pool[k * kStride], tag, value++);
   value = 0;
   bool all = true;
-  for (std::size_t k = 0; k < 2000; ++k)
-    for (std::uint32_t tag = 0; tag < 3; ++tag) all = all && found(index, &pool[k * 512], tag) == value++;
+  for (std::size_t k = 0; k < kSlots; ++k)
+    for (std::uint32_t tag = 0; tag < 3; ++tag) all = all && found(index, &pool[k * kStride], tag) == value++;
   BOOST_TEST(all);
-  BOOST_TEST(found(index, &pool[7 * 512], 3) == ~0u);
-  BOOST_TEST(found(index, &pool[7 * 512 + 1], 0) == ~0u);
+  BOOST_TEST(found(index, &pool[7 * kStride], 3) == ~0u);
+  BOOST_TEST(found(index, &pool[7 * kStride + 1], 0) == ~0u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
