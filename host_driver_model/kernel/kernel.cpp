@@ -216,8 +216,16 @@ LockChains& lock_chains() {
 }
 }  // namespace
 
+std::uint32_t Lock::chain_over(std::uint32_t parent) const {
+  if (parent != chain_parent_) {
+    chain_ = lock_chains().child(parent, this);
+    chain_parent_ = parent;
+  }
+  return chain_;
+}
+
 void Context::acquired(const Lock* l) {
-  chain_key_ = lock_chains().child(chain_key_, l);
+  chain_key_ = l->chain_over(chain_key_);
   chains_.push_back(chain_key_);
   held_.push_back(l);
 }
@@ -237,7 +245,7 @@ void Context::released(const Lock* l) {
   chains_.resize(k);
   chain_key_ = chains_.empty() ? kNoLocksChain : chains_.back();
   for (std::size_t i = k; i < held_.size(); ++i) {
-    chain_key_ = lock_chains().child(chain_key_, held_[i]);
+    chain_key_ = held_[i]->chain_over(chain_key_);
     chains_.push_back(chain_key_);
   }
 }

@@ -4,6 +4,7 @@
 // never sleep; a hold at a failpoint models slow code under the lock.
 #pragma once
 
+#include <cstdint>
 #include <systemc>
 
 #include "host_driver_model/kernel/lazy_event.h"
@@ -27,9 +28,16 @@ class Lock {
   void lock();
   void unlock() noexcept;
 
+  // The lock chain (Context::chain_key) of this lock taken on top of chain
+  // `parent`. Remembers the last answer: a lock is mostly taken on top of
+  // the same chain.
+  std::uint32_t chain_over(std::uint32_t parent) const;
+
  private:
   const char* name_;
   Kind kind_;
+  mutable std::uint32_t chain_parent_ = 0;  // the last chain_over: its parent (0: none yet) ...
+  mutable std::uint32_t chain_ = 0;         // ... and its answer
   Context* owner_ = nullptr;
   unsigned waiters_ = 0;  // contexts blocked in lock(): only they need released_
   LazyEvent released_;

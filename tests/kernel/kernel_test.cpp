@@ -438,10 +438,15 @@ BOOST_AUTO_TEST_CASE(lock_chain_keys_are_equal_exactly_when_the_held_locks_are) 
   BOOST_TEST(b.chain_key() == ax);
   b.released(&x);
   BOOST_TEST(b.chain_key() == none);
-  // The other order is another chain.
+  // y alone, and the other order, are other chains.
   b.acquired(&y);
+  const std::uint32_t by = b.chain_key();
+  BOOST_TEST(by != ax);
+  BOOST_TEST(by != axy);
   b.acquired(&x);
   BOOST_TEST(b.chain_key() != axy);
+  BOOST_TEST(b.chain_key() != ax);
+  BOOST_TEST(b.chain_key() != by);
   b.released(&x);
   b.released(&y);
 
