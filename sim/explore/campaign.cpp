@@ -178,8 +178,10 @@ nlohmann::json Campaign::to_json() const {
   j["errors"] = seen_json(errors);
   j["errors"]["first_message"] = first_error;
   j["verdict"] = errors.runs ? "error" : violated() ? "violated" : "clean";
-  j["timing"] = {
-      {"wall_s", wall_s}, {"runs_per_s", wall_s > 0 ? static_cast<double>(runs_done) / wall_s : 0.0}, {"jobs", jobs}};
+  j["timing"] = {{"wall_s", wall_s},
+                 {"runs_per_s", wall_s > 0 ? static_cast<double>(runs_done) / wall_s : 0.0},
+                 {"jobs", jobs},
+                 {"code_on_huge_pages", code_on_huge_pages}};
   return j;
 }
 
@@ -222,6 +224,7 @@ Campaign Campaign::from_json(const nlohmann::json& j) {
     c.first_error = j.at("errors").at("first_message").get<std::string>();
     c.wall_s = j.at("timing").at("wall_s").get<double>();
     c.jobs = j.at("timing").at("jobs").get<int>();
+    c.code_on_huge_pages = j.at("timing").value("code_on_huge_pages", std::uint64_t{0});
     return c;
   } catch (const nlohmann::json::exception& e) {
     throw std::runtime_error(fmt::format("malformed campaign result: {}", e.what()));
@@ -266,6 +269,7 @@ Campaign merge_campaigns(const std::vector<Campaign>& parts) {
     if (p.errors.runs && (m.errors.runs == 0 || p.errors.first_run < m.errors.first_run)) m.first_error = p.first_error;
     m.errors.merge(p.errors);
     m.wall_s += p.wall_s;
+    m.code_on_huge_pages = std::min(m.code_on_huge_pages, p.code_on_huge_pages);
     m.jobs += p.jobs;
   }
   std::sort(m.first_failures.begin(), m.first_failures.end(),

@@ -88,6 +88,9 @@ struct Campaign {
   // Wall clock: excluded from comparisons.
   double wall_s = 0;
   int jobs = 1;
+  // Bytes of the forking parent's code on huge pages (huge_text.h); in a
+  // merge, the least of the parts.
+  std::uint64_t code_on_huge_pages = 0;
 
   // Folds one run in; returns its failure record when it failed.
   std::optional<Failure> add(const RunSummary& r);

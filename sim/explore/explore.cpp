@@ -14,6 +14,7 @@
 
 #include "sim/cli.h"
 #include "sim/explore/fork_pool.h"
+#include "sim/explore/huge_text.h"
 #include "sim/explore/payload.h"
 #include "sim/explore/scenario_yaml.h"
 #include "sim/explore/seeds.h"
@@ -322,6 +323,7 @@ int run_explore(const ExploreOptions& o) {
   const bool elaborated = !o.log;
   if (elaborated) elaborate_simulation(run_scenario, effective);
   release_scratch_memory();  // before the children fork
+  c.code_on_huge_pages = map_code_on_huge_pages().bytes;
   ForkPool pool;
   pool.jobs = o.jobs;
   pool.child = [&](std::size_t run) {

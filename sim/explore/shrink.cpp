@@ -10,6 +10,7 @@
 
 #include "sim/cli.h"
 #include "sim/explore/explore.h"
+#include "sim/explore/huge_text.h"
 #include "sim/explore/scenario_yaml.h"
 #include "sim/isolated_run.h"
 #include "sim/report/atomic_file.h"
@@ -194,6 +195,7 @@ class Shrinker {
   Shrinker(std::string origin, const ShrinkTarget& target, std::uint64_t max_runs)
       : origin_(std::move(origin)), target_(target), max_runs_(max_runs) {
     release_scratch_memory();  // before the children fork
+    map_code_on_huge_pages();
   }
 
   // The scenario as loaded back from its text when it fires the target (or,

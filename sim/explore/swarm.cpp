@@ -8,6 +8,7 @@
 #include "sim/cli.h"
 #include "sim/explore/explore.h"
 #include "sim/explore/fork_pool.h"
+#include "sim/explore/huge_text.h"
 #include "sim/explore/payload.h"
 #include "sim/explore/scenario_yaml.h"
 #include "sim/explore/seeds.h"
@@ -85,6 +86,7 @@ int run_swarm(const SwarmOptions& o) {
   const auto t0 = std::chrono::steady_clock::now();
 
   release_scratch_memory();  // before the children fork
+  c.code_on_huge_pages = map_code_on_huge_pages().bytes;
   ForkPool pool;
   pool.jobs = o.jobs;
   pool.child = [&](std::size_t run) {
