@@ -27,18 +27,22 @@ using namespace qedisim::hsi;
 
 namespace {
 
+// These caches are made at their first use, mostly in a forked run, and
+// never destroyed: a static with a destructor registers an exit handler,
+// which in a forked child copied libc's handler list and malloc's bins
+// (~5 page faults a run).
 kern::Slab<IscsiSession>& session_slab() {
-  static kern::Slab<IscsiSession> s;
-  return s;
+  static auto* s = new kern::Slab<IscsiSession>();
+  return *s;
 }
 kern::Slab<IscsiConn>& conn_slab() {
-  static kern::Slab<IscsiConn> s;
-  return s;
+  static auto* s = new kern::Slab<IscsiConn>();
+  return *s;
 }
 // iscsi_pool_free: the slots' memory stays (stale pointers must read defined memory).
 std::vector<std::unique_ptr<kern::Pool<IscsiTask>>>& freed_pools() {
-  static std::vector<std::unique_ptr<kern::Pool<IscsiTask>>> v;
-  return v;
+  static auto* v = new std::vector<std::unique_ptr<kern::Pool<IscsiTask>>>();
+  return *v;
 }
 
 IscsiTransport& tt() { return *driver().transport; }

@@ -19,9 +19,11 @@ struct Names {
   std::unordered_map<std::string_view, const std::string*> by_text;  // lookup only
   std::unordered_map<const char*, const std::string*> by_literal;    // lookup only
 };
+// Never destroyed: no exit handler for a forked run to register
+// (libiscsi.cpp, session_slab).
 Names& names() {
-  static Names n;
-  return n;
+  static auto* n = new Names();
+  return *n;
 }
 }  // namespace
 

@@ -7,9 +7,11 @@
 namespace qedisim::checkers {
 
 Name context_name(const kern::Context& c) {
-  static std::vector<Name> by_id;  // context ids are never reused
-  if (c.id() >= by_id.size()) by_id.resize(c.id() + 1u);
-  Name& n = by_id[c.id()];
+  // Context ids are never reused. Never destroyed: no exit handler for a
+  // forked run to register (libiscsi.cpp, session_slab).
+  static auto* by_id = new std::vector<Name>();
+  if (c.id() >= by_id->size()) by_id->resize(c.id() + 1u);
+  Name& n = (*by_id)[c.id()];
   if (n.empty()) n = Name(c.name());
   return n;
 }

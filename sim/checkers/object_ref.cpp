@@ -82,9 +82,11 @@ class ObjectIds {
   std::uint64_t next_ = 1;
 };
 
+// Never destroyed: no exit handler for a forked run to register
+// (libiscsi.cpp, session_slab).
 ObjectIds& object_ids() {
-  static ObjectIds ids;
-  return ids;
+  static auto* ids = new ObjectIds();
+  return *ids;
 }
 }  // namespace
 
