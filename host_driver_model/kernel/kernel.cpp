@@ -36,8 +36,6 @@ Kernel::~Kernel() {
   if (instance_ == this) instance_ = nullptr;
 }
 
-void Kernel::no_kernel() { throw std::logic_error("kernel layer used before a Kernel was created"); }
-
 void emit_log(EvSys sys, std::int32_t session, std::string_view text) {
   if (!Kernel::events) return;
   const Context* c = Kernel::current_context();
