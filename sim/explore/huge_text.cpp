@@ -46,8 +46,9 @@ int find_code(dl_phdr_info* info, std::size_t, void* arg) {
     const ElfW(Phdr)& ph = info->dlpi_phdr[i];
     if (ph.p_type == PT_LOAD && (ph.p_flags & PF_X)) {
       auto* s = static_cast<Span*>(arg);
-      s->begin = reinterpret_cast<char*>(info->dlpi_addr +
-                                         ph.p_vaddr);  // NOLINT(performance-no-int-to-ptr): the loader's address
+      // The loader gives the segment's address as an integer.
+      // NOLINTNEXTLINE(performance-no-int-to-ptr)
+      s->begin = reinterpret_cast<char*>(info->dlpi_addr + ph.p_vaddr);
       s->end = s->begin + ph.p_memsz;
     }
   }
