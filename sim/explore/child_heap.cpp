@@ -7,20 +7,11 @@
 #include <cstring>
 #include <new>
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define QEDISIM_CHILD_HEAP 0
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || __has_feature(memory_sanitizer)
-#define QEDISIM_CHILD_HEAP 0
-#endif
-#endif
-#ifndef QEDISIM_CHILD_HEAP
-#define QEDISIM_CHILD_HEAP 1
-#endif
+#include "sim/explore/instrumented.h"
 
 namespace qedisim {
 
-#if QEDISIM_CHILD_HEAP
+#if !QEDISIM_SANITIZED
 
 namespace {
 
@@ -104,7 +95,7 @@ std::size_t child_heap_used() { return 0; }
 
 }  // namespace qedisim
 
-#if QEDISIM_CHILD_HEAP
+#if !QEDISIM_SANITIZED
 // The replaceable allocation functions ([new.delete]): the plain and array
 // forms, with and without nothrow and size. Aligned new stays the library's
 // (aligned_alloc and free), as does its delete.

@@ -11,10 +11,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <stdexcept>
-#include <string_view>
 #include <vector>
 
 #include "sim/explore/child_heap.h"
+#include "sim/explore/instrumented.h"
 #include "sim/explore/pipe_io.h"
 
 namespace qedisim {
@@ -111,8 +111,7 @@ std::size_t ForkPool::run(const std::vector<std::size_t>& tasks) const {
 
 void reexec_binding_now(int argc, char** argv) {
   if (std::getenv("LD_BIND_NOW")) return;
-  const char* preload = std::getenv("LD_PRELOAD");
-  if (preload && std::string_view(preload).find("vgpreload") != std::string_view::npos) return;
+  if (under_valgrind()) return;
   std::vector<char*> args(argv, argv + argc);
   args.push_back(nullptr);
   if (::setenv("LD_BIND_NOW", "1", 1) != 0) return;

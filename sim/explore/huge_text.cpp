@@ -9,18 +9,8 @@
 #include <cstring>
 #include <fstream>
 #include <string>
-#include <string_view>
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define QEDISIM_HUGE_TEXT 0
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || __has_feature(memory_sanitizer)
-#define QEDISIM_HUGE_TEXT 0
-#endif
-#endif
-#ifndef QEDISIM_HUGE_TEXT
-#define QEDISIM_HUGE_TEXT 1
-#endif
+#include "sim/explore/instrumented.h"
 
 namespace qedisim {
 
@@ -81,58 +71,50 @@ bool thp_never() {
   return !in || mode.find("[never]") != std::string::npos;
 }
 
-bool under_valgrind() {
-  const char* preload = std::getenv("LD_PRELOAD");
-  return preload && std::string_view(preload).find("vgpreload") != std::string_view::npos;
-}
-
 HugeText left(const char* why) { return HugeText{0, why}; }
 
-bool tried = false;
-HugeText done;  // the first call's outcome
+HugeText move_code() {
+  if (QEDISIM_SANITIZED) return left("a sanitizer build");
+  if (const char* env = std::getenv("QEDISIM_HUGE_TEXT"); env && std::strcmp(env, "0") == 0)
+    return left("QEDISIM_HUGE_TEXT=0");
+  if (under_valgrind()) return left("under valgrind");
+  if (thp_never()) return left("transparent huge pages are off");
+  Span code;
+  dl_iterate_phdr(find_code, &code);
+  if (!code.begin) return left("no code segment found");
+  char* const begin = code.begin + to_boundary(code.begin);
+  const std::size_t len = code.end > begin ? static_cast<std::size_t>(code.end - begin) / kHuge * kHuge : 0;
+  if (len == 0) return left("no whole 2 MiB of code (linked without 2 MiB segments?)");
+  // A 2 MiB-aligned copy: reserve one huge page more and trim.
+  void* reserved = ::mmap(nullptr, len + kHuge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (reserved == MAP_FAILED) return left("no memory for the copy");
+  char* const raw = static_cast<char*>(reserved);
+  const std::size_t head = to_boundary(raw);
+  char* const copy = raw + head;
+  if (head) ::munmap(raw, head);
+  ::munmap(copy + len, kHuge - head);
+  ::madvise(copy, len, MADV_HUGEPAGE);
+  std::memcpy(copy, begin, len);
+  if (huge_bytes_at(copy) != len) {
+    ::munmap(copy, len);
+    return left("the kernel gave no huge page");
+  }
+  // The bytes are the same on both sides, so this very function returns
+  // into the copy as it would have into the file mapping.
+  if (::mprotect(copy, len, PROT_READ | PROT_EXEC) != 0 ||
+      ::mremap(copy, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, begin) == MAP_FAILED) {
+    ::munmap(copy, len);
+    return left("mprotect or mremap refused");
+  }
+  const std::size_t moved = huge_bytes_at(begin);
+  return moved ? HugeText{moved, ""} : left("moved, but not on a huge page");
+}
 
 }  // namespace
 
 HugeText map_code_on_huge_pages() {
-  if (tried) return done;
-  tried = true;
-  done = [] {
-    if (!QEDISIM_HUGE_TEXT) return left("a sanitizer build");
-    if (const char* env = std::getenv("QEDISIM_HUGE_TEXT"); env && std::strcmp(env, "0") == 0)
-      return left("QEDISIM_HUGE_TEXT=0");
-    if (under_valgrind()) return left("under valgrind");
-    if (thp_never()) return left("transparent huge pages are off");
-    Span code;
-    dl_iterate_phdr(find_code, &code);
-    if (!code.begin) return left("no code segment found");
-    char* const begin = code.begin + to_boundary(code.begin);
-    const std::size_t len = code.end > begin ? static_cast<std::size_t>(code.end - begin) / kHuge * kHuge : 0;
-    if (len == 0) return left("no whole 2 MiB of code (linked without 2 MiB segments?)");
-    // A 2 MiB-aligned copy: reserve one huge page more and trim.
-    void* reserved = ::mmap(nullptr, len + kHuge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (reserved == MAP_FAILED) return left("no memory for the copy");
-    char* const raw = static_cast<char*>(reserved);
-    const std::size_t head = to_boundary(raw);
-    char* const copy = raw + head;
-    if (head) ::munmap(raw, head);
-    ::munmap(copy + len, kHuge - head);
-    ::madvise(copy, len, MADV_HUGEPAGE);
-    std::memcpy(copy, begin, len);
-    if (huge_bytes_at(copy) != len) {
-      ::munmap(copy, len);
-      return left("the kernel gave no huge page");
-    }
-    // The bytes are the same on both sides, so this very function returns
-    // into the copy as it would have into the file mapping.
-    if (::mprotect(copy, len, PROT_READ | PROT_EXEC) != 0 ||
-        ::mremap(copy, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, begin) == MAP_FAILED) {
-      ::munmap(copy, len);
-      return left("mprotect or mremap refused");
-    }
-    const std::size_t moved = huge_bytes_at(begin);
-    return moved ? HugeText{moved, ""} : left("moved, but not on a huge page");
-  }();
-  return done;
+  static const HugeText outcome = move_code();  // the first call's
+  return outcome;
 }
 
 }  // namespace qedisim
