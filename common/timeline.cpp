@@ -4,13 +4,6 @@
 
 namespace qedisim {
 
-namespace {
-
-// The model runs at 1 ns resolution (the application sets it before building).
-std::int64_t now_ns() { return static_cast<std::int64_t>(sc_core::sc_get_curr_simcontext()->time_stamp().value()); }
-
-}  // namespace
-
 // ---- TimedEvent -------------------------------------------------------------
 
 TimedEvent::~TimedEvent() {
@@ -27,7 +20,7 @@ void TimedEvent::notify_in(std::int64_t delay_ns) {
     return;
   }
   if (delta_pending()) return;  // a delta notification is earlier than any timed one
-  const std::int64_t at = now_ns() + delay_ns;
+  const std::int64_t at = sim_now_ns() + delay_ns;
   if (index_ != kNone) {
     if (at_ <= at) return;  // the pending one is earlier (or the same)
     Timeline::get().remove(*this);
@@ -90,7 +83,7 @@ void Timeline::schedule(TimedEvent& e, std::int64_t at_ns) {
   h.push_back(&e);
   e.index_ = h.size() - 1;
   sift_up(h, e.index_);
-  arm_for(at_ns, now_ns());
+  arm_for(at_ns, sim_now_ns());
 }
 
 // Makes sure a wake-up comes at `at_ns` or before it (and after now).
@@ -144,7 +137,7 @@ std::optional<std::int64_t> Timeline::next_model_ns() const {
 // now, by time then scheduling order, as immediate notifications (the woken
 // processes run in this evaluation phase, in that order).
 void Timeline::dispatch() {
-  const std::int64_t now = now_ns();
+  const std::int64_t now = sim_now_ns();
   for (Wake& w : wakes_)
     if (w.at >= 0 && w.at <= now) w.at = -1;  // came now
   while (TimedEvent* e = earliest()) {

@@ -27,6 +27,14 @@
 
 namespace qedisim {
 
+// Simulated time now in ns. The model runs at SystemC's 1 ns resolution
+// (the application and every test bench set it before building), where this
+// is the time stamp's value. Inline: sc_time_stamp() is a library call, and
+// the model reads the time several times a command.
+inline std::int64_t sim_now_ns() {
+  return static_cast<std::int64_t>(sc_core::sc_get_curr_simcontext()->time_stamp().value());
+}
+
 class Timeline;
 
 // An sc_event whose timed notifications go through the Timeline. Like

@@ -16,8 +16,6 @@ std::int64_t to_ns(const sc_core::sc_time& t) {
 }
 }  // namespace
 
-std::int64_t sim_now_ns() { return to_ns(sc_core::sc_time_stamp()); }
-
 Hba::Hba(sc_core::sc_module_name name, const FirmwareConfig& cfg, FailpointHook* failpoints)
     : sc_module(name), mmio("mmio"), dma("dma"), msix("msix") {
   fw_ = std::make_unique<Firmware>(cfg, static_cast<HostBus&>(*this), failpoints);

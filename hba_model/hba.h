@@ -77,7 +77,4 @@ class Hba : public sc_core::sc_module, private HostBus, public InitiatorPort {
   std::vector<TraceSink::SignalId> cq_signals_;
 };
 
-// Current simulated time in ns (the model runs at 1 ns resolution).
-std::int64_t sim_now_ns();
-
 }  // namespace qedisim::hba

@@ -50,7 +50,6 @@ long minor_faults() {
 volatile std::sig_atomic_t g_interrupt = 0;
 
 sc_core::sc_time ns(std::int64_t v) { return sc_core::sc_time(static_cast<double>(v), sc_core::SC_NS); }
-std::int64_t now_ns() { return static_cast<std::int64_t>(sc_core::sc_time_stamp().value()); }
 
 // Fires the `at:` actions in time order (list order at the same instant).
 class ActionScheduler : public sc_core::sc_module {
@@ -70,7 +69,7 @@ class ActionScheduler : public sc_core::sc_module {
 
  private:
   void fire() {
-    const std::int64_t now = now_ns();
+    const std::int64_t now = sim_now_ns();
     bool any = false;
     while (fired_count_ < timed_.size() && timed_[fired_count_].at->ns <= now) {
       const Action& a = timed_[fired_count_++];
@@ -120,11 +119,11 @@ class EndMonitor : public sc_core::sc_module {
     return p_.host.quiescent() && p_.qedi.idle() && p_.hba.firmware().quiescent() && p_.target.idle();
   }
   void poll() {
-    if (poll_.due(now_ns())) check();
+    if (poll_.due(sim_now_ns())) check();
   }
   // Runs at any activity, and 10 ms after its last run when none came.
   void check() {
-    const std::int64_t now = now_ns();
+    const std::int64_t now = sim_now_ns();
     if (g_interrupt) {
       interrupted_ = true;
       sc_core::sc_stop();
@@ -205,11 +204,11 @@ std::int64_t race_start(const Violation& v, const std::vector<std::int64_t>& fau
 // One scenario action, from `at:` or `on:`: logged, a link loss or HBA
 // removal told to the checkers as an outside fault, then run.
 void run_scenario_action(Bench& b, const Action& a) {
-  b.fault_times.push_back(now_ns());
+  b.fault_times.push_back(sim_now_ns());
   if (b.events) {
     Ev e;
     e.sys = EvSys::failpoint;
-    e.ns = now_ns();
+    e.ns = sim_now_ns();
     e.session = a.kind == ActionKind::hba_remove || a.kind == ActionKind::link_down || a.kind == ActionKind::link_up
                     ? -1
                     : static_cast<std::int32_t>(a.args.session);
@@ -224,7 +223,7 @@ void run_scenario_action(Bench& b, const Action& a) {
     f.point = std::string(to_string(a.kind));
     f.session = a.args.session;
     f.kind = checkers::FaultKind::fail;
-    f.at_ns = now_ns();
+    f.at_ns = sim_now_ns();
     b.checkers->fault_injected(f);
   }
   b.host->run_action(a.kind, a.args);
@@ -298,7 +297,7 @@ void build(Bench& b, const Scenario& scenario, const RunOptions& options) {
     b.checkers->set_finding_listener([&b](const Violation& v) { b.events->violation(v); });
   }
   b.failpoints->set_fault_listener([&b](const PointEvent& ev, const PointOutcome& out) {
-    b.fault_times.push_back(now_ns());
+    b.fault_times.push_back(sim_now_ns());
     if (b.events) {
       std::string what = out.drop ? "drop" : out.fail ? "fail" : "";
       if (out.respond) what = fmt::format("respond {}", to_string(*out.respond));
@@ -311,7 +310,7 @@ void build(Bench& b, const Scenario& scenario, const RunOptions& options) {
       if (device || target) {
         Ev e;
         e.sys = EvSys::failpoint;
-        e.ns = now_ns();
+        e.ns = sim_now_ns();
         e.session = session;
         e.ctx = device ? "fw" : "target";
         e.fn = "-";
@@ -326,7 +325,7 @@ void build(Bench& b, const Scenario& scenario, const RunOptions& options) {
     f.session = ev.session;
     f.kind = fault_kind(out);
     f.delay_ns = out.delay.ns;
-    f.at_ns = now_ns();
+    f.at_ns = sim_now_ns();
     b.checkers->fault_injected(f);
   });
 
@@ -400,7 +399,7 @@ RunResult simulate(Bench& b, const Scenario& scenario, const RunOptions& options
   RunResult r;
   r.sim_wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   r.sim_page_faults = minor_faults() - faults_start;
-  r.sim_time_ns = now_ns();
+  r.sim_time_ns = sim_now_ns();
   r.end_reason = b.monitor->interrupted() ? "interrupted" : b.monitor->stopped_quiescent() ? "quiescent" : "stop_at";
   if (b.monitor->interrupted()) {  // no report, waveform, log or trace of a run cut short
     kern::Kernel::events = nullptr;

@@ -23,7 +23,7 @@ Workload::Workload(sc_core::sc_module_name name, const std::vector<WorkloadStrea
 }
 
 void Workload::start_due() {
-  const auto now = static_cast<std::int64_t>(sc_core::sc_time_stamp().value());
+  const std::int64_t now = sim_now_ns();
   while (next_start_ < start_order_.size() && streams_[start_order_[next_start_]].spec.start.ns <= now) {
     Stream& s = streams_[start_order_[next_start_++]];
     const std::uint64_t first = std::min<std::uint64_t>(s.spec.depth, s.spec.ops);

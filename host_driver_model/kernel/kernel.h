@@ -3,8 +3,6 @@
 // seeded PRNG behind sched.jitter. One Kernel per simulation.
 #pragma once
 
-#include <sysc/kernel/sc_simcontext.h>
-
 #include <cstdint>
 #include <random>
 #include <string>
@@ -13,6 +11,7 @@
 
 #include "common/duration.h"
 #include "common/event_sink.h"
+#include "common/timeline.h"
 #include "host_driver_model/kernel/observer.h"
 
 namespace qedisim {
@@ -33,11 +32,8 @@ class Kernel {
   FailpointHook* failpoints() const { return failpoints_; }
   Observer& observer() const { return *observer_; }
 
-  // Time now in ns (sc_time_stamp at the run's 1 ns resolution), as every
-  // record wants it. Inline: the accessor sc_time_stamp() wraps is inline.
-  static std::int64_t now_ns() {
-    return static_cast<std::int64_t>(sc_core::sc_get_curr_simcontext()->time_stamp().value());
-  }
+  // Time now in ns, as every record wants it.
+  static std::int64_t now_ns() { return sim_now_ns(); }
 
   // The context whose code is running. Set on every resume by the kernel
   // primitives; never null while model code runs.

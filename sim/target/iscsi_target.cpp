@@ -22,11 +22,6 @@ IscsiTarget::IscsiTarget(sc_core::sc_module_name name, const TargetConfig& cfg, 
   dont_initialize();
 }
 
-std::int64_t IscsiTarget::now_ns() const {
-  static const sc_core::sc_time one_ns(1, sc_core::SC_NS);  // built once: sc_time(double, unit) converts
-  return static_cast<std::int64_t>(sc_core::sc_time_stamp() / one_ns);
-}
-
 std::optional<std::uint32_t> IscsiTarget::portal_of(std::uint16_t cid) const {
   auto it = conns_.find(cid);
   if (it == conns_.end()) return std::nullopt;

@@ -28,8 +28,6 @@ const std::vector<std::string> kSessionStates =
 const std::vector<std::string> kClsStates = names({"LOGGED_IN", "FAILED", "FREE"});
 const std::vector<std::string> kConnStages = names({"INITIAL", "STARTED", "STOPPED", "CLEANUP_WAIT"});
 
-std::int64_t now_ns() { return static_cast<std::int64_t>(sc_core::sc_time_stamp().value()); }
-
 // Context names carry '/', which VCD identifiers may not: "tmf_wq/host0" -> "tmf_wq_host0".
 std::string vcd_name(const std::string& s) {
   std::string out = s;
@@ -77,7 +75,7 @@ ModelTracer::ModelTracer(sc_core::sc_module_name name, Tracer& tracer, const drv
 }
 
 void ModelTracer::poll() {
-  if (poll_.due(now_ns())) sample();
+  if (poll_.due(sim_now_ns())) sample();
 }
 
 void ModelTracer::declare_contexts() {
@@ -88,7 +86,7 @@ void ModelTracer::declare_contexts() {
 }
 
 void ModelTracer::sample() {
-  const std::int64_t now = now_ns();
+  const std::int64_t now = sim_now_ns();
   const auto& sessions = drv::driver().sessions;
   for (std::size_t i = 0; i < sessions_.size() && i < sessions.size(); ++i) {
     const drv::IscsiSession* s = sessions[i].raw();

@@ -227,7 +227,7 @@ IscsiTaskContext tmf(std::uint16_t tid, std::uint32_t itt, std::uint8_t function
   return c;
 }
 
-double now_us() { return static_cast<double>(hba::sim_now_ns()) / 1000.0; }
+double now_us() { return static_cast<double>(sim_now_ns()) / 1000.0; }
 
 }  // namespace
 
