@@ -51,6 +51,11 @@ struct ObjectHeader {
   bool allocation = false;
   mutable std::uint64_t scan_mark = 0;
   mutable const Context* last_ctx = nullptr;
+  // The observer's own record of this slot, kept here so that it is found
+  // without a lookup (the checkers' object ids). Only the observer reads it,
+  // and it checks the record is this header's: a header copied elsewhere
+  // carries a record that is not its own.
+  mutable void* observer_slot = nullptr;
 
   // "iscsi_task s0 itt 0x05 #3"
   std::string describe(std::uint32_t inc) const { return fmt::format("{} {} #{}", type, name, inc); }

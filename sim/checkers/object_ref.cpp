@@ -44,7 +44,7 @@ class ObjectIds {
     std::uint64_t cmd_fields[4] = {};  // what cmd_desc was taken from
   };
   Entry& entry(const kern::ObjectHeader* h, std::uint32_t inc) {
-    Recent& recent = slots_[h];
+    Recent& recent = slot(h);
     const bool current = inc == h->incarnation;
     for (std::size_t i = recent.ring.size(); i-- > 0;) {  // newest first
       Entry& e = recent.at(i);
@@ -65,6 +65,7 @@ class ObjectIds {
   // run writes every byte it builds on pages of its own), then a ring, no
   // allocation per object.
   struct Recent {
+    const kern::ObjectHeader* header = nullptr;  // whose entries these are
     std::vector<Entry> ring;
     std::size_t head = 0;       // oldest, once full
     Entry& at(std::size_t i) {  // i < ring.size(); head is 0 until the ring is full
@@ -78,6 +79,16 @@ class ObjectIds {
       return e;
     }
   };
+  // The slot's entries: found through the header's observer_slot after the
+  // first time (the table's node never moves).
+  Recent& slot(const kern::ObjectHeader* h) {
+    auto* known = static_cast<Recent*>(h->observer_slot);
+    if (known && known->header == h) return *known;
+    Recent& r = slots_[h];
+    r.header = h;
+    h->observer_slot = &r;
+    return r;
+  }
   std::unordered_map<const kern::ObjectHeader*, Recent> slots_;  // lookup only
   std::uint64_t next_ = 1;
 };
