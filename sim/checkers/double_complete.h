@@ -7,8 +7,8 @@
 #include <cstddef>
 #include <deque>
 #include <string>
-#include <unordered_map>
 
+#include "common/flat_map.h"
 #include "sim/checkers/checker.h"
 #include "sim/checkers/object_ref.h"
 
@@ -33,8 +33,8 @@ class DoubleCompleteChecker : public Checker {
   void finish(const ObjKey& key, Issue& i, const Site& at);
 
   std::size_t remember_;
-  std::unordered_map<ObjKey, Issue, ObjKeyHash> issues_;  // looked up by key only, never iterated
-  std::deque<ObjKey> finished_order_;                     // oldest finished issues are forgotten first
+  FlatMap<ObjKey, Issue, ObjKeyHash> issues_;  // looked up by key only
+  std::deque<ObjKey> finished_order_;          // oldest finished issues are forgotten first
 };
 
 }  // namespace qedisim::checkers

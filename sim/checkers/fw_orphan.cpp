@@ -29,12 +29,10 @@ void FwOrphanChecker::sq_discarded(std::uint16_t cid) { unfetched_.erase(cid); }
 void FwOrphanChecker::task_end(const Site& at, const ObjRef& task, std::string_view how, const TidShadow& tids,
                                const hba::FwTaskTable* table) {
   if (task.is_null() || reported_.count(task.key)) return;
-  const auto lp = last_post_.find(task.key);
+  const Post* const post = last_post_.find(task.key);
   std::string state;
   std::uint16_t tid = 0;
-  const Post* post = nullptr;
-  if (lp != last_post_.end()) {
-    post = &lp->second;
+  if (post) {
     tid = post->tid;
     const auto q = unfetched_.find(post->cid);
     if (q != unfetched_.end())

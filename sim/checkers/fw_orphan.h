@@ -11,8 +11,8 @@
 #include <set>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 
+#include "common/flat_map.h"
 #include "hba_model/fw_task_table.h"
 #include "sim/checkers/checker.h"
 #include "sim/checkers/tid_shadow.h"
@@ -41,8 +41,8 @@ class FwOrphanChecker : public Checker {
     bool cleanup = false;
     Site at;
   };
-  std::map<std::uint16_t, std::deque<Post>> unfetched_;     // by cid, SQ order
-  std::unordered_map<ObjKey, Post, ObjKeyHash> last_post_;  // by task key; looked up only, never iterated
+  std::map<std::uint16_t, std::deque<Post>> unfetched_;  // by cid, SQ order
+  FlatMap<ObjKey, Post, ObjKeyHash> last_post_;          // by task key; looked up only
   std::set<ObjKey> reported_;
 };
 

@@ -23,9 +23,9 @@ void TidShadow::bound(std::uint16_t tid, const ObjRef& owner, const Site& at) {
     e.leak_reported = false;
   }
   // The owner's qedi_cmd held another tid: that one has lost its owner.
-  const auto held = held_by_.find(owner.key);
-  if (held != held_by_.end() && held->second != tid) {
-    TidEntry& old = entry(held->second);
+  const std::uint16_t* held = held_by_.find(owner.key);
+  if (held && *held != tid) {
+    TidEntry& old = entry(*held);
     if (old.has_owner && old.owner.key == owner.key && !old.owner_moved) {
       old.owner_moved = true;
       old.owner_gone_at = at;
@@ -49,8 +49,8 @@ void TidShadow::cleared(std::uint16_t tid, const Site& at) {
 }
 
 void TidShadow::unbound(const ObjRef& owner, std::uint16_t tid, const Site& at) {
-  const auto held = held_by_.find(owner.key);
-  if (held != held_by_.end() && held->second == tid) held_by_.erase(held);
+  const std::uint16_t* held = held_by_.find(owner.key);
+  if (held && *held == tid) held_by_.erase(owner.key);
   TidEntry* e = find(tid);
   if (e && e->has_owner && e->owner.key == owner.key && !e->owner_moved && !e->owner_freed) {
     e->owner_moved = true;
@@ -60,14 +60,14 @@ void TidShadow::unbound(const ObjRef& owner, std::uint16_t tid, const Site& at) 
 }
 
 void TidShadow::task_freed(const ObjRef& owner, const Site& at) {
-  const auto held = held_by_.find(owner.key);
-  if (held == held_by_.end()) return;
-  TidEntry* e = find(held->second);
+  const std::uint16_t* held = held_by_.find(owner.key);
+  if (!held) return;
+  TidEntry* e = find(*held);
   if (e && e->has_owner && e->owner.key == owner.key && !e->owner_moved) {
     e->owner_freed = true;
     e->owner_gone_at = at;
   }
-  held_by_.erase(held);
+  held_by_.erase(owner.key);
 }
 
 TidEntry& TidShadow::add(std::uint16_t tid) {
@@ -82,9 +82,9 @@ const TidEntry* TidShadow::find(std::uint16_t tid) const { return tid < by_tid_.
 TidEntry* TidShadow::find(std::uint16_t tid) { return tid < by_tid_.size() ? by_tid_[tid] : nullptr; }
 
 bool TidShadow::tid_of(const ObjRef& owner, std::uint16_t& tid) const {
-  const auto it = last_tid_.find(owner.key);
-  if (it == last_tid_.end()) return false;
-  tid = it->second;
+  const std::uint16_t* last = last_tid_.find(owner.key);
+  if (!last) return false;
+  tid = *last;
   return true;
 }
 

@@ -9,9 +9,9 @@
 #include <cstdint>
 #include <map>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
+#include "common/flat_map.h"
 #include "sim/checkers/object_ref.h"
 #include "sim/checkers/site.h"
 
@@ -70,9 +70,9 @@ class TidShadow {
 
   std::map<std::uint16_t, TidEntry> tids_;
   std::vector<TidEntry*> by_tid_;  // tids_'s nodes by tid (null: not seen), a few lookups per command
-  // Looked up by key only, never iterated (hashed: one lookup per command).
-  std::unordered_map<ObjKey, std::uint16_t, ObjKeyHash> held_by_;   // owner key -> tid its qedi_cmd holds
-  std::unordered_map<ObjKey, std::uint16_t, ObjKeyHash> last_tid_;  // owner key -> last tid it held
+  // Looked up by key only (hashed: one lookup per command).
+  FlatMap<ObjKey, std::uint16_t, ObjKeyHash> held_by_;   // owner key -> tid its qedi_cmd holds
+  FlatMap<ObjKey, std::uint16_t, ObjKeyHash> last_tid_;  // owner key -> last tid it held
 };
 
 }  // namespace qedisim::checkers

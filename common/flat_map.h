@@ -1,0 +1,96 @@
+// A hash map for per-event lookups on hot paths: open addressing with linear
+// probing in one array, no node per entry, grown at half full; erase shifts
+// the entries after it back, so no tombstone is left. Only looked up, never
+// iterated: it has no order to leak into a report. A pointer or reference to
+// a value stays valid until the next insert or erase. Pure C++.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+namespace qedisim {
+
+template <typename K, typename V, typename Hash>
+class FlatMap {
+ public:
+  explicit FlatMap(std::size_t slots = 64) : slots_(slots) {}  // a power of two
+
+  V* find(const K& key) {
+    const std::size_t i = index_of(key);
+    return i == kNone ? nullptr : &slots_[i].value;
+  }
+  const V* find(const K& key) const {
+    const std::size_t i = index_of(key);
+    return i == kNone ? nullptr : &slots_[i].value;
+  }
+  // The value of `key`, value-initialized when it was not there.
+  V& operator[](const K& key) {
+    if (V* v = find(key)) return *v;
+    if ((count_ + 1) * 2 > slots_.size()) grow();
+    ++count_;
+    Slot& s = slots_[free_slot(key)];
+    s.used = true;
+    s.key = key;
+    s.value = V();
+    return s.value;
+  }
+  // Removes `key`; false when it was not there.
+  bool erase(const K& key) {
+    std::size_t i = index_of(key);
+    if (i == kNone) return false;
+    --count_;
+    const std::size_t mask = slots_.size() - 1;
+    // Backward shift: an entry after the hole moves into it unless its home
+    // slot lies cyclically in (hole, entry], where it can already be found.
+    for (std::size_t j = (i + 1) & mask; slots_[j].used; j = (j + 1) & mask) {
+      const std::size_t home = home_of(slots_[j].key);
+      const bool stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
+      if (stays) continue;
+      slots_[i] = std::move(slots_[j]);
+      i = j;
+    }
+    slots_[i].used = false;
+    return true;
+  }
+  std::size_t size() const { return count_; }
+  bool empty() const { return count_ == 0; }
+
+ private:
+  static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+  struct Slot {
+    bool used = false;
+    K key{};
+    V value{};
+  };
+  std::size_t home_of(const K& key) const {
+    const std::uint64_t h = static_cast<std::uint64_t>(Hash()(key)) * 0x9E3779B97F4A7C15ull;
+    return static_cast<std::size_t>(h ^ (h >> 29)) & (slots_.size() - 1);
+  }
+  std::size_t index_of(const K& key) const {
+    const std::size_t mask = slots_.size() - 1;
+    for (std::size_t i = home_of(key);; i = (i + 1) & mask) {
+      const Slot& s = slots_[i];
+      if (!s.used) return kNone;
+      if (s.key == key) return i;
+    }
+  }
+  std::size_t free_slot(const K& key) const {
+    const std::size_t mask = slots_.size() - 1;
+    std::size_t i = home_of(key);
+    while (slots_[i].used) i = (i + 1) & mask;
+    return i;
+  }
+  void grow() {
+    std::vector<Slot> old(slots_.size() * 2);
+    old.swap(slots_);
+    for (Slot& s : old)
+      if (s.used) slots_[free_slot(s.key)] = std::move(s);
+  }
+
+  std::vector<Slot> slots_;
+  std::size_t count_ = 0;
+};
+
+}  // namespace qedisim
