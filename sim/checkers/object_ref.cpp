@@ -46,10 +46,15 @@ class ObjectIds {
   Entry& entry(const kern::ObjectHeader* h, std::uint32_t inc) {
     Recent& recent = slot(h);
     const bool current = inc == h->incarnation;
-    for (std::size_t i = recent.ring.size(); i-- > 0;) {  // newest first
-      Entry& e = recent.at(i);
-      if (e.inc == inc && (!current || e.alloc_ns == h->alloc_ns)) return e;
+    // An incarnation above every one the slot has had an entry for has none
+    // yet: a slot reused once per command skips the search at each reuse.
+    if (!recent.ring.empty() && inc <= recent.max_inc) {
+      for (std::size_t i = recent.ring.size(); i-- > 0;) {  // newest first
+        Entry& e = recent.at(i);
+        if (e.inc == inc && (!current || e.alloc_ns == h->alloc_ns)) return e;
+      }
     }
+    recent.max_inc = std::max(recent.max_inc, inc);
     Entry& e = recent.push();
     e.inc = inc;
     e.alloc_ns = current ? h->alloc_ns : -1;
@@ -67,6 +72,7 @@ class ObjectIds {
   struct Recent {
     const kern::ObjectHeader* header = nullptr;  // whose entries these are
     std::vector<Entry> ring;
+    std::uint32_t max_inc = 0;  // the highest incarnation ever given an entry
     std::size_t head = 0;       // oldest, once full
     Entry& at(std::size_t i) {  // i < ring.size(); head is 0 until the ring is full
       const std::size_t j = head + i;
