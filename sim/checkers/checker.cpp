@@ -41,20 +41,11 @@ Name::Name(std::string_view text) {
   n.by_text.emplace(*s_, s_);
 }
 
-Name Name::of_literal(const char* text) {
-  // A direct-mapped cache in front of the map: every checker event asks
-  // for its kernel function's name, and the literals are a few hundred.
-  struct Cached {
-    const char* text = nullptr;
-    const std::string* s = nullptr;
-  };
-  static Cached cache[256];
-  Cached& c = cache[(reinterpret_cast<std::uintptr_t>(text) >> 3) & 255];
+Name::Cached Name::literal_cache_[256];
+
+Name Name::of_literal_slow(const char* text) {
+  Cached& c = literal_cache_[(reinterpret_cast<std::uintptr_t>(text) >> 3) & 255];
   Name name;
-  if (c.text == text && text) {
-    name.s_ = c.s;
-    return name;
-  }
   Names& n = names();
   const auto it = n.by_literal.find(text);
   if (it != n.by_literal.end()) {

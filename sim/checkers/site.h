@@ -26,8 +26,17 @@ class Name {
   Name(const char* text) : Name(std::string_view(text)) {}  // NOLINT(google-explicit-constructor)
   Name(const std::string& text) : Name(std::string_view(text)) {}  // NOLINT(google-explicit-constructor)
   // The name of a string literal (static storage), found by its address
-  // after the first time: what the kernel's function names are.
-  static Name of_literal(const char* text);
+  // after the first time: what the kernel's function names are. The cache
+  // hit inline (every checker event asks), the rest out of line.
+  static Name of_literal(const char* text) {
+    const Cached& c = literal_cache_[(reinterpret_cast<std::uintptr_t>(text) >> 3) & 255];
+    if (c.text == text && text) {
+      Name name;
+      name.s_ = c.s;
+      return name;
+    }
+    return of_literal_slow(text);
+  }
 
   const std::string& str() const { return *s_; }
   operator const std::string&() const { return *s_; }  // NOLINT(google-explicit-constructor)
@@ -43,6 +52,13 @@ class Name {
   friend std::string operator+(Name a, const char* b) { return *a.s_ + b; }
 
  private:
+  // A direct-mapped cache in front of the map of literals (a few hundred).
+  struct Cached {
+    const char* text = nullptr;
+    const std::string* s = nullptr;
+  };
+  static Cached literal_cache_[256];
+  static Name of_literal_slow(const char* text);  // not in the cache
   static const std::string kEmpty;
   const std::string* s_ = &kEmpty;
 };
