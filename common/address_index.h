@@ -11,12 +11,12 @@ namespace qedisim {
 
 class AddressIndex {
  public:
-  explicit AddressIndex(std::size_t slots) : slots_(slots) {}  // a power of two
+  explicit AddressIndex(std::size_t slots) : slots_(slots), shift_(64 - log2(slots)) {}  // a power of two, >= 2
   // hit(value) when (key, tag) is in the index, else miss(). key not null.
   template <typename Hit, typename Miss>
   decltype(auto) find(const void* key, std::uint32_t tag, Hit hit, Miss miss) const {
     const std::size_t mask = slots_.size() - 1;
-    for (std::size_t i = hash(key, tag) & mask;; i = (i + 1) & mask) {
+    for (std::size_t i = home(key, tag);; i = (i + 1) & mask) {
       const Slot& s = slots_[i];
       if (s.key == key && s.tag == tag) return hit(s.value);
       if (!s.key) return miss();
@@ -27,6 +27,7 @@ class AddressIndex {
     if ((++count_) * 2 > slots_.size()) {
       std::vector<Slot> old(slots_.size() * 2);
       old.swap(slots_);
+      --shift_;
       for (const Slot& s : old)
         if (s.key) place(s);
     }
@@ -39,17 +40,25 @@ class AddressIndex {
     std::uint32_t tag = 0;
     std::uint32_t value = 0;
   };
-  static std::size_t hash(const void* key, std::uint32_t tag) {
-    const std::uint64_t h = reinterpret_cast<std::uintptr_t>(key) * 0x9E3779B97F4A7C15ull + tag * 0xC2B2AE3D27D4EB4Full;
-    return static_cast<std::size_t>(h ^ (h >> 29));
+  // Fibonacci hashing: the product's top bits, where every bit of the key
+  // and the tag has mixed in (the low bits of an address are mostly zero).
+  std::size_t home(const void* key, std::uint32_t tag) const {
+    const std::uint64_t h = (reinterpret_cast<std::uintptr_t>(key) ^ tag) * 0x9E3779B97F4A7C15ull;
+    return static_cast<std::size_t>(h >> shift_);
   }
   void place(const Slot& s) {
     const std::size_t mask = slots_.size() - 1;
-    std::size_t i = hash(s.key, s.tag) & mask;
+    std::size_t i = home(s.key, s.tag);
     while (slots_[i].key) i = (i + 1) & mask;
     slots_[i] = s;
   }
+  static unsigned log2(std::size_t n) {
+    unsigned b = 0;
+    while ((std::size_t{1} << b) < n) ++b;
+    return b;
+  }
   std::vector<Slot> slots_;
+  unsigned shift_;  // 64 - log2(slots)
   std::size_t count_ = 0;
 };
 
