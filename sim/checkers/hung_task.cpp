@@ -14,8 +14,8 @@ HungTaskChecker::Wait* HungTaskChecker::find(Name ctx) const {
 void HungTaskChecker::wait_begin(const Site& at, std::string_view what, bool idle) {
   Wait* entry = find(at.ctx);
   if (!entry) entry = by_ctx_[at.ctx] = &waits_[at.ctx];
-  Wait& w = *entry;  // assigned in place: a context's waits reuse one entry and its buffers
-  w.what.assign(what);
+  Wait& w = *entry;                         // assigned in place: a context's waits reuse one entry and its buffers
+  if (w.what != what) w.what.assign(what);  // a context mostly waits on one thing
   w.begin = at;
   w.idle = idle;
   w.fired = false;
