@@ -18,19 +18,23 @@ class FlatMap {
   explicit FlatMap(std::size_t slots = 64) : slots_(slots) {}  // a power of two
 
   V* find(const K& key) {
-    const std::size_t i = index_of(key);
-    return i == kNone ? nullptr : &slots_[i].value;
+    Slot& s = slots_[probe(key)];
+    return s.used ? &s.value : nullptr;
   }
   const V* find(const K& key) const {
-    const std::size_t i = index_of(key);
-    return i == kNone ? nullptr : &slots_[i].value;
+    const Slot& s = slots_[probe(key)];
+    return s.used ? &s.value : nullptr;
   }
   // The value of `key`, value-initialized when it was not there.
   V& operator[](const K& key) {
-    if (V* v = find(key)) return *v;
-    if ((count_ + 1) * 2 > slots_.size()) grow();
+    std::size_t i = probe(key);
+    if (slots_[i].used) return slots_[i].value;
+    if ((count_ + 1) * 2 > slots_.size()) {
+      grow();
+      i = probe(key);
+    }
     ++count_;
-    Slot& s = slots_[free_slot(key)];
+    Slot& s = slots_[i];
     s.used = true;
     s.key = key;
     s.value = V();
@@ -38,8 +42,8 @@ class FlatMap {
   }
   // Removes `key`; false when it was not there.
   bool erase(const K& key) {
-    std::size_t i = index_of(key);
-    if (i == kNone) return false;
+    std::size_t i = probe(key);
+    if (!slots_[i].used) return false;
     --count_;
     const std::size_t mask = slots_.size() - 1;
     // Backward shift: an entry after the hole moves into it unless its home
@@ -58,7 +62,6 @@ class FlatMap {
   bool empty() const { return count_ == 0; }
 
  private:
-  static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
   struct Slot {
     bool used = false;
     K key{};
@@ -68,25 +71,19 @@ class FlatMap {
     const std::uint64_t h = static_cast<std::uint64_t>(Hash()(key)) * 0x9E3779B97F4A7C15ull;
     return static_cast<std::size_t>(h ^ (h >> 29)) & (slots_.size() - 1);
   }
-  std::size_t index_of(const K& key) const {
-    const std::size_t mask = slots_.size() - 1;
-    for (std::size_t i = home_of(key);; i = (i + 1) & mask) {
-      const Slot& s = slots_[i];
-      if (!s.used) return kNone;
-      if (s.key == key) return i;
-    }
-  }
-  std::size_t free_slot(const K& key) const {
+  // The slot holding `key`, or the empty slot that ends its probe run
+  // (where it would go: with no tombstones, nothing lies beyond it).
+  std::size_t probe(const K& key) const {
     const std::size_t mask = slots_.size() - 1;
     std::size_t i = home_of(key);
-    while (slots_[i].used) i = (i + 1) & mask;
+    while (slots_[i].used && !(slots_[i].key == key)) i = (i + 1) & mask;
     return i;
   }
   void grow() {
     std::vector<Slot> old(slots_.size() * 2);
     old.swap(slots_);
     for (Slot& s : old)
-      if (s.used) slots_[free_slot(s.key)] = std::move(s);
+      if (s.used) slots_[probe(s.key)] = std::move(s);
   }
 
   std::vector<Slot> slots_;
