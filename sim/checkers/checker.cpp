@@ -44,7 +44,7 @@ Name::Name(std::string_view text) {
 Name::Cached Name::literal_cache_[256];
 
 Name Name::of_literal_slow(const char* text) {
-  Cached& c = literal_cache_[(reinterpret_cast<std::uintptr_t>(text) >> 3) & 255];
+  Cached& c = cached(text);
   Name name;
   Names& n = names();
   const auto it = n.by_literal.find(text);

@@ -48,7 +48,7 @@ class ObjectIds {
     const bool current = inc == h->incarnation;
     // An incarnation above every one the slot has had an entry for has none
     // yet: a slot reused once per command skips the search at each reuse.
-    if (!recent.ring.empty() && inc <= recent.max_inc) {
+    if (inc <= recent.max_inc) {
       for (std::size_t i = recent.ring.size(); i-- > 0;) {  // newest first
         Entry& e = recent.at(i);
         if (e.inc == inc && (!current || e.alloc_ns == h->alloc_ns)) return e;

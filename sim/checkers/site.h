@@ -29,7 +29,7 @@ class Name {
   // after the first time: what the kernel's function names are. The cache
   // hit inline (every checker event asks), the rest out of line.
   static Name of_literal(const char* text) {
-    const Cached& c = literal_cache_[(reinterpret_cast<std::uintptr_t>(text) >> 3) & 255];
+    const Cached& c = cached(text);
     if (c.text == text && text) {
       Name name;
       name.s_ = c.s;
@@ -58,6 +58,9 @@ class Name {
     const std::string* s = nullptr;
   };
   static Cached literal_cache_[256];
+  static Cached& cached(const char* text) {
+    return literal_cache_[(reinterpret_cast<std::uintptr_t>(text) >> 3) & 255];
+  }
   static Name of_literal_slow(const char* text);  // not in the cache
   static const std::string kEmpty;
   const std::string* s_ = &kEmpty;

@@ -60,7 +60,7 @@ void IscsiTarget::pdu_to_target(const IscsiPdu& pdu) {
     ++counters_.pdus_for_unknown_conn;
     return;
   }
-  const std::int64_t due = now_ns() + cfg_.latency.ns;
+  const std::int64_t due = sim_now_ns() + cfg_.latency.ns;
   switch (pdu.opcode) {
     case ISCSI_OP_SCSI_CMD: {
       ++counters_.scsi_cmds_received;
@@ -83,7 +83,7 @@ void IscsiTarget::pdu_to_target(const IscsiPdu& pdu) {
     }
     case ISCSI_OP_SCSI_TMFUNC:
       ++counters_.tmfs_received;
-      jobs_.schedule(now_ns() + cfg_.tmf_latency.ns, Job{Job::Kind::serve_tmf, *portal, 0, pdu});
+      jobs_.schedule(sim_now_ns() + cfg_.tmf_latency.ns, Job{Job::Kind::serve_tmf, *portal, 0, pdu});
       break;
     case ISCSI_OP_NOOP_OUT:
       // A NOP-Out answering our NOP-In (reserved itt) expects nothing back.
@@ -115,7 +115,7 @@ void IscsiTarget::send_nop_in(std::uint32_t portal) {
 }
 
 void IscsiTarget::engine_method() {
-  const std::int64_t now = now_ns();
+  const std::int64_t now = sim_now_ns();
   while (auto j = jobs_.pop_due(now)) {
     switch (j->kind) {
       case Job::Kind::serve_scsi:
@@ -140,7 +140,7 @@ void IscsiTarget::rearm() {
   activity_.notify(sc_core::SC_ZERO_TIME);
   const auto next = jobs_.next_time();
   if (!next) return;
-  wake_.notify_in(*next - now_ns());  // already due: a delta notification
+  wake_.notify_in(*next - sim_now_ns());  // already due: a delta notification
 }
 
 void IscsiTarget::send(const IscsiPdu& rsp) {
@@ -149,7 +149,7 @@ void IscsiTarget::send(const IscsiPdu& rsp) {
 
 void IscsiTarget::send_or_delay(std::uint32_t portal, const IscsiPdu& rsp, Duration delay) {
   if (delay.ns > 0)
-    jobs_.schedule(now_ns() + delay.ns, Job{Job::Kind::send, portal, 0, rsp});
+    jobs_.schedule(sim_now_ns() + delay.ns, Job{Job::Kind::send, portal, 0, rsp});
   else
     send(rsp);
 }
@@ -157,7 +157,7 @@ void IscsiTarget::send_or_delay(std::uint32_t portal, const IscsiPdu& rsp, Durat
 void IscsiTarget::start_service(std::uint32_t portal, Cmd& cmd) {
   ++portals_[portal].lun_queues[cmd.lun].in_service;
   cmd.in_service = true;
-  jobs_.schedule(now_ns() + service_.draw(), Job{Job::Kind::serve_scsi, portal, cmd.token, cmd.pdu});
+  jobs_.schedule(sim_now_ns() + service_.draw(), Job{Job::Kind::serve_scsi, portal, cmd.token, cmd.pdu});
 }
 
 void IscsiTarget::release_slot(std::uint32_t portal, Cmd& cmd) {
@@ -198,7 +198,7 @@ void IscsiTarget::serve_scsi(const Job& j) {
     if (o.delay.ns > 0) {
       ++counters_.scsi_rsps_delayed;
       cmd.delayed = true;
-      jobs_.schedule(now_ns() + o.delay.ns, j);
+      jobs_.schedule(sim_now_ns() + o.delay.ns, j);
       return;
     }
   }

@@ -112,7 +112,6 @@ class IscsiTarget : public sc_core::sc_module, public hba::TargetPort {
 
   void engine_method();
   void rearm();
-  static std::int64_t now_ns() { return sim_now_ns(); }
 
   // A command takes a slot of its LUN and its service time starts.
   void start_service(std::uint32_t portal, Cmd& cmd);
