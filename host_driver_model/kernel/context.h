@@ -19,7 +19,11 @@ class Context {
   Context(const Context&) = delete;
   Context& operator=(const Context&) = delete;
 
-  const std::string& name() const { return name_; }
+  const std::string& name() const { return *name_; }
+  // The same name in storage kept for the whole process (names are
+  // interned): what an object's header keeps of the context that allocated
+  // or freed it, without a copy per object.
+  const char* lasting_name() const { return name_->c_str(); }
   // Never reused within a process (creation order): a checker's key for the context.
   std::uint32_t id() const { return id_; }
 
@@ -74,7 +78,7 @@ class Context {
   bool may_sleep_now() const { return can_sleep_ && rcu_depth_ == 0 && !holds_spinlock(); }
 
  private:
-  std::string name_;
+  const std::string* name_;  // interned
   std::uint32_t id_;
   const void* process_ = nullptr;
   std::vector<const char*> functions_;

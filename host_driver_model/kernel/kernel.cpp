@@ -6,6 +6,7 @@
 #include <exception>
 #include <stdexcept>
 #include <string_view>
+#include <unordered_set>
 
 #include "common/address_index.h"
 #include "common/failpoint_hook.h"
@@ -163,7 +164,16 @@ std::vector<Context*>& registry() {
 }
 }  // namespace
 
-Context::Context(std::string name) : name_(std::move(name)) {
+namespace {
+// Context names, never freed (a node's string never moves): a header may
+// name a context that has ended.
+const std::string* intern_context_name(std::string name) {
+  static auto* names = new std::unordered_set<std::string>();
+  return &*names->insert(std::move(name)).first;
+}
+}  // namespace
+
+Context::Context(std::string name) : name_(intern_context_name(std::move(name))) {
   static std::uint32_t next_id = 0;
   id_ = next_id++;
   registry().push_back(this);

@@ -39,7 +39,7 @@ class Pool {
     t->hdr.live = true;
     t->hdr.alloc_ns = Kernel::now_ns();
     t->hdr.alloc_fn = Kernel::get().current().function();
-    t->hdr.alloc_ctx = Kernel::get().current().name();
+    t->hdr.alloc_ctx = Kernel::get().current().lasting_name();
     t->hdr.last_ctx = Kernel::current_context();
     return KPtr<T>(t);
   }
@@ -56,7 +56,7 @@ class Pool {
     t->hdr.live = false;
     t->hdr.free_ns = Kernel::now_ns();
     t->hdr.free_fn = Kernel::get().current().function();
-    t->hdr.free_ctx = Kernel::get().current().name();
+    t->hdr.free_ctx = Kernel::get().current().lasting_name();
     free_.push_back(i);
   }
 

@@ -38,8 +38,8 @@ struct ObjectHeader {
   std::int64_t free_ns = 0;
   const char* alloc_fn = "";
   const char* free_fn = "";
-  std::string alloc_ctx;
-  std::string free_ctx;
+  const char* alloc_ctx = "";  // Context::lasting_name()
+  const char* free_ctx = "";
 
   // kmemleak (kmemleak.h). `scan_refs` follows the object's pointer fields;
   // `allocation`: a slab object (a pool slot belongs to its pool and is
@@ -305,11 +305,11 @@ class Slab : public SlabCache {
   }
 
  private:
-  static void stamp(std::int64_t& at, const char*& fn, std::string& ctx) {
+  static void stamp(std::int64_t& at, const char*& fn, const char*& ctx) {
     Kernel& k = Kernel::get();
     at = Kernel::now_ns();
     fn = k.current().function();
-    ctx = k.current().name();
+    ctx = k.current().lasting_name();
   }
 
   std::size_t quarantine_;
