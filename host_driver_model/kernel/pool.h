@@ -27,7 +27,7 @@ class Pool {
   std::size_t free_count() const { return free_.size(); }
 
   // kfifo_out: the oldest free slot, or null when the pool is empty.
-  KPtr<T> alloc(std::string_view name) {
+  KPtr<T> alloc(const ObjectName& name) {
     if (free_.empty()) return KPtr<T>();
     const std::uint32_t i = free_.front();
     free_.pop_front();
@@ -35,7 +35,7 @@ class Pool {
     reinit(t->obj, 0);
     ++t->hdr.incarnation;
     t->hdr.type = T::kTypeName;
-    t->hdr.name.assign(name);  // reuses the slot's buffer
+    t->hdr.name = name;  // reuses the slot's buffer
     t->hdr.live = true;
     t->hdr.alloc_ns = Kernel::now_ns();
     t->hdr.alloc_fn = Kernel::get().current().function();

@@ -21,6 +21,7 @@
 #include "host_driver_model/kernel/context.h"
 #include "host_driver_model/kernel/field_name.h"
 #include "host_driver_model/kernel/kernel.h"
+#include "host_driver_model/kernel/object_name.h"
 #include "host_driver_model/kernel/observer.h"
 #include "host_driver_model/kernel/sched.h"
 
@@ -30,7 +31,7 @@ class RefVisitor;
 
 struct ObjectHeader {
   const char* type = "";
-  std::string name;  // "s0c0", "s0 itt 0x05"
+  ObjectName name;  // "s0c0", "s0 itt 0x05"
   std::uint32_t incarnation = 0;
   std::uint32_t index = 0;  // slot number in its pool (libiscsi itt)
   bool live = false;
@@ -255,7 +256,7 @@ class Slab : public SlabCache {
  public:
   explicit Slab(std::size_t quarantine = 64) : quarantine_(quarantine) {}
 
-  KPtr<T> alloc(std::string_view name) {
+  KPtr<T> alloc(const ObjectName& name) {
     Tracked<T>* t = nullptr;
     if (free_.size() > quarantine_) {
       t = free_.front();
@@ -270,7 +271,7 @@ class Slab : public SlabCache {
     }
     ++t->hdr.incarnation;
     t->hdr.type = T::kTypeName;
-    t->hdr.name.assign(name);  // reuses the slot's buffer
+    t->hdr.name = name;  // reuses the slot's buffer
     t->hdr.live = true;
     stamp(t->hdr.alloc_ns, t->hdr.alloc_fn, t->hdr.alloc_ctx);
     t->hdr.last_ctx = Kernel::current_context();

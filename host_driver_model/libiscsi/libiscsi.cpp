@@ -5,8 +5,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <charconv>
-#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -241,19 +239,10 @@ int iscsi_prep_scsi_cmd_pdu(KPtr<IscsiTask> task) {
 
 // iscsi_alloc_task: a pool slot for a SCSI command.
 namespace {
-// "s0 itt 0x05" (fmt's "s{} itt {:#04x}"), written into the slot's own name
-// (its buffer is reused from the task that held the slot before). By hand:
-// once per command, and a format into a string grew it piece by piece.
+// "s0 itt 0x05", once the slot (and so the itt) is known: kept as numbers,
+// formatted only if read (kern::ObjectName).
 void set_task_name(const KPtr<IscsiTask>& task, std::uint32_t session_id, std::uint32_t itt) {
-  char buf[32];  // 10 + 8 digits and 8 characters at most
-  char* p = buf;
-  *p++ = 's';
-  p = std::to_chars(p, p + 10, session_id).ptr;
-  std::memcpy(p, " itt 0x", 7);
-  p += 7;
-  if (itt < 0x10) *p++ = '0';
-  p = std::to_chars(p, p + 8, itt, 16).ptr;
-  const_cast<kern::ObjectHeader*>(task.header())->name.assign(buf, static_cast<std::size_t>(p - buf));
+  const_cast<kern::ObjectHeader*>(task.header())->name = kern::ObjectName::task(session_id, itt);
 }
 }  // namespace
 
@@ -261,7 +250,7 @@ KPtr<IscsiTask> iscsi_alloc_task(KPtr<IscsiConn> conn, KPtr<ScsiCmnd> sc) {
   KPtr<IscsiSession> session = KRD(conn, session);
   auto& pool = KRD(session, cmds);
   if (!pool) return nullptr;
-  KPtr<IscsiTask> task = pool->alloc("");
+  KPtr<IscsiTask> task = pool->alloc({});
   if (!task) return nullptr;
   IscsiTask& t = *task.raw();
   t.itt = pool->index_of(task);
@@ -439,7 +428,7 @@ KPtr<IscsiTask> __iscsi_conn_send_pdu(KPtr<IscsiConn> conn, const IscsiHdr& hdr)
   if (KRD(session, state) != SessionState::LOGGED_IN) return nullptr;
   auto& pool = KRD(session, cmds);
   if (!pool) return nullptr;
-  KPtr<IscsiTask> task = pool->alloc("");
+  KPtr<IscsiTask> task = pool->alloc({});
   if (!task) return nullptr;
   IscsiTask& t = *task.raw();
   t.itt = pool->index_of(task);

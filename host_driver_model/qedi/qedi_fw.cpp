@@ -391,7 +391,7 @@ void Qedi::qedi_process_tmf_resp(const IscsiCqe& cqe, KPtr<IscsiTask> task, KPtr
   QediConn& qc = KWRS(conn, dd_data);
   // qedi_cmd->tmf_resp_buf = kzalloc(sizeof(*resp_hdr_ptr), GFP_ATOMIC)
   const KPtr<QediTmfRspBuf> resp_hdr_ptr =
-      kern::kzalloc(tmf_resp_bufs_, Gfp::atomic, "qedi_process_tmf_resp", task.header()->name,
+      kern::kzalloc(tmf_resp_bufs_, Gfp::atomic, "qedi_process_tmf_resp", task.header()->name.str(),
                     static_cast<long>(conn.raw()->session.raw()->id));  // for the report, not an access
   KWRF(task, dd_data, tmf_resp_buf) = resp_hdr_ptr;
   if (resp_hdr_ptr.is_null()) {

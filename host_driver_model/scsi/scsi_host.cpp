@@ -3,8 +3,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <charconv>
-#include <cstring>
 #include <stdexcept>
 
 #include "host_driver_model/driver.h"
@@ -79,20 +77,8 @@ void ScsiHost::submit(const IoRequest& rq, IoDone done) {
   }
   Request& r = fresh ? *fresh : *node.mapped();
   r.tag = tag;
-  // "s{} lun{} tag {}", by hand (once per command); the slab copies it into
-  // the slot's own name.
-  // Three 32-bit numbers (10 digits at most) and 10 characters: 40 bytes.
-  char name[48];
-  char* p = name;
-  *p++ = 's';
-  p = std::to_chars(p, p + 10, rq.session).ptr;
-  std::memcpy(p, " lun", 4);
-  p += 4;
-  p = std::to_chars(p, p + 10, rq.lun).ptr;
-  std::memcpy(p, " tag ", 5);
-  p += 5;
-  p = std::to_chars(p, p + 10, r.tag).ptr;
-  r.cmd = cmnds_.alloc(std::string_view(name, static_cast<std::size_t>(p - name)));
+  // "s{} lun{} tag {}", formatted only if read (kern::ObjectName).
+  r.cmd = cmnds_.alloc(kern::ObjectName::scsi_cmnd(rq.session, rq.lun, r.tag));
   ScsiCmnd& c = *r.cmd.raw();
   c.session = rq.session;
   c.lun = rq.lun;

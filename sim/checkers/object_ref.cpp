@@ -38,7 +38,7 @@ class ObjectIds {
     std::int64_t alloc_ns = 0;
     std::uint64_t id = 0;
     const char* type = nullptr;  // what `desc` was built for
-    std::string name;
+    kern::ObjectName name;
     Desc desc;
     Desc cmd_desc;                     // a scsi_cmnd's own description (ref_of(ScsiCmnd)), last taken
     std::uint64_t cmd_fields[4] = {};  // what cmd_desc was taken from
@@ -142,7 +142,7 @@ ObjRef ref_base(const kern::ObjectHeader* h, std::uint32_t inc, bool with_desc, 
 }
 }  // namespace
 
-Desc Desc::object(const char* type, std::string_view name, std::uint32_t inc, bool print_inc) {
+Desc Desc::object(const char* type, const kern::ObjectName& name, std::uint32_t inc, bool print_inc) {
   boost::intrusive_ptr<Rep> rep(new Rep(Rep::Kind::object));
   rep->type = type;
   rep->name = name;
@@ -172,11 +172,12 @@ void Desc::Rep::build() const {
     p += len;
   };
   if (kind == Kind::object) {
-    text_.reserve(std::strlen(type) + 1 + name.size() + 2 + 20);
+    const std::string& nm = name.str();
+    text_.reserve(std::strlen(type) + 1 + nm.size() + 2 + 20);
     text_ = type;
-    if (!name.empty()) {
+    if (!nm.empty()) {
       text_ += ' ';
-      text_ += name;
+      text_ += nm;
     }
     if (print_inc) {
       put(" #", 2);

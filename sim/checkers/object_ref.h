@@ -68,7 +68,7 @@ class Desc {
   Desc(std::string text) : p_(new Rep(std::move(text))) {}  // NOLINT: is its text
   Desc(const char* text) : Desc(std::string(text)) {}       // NOLINT: is its text
   // "<type>[ <name>][ #<inc>]" (the name left out when empty).
-  static Desc object(const char* type, std::string_view name, std::uint32_t inc, bool print_inc);
+  static Desc object(const char* type, const kern::ObjectName& name, std::uint32_t inc, bool print_inc);
   // "scsi_cmnd s<session> lun<lun> tag <tag> issue <issue>"
   static Desc scsi_cmnd(std::uint64_t session, std::uint64_t lun, std::uint64_t tag, std::uint64_t issue);
 
@@ -91,7 +91,7 @@ class Desc {
     explicit Rep(std::string t) : built(true), text_(std::move(t)) {}
     Rep(Kind k) : kind(k) {}  // NOLINT(google-explicit-constructor)
     const char* type = nullptr;
-    std::string name;  // object: the header's name then
+    kern::ObjectName name;  // object: the header's name then
     bool print_inc = false;
     std::uint64_t n[4] = {};  // object: inc; scsi_cmnd: session, lun, tag, issue
     mutable bool built = false;
