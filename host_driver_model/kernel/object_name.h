@@ -15,8 +15,8 @@ namespace qedisim::kern {
 class ObjectName {
  public:
   ObjectName() = default;
-  ObjectName(std::string_view text) : text_(text) {}  // NOLINT(google-explicit-constructor): is its text
-  ObjectName(const char* text) : text_(text) {}       // NOLINT(google-explicit-constructor)
+  ObjectName(std::string_view text) : text_(text) {}        // NOLINT(google-explicit-constructor): is its text
+  ObjectName(const char* text) : text_(text) {}             // NOLINT(google-explicit-constructor)
   ObjectName(std::string text) : text_(std::move(text)) {}  // NOLINT(google-explicit-constructor)
   // libiscsi's task: "s<session> itt 0x<itt>" (fmt's "s{} itt {:#04x}").
   static ObjectName task(std::uint32_t session, std::uint32_t itt) { return ObjectName(Kind::task, session, itt, 0); }

@@ -161,7 +161,25 @@ void CheckerSet::pointer_nulled(const kern::ObjectHeader& owner, std::string_vie
 void CheckerSet::field_access(const kern::ObjectHeader& obj, std::uint32_t inc, const kern::FieldName& field,
                               kern::AccessKind kind, bool marked) {
   if (!cfg_.data_race || (kind != kern::AccessKind::read && kind != kern::AccessKind::write)) return;
-  data_race_.access(kernel_sites_ ? kernel_sites_->light() : sites_->light_site(), obj, inc, field.id, field.name,
+  // Only what the fast path reads, straight from the kernel's context when
+  // the source is the kernel's; the rest is asked of the source if needed.
+  std::int64_t ns;
+  std::uint32_t ctx_id, lock_chain;
+  const char* fn;
+  if (kernel_sites_) {
+    const kern::Context& c = kern::Kernel::get().current();
+    ns = kern::Kernel::now_ns();
+    ctx_id = c.id();
+    lock_chain = c.chain_key();
+    fn = c.function();
+  } else {
+    const LightSite s = sites_->light_site();
+    ns = s.ns;
+    ctx_id = s.ctx_id;
+    lock_chain = s.lock_chain;
+    fn = s.fn;
+  }
+  data_race_.access(DataRaceChecker::AccessSite{ns, ctx_id, lock_chain, fn, *sites_}, obj, inc, field.id, field.name,
                     kind == kern::AccessKind::write, marked);
 }
 

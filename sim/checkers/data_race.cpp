@@ -39,26 +39,30 @@ void join(std::vector<std::uint32_t>& into, const std::vector<std::uint32_t>& fr
 
 }  // namespace
 
-std::uint16_t DataRaceChecker::ctx_index_slow(const LightSite& at) {
-  if (at.ctx_id < ctx_of_id_.size() && ctx_of_id_[at.ctx_id]) {
-    last_ctx_id_ = at.ctx_id;
-    last_ctx_ = ctx_of_id_[at.ctx_id];
+std::uint16_t DataRaceChecker::ctx_index_slow(std::uint32_t ctx_id, const SiteSource& source) {
+  if (ctx_id < ctx_of_id_.size() && ctx_of_id_[ctx_id]) return ctx_index_slow(ctx_id, std::string_view());
+  return ctx_index_slow(ctx_id, source.light_site().ctx);  // first sight: the name is wanted
+}
+
+std::uint16_t DataRaceChecker::ctx_index_slow(std::uint32_t ctx_id, std::string_view ctx) {
+  if (ctx_id < ctx_of_id_.size() && ctx_of_id_[ctx_id]) {
+    last_ctx_id_ = ctx_id;
+    last_ctx_ = ctx_of_id_[ctx_id];
     return static_cast<std::uint16_t>(last_ctx_ - 1);
   }
-  if (at.ctx_id >= ctx_of_id_.size()) ctx_of_id_.resize(at.ctx_id + 1u, 0);
+  if (ctx_id >= ctx_of_id_.size()) ctx_of_id_.resize(ctx_id + 1u, 0);
   const auto i = static_cast<std::uint16_t>(ctx_names_.size());
-  ctx_of_id_[at.ctx_id] = static_cast<std::uint16_t>(i + 1);
-  ctx_names_.emplace_back(at.ctx);
+  ctx_of_id_[ctx_id] = static_cast<std::uint16_t>(i + 1);
+  ctx_names_.emplace_back(ctx);
   gen_.push_back(0);
   clocks_.emplace_back(i + 1u, 0u);
   clocks_[i][i] = 1;
   return i;
 }
 
-std::uint32_t DataRaceChecker::lockset_slow(const LightSite& site) {
-  LightSite filled;  // only its locks are read
-  if (site.lock_source) site.lock_source->fill_locks(filled);
-  const LightSite& at = site.lock_source ? filled : site;
+std::uint32_t DataRaceChecker::lockset_slow(std::uint32_t lock_chain, const SiteSource& source) {
+  LightSite at = source.light_site();  // only its locks are read
+  if (at.lock_source) at.lock_source->fill_locks(at);
   std::uint32_t id = 0;
   if (at.nlocks > 0) {
     const auto hash_of = [](const void* const* ids, std::size_t n) {
@@ -94,9 +98,9 @@ std::uint32_t DataRaceChecker::lockset_slow(const LightSite& site) {
       }
     }
   }
-  if (site.lock_chain != 0) {
-    if (site.lock_chain >= lockset_of_chain_.size()) lockset_of_chain_.resize(site.lock_chain + 1u, 0);
-    lockset_of_chain_[site.lock_chain] = id + 1;
+  if (lock_chain != 0) {
+    if (lock_chain >= lockset_of_chain_.size()) lockset_of_chain_.resize(lock_chain + 1u, 0);
+    lockset_of_chain_[lock_chain] = id + 1;
   }
   return id;
 }
@@ -177,8 +181,8 @@ void DataRaceChecker::recv(const LightSite& at, const void* key) {
   c->covered |= bit_of(me);
 }
 
-void DataRaceChecker::check(const LightSite& at, const kern::ObjectHeader& obj, std::uint32_t inc, std::uint32_t field,
-                            const Rec& now, const Rec& prior) {
+void DataRaceChecker::check(const SiteSource& source, const kern::ObjectHeader& obj, std::uint32_t inc,
+                            std::uint32_t field, const Rec& now, const Rec& prior) {
   // Either one clears the pair; the order check is the cheaper of the two.
   if (ordered(prior, now.ctx)) return;
   if (share_lock(now.lockset, prior.lockset)) return;
@@ -186,7 +190,7 @@ void DataRaceChecker::check(const LightSite& at, const kern::ObjectHeader& obj, 
   const std::string name = field_names_.at(field);
   const std::string a = std::min<std::string>(now.fn, prior.fn), b = std::max<std::string>(now.fn, prior.fn);
   if (!reported_.insert(fmt::format("{}.{}|{}|{}", obj.type, name, a, b)).second) return;
-  const Site here{at.ns, Name(at.ctx), Name::of_literal(at.fn)};
+  const Site here{now.ns, Name(source.light_site().ctx), Name::of_literal(now.fn)};
   const Site then{prior.ns, ctx_names_[prior.ctx], prior.fn};
   report(here, ref_of(&obj, inc).desc, here.fn,
          fmt::format("{}{} of {} under {} vs {}{} in {} {} under {}; no common lock, no handoff",

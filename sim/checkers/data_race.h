@@ -41,10 +41,21 @@ class DataRaceChecker : public Checker {
     field_names_.reserve(256);
     channels_.reserve(128);
   }
+  // What an access needs of its site on the fast path, in registers: the
+  // rest (the context's name, the held locks) is asked of `source`
+  // (light_site()) in the same call, when a context or a lock chain is seen
+  // for the first time or a race is reported.
+  struct AccessSite {
+    std::int64_t ns;
+    std::uint32_t ctx_id;
+    std::uint32_t lock_chain;  // LightSite::lock_chain (0: unknown, the locks are asked for every time)
+    const char* fn;
+    const SiteSource& source;
+  };
   // One access of the current context to field `field` (kern::FieldName: a
   // hash of its name and the name, a string literal) of `obj` in incarnation
   // `inc`. Throws std::logic_error if two names share an id.
-  void access(const LightSite& at, const kern::ObjectHeader& obj, std::uint32_t inc, std::uint32_t field,
+  void access(const AccessSite& at, const kern::ObjectHeader& obj, std::uint32_t inc, std::uint32_t field,
               const char* field_name, bool write, bool marked);
   // Happens-before: the sender's past is ordered before the receiver's future.
   // Only the context of `at` (ctx_id, ctx) is read.
@@ -94,9 +105,16 @@ class DataRaceChecker : public Checker {
   // Fast paths inline (every access asks), first sights out of line.
   std::uint16_t ctx_index(const LightSite& at) {
     if (at.ctx_id == last_ctx_id_ && last_ctx_ != 0) return static_cast<std::uint16_t>(last_ctx_ - 1);
-    return ctx_index_slow(at);
+    return ctx_index_slow(at.ctx_id, at.ctx);
   }
-  std::uint16_t ctx_index_slow(const LightSite& at);
+  std::uint16_t ctx_index(const AccessSite& at) {
+    if (at.ctx_id == last_ctx_id_ && last_ctx_ != 0) return static_cast<std::uint16_t>(last_ctx_ - 1);
+    return ctx_index_slow(at.ctx_id, at.source);
+  }
+  // A context not the last one: known by its id, or seen for the first time
+  // (its name then taken from `ctx`, or asked of `source`).
+  std::uint16_t ctx_index_slow(std::uint32_t ctx_id, std::string_view ctx);
+  std::uint16_t ctx_index_slow(std::uint32_t ctx_id, const SiteSource& source);
   // A handoff channel: the clock its senders left, and what lets send and
   // recv skip a join that would change nothing.
   struct Channel {
@@ -119,14 +137,14 @@ class DataRaceChecker : public Checker {
   Channel& channel_insert(const void* key);  // not in the table yet
   // The lockset of the locks held at `at`: known by its lock chain after
   // the chain's first sight.
-  std::uint32_t lockset(const LightSite& at) {
+  std::uint32_t lockset(const AccessSite& at) {
     if (at.lock_chain < lockset_of_chain_.size()) {
       const std::uint32_t known = lockset_of_chain_[at.lock_chain];
       if (known != 0) return known - 1;
     }
-    return lockset_slow(at);
+    return lockset_slow(at.lock_chain, at.source);
   }
-  std::uint32_t lockset_slow(const LightSite& at);
+  std::uint32_t lockset_slow(std::uint32_t lock_chain, const SiteSource& source);
   bool share_lock(std::uint32_t a, std::uint32_t b) const;
   std::string lockset_text(std::uint32_t ls) const;
   // A context's clock: created with an entry for itself, only ever grown.
@@ -138,8 +156,10 @@ class DataRaceChecker : public Checker {
     return prior.ctx != now.ctx && (now.write || prior.write) && !(now.marked && prior.marked);
   }
   // The rest: a common lock, an order, then the report.
-  void check(const LightSite& at, const kern::ObjectHeader& obj, std::uint32_t inc, std::uint32_t field, const Rec& now,
-             const Rec& prior);
+  // `now` is the access at hand (its time and function); `source` gives
+  // the rest of its site for the report.
+  void check(const SiteSource& source, const kern::ObjectHeader& obj, std::uint32_t inc, std::uint32_t field,
+             const Rec& now, const Rec& prior);
 
   std::vector<std::uint16_t> ctx_of_id_;  // context id -> index + 1 (0: not seen)
   std::uint32_t last_ctx_id_ = 0;         // the last context looked up, and its ctx_of_id_ entry
@@ -170,7 +190,7 @@ class DataRaceChecker : public Checker {
 
 // Inline: every tracked field access of the model comes here through
 // CheckerSet::field_access, which builds `at` in registers.
-[[gnu::always_inline]] inline void DataRaceChecker::access(const LightSite& at, const kern::ObjectHeader& obj,
+[[gnu::always_inline]] inline void DataRaceChecker::access(const AccessSite& at, const kern::ObjectHeader& obj,
                                                            std::uint32_t inc, std::uint32_t fid, const char* field_name,
                                                            bool write, bool marked) {
   ++accesses_;
@@ -196,10 +216,10 @@ class DataRaceChecker : public Checker {
   now.epoch = epoch;
   now.ns = at.ns;
   now.fn = at.fn;
-  if (f.has_write && may_race(now, f.last_write)) check(at, obj, inc, fid, now, f.last_write);
+  if (f.has_write && may_race(now, f.last_write)) check(at.source, obj, inc, fid, now, f.last_write);
   if (write) {
     for (const Rec& r : f.reads)
-      if (may_race(now, r)) check(at, obj, inc, fid, now, r);
+      if (may_race(now, r)) check(at.source, obj, inc, fid, now, r);
     f.reads.clear();
     f.last_write = now;
     f.has_write = true;
