@@ -57,6 +57,7 @@ std::uint16_t DataRaceChecker::ctx_index_slow(std::uint32_t ctx_id, std::string_
   gen_.push_back(0);
   clocks_.emplace_back(i + 1u, 0u);
   clocks_[i][i] = 1;
+  epoch_.push_back(1);
   return i;
 }
 
@@ -169,7 +170,7 @@ void DataRaceChecker::send(const LightSite& at, const void* key) {
     c.sender = 0;
     c.covered = 0;
   }
-  ++mine[me];
+  epoch_[me] = ++mine[me];
 }
 
 void DataRaceChecker::recv(const LightSite& at, const void* key) {
