@@ -78,6 +78,10 @@ CheckerSet::~CheckerSet() = default;
 
 Site CheckerSet::here() const { return sites_->site(); }
 
+std::uint32_t CheckerSet::current_ctx_id() const {
+  return kernel_sites_ ? kern::Kernel::get().current().id() : sites_->context_site().ctx_id;
+}
+
 Site CheckerSet::fw_here() const {
   static const Name fw("fw"), none("-");  // interned once: a Name built from text looks it up by hash
   return Site{sites_->now_ns(), fw, none};
@@ -184,13 +188,13 @@ void CheckerSet::field_access(const kern::ObjectHeader& obj, std::uint32_t inc, 
 }
 
 void CheckerSet::handoff_send(const void* channel) {
-  if (cfg_.data_race) data_race_.send(kernel_sites_ ? kernel_sites_->context() : sites_->context_site(), channel);
+  if (cfg_.data_race) data_race_.send(current_ctx_id(), *sites_, channel);
 }
 void CheckerSet::handoff_retire(const void* channel) {
   if (cfg_.data_race) data_race_.retire(channel);
 }
 void CheckerSet::handoff_recv(const void* channel) {
-  if (cfg_.data_race) data_race_.recv(kernel_sites_ ? kernel_sites_->context() : sites_->context_site(), channel);
+  if (cfg_.data_race) data_race_.recv(current_ctx_id(), *sites_, channel);
 }
 
 // ---- tids -----------------------------------------------------------------

@@ -157,6 +157,9 @@ class CheckerSet : public drv::DriverObserver, public hba::FwObserver, public Fa
 
  private:
   Site here() const;
+  // The current context's id (LightSite::ctx_id), from the kernel without a
+  // site when the source is the kernel's.
+  std::uint32_t current_ctx_id() const;
   Site fw_here() const;
   Site at_context(const kern::Context& ctx) const;
 

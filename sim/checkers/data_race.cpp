@@ -149,8 +149,8 @@ namespace {
 std::uint64_t bit_of(std::uint16_t ctx) { return ctx < 64 ? 1ull << ctx : 0; }
 }  // namespace
 
-void DataRaceChecker::send(const LightSite& at, const void* key) {
-  const std::uint16_t me = ctx_index(at);
+void DataRaceChecker::send(std::uint32_t ctx_id, const SiteSource& source, const void* key) {
+  const std::uint16_t me = ctx_index(ctx_id, source);
   Channel& c = channel(key);
   Clock& mine = clock(me);
   if (c.sender == me + 1 && c.sender_gen == gen_[me]) {
@@ -173,8 +173,8 @@ void DataRaceChecker::send(const LightSite& at, const void* key) {
   epoch_[me] = ++mine[me];
 }
 
-void DataRaceChecker::recv(const LightSite& at, const void* key) {
-  const std::uint16_t me = ctx_index(at);
+void DataRaceChecker::recv(std::uint32_t ctx_id, const SiteSource& source, const void* key) {
+  const std::uint16_t me = ctx_index(ctx_id, source);
   Channel* c = find_channel(key);
   if (!c || (c->covered & bit_of(me))) return;  // would change nothing
   join(clock(me), c->clock);

@@ -58,9 +58,10 @@ class DataRaceChecker : public Checker {
   void access(const AccessSite& at, const kern::ObjectHeader& obj, std::uint32_t inc, std::uint32_t field,
               const char* field_name, bool write, bool marked);
   // Happens-before: the sender's past is ordered before the receiver's future.
-  // Only the context of `at` (ctx_id, ctx) is read.
-  void send(const LightSite& at, const void* channel);
-  void recv(const LightSite& at, const void* channel);
+  // The current context is `ctx_id` (LightSite::ctx_id); its name is asked
+  // of `source` the first time it is seen.
+  void send(std::uint32_t ctx_id, const SiteSource& source, const void* channel);
+  void recv(std::uint32_t ctx_id, const SiteSource& source, const void* channel);
   // The object at `channel` ended: the next one at its address starts with
   // an empty clock (kept allocated: addresses come back every command).
   void retire(const void* channel) {
@@ -103,13 +104,9 @@ class DataRaceChecker : public Checker {
   Field& shadow_insert(const void* obj, std::uint32_t field, const char* field_name);  // not in the table yet
 
   // Fast paths inline (every access asks), first sights out of line.
-  std::uint16_t ctx_index(const LightSite& at) {
-    if (at.ctx_id == last_ctx_id_ && last_ctx_ != 0) return static_cast<std::uint16_t>(last_ctx_ - 1);
-    return ctx_index_slow(at.ctx_id, at.ctx);
-  }
-  std::uint16_t ctx_index(const AccessSite& at) {
-    if (at.ctx_id == last_ctx_id_ && last_ctx_ != 0) return static_cast<std::uint16_t>(last_ctx_ - 1);
-    return ctx_index_slow(at.ctx_id, at.source);
+  std::uint16_t ctx_index(std::uint32_t ctx_id, const SiteSource& source) {
+    if (ctx_id == last_ctx_id_ && last_ctx_ != 0) return static_cast<std::uint16_t>(last_ctx_ - 1);
+    return ctx_index_slow(ctx_id, source);
   }
   // A context not the last one: known by its id, or seen for the first time
   // (its name then taken from `ctx`, or asked of `source`).
@@ -197,7 +194,7 @@ class DataRaceChecker : public Checker {
                                                            std::uint32_t inc, std::uint32_t fid, const char* field_name,
                                                            bool write, bool marked) {
   ++accesses_;
-  const std::uint16_t me = ctx_index(at);
+  const std::uint16_t me = ctx_index(at.ctx_id, at.source);
   Field& f = shadow(&obj, fid, field_name);
   if (f.inc != inc) {  // a new incarnation of the slot: its fields start over
     f.inc = inc;

@@ -53,6 +53,12 @@ void KernelSiteSource::fill_locks(LightSite& s) const {
   s.lock_source = nullptr;
 }
 
-LightSite KernelSiteSource::context_site() const { return context(); }
+LightSite KernelSiteSource::context_site() const {
+  const kern::Context& c = kern::Kernel::get().current();
+  LightSite s;
+  s.ctx_id = c.id();
+  s.ctx = c.name();
+  return s;
+}
 
 }  // namespace qedisim::checkers

@@ -28,14 +28,6 @@ class KernelSiteSource final : public SiteSource {
     s.lock_source = this;  // read only when the lockset is not known for this chain
     return s;
   }
-  // context_site(), inline likewise (every handoff asks).
-  LightSite context() const {
-    const kern::Context& c = kern::Kernel::get().current();
-    LightSite s;
-    s.ctx_id = c.id();
-    s.ctx = c.name();
-    return s;
-  }
   Site site() const override;
   std::int64_t now_ns() const override;
   std::vector<HeldLock> held_locks() const override;
