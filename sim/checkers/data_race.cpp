@@ -40,11 +40,6 @@ void join(std::vector<std::uint32_t>& into, const std::vector<std::uint32_t>& fr
 }  // namespace
 
 std::uint16_t DataRaceChecker::ctx_index_slow(std::uint32_t ctx_id, const SiteSource& source) {
-  if (ctx_id < ctx_of_id_.size() && ctx_of_id_[ctx_id]) return ctx_index_slow(ctx_id, std::string_view());
-  return ctx_index_slow(ctx_id, source.light_site().ctx);  // first sight: the name is wanted
-}
-
-std::uint16_t DataRaceChecker::ctx_index_slow(std::uint32_t ctx_id, std::string_view ctx) {
   if (ctx_id < ctx_of_id_.size() && ctx_of_id_[ctx_id]) {
     last_ctx_id_ = ctx_id;
     last_ctx_ = ctx_of_id_[ctx_id];
@@ -53,7 +48,7 @@ std::uint16_t DataRaceChecker::ctx_index_slow(std::uint32_t ctx_id, std::string_
   if (ctx_id >= ctx_of_id_.size()) ctx_of_id_.resize(ctx_id + 1u, 0);
   const auto i = static_cast<std::uint16_t>(ctx_names_.size());
   ctx_of_id_[ctx_id] = static_cast<std::uint16_t>(i + 1);
-  ctx_names_.emplace_back(ctx);
+  ctx_names_.emplace_back(source.light_site().ctx);  // first sight: the name is wanted
   gen_.push_back(0);
   clocks_.emplace_back(i + 1u, 0u);
   clocks_[i][i] = 1;

@@ -109,8 +109,7 @@ class DataRaceChecker : public Checker {
     return ctx_index_slow(ctx_id, source);
   }
   // A context not the last one: known by its id, or seen for the first time
-  // (its name then taken from `ctx`, or asked of `source`).
-  std::uint16_t ctx_index_slow(std::uint32_t ctx_id, std::string_view ctx);
+  // (its name then asked of `source`).
   std::uint16_t ctx_index_slow(std::uint32_t ctx_id, const SiteSource& source);
   // A handoff channel: the clock its senders left, and what lets send and
   // recv skip a join that would change nothing.
