@@ -53,7 +53,6 @@ class ObjectName {
     if (!built_) build();
     return text_;
   }
-  operator std::string_view() const { return str(); }  // NOLINT(google-explicit-constructor)
   bool empty() const { return kind_ == Kind::text && text_.empty(); }
 
   // The same name (as formatted), without formatting either.

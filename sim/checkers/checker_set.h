@@ -167,7 +167,7 @@ class CheckerSet : public drv::DriverObserver, public hba::FwObserver, public Fa
 
   CheckerConfig cfg_;
   std::unique_ptr<SiteSource> sites_;
-  const KernelSiteSource* kernel_sites_;  // sites_, when it is the kernel's (its light site is inline)
+  const KernelSiteSource* kernel_sites_;  // sites_, when it is the kernel's: the fast paths read its current context
   const hba::FwTaskTable* fw_tasks_ = nullptr;
   Findings findings_;
   TidShadow tids_;

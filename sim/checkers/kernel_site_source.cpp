@@ -44,7 +44,17 @@ std::vector<HeldLock> KernelSiteSource::held_locks() const {
   return out;
 }
 
-LightSite KernelSiteSource::light_site() const { return light(); }
+LightSite KernelSiteSource::light_site() const {
+  const kern::Context& c = kern::Kernel::get().current();
+  LightSite s;
+  s.ns = kern::Kernel::now_ns();
+  s.ctx_id = c.id();
+  s.ctx = c.name();
+  s.fn = c.function();
+  s.lock_chain = c.chain_key();
+  s.lock_source = this;  // read only when the lockset is not known for this chain
+  return s;
+}
 
 void KernelSiteSource::fill_locks(LightSite& s) const {
   s.nlocks = 0;

@@ -15,19 +15,6 @@ Site site_of(const kern::Context& c, std::int64_t now_ns);
 
 class KernelSiteSource final : public SiteSource {
  public:
-  // light_site(), inline for the callers that know the source is this one
-  // (every tracked field access asks).
-  LightSite light() const {
-    const kern::Context& c = kern::Kernel::get().current();
-    LightSite s;
-    s.ns = kern::Kernel::now_ns();
-    s.ctx_id = c.id();
-    s.ctx = c.name();
-    s.fn = c.function();
-    s.lock_chain = c.chain_key();
-    s.lock_source = this;  // read only when the lockset is not known for this chain
-    return s;
-  }
   Site site() const override;
   std::int64_t now_ns() const override;
   std::vector<HeldLock> held_locks() const override;
