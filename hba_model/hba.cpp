@@ -85,7 +85,7 @@ void Hba::trace() {
 
 void Hba::rearm() {
   if (tracer_) trace();
-  activity_.notify(sc_core::SC_ZERO_TIME);
+  activity_.note();
   const auto next = fw_->next_due();
   if (!next) return;
   // notify_in() keeps the earlier of a pending and a new notification; a

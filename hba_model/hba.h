@@ -14,6 +14,7 @@
 #include <tlm>
 #include <vector>
 
+#include "common/activity.h"
 #include "common/timeline.h"
 #include "common/trace_sink.h"
 #include "hba_model/firmware.h"
@@ -45,8 +46,8 @@ class Hba : public sc_core::sc_module, private HostBus, public InitiatorPort {
 
   // Read-only probes.
   const Firmware& firmware() const { return *fw_; }
-  // Notified whenever the firmware ran a step; quiescence checks wait on it.
-  const sc_core::sc_event& activity() const { return activity_; }
+  // Notified whenever the firmware ran a step, once asked for (common/activity.h).
+  const sc_core::sc_event& activity() const { return activity_.event(); }
 
  private:
   void b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
@@ -64,7 +65,7 @@ class Hba : public sc_core::sc_module, private HostBus, public InitiatorPort {
 
   std::unique_ptr<Firmware> fw_;
   TimedEvent wake_;
-  sc_core::sc_event activity_;
+  Activity activity_;
   tlm::tlm_generic_payload dma_trans_;  // reused by dma_transaction: its constructor allocates
   bool dma_busy_ = false;
   // TLM-2.0 direct memory interface: the host memory range the DMA may reach

@@ -17,6 +17,7 @@
 #include <stdexcept>
 #include <systemc>
 
+#include "common/activity.h"
 #include "hba_model/hba.h"
 #include "hba_model/host_memory.h"
 #include "host_driver_model/host_stack.h"
@@ -65,7 +66,7 @@ class ActionScheduler : public sc_core::sc_module {
     sensitive << next_.event();
   }
   bool all_fired() const { return fired_count_ == timed_.size(); }
-  const sc_core::sc_event& fired() const { return fired_; }
+  const sc_core::sc_event& fired() const { return fired_.event(); }
 
  private:
   void fire() {
@@ -76,7 +77,7 @@ class ActionScheduler : public sc_core::sc_module {
       run_(a);
       any = true;
     }
-    if (any) fired_.notify(sc_core::SC_ZERO_TIME);
+    if (any) fired_.note();
     if (fired_count_ < timed_.size()) next_.notify_in(timed_[fired_count_].at->ns - now);
   }
 
@@ -84,10 +85,17 @@ class ActionScheduler : public sc_core::sc_module {
   std::vector<Action> timed_;
   std::size_t fired_count_ = 0;
   TimedEvent next_;  // the next action's time
-  sc_core::sc_event fired_;
+  Activity fired_;
 };
 
 // Watches for quiescent points (end-state checks) and for the end of the run.
+// It looks at the model in the update phase of every delta cycle in which a
+// component noted activity (common/activity.h): the state that cycle's
+// processes left, at the same instants as a method woken by the activity
+// events in the next cycle, but with no process run for it (six a steady
+// command). The stop it decides there is a method's: SystemC triggers a
+// cycle's delta notifications last-notified first, so that method runs
+// first in the next cycle and sc_stop lets that cycle finish, as it did.
 class EndMonitor : public sc_core::sc_module {
  public:
   struct Parts {
@@ -99,13 +107,11 @@ class EndMonitor : public sc_core::sc_module {
     const ActionScheduler& actions;
     checkers::CheckerSet& checkers;
   };
-  EndMonitor(sc_core::sc_module_name name, Parts parts) : sc_module(name), p_(parts) {
+  EndMonitor(sc_core::sc_module_name name, Parts parts) : sc_module(name), p_(parts), watch_(*this) {
     SC_HAS_PROCESS(EndMonitor);
-    // Static sensitivity: a dynamic or-list (next_trigger) registered and
-    // removed the method on all five events at every activation.
-    SC_METHOD(check);
-    sensitive << p_.qedi.activity() << p_.hba.activity() << p_.target.activity() << p_.workload.changed()
-              << p_.actions.fired();
+    SC_METHOD(stop);
+    sensitive << stop_;
+    dont_initialize();
     SC_METHOD(poll);
     sensitive << poll_.event();
     dont_initialize();
@@ -119,30 +125,41 @@ class EndMonitor : public sc_core::sc_module {
     return p_.host.quiescent() && p_.qedi.idle() && p_.hba.firmware().quiescent() && p_.target.idle();
   }
   void poll() {
-    if (poll_.due(sim_now_ns())) check();
+    if (poll_.due(sim_now_ns()) && check()) sc_core::sc_stop();
   }
+  void stop() { sc_core::sc_stop(); }
   // Runs at any activity, and 10 ms after its last run when none came.
-  void check() {
+  // True when the run is to stop (interrupted, or done and quiescent).
+  bool check() {
     const std::int64_t now = sim_now_ns();
     if (g_interrupt) {
       interrupted_ = true;
-      sc_core::sc_stop();
-      return;
+      return true;
     }
     const bool quiet = model_quiescent();
     if (quiet && !was_quiet_) p_.checkers.quiescent_point(now);
     was_quiet_ = quiet;
     if (quiet && p_.workload.done() && p_.actions.all_fired()) {
       stopped_ = true;
-      sc_core::sc_stop();
-      return;
+      return true;
     }
     // Re-check on any activity; the poll is a safety net for state changes
-    // that raise none of these events (timers inside the host stack).
+    // that note none (timers inside the host stack).
     poll_.ran(now);
+    return false;
   }
+  // The update-phase call (no sc_stop there: see above).
+  struct Watch : ActivityWatch {
+    explicit Watch(EndMonitor& m) : monitor(m) {}
+    void changed() override {
+      if (monitor.check()) monitor.stop_.notify(sc_core::SC_ZERO_TIME);
+    }
+    EndMonitor& monitor;
+  };
 
   Parts p_;
+  Watch watch_;
+  sc_core::sc_event stop_;
   IdlePoll poll_{10'000'000};  // 10 ms
   bool was_quiet_ = false;
   bool stopped_ = false;

@@ -54,7 +54,7 @@ void Workload::finished(Stream& s, int result) {
   ++s.finished;
   if (s.issued < s.spec.ops) issue(s);
   if (s.finished == s.spec.ops) ++finished_streams_;
-  changed_.notify(sc_core::SC_ZERO_TIME);
+  changed_.note();
 }
 
 }  // namespace qedisim

@@ -8,6 +8,7 @@
 #include <systemc>
 #include <vector>
 
+#include "common/activity.h"
 #include "common/timeline.h"
 #include "host_driver_model/host_stack.h"
 #include "sim/scenario/scenario.h"
@@ -23,7 +24,7 @@ class Workload : public sc_core::sc_module {
   std::uint64_t issued() const { return issued_; }
   std::uint64_t completed() const { return completed_; }
   std::uint64_t failed() const { return failed_; }
-  const sc_core::sc_event& changed() const { return changed_; }
+  const sc_core::sc_event& changed() const { return changed_.event(); }
 
  private:
   struct Stream {
@@ -46,7 +47,7 @@ class Workload : public sc_core::sc_module {
   std::uint64_t completed_ = 0;
   std::uint64_t failed_ = 0;
   TimedEvent start_event_;  // the next stream start
-  sc_core::sc_event changed_;
+  Activity changed_;
 };
 
 }  // namespace qedisim

@@ -20,6 +20,7 @@
 #include <systemc>
 #include <vector>
 
+#include "common/activity.h"
 #include "hba_model/hba_params.h"
 #include "hba_model/host_memory.h"
 #include "hba_model/hsi/qedi_hsi.h"
@@ -105,7 +106,8 @@ class Qedi : public sc_core::sc_module, public IscsiTransport {
   bool probed() const { return probed_; }
   // No CQE queued for an io thread, no TMF work queued or running.
   bool idle() const;
-  const sc_core::sc_event& activity() const { return activity_; }
+  // Notified after each CQE batch, slow-path event, TMF work and ep_disconnect, once asked for (common/activity.h).
+  const sc_core::sc_event& activity() const { return activity_.event(); }
   kern::Workqueue& tmf_thread() { return *tmf_thread_; }
 
  private:
@@ -253,7 +255,7 @@ class Qedi : public sc_core::sc_module, public IscsiTransport {
   std::set<std::uint32_t> spq_done_;  // echoes whose completion event came
   kern::WaitQueue spq_wait_{"qed_spq_wait"};
 
-  sc_core::sc_event activity_;
+  Activity activity_;
   QediCounters counters_;
   // kmemleak roots: qedi->ep_tbl, the cid table, itt_map, the per-CPU CQE
   // lists and the TMF works queued or running (declared last: goes first).

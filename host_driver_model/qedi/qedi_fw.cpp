@@ -962,7 +962,7 @@ Qedi::TmfWork& Qedi::alloc_tmf_work(KPtr<IscsiTask> mtask, KPtr<IscsiConn> conn,
       ~Done() {
         probes().tmf_work_done(w->conn, w->kind, w);
         w->busy = false;
-        q->activity_.notify(sc_core::SC_ZERO_TIME);
+        q->activity_.note();
       }
     } done{this, w};
     if (w->kind == TmfWorkKind::abort)

@@ -371,7 +371,7 @@ void Qedi::ep_disconnect(KPtr<QediEndpoint> ep) {
   eps_.free(ep);  // iscsi_destroy_endpoint
   kern::printk(EvSys::qedi, static_cast<std::int32_t>(sid), "qedi: ep_disconnect done");
   probes().ep_disconnect_returned(conn);
-  activity_.notify(sc_core::SC_ZERO_TIME);
+  activity_.note();
 }
 
 // qedi_clear_session_ctx (__qedi_remove, hba.remove): the driver's own

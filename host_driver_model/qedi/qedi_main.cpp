@@ -273,7 +273,7 @@ void Qedi::qedi_percpu_io_thread(unsigned cpu) {
       abandon.unwind();
     }
     p.running = false;
-    activity_.notify(sc_core::SC_ZERO_TIME);
+    activity_.note();
   }
 }
 
@@ -301,7 +301,7 @@ void Qedi::qedi_slowpath_handler(unsigned vector) {
     bar_->writel(REG_EQ_CONS, eq_cons_);
   }
   bar_->writel(reg_cq(vector, REG_IGU_ACK), IGU_INT_ENABLE | (sb.sb_index & 0xffffu));
-  activity_.notify(sc_core::SC_ZERO_TIME);
+  activity_.note();
 }
 
 // qedi_iscsi_event_cb (qedi_main.c), plus the qed SPQ completions that the

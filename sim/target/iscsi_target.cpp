@@ -137,7 +137,7 @@ void IscsiTarget::engine_method() {
 }
 
 void IscsiTarget::rearm() {
-  activity_.notify(sc_core::SC_ZERO_TIME);
+  activity_.note();
   const auto next = jobs_.next_time();
   if (!next) return;
   wake_.notify_in(*next - sim_now_ns());  // already due: a delta notification

@@ -22,6 +22,7 @@
 #include <systemc>
 #include <vector>
 
+#include "common/activity.h"
 #include "common/duration.h"
 #include "common/timeline.h"
 #include "hba_model/timed_queue.h"
@@ -82,7 +83,7 @@ class IscsiTarget : public sc_core::sc_module, public hba::TargetPort {
   std::size_t outstanding(std::uint32_t portal) const;
   // No answer scheduled (held commands do not count: nothing will happen to them).
   bool idle() const { return jobs_.empty(); }
-  const sc_core::sc_event& activity() const { return activity_; }
+  const sc_core::sc_event& activity() const { return activity_.event(); }
 
  private:
   struct Cmd {
@@ -135,7 +136,7 @@ class IscsiTarget : public sc_core::sc_module, public hba::TargetPort {
   std::uint64_t next_token_ = 1;
   ServiceTime service_;
   TimedEvent wake_;
-  sc_core::sc_event activity_;
+  Activity activity_;
   TargetCounters counters_;
 };
 

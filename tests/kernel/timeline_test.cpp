@@ -10,6 +10,7 @@
 #define SC_INCLUDE_DYNAMIC_PROCESSES
 #include <systemc>
 
+#include "common/activity.h"
 #include "common/timeline.h"
 
 using namespace qedisim;
@@ -145,6 +146,48 @@ BOOST_AUTO_TEST_CASE(timeline_waits_end_at_the_timeout_or_the_event) {
   });
   sc_core::sc_start(sc_core::sc_time(1, sc_core::SC_US));
   BOOST_TEST(woke == (std::vector<std::int64_t>{40, 140, 150, 150}), boost::test_tools::per_element());
+}
+
+// Activity (common/activity.h): the watch is called once per delta cycle
+// in which something was noted, after every process of that cycle ran; an
+// event someone asked for wakes its process in the next cycle, as an
+// sc_event notified with SC_ZERO_TIME does.
+BOOST_AUTO_TEST_CASE(activity_watch_runs_once_per_cycle_after_its_processes) {
+  struct Recorder : ActivityWatch {
+    int* done;
+    std::vector<std::string> calls;
+    explicit Recorder(int* d) : done(d) {}
+    void changed() override { calls.push_back(std::to_string(now()) + ":" + std::to_string(*done)); }
+  };
+  int done = 0;
+  Recorder watch(&done);
+  Activity a, b, unasked;
+  Log log;
+  log.watch(b.event(), "b");
+  sc_core::sc_event go;
+  for (Activity* act : {&a, &b}) {
+    sc_core::sc_spawn_options o;
+    o.spawn_method();
+    o.set_sensitivity(&go);
+    o.dont_initialize();
+    sc_core::sc_spawn(
+        [act, &done] {
+          ++done;
+          act->note();
+        },
+        nullptr, &o);
+  }
+  sc_core::sc_spawn([&] {
+    sc_core::wait(10, sc_core::SC_NS);
+    go.notify();  // both methods run in this cycle: one call, after both
+    sc_core::wait(20, sc_core::SC_NS);
+    unasked.note();  // nobody asked for its event: the watch is still called
+    sc_core::wait(5, sc_core::SC_NS);
+    go.notify();
+  });
+  sc_core::sc_start(sc_core::sc_time(1, sc_core::SC_US));
+  BOOST_TEST(watch.calls == (std::vector<std::string>{"10:2", "30:2", "35:4"}), boost::test_tools::per_element());
+  BOOST_TEST(log.lines == (Lines{"b@10", "b@35"}), boost::test_tools::per_element());
 }
 
 int sc_main(int argc, char* argv[]) {
