@@ -109,6 +109,9 @@ class EndMonitor : public sc_core::sc_module {
   };
   EndMonitor(sc_core::sc_module_name name, Parts parts) : sc_module(name), p_(parts), watch_(*this) {
     SC_HAS_PROCESS(EndMonitor);
+    // Once at the start, where the method woken by activity used to run
+    // first: the model may be quiescent before anything notes activity.
+    SC_METHOD(start);
     SC_METHOD(stop);
     sensitive << stop_;
     dont_initialize();
@@ -126,6 +129,9 @@ class EndMonitor : public sc_core::sc_module {
   }
   void poll() {
     if (poll_.due(sim_now_ns()) && check()) sc_core::sc_stop();
+  }
+  void start() {
+    if (check()) sc_core::sc_stop();
   }
   void stop() { sc_core::sc_stop(); }
   // Runs at any activity, and 10 ms after its last run when none came.
