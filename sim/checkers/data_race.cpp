@@ -1,15 +1,12 @@
 #include "sim/checkers/data_race.h"
 
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
-
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cstring>
 #include <stdexcept>
 
+#include "common/max_into.h"
 #include "host_driver_model/kernel/slab.h"
 #include "sim/checkers/object_ref.h"
 
@@ -20,21 +17,7 @@ namespace {
 // into = max(into, from), entry by entry (every handoff joins a clock).
 void join(std::vector<std::uint32_t>& into, const std::vector<std::uint32_t>& from) {
   if (into.size() < from.size()) into.resize(from.size(), 0);
-  std::uint32_t* a = into.data();
-  const std::uint32_t* b = from.data();
-  std::size_t i = 0;
-#ifdef __SSE2__
-  // Four at a time; SSE2 compares signed, so both sides are offset by 2^31.
-  const __m128i bias = _mm_set1_epi32(INT32_MIN);
-  for (; i + 4 <= from.size(); i += 4) {
-    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(a + i));
-    const __m128i y = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + i));
-    const __m128i y_greater = _mm_cmpgt_epi32(_mm_xor_si128(y, bias), _mm_xor_si128(x, bias));
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(a + i),
-                     _mm_or_si128(_mm_and_si128(y_greater, y), _mm_andnot_si128(y_greater, x)));
-  }
-#endif
-  for (; i < from.size(); ++i) a[i] = std::max(a[i], b[i]);
+  max_into(into.data(), from.data(), from.size());
 }
 
 }  // namespace
