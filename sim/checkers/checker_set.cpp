@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "common/timeline.h"
 #include "host_driver_model/kernel/context.h"
 #include "host_driver_model/kernel/kmemleak.h"
 #include "host_driver_model/kernel/lock.h"
@@ -165,6 +166,17 @@ void CheckerSet::pointer_nulled(const kern::ObjectHeader& owner, std::string_vie
 void CheckerSet::field_access(const kern::ObjectHeader& obj, std::uint32_t inc, const kern::FieldName& field,
                               kern::AccessKind kind, bool marked) {
   if (!cfg_.data_race || (kind != kern::AccessKind::read && kind != kern::AccessKind::write)) return;
+  if (kernel_sites_) {  // almost every access: decided from data_race's tables, without a call
+    const kern::Context& c = kern::Kernel::get().current();
+    if (data_race_.try_access(c.id(), c.chain_key(), sim_now_ns_running(), c.function(), &obj, inc, field.id,
+                              kind == kern::AccessKind::write, marked))
+      return;
+  }
+  field_access_slow(obj, inc, field, kind == kern::AccessKind::write, marked);
+}
+
+void CheckerSet::field_access_slow(const kern::ObjectHeader& obj, std::uint32_t inc, const kern::FieldName& field,
+                                   bool write, bool marked) {
   // Only what the fast path reads, straight from the kernel's context when
   // the source is the kernel's; the rest is asked of the source if needed.
   std::int64_t ns;
@@ -184,7 +196,7 @@ void CheckerSet::field_access(const kern::ObjectHeader& obj, std::uint32_t inc, 
     fn = s.fn;
   }
   data_race_.access(DataRaceChecker::AccessSite{ns, ctx_id, lock_chain, fn, *sites_}, obj, inc, field.id, field.name,
-                    kind == kern::AccessKind::write, marked);
+                    write, marked);
 }
 
 void CheckerSet::handoff_send(const void* channel) {

@@ -160,6 +160,10 @@ class CheckerSet : public drv::DriverObserver, public hba::FwObserver, public Fa
   // The current context's id (LightSite::ctx_id), from the kernel without a
   // site when the source is the kernel's.
   std::uint32_t current_ctx_id() const;
+  // data_race's whole access, for what DataRaceChecker::try_access leaves:
+  // first sights, possible races, another site source.
+  [[gnu::noinline]] void field_access_slow(const kern::ObjectHeader& obj, std::uint32_t incarnation,
+                                           const kern::FieldName& field, bool write, bool marked);
   Site fw_here() const;
   Site at_context(const kern::Context& ctx) const;
 

@@ -57,6 +57,13 @@ class DataRaceChecker : public Checker {
   // `inc`. Throws std::logic_error if two names share an id.
   void access(const AccessSite& at, const kern::ObjectHeader& obj, std::uint32_t inc, std::uint32_t field,
               const char* field_name, bool write, bool marked);
+  // The same access when the tables alone decide it, without a call: the
+  // context, the field and the lock chain seen before, and every prior
+  // access it conflicts with this context's own or ordered before it (no
+  // race possible, so no lock to compare and nothing to report). Returns
+  // false, having changed nothing, when access() must run instead.
+  bool try_access(std::uint32_t ctx_id, std::uint32_t lock_chain, std::int64_t ns, const char* fn, const void* obj,
+                  std::uint32_t inc, std::uint32_t field, bool write, bool marked);
   // Happens-before: the sender's past is ordered before the receiver's future.
   // The current context is `ctx_id` (LightSite::ctx_id); its name is asked
   // of `source` the first time it is seen.
@@ -230,6 +237,69 @@ class DataRaceChecker : public Checker {
       }
     f.reads.push_back(now);
   }
+}
+
+[[gnu::always_inline]] inline bool DataRaceChecker::try_access(std::uint32_t ctx_id, std::uint32_t lock_chain,
+                                                               std::int64_t ns, const char* fn, const void* obj,
+                                                               std::uint32_t inc, std::uint32_t fid, bool write,
+                                                               bool marked) {
+  if (ctx_id >= ctx_of_id_.size() || lock_chain >= lockset_of_chain_.size()) return false;
+  const std::uint32_t ctx1 = ctx_of_id_[ctx_id], ls1 = lockset_of_chain_[lock_chain];
+  if (ctx1 == 0 || ls1 == 0) return false;
+  Field* fp = shadow_index_.find(
+      obj, fid, [this](std::uint32_t i) { return &fields_[i]; }, []() -> Field* { return nullptr; });
+  if (!fp) return false;
+  Field& f = *fp;
+  const auto me = static_cast<std::uint16_t>(ctx1 - 1);
+  const std::uint32_t ls = ls1 - 1, epoch = epoch_[me];
+  const Rec now{me, write, marked, ls, epoch, ns, fn};
+  if (f.inc != inc) {                           // a new incarnation of the slot: nothing before it to check against
+    if (f.reads.capacity() == 0) return false;  // never: the small vector holds one in place
+    f.inc = inc;
+    f.reads.clear();
+    f.has_write = write;
+    if (write)
+      f.last_write = now;
+    else
+      f.reads.push_back(now);
+    ++accesses_;
+    return true;
+  }
+  // access()'s own shortcut: a rewrite of this context's last write, which
+  // keeps the first one's record.
+  if (write && f.has_write && f.reads.empty() && f.last_write.ctx == me && f.last_write.epoch == epoch &&
+      f.last_write.marked == marked && f.last_write.lockset == ls) {
+    ++accesses_;
+    return true;
+  }
+  // check() would return at its first test: not a race, nothing reported.
+  const Clock& mine = clocks_[me];
+  const auto quiet = [&](const Rec& prior) {
+    return !may_race(now, prior) || (prior.ctx < mine.size() && prior.epoch <= mine[prior.ctx]);
+  };
+  if (f.has_write && !quiet(f.last_write)) return false;
+  if (write) {
+    for (const Rec& r : f.reads)
+      if (!quiet(r)) return false;
+    f.reads.clear();
+    f.last_write = now;
+    f.has_write = true;
+  } else {
+    Rec* own = nullptr;
+    for (Rec& r : f.reads)
+      if (r.ctx == me) {
+        own = &r;
+        break;
+      }
+    if (own)
+      *own = now;
+    else if (f.reads.size() < f.reads.capacity())
+      f.reads.push_back(now);
+    else
+      return false;  // a new read record that needs room: access() grows the vector
+  }
+  ++accesses_;
+  return true;
 }
 
 }  // namespace qedisim::checkers
