@@ -11,12 +11,12 @@ namespace qedisim {
 
 class AddressIndex {
  public:
-  explicit AddressIndex(std::size_t slots) : slots_(slots), shift_(64 - log2(slots)) {}  // a power of two, >= 2
+  explicit AddressIndex(std::size_t slots)
+      : slots_(slots), mask_(slots - 1), shift_(64 - log2(slots)) {}  // a power of two, >= 2
   // hit(value) when (key, tag) is in the index, else miss(). key not null.
   template <typename Hit, typename Miss>
   decltype(auto) find(const void* key, std::uint32_t tag, Hit hit, Miss miss) const {
-    const std::size_t mask = slots_.size() - 1;
-    for (std::size_t i = home(key, tag);; i = (i + 1) & mask) {
+    for (std::size_t i = home(key, tag);; i = (i + 1) & mask_) {
       const Slot& s = slots_[i];
       if (s.key == key && s.tag == tag) return hit(s.value);
       if (!s.key) return miss();
@@ -27,6 +27,7 @@ class AddressIndex {
     if ((++count_) * 2 > slots_.size()) {
       std::vector<Slot> old(slots_.size() * 2);
       old.swap(slots_);
+      mask_ = slots_.size() - 1;
       --shift_;
       for (const Slot& s : old)
         if (s.key) place(s);
@@ -47,9 +48,8 @@ class AddressIndex {
     return static_cast<std::size_t>(h >> shift_);
   }
   void place(const Slot& s) {
-    const std::size_t mask = slots_.size() - 1;
     std::size_t i = home(s.key, s.tag);
-    while (slots_[i].key) i = (i + 1) & mask;
+    while (slots_[i].key) i = (i + 1) & mask_;
     slots_[i] = s;
   }
   static unsigned log2(std::size_t n) {
@@ -58,7 +58,8 @@ class AddressIndex {
     return b;
   }
   std::vector<Slot> slots_;
-  unsigned shift_;  // 64 - log2(slots)
+  std::size_t mask_;  // slots - 1: kept, not derived from the vector at every probe
+  unsigned shift_;    // 64 - log2(slots)
   std::size_t count_ = 0;
 };
 
