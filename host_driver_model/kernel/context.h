@@ -34,16 +34,11 @@ class Context {
   void bind_process(const void* p) { process_ = p; }
 
   // The kernel function running now (innermost), for findings and traces.
-  // Kept apart from the stack: every tracked field access reads it.
-  const char* function() const { return function_; }
-  void push_function(const char* fn) {
-    functions_.push_back(fn);
-    function_ = fn;
-  }
-  void pop_function() {
-    functions_.pop_back();
-    function_ = functions_.empty() ? "-" : functions_.back();
-  }
+  // The stack starts with "-", which is never popped: no test for an empty
+  // stack (every tracked field access reads this).
+  const char* function() const { return functions_.back(); }
+  void push_function(const char* fn) { functions_.push_back(fn); }
+  void pop_function() { functions_.pop_back(); }
 
   // Locks held, innermost last (lockset for data_race; no sleeping under a spinlock).
   const std::vector<const Lock*>& held() const { return held_; }
@@ -88,8 +83,7 @@ class Context {
   const std::string* name_;  // interned
   std::uint32_t id_;
   const void* process_ = nullptr;
-  std::vector<const char*> functions_;
-  const char* function_ = "-";  // functions_.back(), or "-" when none runs
+  std::vector<const char*> functions_{"-"};  // "-", then the functions running, innermost last
   std::vector<const Lock*> held_;
   std::vector<std::uint32_t> chains_;        // chains_[i]: the chain key of held_[0..i]
   std::uint32_t chain_key_ = kNoLocksChain;  // chains_.back(), or none held
