@@ -3,8 +3,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
+#include <cstring>
 #include <iterator>
 #include <map>
+#include <string_view>
 #include <vector>
 
 #include "sim/report/atomic_file.h"
@@ -23,16 +26,30 @@ std::string vcd_code(std::uint32_t index) {
   return code;
 }
 
-// The low `width` bits of v in binary, without leading zeros ("0" for none).
-void append_binary(std::string& out, std::uint64_t v, unsigned width) {
+// The low `width` bits of v in binary, without leading zeros ("0" for
+// none), at `at` (room for 64); returns the end.
+char* put_binary(char* at, std::uint64_t v, unsigned width) {
   if (width < 64) v &= (std::uint64_t{1} << width) - 1;
-  char buf[64];
-  std::size_t n = 0;
-  do {
-    buf[n++] = (v & 1) ? '1' : '0';
-    v >>= 1;
-  } while (v != 0);
-  while (n > 0) out += buf[--n];
+  if (v == 0) {
+    *at = '0';
+    return at + 1;
+  }
+  // Four digits at a time from a table, the leading group without its zeros.
+  static constexpr char kNibbles[16][4] = {
+      {'0', '0', '0', '0'}, {'0', '0', '0', '1'}, {'0', '0', '1', '0'}, {'0', '0', '1', '1'},
+      {'0', '1', '0', '0'}, {'0', '1', '0', '1'}, {'0', '1', '1', '0'}, {'0', '1', '1', '1'},
+      {'1', '0', '0', '0'}, {'1', '0', '0', '1'}, {'1', '0', '1', '0'}, {'1', '0', '1', '1'},
+      {'1', '1', '0', '0'}, {'1', '1', '0', '1'}, {'1', '1', '1', '0'}, {'1', '1', '1', '1'}};
+  const int digits = 64 - __builtin_clzll(v);
+  int shift = (digits - 1) / 4 * 4;  // the leading group's lowest bit
+  const int lead = digits - shift;   // 1..4 digits in it
+  std::memcpy(at, kNibbles[(v >> shift) & 15] + 4 - lead, static_cast<std::size_t>(lead));
+  at += lead;
+  for (shift -= 4; shift >= 0; shift -= 4) {
+    std::memcpy(at, kNibbles[(v >> shift) & 15], 4);
+    at += 4;
+  }
+  return at;
 }
 
 std::string escape_string(const std::string& s) {
@@ -110,38 +127,63 @@ void write_vcd(const Tracer& tracer, const std::string& path, const std::string&
   for (const auto& t : tracer.texts()) texts.push_back(escape_string(t));
 
   // Streamed to the staging file a megabyte at a time: the text of a long
-  // run is never whole in memory.
+  // run is never whole in memory. A change is written into the buffer by
+  // hand (a run of a million commands has ten million of them).
   StagedFile file(path);
+  file.write(out);
+  constexpr std::size_t kChunk = 1u << 20;
+  std::string buf(kChunk + 512, '\0');
+  std::size_t n = 0;
+  const auto flush = [&] {
+    file.write(std::string_view(buf.data(), n));
+    n = 0;
+  };
+  const auto put = [&](const std::string& text) {
+    if (text.size() <= 2) {  // a signal's code, mostly
+      for (const char ch : text) buf[n++] = ch;
+      return;
+    }
+    std::memcpy(&buf[n], text.data(), text.size());
+    n += text.size();
+  };
   std::int64_t current = -1;
   auto i = all.begin();
   auto j = tail.cbegin();
   while (i != in_order_end || j != tail.cend()) {
     const bool from_tail = j != tail.cend() && (i == in_order_end || j->time_ns < i->time_ns);
     const Tracer::Change& c = from_tail ? *j++ : *i++;
+    const auto& s = signals[c.id];
+    const std::string& code = codes[c.id];
+    // The longest this change can be: "#<time>\n", then "s<text> ",
+    // "b<64 digits> " or one digit, then the code and "\n".
+    const std::size_t longest =
+        22 + 2 + std::max<std::size_t>(s.width == 0 ? texts[c.text].size() : 0, 64) + code.size() + 1;
+    if (n + longest > buf.size()) {
+      flush();
+      if (longest > buf.size()) buf.resize(longest);
+    }
     if (c.time_ns != current) {
-      fmt::format_to(std::back_inserter(out), "#{}\n", c.time_ns);
+      buf[n++] = '#';
+      n = static_cast<std::size_t>(std::to_chars(&buf[n], &buf[n] + 21, c.time_ns).ptr - buf.data());
+      buf[n++] = '\n';
       current = c.time_ns;
     }
-    const auto& s = signals[c.id];
     if (s.width == 0) {
-      out += 's';
-      out += texts[c.text];
-      out += ' ';
+      buf[n++] = 's';
+      put(texts[c.text]);
+      buf[n++] = ' ';
     } else if (s.width == 1) {
-      out += (c.value & 1) ? '1' : '0';
+      buf[n++] = (c.value & 1) ? '1' : '0';
     } else {
-      out += 'b';
-      append_binary(out, c.value, s.width);
-      out += ' ';
+      buf[n++] = 'b';
+      n = static_cast<std::size_t>(put_binary(&buf[n], c.value, s.width) - buf.data());
+      buf[n++] = ' ';
     }
-    out += codes[c.id];
-    out += '\n';
-    if (out.size() >= (1u << 20)) {
-      file.write(out);
-      out.clear();
-    }
+    put(code);
+    buf[n++] = '\n';
+    if (n >= kChunk) flush();
   }
-  file.write(out);
+  flush();
   file.commit();
 }
 
