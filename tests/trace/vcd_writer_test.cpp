@@ -3,6 +3,8 @@
 // formatting of the recorded changes would: integers of widths 1, 5, 32 and
 // 64 with values wider than the signal, a string longer than the buffer,
 // and enough changes to flush the buffer several times.
+#include "sim/trace/vcd_writer.h"
+
 #include <boost/test/unit_test.hpp>
 #include <cstdint>
 #include <cstdio>
@@ -13,7 +15,6 @@
 #include <string>
 
 #include "sim/trace/tracer.h"
-#include "sim/trace/vcd_writer.h"
 
 using qedisim::Tracer;
 
