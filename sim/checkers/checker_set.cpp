@@ -166,13 +166,14 @@ void CheckerSet::pointer_nulled(const kern::ObjectHeader& owner, std::string_vie
 void CheckerSet::field_access(const kern::ObjectHeader& obj, std::uint32_t inc, const kern::FieldName& field,
                               kern::AccessKind kind, bool marked) {
   if (!cfg_.data_race || (kind != kern::AccessKind::read && kind != kern::AccessKind::write)) return;
+  const bool write = kind == kern::AccessKind::write;
   if (kernel_sites_) {  // almost every access: decided from data_race's tables, without a call
     const kern::Context& c = kern::Kernel::get().current();
-    if (data_race_.try_access(c.id(), c.chain_key(), sim_now_ns_running(), c.function(), &obj, inc, field.id,
-                              kind == kern::AccessKind::write, marked))
+    if (data_race_.try_access(c.id(), c.chain_key(), sim_now_ns_running(), c.function(), &obj, inc, field.id, write,
+                              marked))
       return;
   }
-  field_access_slow(obj, inc, field, kind == kern::AccessKind::write, marked);
+  field_access_slow(obj, inc, field, write, marked);
 }
 
 void CheckerSet::field_access_slow(const kern::ObjectHeader& obj, std::uint32_t inc, const kern::FieldName& field,
