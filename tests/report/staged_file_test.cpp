@@ -6,24 +6,19 @@
 #include <boost/test/unit_test.hpp>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 #include <string>
 
 #include "sim/report/atomic_file.h"
+#include "tests/common/slurp.h"
+
+using qedisim::test::slurp;
 
 namespace fs = std::filesystem;
 using qedisim::OutputError;
 using qedisim::StagedFile;
 
 namespace {
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // A fresh, empty directory for one case.
 fs::path scratch(const std::string& name) {

@@ -5,7 +5,6 @@
 // track); both are byte-identical on a rerun.
 #include <boost/test/unit_test.hpp>
 #include <cstdlib>
-#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -13,14 +12,11 @@
 #include <string>
 #include <utility>
 
-namespace {
+#include "tests/common/slurp.h"
 
-std::string slurp_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using qedisim::test::slurp;
+
+namespace {
 
 // Runs `scenario` with `patch` reverted, writing stem.log and stem.trace.json.
 void run_with_log(const std::string& scenario, const std::string& patch, const std::string& stem,
@@ -34,7 +30,7 @@ void run_with_log(const std::string& scenario, const std::string& patch, const s
 
 // The structure Perfetto and chrome://tracing need.
 void check_trace(const std::string& path) {
-  const nlohmann::json j = nlohmann::json::parse(slurp_file(path));
+  const nlohmann::json j = nlohmann::json::parse(slurp(path));
   const auto& events = j.at("traceEvents");
   BOOST_REQUIRE(events.is_array());
   std::map<std::pair<int, int>, int> depth;
@@ -83,7 +79,7 @@ BOOST_AUTO_TEST_SUITE(log_and_trace)
 
 BOOST_AUTO_TEST_CASE(p08_log_tells_the_race_and_reports_it_like_kasan) {
   run_with_log("p08-cleanup-cqe-after-wait-timeout", "p08", "p08");
-  const std::string log = slurp_file("p08.log");
+  const std::string log = slurp("p08.log");
   // The two sides: the abort work's cleanup wait times out, the late cleanup CQE frees the work map, the work frees it
   // again.
   const auto timeout = log.find("qedi: Cleanup timedout tid=0x1");
@@ -98,24 +94,24 @@ BOOST_AUTO_TEST_CASE(p08_log_tells_the_race_and_reports_it_like_kasan) {
   check_trace("p08.trace.json");
   // Deterministic: byte-identical on a rerun.
   run_with_log("p08-cleanup-cqe-after-wait-timeout", "p08", "p08-again");
-  BOOST_TEST(slurp_file("p08-again.log") == log);
-  BOOST_TEST(slurp_file("p08-again.trace.json") == slurp_file("p08.trace.json"));
+  BOOST_TEST(slurp("p08-again.log") == log);
+  BOOST_TEST(slurp("p08-again.trace.json") == slurp("p08.trace.json"));
 }
 
 BOOST_AUTO_TEST_CASE(p09_and_p16_traces_are_well_formed) {
   run_with_log("p09-tid-reuse-during-abort", "p09", "p09");
   check_trace("p09.trace.json");
-  const std::string log = slurp_file("p09.log");
+  const std::string log = slurp("p09.log");
   BOOST_TEST(log.find("WARNING: tid_double_owner in qedi_iscsi_send_ioreq") != std::string::npos);
   BOOST_TEST(log.find("qedi: Freeing tid=0x1") != std::string::npos);
   run_with_log("p16-queued-abort-work-outlives-ep-disconnect", "p16", "p16");
   check_trace("p16.trace.json");
-  BOOST_TEST(slurp_file("p16.log").find("qedi: ep_disconnect done") != std::string::npos);
+  BOOST_TEST(slurp("p16.log").find("qedi: ep_disconnect done") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(log_filter_keeps_the_named_layers_and_every_violation) {
   run_with_log("p08-cleanup-cqe-after-wait-timeout", "p08", "p08-qedi", "--log-filter qedi");
-  const std::string log = slurp_file("p08-qedi.log");
+  const std::string log = slurp("p08-qedi.log");
   std::istringstream in(log);
   std::string line;
   std::size_t lines = 0;

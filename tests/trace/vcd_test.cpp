@@ -5,7 +5,6 @@
 #define BOOST_TEST_MODULE qedisim_trace
 #include <boost/test/unit_test.hpp>
 #include <cstdlib>
-#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -14,16 +13,13 @@
 #include <string>
 #include <vector>
 
+#include "tests/common/slurp.h"
+
+using qedisim::test::slurp;
+
 namespace {
 
 const std::string kScenario = std::string(QEDISIM_SOURCE_DIR) + "/configs/p08-cleanup-cqe-after-wait-timeout.yaml";
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // Runs the p08 race with its fix reverted; returns the report.
 nlohmann::json run_p08(const std::string& stem) {

@@ -8,24 +8,19 @@
 #include <boost/test/unit_test.hpp>
 #include <cstdint>
 #include <cstdio>
-#include <fstream>
 #include <map>
 #include <random>
 #include <sstream>
 #include <string>
 
 #include "sim/trace/tracer.h"
+#include "tests/common/slurp.h"
+
+using qedisim::test::slurp;
 
 using qedisim::Tracer;
 
 namespace {
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // The low `width` bits of v in binary, without leading zeros.
 std::string binary(std::uint64_t v, unsigned width) {
