@@ -112,11 +112,6 @@ DataRaceChecker::Field& DataRaceChecker::shadow_insert(const void* obj, std::uin
   return fields_.back();
 }
 
-bool DataRaceChecker::ordered(const Rec& earlier, std::uint16_t now_ctx) {
-  const Clock& c = clock(now_ctx);
-  return earlier.ctx < c.size() && earlier.epoch <= c[earlier.ctx];
-}
-
 DataRaceChecker::Channel& DataRaceChecker::channel_insert(const void* key) {
   channel_index_.insert(key, 0, static_cast<std::uint32_t>(channels_.size()));
   channels_.emplace_back();
@@ -163,7 +158,7 @@ void DataRaceChecker::recv(std::uint32_t ctx_id, const SiteSource& source, const
 void DataRaceChecker::check(const SiteSource& source, const kern::ObjectHeader& obj, std::uint32_t inc,
                             std::uint32_t field, const Rec& now, const Rec& prior) {
   // Either one clears the pair; the order check is the cheaper of the two.
-  if (ordered(prior, now.ctx)) return;
+  if (ordered(prior, clock(now.ctx))) return;
   if (share_lock(now.lockset, prior.lockset)) return;
   // Nothing below runs unless the access races.
   const std::string name = field_names_.at(field);

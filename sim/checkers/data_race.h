@@ -152,7 +152,17 @@ class DataRaceChecker : public Checker {
   std::string lockset_text(std::uint32_t ls) const;
   // A context's clock: created with an entry for itself, only ever grown.
   Clock& clock(std::uint16_t ctx) { return clocks_[ctx]; }
-  bool ordered(const Rec& earlier, std::uint16_t now_ctx);
+  // `earlier` happened before everything a context with clock `now_clock` does from now on.
+  static bool ordered(const Rec& earlier, const Clock& now_clock) {
+    return earlier.ctx < now_clock.size() && earlier.epoch <= now_clock[earlier.ctx];
+  }
+  // A write by the context that wrote the field last, in the same epoch,
+  // marked alike, under the same locks, with no read since: it changes
+  // nothing, and the first write's record is kept.
+  static bool rewrites_own_write(const Field& f, const Rec& now) {
+    return now.write && f.has_write && f.reads.empty() && f.last_write.ctx == now.ctx &&
+           f.last_write.epoch == now.epoch && f.last_write.marked == now.marked && f.last_write.lockset == now.lockset;
+  }
   // The cheap half of check(), inline: another context, a plain write on
   // one side, not both marked.
   static bool may_race(const Rec& now, const Rec& prior) {
@@ -207,21 +217,8 @@ class DataRaceChecker : public Checker {
     f.has_write = false;
     f.reads.clear();
   }
-  const std::uint32_t epoch = epoch_[me];
-  const std::uint32_t ls = lockset(at);
-  // The common case: this context wrote the field last, in this epoch, under
-  // the same locks, and nobody read it since: the new write changes nothing.
-  if (write && f.has_write && f.reads.empty() && f.last_write.ctx == me && f.last_write.epoch == epoch &&
-      f.last_write.marked == marked && f.last_write.lockset == ls)
-    return;
-  Rec now;
-  now.ctx = me;
-  now.write = write;
-  now.marked = marked;
-  now.lockset = ls;
-  now.epoch = epoch;
-  now.ns = at.ns;
-  now.fn = at.fn;
+  const Rec now{me, write, marked, lockset(at), epoch_[me], at.ns, at.fn};
+  if (rewrites_own_write(f, now)) return;
   if (f.has_write && may_race(now, f.last_write)) check(at.source, obj, inc, fid, now, f.last_write);
   if (write) {
     for (const Rec& r : f.reads)
@@ -265,18 +262,13 @@ class DataRaceChecker : public Checker {
     ++accesses_;
     return true;
   }
-  // access()'s own shortcut: a rewrite of this context's last write, which
-  // keeps the first one's record.
-  if (write && f.has_write && f.reads.empty() && f.last_write.ctx == me && f.last_write.epoch == epoch &&
-      f.last_write.marked == marked && f.last_write.lockset == ls) {
+  if (rewrites_own_write(f, now)) {
     ++accesses_;
     return true;
   }
   // check() would return at its first test: not a race, nothing reported.
   const Clock& mine = clocks_[me];
-  const auto quiet = [&](const Rec& prior) {
-    return !may_race(now, prior) || (prior.ctx < mine.size() && prior.epoch <= mine[prior.ctx]);
-  };
+  const auto quiet = [&](const Rec& prior) { return !may_race(now, prior) || ordered(prior, mine); };
   if (f.has_write && !quiet(f.last_write)) return false;
   if (write) {
     for (const Rec& r : f.reads)
