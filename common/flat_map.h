@@ -1,10 +1,13 @@
 // A hash map for per-event lookups on hot paths: open addressing with linear
 // probing in one array, no node per entry, grown at half full; erase shifts
-// the entries after it back, so no tombstone is left. Only looked up, never
-// iterated: it has no order to leak into a report. A pointer or reference to
-// a value stays valid until the next insert or erase. Pure C++.
+// the entries after it back, so no tombstone is left. Never iterated in slot
+// order, which depends on the hashes and the history of inserts and erases:
+// a walk takes sorted_keys(), so no such order leaks into a report or a
+// random draw. A pointer or reference to a value stays valid until the next
+// insert or erase. Pure C++.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <utility>
@@ -57,6 +60,16 @@ class FlatMap {
     }
     slots_[i].used = false;
     return true;
+  }
+  // Every key, ascending (K's operator<): what a walk over a std::map
+  // visits, taken before the walk so that it may erase.
+  std::vector<K> sorted_keys() const {
+    std::vector<K> keys;
+    keys.reserve(count_);
+    for (const Slot& s : slots_)
+      if (s.used) keys.push_back(s.key);
+    std::sort(keys.begin(), keys.end());
+    return keys;
   }
   std::size_t size() const { return count_; }
   bool empty() const { return count_ == 0; }

@@ -11,8 +11,14 @@ void SqOverwriteChecker::once(const Site& at, std::uint16_t cid, std::string mes
   report(at, fmt::format("SQ cid 0x{:x}", cid), at.fn, std::move(message));
 }
 
+SqOverwriteChecker::Slot& SqOverwriteChecker::entry(std::uint16_t cid, std::uint32_t slot) {
+  std::vector<Slot>& ring = slots_[cid];
+  if (slot >= ring.size()) ring.resize(slot + std::size_t{1});
+  return ring[slot];
+}
+
 void SqOverwriteChecker::slot_written(const Site& at, std::uint16_t cid, std::uint32_t slot, std::uint16_t tid) {
-  Slot& s = slots_[cid][slot];
+  Slot& s = entry(cid, slot);
   if (s.pending)
     once(at, cid,
          fmt::format("slot {} rewritten with the WQE for tid 0x{:03x} before the firmware fetched its WQE for tid "
@@ -22,7 +28,7 @@ void SqOverwriteChecker::slot_written(const Site& at, std::uint16_t cid, std::ui
 }
 
 void SqOverwriteChecker::slot_fetched(const Site& at, std::uint16_t cid, std::uint32_t slot, std::uint16_t tid) {
-  Slot& s = slots_[cid][slot];
+  Slot& s = entry(cid, slot);
   if (!s.pending)
     once(at, cid,
          s.ever ? fmt::format("firmware fetched slot {} (tid 0x{:03x}), which the driver has not written since the "

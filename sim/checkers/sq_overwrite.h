@@ -13,6 +13,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "sim/checkers/checker.h"
 
@@ -39,7 +40,10 @@ class SqOverwriteChecker : public Checker {
   };
   void once(const Site& at, std::uint16_t cid, std::string message);
 
-  std::map<std::uint16_t, std::map<std::uint32_t, Slot>> slots_;  // by cid, then slot
+  Slot& entry(std::uint16_t cid, std::uint32_t slot);  // made when first asked for
+  // By cid, then indexed by slot: a ring's slots are few and dense, and
+  // every WQE written and fetched looks its slot up.
+  std::map<std::uint16_t, std::vector<Slot>> slots_;
   std::set<std::uint16_t> reported_;
 };
 

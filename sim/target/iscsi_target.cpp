@@ -42,13 +42,11 @@ void IscsiTarget::tcp_close(std::uint16_t cid, bool /*abortive*/) {
   auto portal = portal_of(cid);
   if (!portal) return;
   auto& out = portals_[*portal].outstanding;
-  for (auto it = out.begin(); it != out.end();) {
-    if (it->second.cid == cid) {
-      it = remove_cmd(*portal, it);
-      ++counters_.tasks_dropped_on_close;
-    } else {
-      ++it;
-    }
+  for (const std::uint32_t itt : out.sorted_keys()) {
+    Cmd& cmd = *out.find(itt);
+    if (cmd.cid != cid) continue;
+    remove_cmd(*portal, itt, cmd);
+    ++counters_.tasks_dropped_on_close;
   }
   conns_.erase(cid);
   rearm();
@@ -66,12 +64,12 @@ void IscsiTarget::pdu_to_target(const IscsiPdu& pdu) {
       ++counters_.scsi_cmds_received;
       auto& out = portals_[*portal].outstanding;
       const std::uint64_t token = next_token_++;
-      auto old = out.find(pdu.itt);
-      if (old != out.end()) {
+      if (Cmd* old = out.find(pdu.itt)) {
         ++counters_.itt_collisions;
-        remove_cmd(*portal, old);
+        remove_cmd(*portal, pdu.itt, *old);
       }
-      Cmd& cmd = out.emplace(pdu.itt, Cmd{pdu.cid, pdu.lun, token, false, false, pdu}).first->second;
+      Cmd& cmd = out[pdu.itt];
+      cmd = Cmd{pdu.cid, pdu.lun, token, false, false, pdu};
       Lun& lun = portals_[*portal].lun_queues[pdu.lun];
       if (lun.in_service < cfg_.queue_depth) {
         start_service(*portal, cmd);
@@ -169,24 +167,23 @@ void IscsiTarget::release_slot(std::uint32_t portal, Cmd& cmd) {
   while (lun.in_service < cfg_.queue_depth && !lun.waiting.empty()) {
     const auto [itt, token] = lun.waiting.front();
     lun.waiting.pop_front();
-    auto it = out.find(itt);
-    if (it == out.end() || it->second.token != token) continue;  // removed while it waited
-    start_service(portal, it->second);
+    Cmd* waiting = out.find(itt);
+    if (!waiting || waiting->token != token) continue;  // removed while it waited
+    start_service(portal, *waiting);
   }
 }
 
-std::map<std::uint32_t, IscsiTarget::Cmd>::iterator IscsiTarget::remove_cmd(std::uint32_t portal,
-                                                                            std::map<std::uint32_t, Cmd>::iterator it) {
-  release_slot(portal, it->second);  // starts waiting commands; inserts and erases nothing
-  return portals_[portal].outstanding.erase(it);
+void IscsiTarget::remove_cmd(std::uint32_t portal, std::uint32_t itt, Cmd& cmd) {
+  release_slot(portal, cmd);  // starts waiting commands; inserts and erases nothing
+  portals_[portal].outstanding.erase(itt);
 }
 
 void IscsiTarget::serve_scsi(const Job& j) {
   auto& out = portals_[j.portal].outstanding;
-  auto it = out.find(j.pdu.itt);
+  Cmd* found = out.find(j.pdu.itt);
   // Aborted, reset or its connection closed while in service.
-  if (it == out.end() || it->second.token != j.token) return;
-  Cmd& cmd = it->second;
+  if (!found || found->token != j.token) return;
+  Cmd& cmd = *found;
   if (!cmd.delayed && failpoints_) {
     const auto o = failpoints_->hit(
         PointEvent{"target.scsi_rsp", j.portal, static_cast<std::uint32_t>(j.pdu.lun), {}, {}, {}, {}});
@@ -208,7 +205,7 @@ void IscsiTarget::serve_scsi(const Job& j) {
   rsp.itt = j.pdu.itt;
   rsp.lun = cmd.lun;
   rsp.scsi_status = SAM_STAT_GOOD;
-  remove_cmd(j.portal, it);
+  remove_cmd(j.portal, j.pdu.itt, cmd);
   ++counters_.scsi_rsps_sent;
   send(rsp);
 }
@@ -247,7 +244,7 @@ void IscsiTarget::serve_tmf(const Job& j) {
   const std::uint8_t func = j.pdu.function;
   std::uint8_t response = ISCSI_TMF_RSP_COMPLETE;
   if (func == ISCSI_TM_FUNC_ABORT_TASK) {
-    if (out.find(j.pdu.rtt) == out.end()) response = ISCSI_TMF_RSP_NO_TASK;
+    if (!out.find(j.pdu.rtt)) response = ISCSI_TMF_RSP_NO_TASK;
   } else if (func == ISCSI_TM_FUNC_LOGICAL_UNIT_RESET) {
     if (j.pdu.lun >= portal.luns) response = ISCSI_TMF_RSP_NO_LUN;
   } else if (func != ISCSI_TM_FUNC_TARGET_WARM_RESET && func != ISCSI_TM_FUNC_TARGET_COLD_RESET) {
@@ -258,15 +255,13 @@ void IscsiTarget::serve_tmf(const Job& j) {
   if (o.respond) response = tmf_response(*o.respond);
 
   if (response == ISCSI_TMF_RSP_COMPLETE) {
-    for (auto it = out.begin(); it != out.end();) {
-      const bool hit = func == ISCSI_TM_FUNC_ABORT_TASK           ? it->first == j.pdu.rtt
-                       : func == ISCSI_TM_FUNC_LOGICAL_UNIT_RESET ? it->second.lun == j.pdu.lun
+    for (const std::uint32_t itt : out.sorted_keys()) {
+      Cmd& cmd = *out.find(itt);
+      const bool hit = func == ISCSI_TM_FUNC_ABORT_TASK           ? itt == j.pdu.rtt
+                       : func == ISCSI_TM_FUNC_LOGICAL_UNIT_RESET ? cmd.lun == j.pdu.lun
                                                                   : true;
-      if (!hit) {
-        ++it;
-        continue;
-      }
-      it = remove_cmd(j.portal, it);
+      if (!hit) continue;
+      remove_cmd(j.portal, itt, cmd);
       if (func == ISCSI_TM_FUNC_ABORT_TASK)
         ++counters_.tasks_aborted;
       else
@@ -307,13 +302,11 @@ void IscsiTarget::serve_mgmt(const Job& j) {
       if (failpoints_) o = failpoints_->hit(PointEvent{"target.logout_rsp", j.portal, {}, {}, {}, {}, {}});
       // Logging out ends the connection's tasks whether or not the answer arrives.
       auto& out = portals_[j.portal].outstanding;
-      for (auto it = out.begin(); it != out.end();) {
-        if (it->second.cid == j.pdu.cid) {
-          it = remove_cmd(j.portal, it);
-          ++counters_.tasks_dropped_on_close;
-        } else {
-          ++it;
-        }
+      for (const std::uint32_t itt : out.sorted_keys()) {
+        Cmd& cmd = *out.find(itt);
+        if (cmd.cid != j.pdu.cid) continue;
+        remove_cmd(j.portal, itt, cmd);
+        ++counters_.tasks_dropped_on_close;
       }
       if (o.drop) return;
       delay = o.delay;

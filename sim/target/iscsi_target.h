@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <optional>
 #include <systemc>
@@ -24,6 +25,7 @@
 
 #include "common/activity.h"
 #include "common/duration.h"
+#include "common/flat_map.h"
 #include "common/timeline.h"
 #include "hba_model/timed_queue.h"
 #include "hba_model/wire.h"
@@ -100,8 +102,11 @@ class IscsiTarget : public sc_core::sc_module, public hba::TargetPort {
   };
   struct Portal {
     std::uint32_t luns = 1;
-    std::map<std::uint32_t, Cmd> outstanding;  // by PDU itt
-    std::map<std::uint64_t, Lun> lun_queues;   // by LUN
+    // By PDU itt. Walks (close, TMF, logout) go in itt order (sorted_keys),
+    // as the waiting commands they start draw their service times in that
+    // order.
+    FlatMap<std::uint32_t, Cmd, std::hash<std::uint32_t>> outstanding;
+    std::map<std::uint64_t, Lun> lun_queues;  // by LUN
   };
   struct Job {
     enum class Kind : std::uint8_t { serve_scsi, serve_tmf, serve_mgmt, send };
@@ -119,7 +124,7 @@ class IscsiTarget : public sc_core::sc_module, public hba::TargetPort {
   // A command leaves its slot (answered, lost, removed): the next waiting one starts.
   void release_slot(std::uint32_t portal, Cmd& cmd);
   // Removes one outstanding command (TMF, close, logout), freeing its slot.
-  std::map<std::uint32_t, Cmd>::iterator remove_cmd(std::uint32_t portal, std::map<std::uint32_t, Cmd>::iterator it);
+  void remove_cmd(std::uint32_t portal, std::uint32_t itt, Cmd& cmd);
   void serve_scsi(const Job& j);
   void serve_tmf(const Job& j);
   void serve_mgmt(const Job& j);

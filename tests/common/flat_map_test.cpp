@@ -2,10 +2,12 @@
 // against std::unordered_map.
 #include "common/flat_map.h"
 
+#include <algorithm>
 #include <boost/test/unit_test.hpp>
 #include <cstdint>
 #include <random>
 #include <unordered_map>
+#include <vector>
 
 using qedisim::FlatMap;
 
@@ -62,6 +64,31 @@ BOOST_AUTO_TEST_CASE(a_new_key_starts_from_a_fresh_value) {
   BOOST_TEST(!flat.erase(1));
   BOOST_TEST(flat[1] == 0u);
   BOOST_TEST(flat.size() == 1u);
+}
+
+// sorted_keys() lists exactly the keys held, ascending, whatever order the
+// inserts, erases and collisions left them in the slots.
+BOOST_AUTO_TEST_CASE(sorted_keys_lists_the_keys_held_in_ascending_order) {
+  FlatMap<std::uint32_t, std::uint64_t, CollidingHash> flat(4);
+  std::unordered_map<std::uint32_t, std::uint64_t> ref;
+  std::mt19937_64 rng(11);
+  bool agree = true;
+  for (int step = 0; step < 5000 && agree; ++step) {
+    const auto key = static_cast<std::uint32_t>(rng() % 200);
+    if (rng() % 3 == 0) {
+      flat.erase(key);
+      ref.erase(key);
+    } else {
+      flat[key] = 1;
+      ref[key] = 1;
+    }
+    if (step % 50 != 0) continue;
+    std::vector<std::uint32_t> want;
+    for (const auto& kv : ref) want.push_back(kv.first);
+    std::sort(want.begin(), want.end());
+    agree = flat.sorted_keys() == want;
+  }
+  BOOST_TEST(agree);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
