@@ -12,15 +12,10 @@
 
 namespace qedisim::checkers {
 
-namespace {
-
-// into = max(into, from), entry by entry (every handoff joins a clock).
-void join(std::vector<std::uint32_t>& into, const std::vector<std::uint32_t>& from) {
+void DataRaceChecker::join(Clock& into, const Clock& from) {
   if (into.size() < from.size()) into.resize(from.size(), 0);
   max_into(into.data(), from.data(), from.size());
 }
-
-}  // namespace
 
 std::uint16_t DataRaceChecker::ctx_index_slow(std::uint32_t ctx_id, const SiteSource& source) {
   if (ctx_id < ctx_of_id_.size() && ctx_of_id_[ctx_id]) {
@@ -116,43 +111,6 @@ DataRaceChecker::Channel& DataRaceChecker::channel_insert(const void* key) {
   channel_index_.insert(key, 0, static_cast<std::uint32_t>(channels_.size()));
   channels_.emplace_back();
   return channels_.back();
-}
-
-namespace {
-std::uint64_t bit_of(std::uint16_t ctx) { return ctx < 64 ? 1ull << ctx : 0; }
-}  // namespace
-
-void DataRaceChecker::send(std::uint32_t ctx_id, const SiteSource& source, const void* key) {
-  const std::uint16_t me = ctx_index(ctx_id, source);
-  Channel& c = channel(key);
-  Clock& mine = clock(me);
-  if (c.sender == me + 1 && c.sender_gen == gen_[me]) {
-    // The channel holds this context's clock as of its last send here, and
-    // that clock has moved since only at its own entry (its sends).
-    c.clock[me] = mine[me];
-  } else if (c.covered & bit_of(me)) {
-    c.clock = mine;  // the join of a clock this one covers
-  } else {
-    join(c.clock, mine);
-  }
-  if (c.covered & bit_of(me)) {  // the channel now equals this context's clock
-    c.sender = static_cast<std::uint16_t>(me + 1);
-    c.sender_gen = gen_[me];
-    c.covered = bit_of(me);
-  } else {  // it holds more than this context's clock: nobody is known to cover it
-    c.sender = 0;
-    c.covered = 0;
-  }
-  epoch_[me] = ++mine[me];
-}
-
-void DataRaceChecker::recv(std::uint32_t ctx_id, const SiteSource& source, const void* key) {
-  const std::uint16_t me = ctx_index(ctx_id, source);
-  Channel* c = find_channel(key);
-  if (!c || (c->covered & bit_of(me))) return;  // would change nothing
-  join(clock(me), c->clock);
-  ++gen_[me];
-  c->covered |= bit_of(me);
 }
 
 void DataRaceChecker::check(const SiteSource& source, const kern::ObjectHeader& obj, std::uint32_t inc,
