@@ -55,6 +55,15 @@ class ObjectIds {
   Entry& entry(const kern::ObjectHeader* h, std::uint32_t inc) {
     Recent& recent = slot(h);
     const bool current = inc == h->incarnation;
+    // Mostly the object last given an entry in this slot, asked about
+    // again: its entry without the search.
+    if (Entry* e = recent.newest; e && e->inc == inc && (!current || e->alloc_ns == h->alloc_ns)) return *e;
+    return search_or_add(recent, h, inc, current);
+  }
+
+ private:
+  struct Recent;
+  [[gnu::noinline]] Entry& search_or_add(Recent& recent, const kern::ObjectHeader* h, std::uint32_t inc, bool current) {
     // An incarnation above every one the slot has had an entry for has none
     // yet: a slot reused once per command skips the search at each reuse.
     if (inc <= recent.max_inc) {
@@ -72,7 +81,6 @@ class ObjectIds {
     return e;
   }
 
- private:
   static constexpr std::size_t kKeep = 8;
   // The last kKeep entries of a slot, oldest first: grown one entry at a
   // time (most slots of a short run see one or two objects, and a forked
@@ -83,15 +91,16 @@ class ObjectIds {
     std::vector<Entry> ring;
     std::uint32_t max_inc = 0;  // the highest incarnation ever given an entry
     std::size_t head = 0;       // oldest, once full
+    Entry* newest = nullptr;    // the entry last pushed
     Entry& at(std::size_t i) {  // i < ring.size(); head is 0 until the ring is full
       const std::size_t j = head + i;
       return ring[j < ring.size() ? j : j - ring.size()];
     }
     Entry& push() {  // the new newest entry (the oldest forgotten when full); its strings keep their buffers
-      if (ring.size() < kKeep) return ring.emplace_back();
+      if (ring.size() < kKeep) return *(newest = &ring.emplace_back());  // may move the others: found by index
       Entry& e = ring[head];
       head = head + 1 < kKeep ? head + 1 : 0;
-      return e;
+      return *(newest = &e);
     }
   };
   // The slot's entries: found through the header's observer_slot after the
@@ -128,24 +137,28 @@ char* put_dec(char* p, std::uint64_t v, std::size_t width = 0) {
   return p + n;
 }
 
+// The entry's generic desc, for an object seen for the first time under
+// this type or name.
+[[gnu::noinline]] void take_desc(ObjectIds::Entry& e, const kern::ObjectHeader* h, std::uint32_t inc) {
+  e.type = h->type;
+  e.name = h->name;
+  e.desc = Desc::object(h->type, h->name, inc, prints_incarnation(h->type));
+}
+
 // The key (type and id) and, if wanted, the generic desc ("type name
 // #inc"), taken once per object and name (ObjectIds::Entry).
 ObjRef ref_base(const kern::ObjectHeader* h, std::uint32_t inc, bool with_desc, ObjectIds::Entry** entry = nullptr) {
   ObjectIds::Entry& e = object_ids().entry(h, inc);
   if (entry) *entry = &e;
-  if (e.type != h->type) {
-    e.type = h->type;
-    e.desc = Desc();  // taken below when wanted
-  }
   ObjRef r;
   r.key.type = h->type;
   r.key.id = e.id;
   if (with_desc) {
-    if (!e.desc.is_set() || e.name != h->name) {
-      e.name = h->name;
-      e.desc = Desc::object(h->type, h->name, inc, prints_incarnation(h->type));
-    }
+    if (e.type != h->type || !e.desc.is_set() || e.name != h->name) take_desc(e, h, inc);
     r.desc = e.desc;
+  } else if (e.type != h->type) {
+    e.type = h->type;
+    e.desc = Desc();  // taken when wanted
   }
   return r;
 }
