@@ -224,11 +224,9 @@ LockChains& lock_chains() {
 }
 }  // namespace
 
-std::uint32_t Lock::chain_over(std::uint32_t parent) const {
-  if (parent != chain_parent_) {
-    chain_ = lock_chains().child(parent, this);
-    chain_parent_ = parent;
-  }
+std::uint32_t Lock::chain_over_new(std::uint32_t parent) const {
+  chain_ = lock_chains().child(parent, this);
+  chain_parent_ = parent;
   return chain_;
 }
 

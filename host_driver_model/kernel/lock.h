@@ -30,10 +30,13 @@ class Lock {
 
   // The lock chain (Context::chain_key) of this lock taken on top of chain
   // `parent`. Remembers the last answer: a lock is mostly taken on top of
-  // the same chain.
-  std::uint32_t chain_over(std::uint32_t parent) const;
+  // the same chain, and then the answer is inline.
+  std::uint32_t chain_over(std::uint32_t parent) const {
+    return parent == chain_parent_ ? chain_ : chain_over_new(parent);
+  }
 
  private:
+  std::uint32_t chain_over_new(std::uint32_t parent) const;
   const char* name_;
   Kind kind_;
   mutable std::uint32_t chain_parent_ = 0;  // the last chain_over: its parent (0: none yet) ...
