@@ -1,6 +1,5 @@
 #include "host_driver_model/kernel/io_mem.h"
 
-#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -12,10 +11,17 @@ void IoMem::access(tlm::tlm_command cmd, std::uint64_t offset, void* data, unsig
   ++accesses_;
   // One payload for every access; a nested one (the model makes none: the
   // target never calls back) gets its own.
-  std::optional<tlm::tlm_generic_payload> nested;
-  const bool outer = !trans_busy_;
-  tlm::tlm_generic_payload& trans = outer ? trans_ : nested.emplace();
+  if (trans_busy_) {
+    tlm::tlm_generic_payload nested;
+    transact(nested, cmd, offset, data, len);
+    return;
+  }
   trans_busy_ = true;
+  transact(trans_, cmd, offset, data, len);
+}
+
+void IoMem::transact(tlm::tlm_generic_payload& trans, tlm::tlm_command cmd, std::uint64_t offset, void* data,
+                     unsigned len) {
   sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
   trans.set_command(cmd);
   trans.set_address(offset);
@@ -26,7 +32,7 @@ void IoMem::access(tlm::tlm_command cmd, std::uint64_t offset, void* data, unsig
   trans.set_dmi_allowed(false);
   trans.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
   socket->b_transport(trans, delay);
-  if (outer) trans_busy_ = false;
+  if (&trans == &trans_) trans_busy_ = false;
   if (trans.is_response_error()) throw std::runtime_error("MMIO access failed at offset " + std::to_string(offset));
 }
 

@@ -25,6 +25,7 @@ class IoMem : public sc_core::sc_module {
 
  private:
   void access(tlm::tlm_command cmd, std::uint64_t offset, void* data, unsigned len);
+  void transact(tlm::tlm_generic_payload& trans, tlm::tlm_command cmd, std::uint64_t offset, void* data, unsigned len);
   std::uint64_t accesses_ = 0;
   tlm::tlm_generic_payload trans_;  // reused: its constructor allocates
   bool trans_busy_ = false;
