@@ -87,7 +87,15 @@ void Qedi::active_list_add(QediConn& qc, KPtr<IscsiTask> task) {
 // list_del_init(&cmd->io_cmd) (the caller holds list_lock where the kernel does).
 void Qedi::active_list_del(QediConn& qc, KPtr<IscsiTask> task) {
   auto& l = qc.active_cmd_list;
-  l.erase(std::remove(l.begin(), l.end(), task), l.end());
+  // Mostly near the front (commands complete about in order) and there
+  // once: one erase, the rest only compared. A second copy takes the
+  // general removal.
+  const auto first = std::find(l.begin(), l.end(), task);
+  if (first == l.end()) return;
+  if (std::find(first + 1, l.end(), task) == l.end())
+    l.erase(first);
+  else
+    l.erase(std::remove(first, l.end(), task), l.end());
 }
 
 // The response handlers' "if (cmd->io_cmd_in_list) { io_cmd_in_list = 0;
