@@ -41,13 +41,8 @@ void IscsiTarget::tcp_connect(std::uint16_t cid, std::uint32_t portal) {
 void IscsiTarget::tcp_close(std::uint16_t cid, bool /*abortive*/) {
   auto portal = portal_of(cid);
   if (!portal) return;
-  auto& out = portals_[*portal].outstanding;
-  for (const std::uint32_t itt : out.sorted_keys()) {
-    Cmd& cmd = *out.find(itt);
-    if (cmd.cid != cid) continue;
-    remove_cmd(*portal, itt, cmd);
-    ++counters_.tasks_dropped_on_close;
-  }
+  counters_.tasks_dropped_on_close +=
+      remove_cmds(*portal, [cid](std::uint32_t, const Cmd& cmd) { return cmd.cid == cid; });
   conns_.erase(cid);
   rearm();
 }
@@ -178,6 +173,19 @@ void IscsiTarget::remove_cmd(std::uint32_t portal, std::uint32_t itt, Cmd& cmd) 
   portals_[portal].outstanding.erase(itt);
 }
 
+template <typename Which>
+std::uint64_t IscsiTarget::remove_cmds(std::uint32_t portal, Which which) {
+  auto& out = portals_[portal].outstanding;
+  std::uint64_t removed = 0;
+  for (const std::uint32_t itt : out.sorted_keys()) {  // taken first: the walk erases
+    Cmd& cmd = *out.find(itt);
+    if (!which(itt, cmd)) continue;
+    remove_cmd(portal, itt, cmd);
+    ++removed;
+  }
+  return removed;
+}
+
 void IscsiTarget::serve_scsi(const Job& j) {
   auto& out = portals_[j.portal].outstanding;
   Cmd* found = out.find(j.pdu.itt);
@@ -255,18 +263,12 @@ void IscsiTarget::serve_tmf(const Job& j) {
   if (o.respond) response = tmf_response(*o.respond);
 
   if (response == ISCSI_TMF_RSP_COMPLETE) {
-    for (const std::uint32_t itt : out.sorted_keys()) {
-      Cmd& cmd = *out.find(itt);
-      const bool hit = func == ISCSI_TM_FUNC_ABORT_TASK           ? itt == j.pdu.rtt
-                       : func == ISCSI_TM_FUNC_LOGICAL_UNIT_RESET ? cmd.lun == j.pdu.lun
-                                                                  : true;
-      if (!hit) continue;
-      remove_cmd(j.portal, itt, cmd);
-      if (func == ISCSI_TM_FUNC_ABORT_TASK)
-        ++counters_.tasks_aborted;
-      else
-        ++counters_.tasks_reset;
-    }
+    const std::uint64_t removed = remove_cmds(j.portal, [&](std::uint32_t itt, const Cmd& cmd) {
+      return func == ISCSI_TM_FUNC_ABORT_TASK           ? itt == j.pdu.rtt
+             : func == ISCSI_TM_FUNC_LOGICAL_UNIT_RESET ? cmd.lun == j.pdu.lun
+                                                        : true;
+    });
+    (func == ISCSI_TM_FUNC_ABORT_TASK ? counters_.tasks_aborted : counters_.tasks_reset) += removed;
   }
   if (o.drop) return;
   IscsiPdu rsp;
@@ -301,13 +303,9 @@ void IscsiTarget::serve_mgmt(const Job& j) {
       PointOutcome o;
       if (failpoints_) o = failpoints_->hit(PointEvent{"target.logout_rsp", j.portal, {}, {}, {}, {}, {}});
       // Logging out ends the connection's tasks whether or not the answer arrives.
-      auto& out = portals_[j.portal].outstanding;
-      for (const std::uint32_t itt : out.sorted_keys()) {
-        Cmd& cmd = *out.find(itt);
-        if (cmd.cid != j.pdu.cid) continue;
-        remove_cmd(j.portal, itt, cmd);
-        ++counters_.tasks_dropped_on_close;
-      }
+      const std::uint16_t cid = j.pdu.cid;
+      counters_.tasks_dropped_on_close +=
+          remove_cmds(j.portal, [cid](std::uint32_t, const Cmd& cmd) { return cmd.cid == cid; });
       if (o.drop) return;
       delay = o.delay;
       break;

@@ -125,6 +125,11 @@ class IscsiTarget : public sc_core::sc_module, public hba::TargetPort {
   void release_slot(std::uint32_t portal, Cmd& cmd);
   // Removes one outstanding command (TMF, close, logout), freeing its slot.
   void remove_cmd(std::uint32_t portal, std::uint32_t itt, Cmd& cmd);
+  // Removes every outstanding command of the portal for which
+  // which(itt, cmd) holds, in ascending itt (the order the waiting commands
+  // they free start in, each drawing a service time); returns how many.
+  template <typename Which>
+  std::uint64_t remove_cmds(std::uint32_t portal, Which which);
   void serve_scsi(const Job& j);
   void serve_tmf(const Job& j);
   void serve_mgmt(const Job& j);
