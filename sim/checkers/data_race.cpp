@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
 #include <stdexcept>
+#include <tuple>
 
 #include "common/max_into.h"
 #include "host_driver_model/kernel/slab.h"
@@ -118,10 +120,18 @@ void DataRaceChecker::check(const SiteSource& source, const kern::ObjectHeader& 
   // Either one clears the pair; the order check is the cheaper of the two.
   if (ordered(prior, clock(now.ctx))) return;
   if (share_lock(now.lockset, prior.lockset)) return;
-  // Nothing below runs unless the access races.
+  // Nothing below runs unless the access races. A pair reported before is
+  // most often known by its pointers: a timer's pass that races every time
+  // would otherwise format its key at each pass.
+  const auto seen = std::make_tuple(static_cast<const void*>(obj.type), field,
+                                    static_cast<const void*>(std::min(now.fn, prior.fn, std::less<const char*>())),
+                                    static_cast<const void*>(std::max(now.fn, prior.fn, std::less<const char*>())));
+  if (reported_ptrs_.count(seen)) return;
   const std::string name = field_names_.at(field);
   const std::string a = std::min<std::string>(now.fn, prior.fn), b = std::max<std::string>(now.fn, prior.fn);
-  if (!reported_.insert(fmt::format("{}.{}|{}|{}", obj.type, name, a, b)).second) return;
+  const bool first = reported_.insert(fmt::format("{}.{}|{}|{}", obj.type, name, a, b)).second;
+  reported_ptrs_.insert(seen);  // the same pointers always make the same key
+  if (!first) return;
   const Site here{now.ns, Name(source.light_site().ctx), Name::of_literal(now.fn)};
   const Site then{prior.ns, ctx_names_[prior.ctx], prior.fn};
   report(here, ref_of(&obj, inc).desc, here.fn,

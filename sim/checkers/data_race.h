@@ -18,6 +18,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <unordered_map>
 #include <vector>
 
@@ -209,7 +210,10 @@ class DataRaceChecker : public Checker {
   // them all: 2,048 slots cost a p11 child 4 faults more.
   AddressIndex shadow_index_{1u << 10};
   std::vector<Field> fields_;
-  std::set<std::string> reported_;
+  std::set<std::string> reported_;  // "type.field|fn|fn", the functions sorted by name
+  // The same pairs by pointer (type, field id, the functions by address):
+  // each one's key is in reported_.
+  std::set<std::tuple<const void*, std::uint32_t, const void*, const void*>> reported_ptrs_;
   std::size_t accesses_ = 0;
 };
 
