@@ -409,6 +409,7 @@ void reseed(Bench& b, const ModelParams& p, std::uint64_t seed) {
 
 // Runs the elaborated model to its end and collects the result.
 RunResult simulate(Bench& b, const Scenario& scenario, const RunOptions& options) {
+  b.checkers->keep_warnings(options.warnings);
   const long faults_start = minor_faults();
   const auto wall_start = std::chrono::steady_clock::now();
   try {

@@ -25,6 +25,11 @@ struct RunOptions {
   // meaningless). Only for bench/qedisim_bare, which measures what the model
   // and SystemC cost without them; the CLI always observes.
   bool observe = true;
+  // false: the warnings (data_race's findings) are neither built nor kept,
+  // and RunResult::warnings stays empty. For the children of explore and
+  // swarm, whose answer carries the violations only; the violations, the
+  // counters and everything else of the run are the same either way.
+  bool warnings = true;
 };
 
 struct RunResult {

@@ -63,6 +63,7 @@ std::string by(const Site& s) { return fmt::format("{}, {}, {}", s.fn, s.ctx, fo
 std::string secs(std::int64_t ns) { return format_seconds(ns); }
 
 void Findings::add(Violation v) {
+  if (!wants(v.id)) return;
   std::vector<Violation>& list = is_warning(v.id) ? warnings_ : violations_;
   const auto key = std::make_tuple(v.id, v.object.substr(0, v.object.find(' ')), v.function);
   auto it = kept_.find(key);

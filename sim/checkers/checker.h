@@ -24,6 +24,10 @@ class Findings {
   void add(Violation v);
   // Told each finding that is kept (not folded into a repeat's count), when it is recorded.
   void set_listener(std::function<void(const Violation&)> f) { on_add_ = std::move(f); }
+  // false: warnings (is_warning) are dropped when added. A checker asks
+  // wants() before it builds a finding's text.
+  void keep_warnings(bool keep) { keep_warnings_ = keep; }
+  bool wants(InvariantId id) const { return keep_warnings_ || !is_warning(id); }
   // Time order; equal times keep recording order.
   std::vector<Violation> violations() const;
   std::vector<Violation> warnings() const;
@@ -31,6 +35,7 @@ class Findings {
  private:
   static std::vector<Violation> sorted(std::vector<Violation> v);
   std::size_t keep_per_key_;
+  bool keep_warnings_ = true;
   std::function<void(const Violation&)> on_add_;
   std::vector<Violation> violations_;
   std::vector<Violation> warnings_;
@@ -47,6 +52,8 @@ class Checker {
   // `at` gives time and context; `function` the kernel function the finding
   // names (often at.fn).
   void report(const Site& at, std::string object, std::string function, std::string message);
+  // Whether a report of this checker is kept (not a warning nobody wants).
+  bool wanted() const { return out_->wants(id_); }
 
  private:
   InvariantId id_;

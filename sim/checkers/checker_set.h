@@ -62,6 +62,9 @@ class CheckerSet : public drv::DriverObserver, public hba::FwObserver, public Fa
   void set_firmware_tasks(const hba::FwTaskTable* tasks) { fw_tasks_ = tasks; }
   // Told each finding as it is recorded (the --log and --trace writers).
   void set_finding_listener(std::function<void(const Violation&)> f) { findings_.set_listener(std::move(f)); }
+  // false: warnings are dropped, and a checker that only warns (data_race)
+  // builds no finding's text (Findings::wants).
+  void keep_warnings(bool keep) { findings_.keep_warnings(keep); }
 
   // End-state checks (tid_leak; leak's kmemleak scan, at most once per
   // checker.leak_scan_interval); also runs the hung_task clock.

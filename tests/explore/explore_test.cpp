@@ -1,6 +1,8 @@
 // Exploration pieces without a simulation: seeds, the scenario writer,
 // schema v2's random draws, campaign results and their merge.
 #define BOOST_TEST_MODULE qedisim_explore
+#include <fmt/format.h>
+
 #include <boost/test/unit_test.hpp>
 #include <cstdint>
 #include <cstring>
@@ -17,6 +19,7 @@
 #include "sim/explore/seeds.h"
 #include "sim/failpoints/failpoints.h"
 #include "sim/scenario/loader.h"
+#include "sim/testbench.h"
 
 using namespace qedisim;
 namespace fs = std::filesystem;
@@ -367,4 +370,34 @@ BOOST_AUTO_TEST_CASE(a_forked_child_allocates_from_its_own_heap) {
   BOOST_TEST(answers[0] == "ok");
 #endif
   delete from_parent;
+}
+
+// RunOptions::warnings = false (explore's and swarm's children): the run
+// keeps no warning and builds none, and everything else is the same. p11
+// reverted reports its tid leak and data_race warnings.
+BOOST_AUTO_TEST_CASE(a_run_without_warnings_differs_only_in_its_warnings) {
+  Scenario s = load_scenario_file(QEDISIM_SOURCE_DIR "/configs/explore/p11-lost-responses-leak-tids.yaml");
+  FixSet fixes = s.fixes;
+  fixes.set(Patch::p11, false);
+  std::vector<std::string> answers(2);
+  ForkPool pool;  // one simulation per process: each in a child
+  pool.child = [&](std::size_t task) {
+    RunOptions ro;
+    ro.fixes = fixes.effective();
+    ro.seed = s.seed;
+    ro.warnings = task == 1;
+    const RunResult r = run_simulation(s, ro);
+    std::string out = fmt::format("warnings {}\n", r.warnings.size());
+    for (const auto& v : r.violations)
+      out += fmt::format("{} {} {} {} {}\n", to_string(v.id), v.time_ns, v.function, v.object, v.message);
+    for (const auto& [k, n] : r.counters) out += fmt::format("{}={}\n", k, n);
+    out += fmt::format("end {} at {}\n", r.end_reason, r.sim_time_ns);
+    return out;
+  };
+  pool.done = [&](std::size_t task, ChildOutcome&& o) { answers[task] = o.ok ? o.payload : "failed: " + o.error; };
+  BOOST_REQUIRE_EQUAL(pool.run({0, 1}), 2u);
+  BOOST_TEST(answers[0].rfind("warnings 0\n", 0) == 0, answers[0]);
+  BOOST_TEST((answers[1].rfind("warnings ", 0) == 0 && answers[1].rfind("warnings 0\n", 0) != 0), answers[1]);
+  BOOST_TEST(answers[0].find("tid_leak") != std::string::npos, answers[0]);
+  BOOST_TEST(answers[0].substr(answers[0].find('\n')) == answers[1].substr(answers[1].find('\n')));
 }
