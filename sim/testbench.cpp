@@ -409,7 +409,7 @@ void reseed(Bench& b, const ModelParams& p, std::uint64_t seed) {
 
 // Runs the elaborated model to its end and collects the result.
 RunResult simulate(Bench& b, const Scenario& scenario, const RunOptions& options) {
-  b.checkers->keep_warnings(options.warnings);
+  b.checkers->keep_warnings(!options.campaign_answer_only);
   const long faults_start = minor_faults();
   const auto wall_start = std::chrono::steady_clock::now();
   try {
@@ -435,7 +435,10 @@ RunResult simulate(Bench& b, const Scenario& scenario, const RunOptions& options
     kern::Kernel::events = nullptr;
     b.events->finish(r.sim_time_ns);
   }
-  fill_counters(r, b);
+  if (options.campaign_answer_only)
+    r.eh_max_level = b.host->eh_max_level();
+  else
+    fill_counters(r, b);
   r.violations = b.checkers->violations();
   r.warnings = b.checkers->warnings();
   for (const auto& [point, n] : b.failpoints->occurrences()) r.points_reached.emplace(point, n);

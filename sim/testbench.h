@@ -25,11 +25,12 @@ struct RunOptions {
   // meaningless). Only for bench/qedisim_bare, which measures what the model
   // and SystemC cost without them; the CLI always observes.
   bool observe = true;
-  // false: the warnings (data_race's findings) are neither built nor kept,
-  // and RunResult::warnings stays empty. For the children of explore and
-  // swarm, whose answer carries the violations only; the violations, the
-  // counters and everything else of the run are the same either way.
-  bool warnings = true;
+  // true: a campaign child's run (explore, swarm), whose answer
+  // (encode_payload) carries the violations, the coverage maps, the EH
+  // level and the end reason only. What only a report shows is then
+  // neither built nor kept: RunResult::warnings (data_race's findings) and
+  // RunResult::counters stay empty. Everything else of the run is the same.
+  bool campaign_answer_only = false;
 };
 
 struct RunResult {

@@ -330,7 +330,7 @@ int run_explore(const ExploreOptions& o) {
     RunOptions ro;
     ro.fixes = effective;
     ro.seed = derive_seed(base_seed, run);
-    ro.warnings = false;  // the answer carries the violations only
+    ro.campaign_answer_only = true;
     return encode_payload(elaborated ? run_elaborated(run_scenario, ro) : run_simulation(run_scenario, ro));
   };
   pool.done = [&](std::size_t run, ChildOutcome&& out) {

@@ -96,7 +96,7 @@ int run_swarm(const SwarmOptions& o) {
     RunOptions ro;
     ro.fixes = effective;
     ro.seed = seed;
-    ro.warnings = false;  // the answer carries the violations only
+    ro.campaign_answer_only = true;
     return encode_payload(run_simulation(s, ro), kinds);
   };
   pool.done = [&](std::size_t run, ChildOutcome&& out) {
