@@ -18,8 +18,10 @@ BOOST_AUTO_TEST_SUITE(address_index)
 
 // Keys 512 bytes apart (pool slots share their low bits) and three tags
 // each: every pair finds its own value through many growths, and a pair
-// never inserted misses.
-BOOST_AUTO_TEST_CASE(finds_every_pair_after_growing_and_misses_the_others) {
+// never inserted misses. A growth that keeps the old mask probes forever
+// rather than answering wrong: the timeout makes that a failure here (it
+// takes milliseconds when right), not a hang until ctest's timeout.
+BOOST_AUTO_TEST_CASE(finds_every_pair_after_growing_and_misses_the_others, *boost::unit_test::timeout(5)) {
   constexpr std::size_t kSlots = 2000, kStride = 512;
   std::vector<char> pool(kSlots * kStride);
   AddressIndex index(4);

@@ -28,6 +28,13 @@ struct QediTestAccess {
     kern::KFunc f("qedi_tmf_resp_work");
     return q.qedi_cleanup_all_io(KWR(conn, dd_data), nullptr, true);
   }
+  static void list_add(Qedi& q, kern::KPtr<IscsiConn> conn, kern::KPtr<IscsiTask> t) {
+    q.active_list_add(KWR(conn, dd_data), t);
+  }
+  static void list_del(Qedi& q, kern::KPtr<IscsiConn> conn, kern::KPtr<IscsiTask> t) {
+    kern::Guard g(KWR(conn, dd_data).list_lock);
+    q.active_list_del(KWR(conn, dd_data), t);
+  }
 };
 }  // namespace qedisim::drv
 
@@ -261,6 +268,30 @@ BOOST_AUTO_TEST_CASE(bulk_cleanup_unlinks_and_clears_io_cmd_in_list) {
     }
   });
   run(20);
+}
+
+// active_list_del unlinks a task wherever it is on the list. The model's
+// list is a vector: a task added twice (a second list_add_tail, which
+// corrupts the kernel's list) is there twice, and one removal takes out
+// both copies, leaving the other tasks in their order.
+BOOST_AUTO_TEST_CASE(active_list_del_removes_every_copy_and_keeps_the_order) {
+  World w(FixSet::all());
+  w.thread("tmf_wq/host0", [&] {
+    KPtr<IscsiSession> s = w.login(0);
+    const KPtr<IscsiConn> conn = KRD(s, leadconn);
+    const KPtr<IscsiTask> a = fake::new_scsi_task(s, 0), b = fake::new_scsi_task(s, 0), c = fake::new_scsi_task(s, 0);
+    for (const KPtr<IscsiTask>& t : {a, b, a, c}) QediTestAccess::list_add(*w.qedi, conn, t);
+    const auto& list = conn.raw()->dd_data.active_cmd_list;
+    BOOST_TEST(list.size() == 4u);
+    QediTestAccess::list_del(*w.qedi, conn, a);  // twice on the list
+    BOOST_TEST((list == std::vector<KPtr<IscsiTask>>{b, c}));
+    QediTestAccess::list_del(*w.qedi, conn, c);  // once, at the end
+    BOOST_TEST((list == std::vector<KPtr<IscsiTask>>{b}));
+    QediTestAccess::list_del(*w.qedi, conn, c);  // not on the list: nothing changes
+    BOOST_TEST((list == std::vector<KPtr<IscsiTask>>{b}));
+    for (const KPtr<IscsiTask>& t : {a, b, c}) iscsi_put_task(t);
+  });
+  run(1);
 }
 
 // ---- abort path -----------------------------------------------------------
