@@ -291,7 +291,6 @@ void fill_counters(RunResult& r, const Bench& b) {
   const auto& t = b.target->counters();
   c["target_scsi_rsps_dropped"] = static_cast<std::int64_t>(t.scsi_rsps_dropped);
   c["target_tmf_rsps_sent"] = static_cast<std::int64_t>(t.tmf_rsps_sent);
-  r.eh_max_level = b.host->eh_max_level();
 }
 
 // Elaborates the model of `scenario` into `b` (SystemC: once per process)
@@ -435,10 +434,8 @@ RunResult simulate(Bench& b, const Scenario& scenario, const RunOptions& options
     kern::Kernel::events = nullptr;
     b.events->finish(r.sim_time_ns);
   }
-  if (options.campaign_answer_only)
-    r.eh_max_level = b.host->eh_max_level();
-  else
-    fill_counters(r, b);
+  r.eh_max_level = b.host->eh_max_level();
+  if (!options.campaign_answer_only) fill_counters(r, b);
   r.violations = b.checkers->violations();
   r.warnings = b.checkers->warnings();
   for (const auto& [point, n] : b.failpoints->occurrences()) r.points_reached.emplace(point, n);

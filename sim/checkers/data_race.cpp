@@ -120,10 +120,10 @@ void DataRaceChecker::check(const SiteSource& source, const kern::ObjectHeader& 
   // Either one clears the pair; the order check is the cheaper of the two.
   if (ordered(prior, clock(now.ctx))) return;
   if (share_lock(now.lockset, prior.lockset)) return;
-  if (!wanted()) return;  // a race, but its warning is not kept: nothing to build
-  // Nothing below runs unless the access races. A pair reported before is
-  // most often known by its pointers: a timer's pass that races every time
-  // would otherwise format its key at each pass.
+  // The access races; nothing below runs otherwise.
+  if (!wanted()) return;  // its warning is not kept (a campaign child): nothing to build
+  // A pair reported before is most often known by its pointers: a timer's
+  // pass that races every time would otherwise format its key each time.
   const auto seen = std::make_tuple(static_cast<const void*>(obj.type), field,
                                     static_cast<const void*>(std::min(now.fn, prior.fn, std::less<const char*>())),
                                     static_cast<const void*>(std::max(now.fn, prior.fn, std::less<const char*>())));
