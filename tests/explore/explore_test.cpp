@@ -1,5 +1,7 @@
-// Exploration pieces without a simulation: seeds, the scenario writer,
-// schema v2's random draws, campaign results and their merge.
+// Exploration pieces, mostly without a simulation: seeds, the scenario
+// writer, schema v2's random draws, campaign results and their merge, the
+// child heap; one case runs p11 in two forked children (a campaign child's
+// answer against the full run's).
 #define BOOST_TEST_MODULE qedisim_explore
 #include <fmt/format.h>
 
@@ -377,7 +379,7 @@ BOOST_AUTO_TEST_CASE(a_forked_child_allocates_from_its_own_heap) {
 // (encode_payload) is byte for byte the full run's. p11 reverted reports
 // its tid leak and data_race warnings.
 BOOST_AUTO_TEST_CASE(a_campaign_answer_equals_the_full_runs) {
-  Scenario s = load_scenario_file(QEDISIM_SOURCE_DIR "/configs/explore/p11-lost-responses-leak-tids.yaml");
+  const Scenario s = load_scenario_file(QEDISIM_SOURCE_DIR "/configs/explore/p11-lost-responses-leak-tids.yaml");
   FixSet fixes = s.fixes;
   fixes.set(Patch::p11, false);
   std::vector<std::string> answers(2), extras(2);
