@@ -19,9 +19,19 @@ constexpr std::size_t kCommitStep = std::size_t{1} << 20;
 }  // namespace
 
 HostMemory::HostMemory(sc_core::sc_module_name name) : sc_module(name), socket("socket"), size_(kFirstAddress) {
-  // Reserved without access (no memory, no commit charge), opened by mprotect.
-  void* p = mmap(nullptr, kCapacity, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (p == MAP_FAILED) throw std::bad_alloc();
+  // Readable and writable at once where the kernel does not charge a
+  // reservation (MAP_NORESERVE, the default overcommit): the process's
+  // mappings then stay as they are while it simulates, as a campaign
+  // worker's restore point needs (sim/explore/restore_point.h). Under
+  // strict overcommit, reserved without access (no commit charge) and
+  // opened by mprotect.
+  void* p = mmap(nullptr, kCapacity, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (p != MAP_FAILED) {
+    committed_ = kCapacity;
+  } else {
+    p = mmap(nullptr, kCapacity, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED) throw std::bad_alloc();
+  }
   bytes_ = static_cast<std::uint8_t*>(p);
   socket.register_b_transport(this, &HostMemory::b_transport);
   socket.register_get_direct_mem_ptr(this, &HostMemory::get_direct_mem_ptr);

@@ -57,10 +57,10 @@ class HostMemory : public sc_core::sc_module {
   bool get_direct_mem_ptr(tlm::tlm_generic_payload& trans, tlm::tlm_dmi& dmi);
   bool in_range(std::uint64_t addr, std::size_t len) const;
 
-  // One address-space reservation of kCapacity bytes, made readable and
-  // writable as allocations reach it: the kernel hands out zeroed pages on
-  // first touch, so an allocation costs neither a memset nor a copy, and
-  // untouched ring entries no memory.
+  // One address-space reservation of kCapacity bytes, readable and
+  // writable (under strict overcommit: made so as allocations reach it):
+  // the kernel hands out zeroed pages on first touch, so an allocation
+  // costs neither a memset nor a copy, and untouched ring entries no memory.
   std::uint8_t* bytes_ = nullptr;
   std::size_t size_ = 0;       // end of the last allocation
   std::size_t committed_ = 0;  // readable and writable prefix, in kCommitStep steps

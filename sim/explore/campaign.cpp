@@ -181,7 +181,9 @@ nlohmann::json Campaign::to_json() const {
   j["timing"] = {{"wall_s", wall_s},
                  {"runs_per_s", wall_s > 0 ? static_cast<double>(runs_done) / wall_s : 0.0},
                  {"jobs", jobs},
-                 {"code_on_huge_pages", code_on_huge_pages}};
+                 {"code_on_huge_pages", code_on_huge_pages},
+                 {"processes", processes}};
+  if (!restore_point.empty()) j["timing"]["restore_point"] = restore_point;
   return j;
 }
 
@@ -225,6 +227,8 @@ Campaign Campaign::from_json(const nlohmann::json& j) {
     c.wall_s = j.at("timing").at("wall_s").get<double>();
     c.jobs = j.at("timing").at("jobs").get<int>();
     c.code_on_huge_pages = j.at("timing").value("code_on_huge_pages", std::uint64_t{0});
+    c.processes = j.at("timing").value("processes", std::uint64_t{0});
+    c.restore_point = j.at("timing").value("restore_point", std::string());
     return c;
   } catch (const nlohmann::json::exception& e) {
     throw std::runtime_error(fmt::format("malformed campaign result: {}", e.what()));
@@ -270,6 +274,7 @@ Campaign merge_campaigns(const std::vector<Campaign>& parts) {
     m.errors.merge(p.errors);
     m.wall_s += p.wall_s;
     m.code_on_huge_pages = std::min(m.code_on_huge_pages, p.code_on_huge_pages);
+    m.processes += p.processes;
     m.jobs += p.jobs;
   }
   std::sort(m.first_failures.begin(), m.first_failures.end(),

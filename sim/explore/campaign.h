@@ -91,6 +91,13 @@ struct Campaign {
   // Bytes of the forking parent's code on huge pages (huge_text.h); in a
   // merge, the least of the parts.
   std::uint64_t code_on_huge_pages = 0;
+  // Processes forked for the runs: one per run, or (workers reused from a
+  // restore point, restore_point.h) about one per job; in a merge, the sum.
+  std::uint64_t processes = 0;
+  // Explore: "on" when its workers run from a restore point, else "off: "
+  // and why (restore_point_probe()); empty for swarm; a merge keeps the
+  // first part's.
+  std::string restore_point;
 
   // Folds one run in; returns its failure record when it failed.
   std::optional<Failure> add(const RunSummary& r);

@@ -16,6 +16,7 @@
 #include "sim/explore/fork_pool.h"
 #include "sim/explore/huge_text.h"
 #include "sim/explore/payload.h"
+#include "sim/explore/restore_point.h"
 #include "sim/explore/scenario_yaml.h"
 #include "sim/explore/seeds.h"
 #include "sim/isolated_run.h"
@@ -326,6 +327,13 @@ int run_explore(const ExploreOptions& o) {
   c.code_on_huge_pages = map_code_on_huge_pages().bytes;
   ForkPool pool;
   pool.jobs = o.jobs;
+  pool.reuse = elaborated;  // every run starts from the elaborated model
+  if (pool.reuse) {
+    const std::string why = restore_point_probe();
+    c.restore_point = why.empty() ? "on" : "off: " + why;
+  }
+  std::size_t processes = 0;
+  pool.forked = &processes;
   pool.child = [&](std::size_t run) {
     RunOptions ro;
     ro.fixes = effective;
@@ -346,6 +354,7 @@ int run_explore(const ExploreOptions& o) {
   pool.tick = [&] { progress.update(c.runs_done, c.failing_runs, false); };
   const std::size_t launched = pool.run(tasks);
   c.wall_s = seconds_since(t0);
+  c.processes = processes;
   c.complete = launched == tasks.size();
   progress.update(c.runs_done, c.failing_runs, true);
 

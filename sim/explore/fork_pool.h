@@ -1,7 +1,11 @@
 // Runs tasks in forked children, at most `jobs` at a time, each child a fresh
 // copy of the loaded parent (never re-exec'd: SystemC elaborates once per
-// process, and the parent has not elaborated). A child's answer comes back
-// as text through its own pipe.
+// process). A child's answer comes back as text through its own socket.
+//
+// With `reuse`, a child is a worker that runs task after task, each from
+// the memory it had when forked (restore_point.h); it is replaced when it
+// dies or cannot go back. Without it, or where the restore point is not
+// available, a child runs one task and exits.
 #pragma once
 
 #include <cstddef>
@@ -29,6 +33,11 @@ struct ForkPool {
   // Called every tick and after each completion (progress display).
   std::function<void()> tick;
   int tick_ms = 100;
+  // Workers run many tasks: only when every task starts from the same state
+  // of the parent (explore, which elaborated the model before forking).
+  bool reuse = false;
+  // When set: how many children run() forked.
+  std::size_t* forked = nullptr;
 
   // Runs `tasks` in order; returns how many were launched (all of them were
   // waited for). Throws std::runtime_error if fork/pipe fail.

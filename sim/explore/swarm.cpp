@@ -88,6 +88,8 @@ int run_swarm(const SwarmOptions& o) {
   release_scratch_memory();  // before the children fork
   c.code_on_huge_pages = map_code_on_huge_pages().bytes;
   ForkPool pool;
+  std::size_t processes = 0;
+  pool.forked = &processes;  // one per run: each draws and elaborates its own model
   pool.jobs = o.jobs;
   pool.child = [&](std::size_t run) {
     const std::uint64_t seed = derive_seed(o.seed, run);
@@ -114,6 +116,7 @@ int run_swarm(const SwarmOptions& o) {
   pool.tick = [&] { progress.update(c.runs_done, c.failing_runs + c.errors.runs, false); };
   const std::size_t launched = pool.run(tasks);
   c.wall_s = seconds_since(t0);
+  c.processes = processes;
   c.complete = launched == tasks.size();
   progress.update(c.runs_done, c.failing_runs + c.errors.runs, true);
 

@@ -1,15 +1,20 @@
 // Exploration pieces, mostly without a simulation: seeds, the scenario
 // writer, schema v2's random draws, campaign results and their merge, the
-// child heap; one case runs p11 in two forked children (a campaign child's
-// answer against the full run's).
+// child heap, ForkPool's reused workers; one case runs p11 in two forked
+// children (a campaign child's answer against the full run's).
 #define BOOST_TEST_MODULE qedisim_explore
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <boost/test/unit_test.hpp>
+#include <csignal>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <numeric>
 #include <set>
 #include <sstream>
 
@@ -17,6 +22,7 @@
 #include "sim/explore/child_heap.h"
 #include "sim/explore/fork_pool.h"
 #include "sim/explore/payload.h"
+#include "sim/explore/restore_point.h"
 #include "sim/explore/scenario_yaml.h"
 #include "sim/explore/seeds.h"
 #include "sim/failpoints/failpoints.h"
@@ -405,4 +411,83 @@ BOOST_AUTO_TEST_CASE(a_campaign_answer_equals_the_full_runs) {
   BOOST_TEST(extras[1].find(", 0 counters") == std::string::npos, extras[1]);
   BOOST_TEST(!answers[0].empty());
   BOOST_TEST(answers[0] == answers[1]);
+}
+
+namespace {
+int restored_global = 7;
+
+// What a task of the restore point cases found, then changed: a global and
+// a block the parent allocated.
+std::string see_and_spoil(std::vector<int>& parent_block, std::size_t task) {
+  std::string seen = fmt::format("{} {} {}", restored_global, parent_block[0], parent_block[999]);
+  restored_global += 1 + static_cast<int>(task);
+  parent_block[0] = -1;
+  parent_block[999] = static_cast<int>(task);
+  return seen;
+}
+}  // namespace
+
+// ForkPool with `reuse` (restore_point.h): a worker runs task after task,
+// each from the memory it was forked with, whatever the last one changed or
+// allocated (small blocks: the child heap; 8 MiB: malloc, from the program
+// break in a worker). One process for all twenty where the kernel has what
+// the point takes; one each where it has not (a sanitizer build).
+BOOST_AUTO_TEST_CASE(a_reused_worker_starts_every_task_from_the_forked_state) {
+  const std::string why = restore_point_probe();
+  auto* parent_block = new std::vector<int>(1000, 1);
+  std::vector<std::string> answers(20);
+  std::size_t forked = 0;
+  ForkPool pool;
+  pool.reuse = true;
+  pool.forked = &forked;
+  pool.child = [&](std::size_t task) {
+    const std::string seen = see_and_spoil(*parent_block, task);
+    auto* small = new std::string(1000, 'x');  // left for the restore to take back
+    auto* large = static_cast<char*>(std::malloc(8 << 20));
+    if (!small || !large) return std::string("no memory");
+    std::memset(large, 1, 8 << 20);
+    return seen + " pid " + std::to_string(::getpid());
+  };
+  pool.done = [&](std::size_t task, ChildOutcome&& o) { answers[task] = o.ok ? o.payload : "failed: " + o.error; };
+  std::vector<std::size_t> tasks(answers.size());
+  std::iota(tasks.begin(), tasks.end(), 0);
+  BOOST_REQUIRE_EQUAL(pool.run(tasks), tasks.size());
+  std::set<std::string> pids;
+  for (const auto& a : answers) {
+    BOOST_TEST(a.rfind("7 1 1 pid ", 0) == 0, a);
+    pids.insert(a.substr(a.find("pid")));
+  }
+  if (why.empty()) {
+    BOOST_TEST(forked == 1u);
+    BOOST_TEST(pids.size() == 1u);
+  } else {
+    BOOST_TEST_MESSAGE("no restore point here: " << why);
+    BOOST_TEST(forked == tasks.size());
+  }
+  delete parent_block;
+}
+
+// A worker that dies is replaced, and its task fails with the reason; one
+// that threw answers and goes on; one whose task left a file open answers,
+// then leaves (it cannot go back: restore_point.h checks the open files).
+BOOST_AUTO_TEST_CASE(a_worker_that_dies_or_cannot_go_back_is_replaced) {
+  const std::string why = restore_point_probe();
+  std::vector<std::string> answers(8);
+  std::size_t forked = 0;
+  ForkPool pool;
+  pool.reuse = true;
+  pool.forked = &forked;
+  pool.child = [&](std::size_t task) -> std::string {
+    if (task == 2) ::kill(::getpid(), SIGKILL);
+    if (task == 4) throw std::runtime_error("task 4 threw");
+    if (task == 5 && ::open("/dev/null", O_RDONLY) < 0) return "cannot open /dev/null";
+    return "ran " + std::to_string(task);
+  };
+  pool.done = [&](std::size_t task, ChildOutcome&& o) { answers[task] = o.ok ? o.payload : "failed: " + o.error; };
+  BOOST_REQUIRE_EQUAL(pool.run({0, 1, 2, 3, 4, 5, 6, 7}), 8u);
+  for (std::size_t t : {0, 1, 3, 5, 6, 7}) BOOST_TEST(answers[t] == "ran " + std::to_string(t));
+  BOOST_TEST(answers[2] == "failed: died with signal 9 (Killed)");
+  BOOST_TEST(answers[4] == "failed: task 4 threw");
+  // Workers: tasks 0-2 (killed), 3-5 (5 leaves a file open), 6-7.
+  BOOST_TEST(forked == (why.empty() ? 3u : 8u));
 }
