@@ -1,20 +1,21 @@
 #include "sim/explore/restore_point.h"
 
 #include <fcntl.h>
-#include <malloc.h>
 #include <linux/userfaultfd.h>
+#include <malloc.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <ucontext.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
-#include <algorithm>
 
 #include "sim/explore/instrumented.h"
 
@@ -203,7 +204,8 @@ const char* turned_off() {
 // The control mapping, userfaultfd and every writable private mapping
 // registered for asynchronous write protection.
 bool prepare() {
-  void* p = ::mmap(nullptr, sizeof(Control), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  void* p =
+      ::mmap(nullptr, sizeof(Control), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (p == MAP_FAILED) return fail("no room for the restore point's control block");
   ctl = static_cast<Control*>(p);  // mmap's zeros are its initial state, but for the files
   ctl->pagemap = ctl->uffd = -1;
@@ -275,8 +277,7 @@ bool snapshot() {
   c.store = static_cast<char*>(store);
   c.store_size = total;
   for (std::size_t i = 0; i < c.saved_count; ++i)
-    std::memcpy(c.store + c.saved[i].offset, to_ptr(c.saved[i].begin),
-                c.saved[i].end - c.saved[i].begin);
+    std::memcpy(c.store + c.saved[i].offset, to_ptr(c.saved[i].begin), c.saved[i].end - c.saved[i].begin);
   c.brk = static_cast<std::uint64_t>(::syscall(SYS_brk, 0));
   c.maps_len = read_text("/proc/self/maps", c.maps, kMapsText);
   if (c.maps_len >= kMapsText) return fail("cannot read /proc/self/maps");
@@ -339,14 +340,13 @@ bool same_mappings(std::size_t len, std::uint64_t heap_end, bool remap, bool* re
     const char* const perms = q;
     if (perms[3] != 'p') return false;
     q += 5;
-    if (hex(q) != 0 || std::strncmp(q, " 00:00 0 ", 9) != 0) return false;
-    for (q += 9; *q == ' '; ++q) {
+    if (hex(q) != 0 || std::strncmp(q, " 00:00 0", 8) != 0) return false;
+    for (q += 8; *q == ' '; ++q) {
     }
     if (*q != '\n') return false;  // a named mapping ([stack], [heap], a file)
-    const int prot = (perms[0] == 'r' ? PROT_READ : 0) | (perms[1] == 'w' ? PROT_WRITE : 0) |
-                     (perms[2] == 'x' ? PROT_EXEC : 0);
-    void* p = ::mmap(to_ptr(begin), end - begin, prot,
-                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+    const int prot =
+        (perms[0] == 'r' ? PROT_READ : 0) | (perms[1] == 'w' ? PROT_WRITE : 0) | (perms[2] == 'x' ? PROT_EXEC : 0);
+    void* p = ::mmap(to_ptr(begin), end - begin, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
     if (p != to_ptr(begin)) {
       if (p != MAP_FAILED) ::munmap(p, end - begin);  // a kernel that ignored MAP_FIXED_NOREPLACE
       return false;
@@ -442,15 +442,15 @@ long take_restore_point() {
     fail(off);
     return -1;
   }
-  // malloc keeps to the program break and never gives it back: a run's
-  // mmap() or trim would change the mappings and end the worker.
-  ::mallopt(M_MMAP_MAX, 0);
-  ::mallopt(M_TRIM_THRESHOLD, std::numeric_limits<int>::max());
   grow_stack();
   if (!prepare()) {
     if (ctl && ctl->uffd >= 0) ::close(ctl->uffd);  // every registration goes with it
     return -1;
   }
+  // malloc keeps to the program break and never gives it back: a run's
+  // mmap() or trim would change the mappings and end the worker.
+  ::mallopt(M_MMAP_MAX, 0);
+  ::mallopt(M_TRIM_THRESHOLD, std::numeric_limits<int>::max());
   ::getcontext(&ctl->point);
   if (!ctl->ready) {
     if (!snapshot()) {
@@ -494,6 +494,9 @@ void return_to_restore_point() {
     c.restorer.uc_stack.ss_sp = c.alt_stack;
     c.restorer.uc_stack.ss_size = sizeof c.alt_stack;
     c.restorer.uc_link = nullptr;
+    // No handler runs while memory is put back (its writes would be
+    // missed); the point's context unblocks what it had.
+    sigfillset(&c.restorer.uc_sigmask);
     ::makecontext(&c.restorer, restore_memory, 0);
     ::swapcontext(&c.leaving, &c.restorer);  // restore_memory() continues at the point
   }
