@@ -64,6 +64,9 @@ struct Vma {
   std::uint64_t begin, end;
   bool file;  // a file's pages: dropped, not cleared, when the point had no copy
 };
+struct Range {  // a mapping at the point
+  std::uint64_t begin, end;
+};
 struct Saved {  // pages present at the point; their bytes at store + offset
   std::uint64_t begin, end, offset;
 };
@@ -85,6 +88,8 @@ struct Control {
   std::size_t store_size;
   Vma vmas[kMaxVmas];
   Saved saved[kMaxSaved];
+  Range ranges[kMaxVmas];
+  std::size_t range_count;
   PageRegion vec[kVecLen];
   char maps[kMapsText];
   char maps_now[kMapsText];
@@ -145,6 +150,23 @@ std::uint64_t hex(const char*& p) {
     else
       return v;
   }
+}
+
+// The next line of /proc/self/maps' text.
+const char* line_end(const char* p, const char* end) {
+  const void* nl = std::memchr(p, '\n', static_cast<std::size_t>(end - p));
+  return nl ? static_cast<const char*>(nl) + 1 : end;
+}
+
+// Whether a line of /proc/self/maps (past its address range, at the
+// permissions) is an anonymous private mapping with no name.
+bool anonymous_private(const char* perms) {
+  if (perms[3] != 'p') return false;
+  const char* q = perms + 5;
+  if (hex(q) != 0 || std::strncmp(q, " 00:00 0", 8) != 0) return false;
+  for (q += 8; *q == ' '; ++q) {
+  }
+  return *q == '\n' || *q == '\0';
 }
 
 // The stack is grown before the point: a run that grew it would change the
@@ -281,8 +303,48 @@ bool snapshot() {
   c.brk = static_cast<std::uint64_t>(::syscall(SYS_brk, 0));
   c.maps_len = read_text("/proc/self/maps", c.maps, kMapsText);
   if (c.maps_len >= kMapsText) return fail("cannot read /proc/self/maps");
+  for (const char* line = c.maps; line < c.maps + c.maps_len; line = line_end(line, c.maps + c.maps_len)) {
+    if (c.range_count == kMaxVmas) return fail("too many mappings");
+    const char* q = line;
+    const std::uint64_t begin = hex(q);
+    ++q;
+    c.ranges[c.range_count++] = Range{begin, hex(q)};
+  }
   c.lowest_free_fd = lowest_free_fd();
   c.ready = true;
+  return true;
+}
+
+// The stretches of the mappings now (c.maps_now, `len` bytes) that the
+// point did not have, unmapped: a run that elaborates a model (swarm's)
+// maps SystemC's thread stacks and the DMA memory, and its memory, put
+// back, knows nothing of them. *changed says whether any was. False when
+// one is not anonymous memory; the program break's new stretch (up to
+// `heap_end`) is left to the break.
+bool unmap_new(std::size_t len, std::uint64_t heap_end, bool* changed) {
+  Control& c = *ctl;
+  auto drop = [&](std::uint64_t begin, std::uint64_t end, bool anonymous) {
+    if (begin >= c.brk && end <= heap_end) return true;
+    if (!anonymous || ::munmap(to_ptr(begin), end - begin) != 0) return false;
+    *changed = true;
+    return true;
+  };
+  std::size_t k = 0;  // the first of the point's mappings not wholly below
+  for (const char* b = c.maps_now; b < c.maps_now + len; b = line_end(b, c.maps_now + len)) {
+    const char* q = b;
+    const std::uint64_t begin = hex(q);
+    ++q;
+    const std::uint64_t end = hex(q);
+    ++q;
+    const bool anonymous = anonymous_private(q);
+    while (k < c.range_count && c.ranges[k].end <= begin) ++k;
+    std::uint64_t at = begin;
+    for (std::size_t i = k; i < c.range_count && c.ranges[i].begin < end && at < end; ++i) {
+      if (c.ranges[i].begin > at && !drop(at, c.ranges[i].begin, anonymous)) return false;
+      at = std::max(at, c.ranges[i].end);
+    }
+    if (at < end && !drop(at, end, anonymous)) return false;
+  }
   return true;
 }
 
@@ -299,10 +361,6 @@ bool same_mappings(std::size_t len, std::uint64_t heap_end, bool remap, bool* re
   const char* const a_end = c.maps + c.maps_len;
   const char* b = c.maps_now;
   const char* const b_end = c.maps_now + len;
-  auto line_end = [](const char* p, const char* end) {
-    const void* nl = std::memchr(p, '\n', static_cast<std::size_t>(end - p));
-    return nl ? static_cast<const char*>(nl) + 1 : end;
-  };
   while (a < a_end || b < b_end) {
     if (b < b_end) {
       const char* const b_next = line_end(b, b_end);
@@ -338,12 +396,7 @@ bool same_mappings(std::size_t len, std::uint64_t heap_end, bool remap, bool* re
     const std::uint64_t end = hex(q);
     ++q;
     const char* const perms = q;
-    if (perms[3] != 'p') return false;
-    q += 5;
-    if (hex(q) != 0 || std::strncmp(q, " 00:00 0", 8) != 0) return false;
-    for (q += 8; *q == ' '; ++q) {
-    }
-    if (*q != '\n') return false;  // a named mapping ([stack], [heap], a file)
+    if (!anonymous_private(perms)) return false;  // a file's, or a named one ([stack], [heap])
     const int prot =
         (perms[0] == 'r' ? PROT_READ : 0) | (perms[1] == 'w' ? PROT_WRITE : 0) | (perms[2] == 'x' ? PROT_EXEC : 0);
     void* p = ::mmap(to_ptr(begin), end - begin, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
@@ -468,16 +521,24 @@ bool can_return_to_restore_point() {
 #else
   if (!ctl || !ctl->ready) return false;
   Control& c = *ctl;
-  // The kernel's side is checked, not restored: the program break may have
-  // moved up (it is set back on the way, and malloc's view of it with its
-  // memory), SystemC's freed stacks are mapped again, anything else
+  // The kernel's side is checked, and mended where the memory says how:
+  // the program break may have moved up (it is set back on the way, and
+  // malloc's view of it with its memory), new anonymous mappings are
+  // unmapped and SystemC's freed stacks mapped again; anything else
   // changed ends the worker.
   if (lowest_free_fd() != c.lowest_free_fd) return false;
   const auto heap_end = static_cast<std::uint64_t>(::syscall(SYS_brk, 0));
   std::size_t len = read_text("/proc/self/maps", c.maps_now, kMapsText);
   if (len == c.maps_len && std::memcmp(c.maps_now, c.maps, len) == 0) return true;
+  if (len >= kMapsText) return false;
+  bool unmapped = false;
+  if (!unmap_new(len, heap_end, &unmapped)) return false;
+  if (unmapped) {
+    len = read_text("/proc/self/maps", c.maps_now, kMapsText);
+    if (len >= kMapsText) return false;
+  }
   bool remapped = false;
-  if (len >= kMapsText || !same_mappings(len, heap_end, true, &remapped)) return false;
+  if (!same_mappings(len, heap_end, true, &remapped)) return false;
   if (!remapped) return true;
   len = read_text("/proc/self/maps", c.maps_now, kMapsText);  // as they were, merged with nothing
   return len < kMapsText && same_mappings(len, heap_end, false, &remapped);

@@ -16,9 +16,12 @@
 //   cleared, or dropped, when it had none then);
 // - the registers are set back with setcontext() from an alternate stack,
 //   so no live frame is overwritten under its own feet.
-// The kernel's side (mappings, program break, open files) is checked, not
-// restored: a run that leaves it changed ends its worker, and the pool
-// forks a new one.
+// The kernel's side is checked, and mended where the memory says how: the
+// program break is set back, anonymous mappings the run made are unmapped
+// and those it unmapped (SystemC frees the stack of a thread that ends)
+// are mapped again. A run that changed anything else (a file left open, a
+// file mapped, a protection changed) ends its worker after its answer, and
+// the pool forks a new one.
 //
 // Not available (a child per run, as before) without those kernel
 // features, under the sanitizers or valgrind, and with QEDISIM_RESTORE=0
@@ -36,10 +39,10 @@ namespace qedisim {
 long take_restore_point();
 
 // Whether return_to_restore_point() can go back: a point was taken, and
-// the run left the mappings and the open files as they were (but for the
-// program break moved up, set back on the way, and the stacks SystemC
-// freed, mapped again here). When not, the caller should exit. Changes no
-// memory the caller uses.
+// the run left the mappings and the open files as they were, or as this
+// mends them (anonymous mappings made are unmapped, those unmapped are
+// mapped again, the program break moved up is set back on the way). When
+// not, the caller should exit. Changes no memory the caller uses.
 bool can_return_to_restore_point();
 
 // After can_return_to_restore_point() said yes: puts every page written
