@@ -225,13 +225,15 @@ elseif(CASE STREQUAL "restore_matches_fork")
   # for every run. The same campaigns and reproducers either way. The
   # JSON's timing says which it was: with the point on, one process per job
   # (p11's runs end SystemC threads, whose freed stacks are mapped again).
+  # 100 runs: a worker runs past the restore that protects every written
+  # page again (restore_point.cpp, kProtectEvery).
   set(every ${SRC}/tests/explore/v2-every-generator.yaml)
   set(loose ${SRC}/configs/explore/p11-lost-responses-leak-tids.yaml)
   q(1 out explore ${every} --revert p11 --runs 40 --jobs 2 --json a.json --out ra --quiet --keep 0)
-  q(1 out explore ${loose} --revert p11 --runs 60 --jobs 2 --json c.json --out rc --quiet --keep 0)
+  q(1 out explore ${loose} --revert p11 --runs 100 --jobs 2 --json c.json --out rc --quiet --keep 0)
   set(ENV{QEDISIM_RESTORE} 0)
   q(1 out explore ${every} --revert p11 --runs 40 --jobs 2 --json b.json --out rb --quiet --keep 0)
-  q(1 out explore ${loose} --revert p11 --runs 60 --jobs 2 --json d.json --out rd --quiet --keep 0)
+  q(1 out explore ${loose} --revert p11 --runs 100 --jobs 2 --json d.json --out rd --quiet --keep 0)
   unset(ENV{QEDISIM_RESTORE})
   same_campaign(${W}/a.json ${W}/b.json "explore: restore point and a child per run")
   same_reproducers(ra rb "explore: restore point and a child per run" fa)

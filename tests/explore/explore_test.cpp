@@ -431,12 +431,14 @@ std::string see_and_spoil(std::vector<int>& parent_block, std::size_t task) {
 // ForkPool with `reuse` (restore_point.h): a worker runs task after task,
 // each from the memory it was forked with, whatever the last one changed or
 // allocated (small blocks: the child heap; 8 MiB: malloc, from the program
-// break in a worker). One process for all twenty where the kernel has what
-// the point takes; one each where it has not (a sanitizer build).
+// break in a worker). Forty tasks: past the restore that protects every
+// written page again (restore_point.cpp, kProtectEvery). One process for
+// all where the kernel has what the point takes; one each where it has
+// not (a sanitizer build).
 BOOST_AUTO_TEST_CASE(a_reused_worker_starts_every_task_from_the_forked_state) {
   const std::string why = restore_point_probe();
   auto* parent_block = new std::vector<int>(1000, 1);
-  std::vector<std::string> answers(20);
+  std::vector<std::string> answers(40);
   std::size_t forked = 0;
   ForkPool pool;
   pool.reuse = true;
