@@ -159,6 +159,22 @@ const char* line_end(const char* p, const char* end) {
   return nl ? static_cast<const char*>(nl) + 1 : end;
 }
 
+// A line of /proc/self/maps: its address range, and where the rest (the
+// permissions first) starts.
+struct MapsLine {
+  std::uint64_t begin, end;
+  const char* perms;
+};
+MapsLine parse_line(const char* line) {
+  MapsLine l{};
+  const char* q = line;
+  l.begin = hex(q);
+  ++q;  // '-'
+  l.end = hex(q);
+  l.perms = q + 1;
+  return l;
+}
+
 // Whether a line of /proc/self/maps (past its address range, at the
 // permissions) is an anonymous private mapping with no name.
 bool anonymous_private(const char* perms) {
@@ -178,16 +194,21 @@ __attribute__((noinline)) void grow_stack() {
   room[0] = 0;
 }
 
-// [begin, end) registered for asynchronous write protection (nothing when
-// empty).
-bool enroll(std::uint64_t begin, std::uint64_t end, bool file) {
-  if (begin >= end) return true;
-  if (ctl->vma_count == kMaxVmas) return fail("too many mappings");
+// [begin, end) registered with ctl->uffd for write protection.
+bool register_wp(std::uint64_t begin, std::uint64_t end) {
   uffdio_register r{};
   r.range.start = begin;
   r.range.len = end - begin;
   r.mode = UFFDIO_REGISTER_MODE_WP;
-  if (::ioctl(ctl->uffd, UFFDIO_REGISTER, &r) != 0) return fail("a writable mapping cannot be write-protected");
+  return ::ioctl(ctl->uffd, UFFDIO_REGISTER, &r) == 0;
+}
+
+// [begin, end) registered for asynchronous write protection, and kept in
+// ctl->vmas (nothing when empty).
+bool enroll(std::uint64_t begin, std::uint64_t end, bool file) {
+  if (begin >= end) return true;
+  if (ctl->vma_count == kMaxVmas) return fail("too many mappings");
+  if (!register_wp(begin, end)) return fail("a writable mapping cannot be write-protected");
   ctl->vmas[ctl->vma_count++] = Vma{begin, end, file};
   if (begin < ctl->lo) ctl->lo = begin;
   if (end > ctl->hi) ctl->hi = end;
@@ -241,13 +262,9 @@ bool prepare() {
   ctl->maps[len] = '\0';
   ctl->lo = ~std::uint64_t{0};
   for (const char* line = ctl->maps; *line;) {
-    const char* q = line;
-    const std::uint64_t begin = hex(q);
-    ++q;
-    const std::uint64_t end = hex(q);
-    ++q;
-    const bool writable_private = q[1] == 'w' && q[3] == 'p';
-    q += 5;
+    const auto [begin, end, perms] = parse_line(line);
+    const bool writable_private = perms[1] == 'w' && perms[3] == 'p';
+    const char* q = perms + 5;
     hex(q);  // offset
     ++q;
     hex(q);  // device major
@@ -306,10 +323,8 @@ bool snapshot() {
   if (c.maps_len >= kMapsText) return fail("cannot read /proc/self/maps");
   for (const char* line = c.maps; line < c.maps + c.maps_len; line = line_end(line, c.maps + c.maps_len)) {
     if (c.range_count == kMaxVmas) return fail("too many mappings");
-    const char* q = line;
-    const std::uint64_t begin = hex(q);
-    ++q;
-    c.ranges[c.range_count++] = Range{begin, hex(q)};
+    const MapsLine l = parse_line(line);
+    c.ranges[c.range_count++] = Range{l.begin, l.end};
   }
   c.lowest_free_fd = lowest_free_fd();
   c.ready = true;
@@ -332,12 +347,8 @@ bool unmap_new(std::size_t len, std::uint64_t heap_end, bool* changed) {
   };
   std::size_t k = 0;  // the first of the point's mappings not wholly below
   for (const char* b = c.maps_now; b < c.maps_now + len; b = line_end(b, c.maps_now + len)) {
-    const char* q = b;
-    const std::uint64_t begin = hex(q);
-    ++q;
-    const std::uint64_t end = hex(q);
-    ++q;
-    const bool anonymous = anonymous_private(q);
+    const auto [begin, end, perms] = parse_line(b);
+    const bool anonymous = anonymous_private(perms);
     while (k < c.range_count && c.ranges[k].end <= begin) ++k;
     std::uint64_t at = begin;
     for (std::size_t i = k; i < c.range_count && c.ranges[i].begin < end && at < end; ++i) {
@@ -365,23 +376,18 @@ bool same_mappings(std::size_t len, std::uint64_t heap_end, bool remap, bool* re
   while (a < a_end || b < b_end) {
     if (b < b_end) {
       const char* const b_next = line_end(b, b_end);
-      const char* q = b;
-      const std::uint64_t b_begin = hex(q);
-      ++q;
-      const std::uint64_t b_end_addr = hex(q);
-      if (b_begin >= c.brk && b_end_addr <= heap_end) {  // the break's new stretch
+      const MapsLine now = parse_line(b);
+      if (now.begin >= c.brk && now.end <= heap_end) {  // the break's new stretch
         b = b_next;
         continue;
       }
       if (a < a_end) {
         const char* const a_next = line_end(a, a_end);
-        const char* r = a;
-        const std::uint64_t a_begin = hex(r);
-        ++r;
-        const std::uint64_t a_end_addr = hex(r);
-        const bool grown_heap = a_begin == b_begin && a_end_addr == c.brk && b_end_addr == heap_end;
-        if ((grown_heap || (a_end_addr == b_end_addr && a_begin == b_begin)) && a_next - r == b_next - q &&
-            std::memcmp(r, q, static_cast<std::size_t>(a_next - r)) == 0) {
+        const MapsLine then = parse_line(a);
+        const bool grown_heap = then.begin == now.begin && then.end == c.brk && now.end == heap_end;
+        const auto rest = static_cast<std::size_t>(a_next - then.perms);
+        if ((grown_heap || (then.end == now.end && then.begin == now.begin)) &&
+            static_cast<std::size_t>(b_next - now.perms) == rest && std::memcmp(then.perms, now.perms, rest) == 0) {
           a = a_next;
           b = b_next;
           continue;
@@ -391,12 +397,7 @@ bool same_mappings(std::size_t len, std::uint64_t heap_end, bool remap, bool* re
     if (a >= a_end || !remap) return false;  // a line the point did not have
     // The point's line is gone: an anonymous private mapping is mapped again.
     const char* const a_next = line_end(a, a_end);
-    const char* q = a;
-    const std::uint64_t begin = hex(q);
-    ++q;
-    const std::uint64_t end = hex(q);
-    ++q;
-    const char* const perms = q;
+    const auto [begin, end, perms] = parse_line(a);
     if (!anonymous_private(perms)) return false;  // a file's, or a named one ([stack], [heap])
     const int prot =
         (perms[0] == 'r' ? PROT_READ : 0) | (perms[1] == 'w' ? PROT_WRITE : 0) | (perms[2] == 'x' ? PROT_EXEC : 0);
@@ -405,13 +406,7 @@ bool same_mappings(std::size_t len, std::uint64_t heap_end, bool remap, bool* re
       if (p != MAP_FAILED) ::munmap(p, end - begin);  // a kernel that ignored MAP_FIXED_NOREPLACE
       return false;
     }
-    if (perms[1] == 'w') {
-      uffdio_register r{};
-      r.range.start = begin;
-      r.range.len = end - begin;
-      r.mode = UFFDIO_REGISTER_MODE_WP;
-      if (::ioctl(c.uffd, UFFDIO_REGISTER, &r) != 0) return false;
-    }
+    if (perms[1] == 'w' && !register_wp(begin, end)) return false;  // in ctl->vmas since the point
     *remapped = true;
     a = a_next;
   }
