@@ -32,7 +32,7 @@ const char* session_state_word(drv::SessionState s) {
 }
 
 // The session's libiscsi state at the event, "" if it cannot be read.
-std::string session_state_of(const kern::KPtr<drv::IscsiConn>& conn) {
+const char* session_state_of(const kern::KPtr<drv::IscsiConn>& conn) {
   if (!conn.valid()) return "";
   const kern::KPtr<drv::IscsiSession>& s = conn.raw()->session;
   return s.valid() ? session_state_word(s.raw()->state) : "";

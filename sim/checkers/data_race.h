@@ -199,6 +199,10 @@ class DataRaceChecker : public Checker {
   // By lock chain (LightSite::lock_chain): its lockset + 1 (0: not seen;
   // entry 0, the unknown chain, stays 0).
   std::vector<std::uint32_t> lockset_of_chain_;
+  // try_access's last answer from the two tables above, both non-zero (an
+  // entry never changes once set): (context id, lock chain) -> (ctx_of_id_,
+  // lockset_of_chain_).
+  std::uint32_t hot_ctx_id_ = ~0u, hot_chain_ = ~0u, hot_ctx1_ = 0, hot_ls1_ = 0;
   // By context index: bumped whenever a recv changes its clock. Between two
   // sends of a context with the same gen, only its own entry moved.
   std::vector<std::uint64_t> gen_;
@@ -253,9 +257,20 @@ class DataRaceChecker : public Checker {
                                                                std::int64_t ns, const char* fn, const void* obj,
                                                                std::uint32_t inc, std::uint32_t fid, bool write,
                                                                bool marked) {
-  if (ctx_id >= ctx_of_id_.size() || lock_chain >= lockset_of_chain_.size()) return false;
-  const std::uint32_t ctx1 = ctx_of_id_[ctx_id], ls1 = lockset_of_chain_[lock_chain];
-  if (ctx1 == 0 || ls1 == 0) return false;
+  std::uint32_t ctx1, ls1;
+  if (ctx_id == hot_ctx_id_ && lock_chain == hot_chain_) {  // mostly: the same context and locks as the last access
+    ctx1 = hot_ctx1_;
+    ls1 = hot_ls1_;
+  } else {
+    if (ctx_id >= ctx_of_id_.size() || lock_chain >= lockset_of_chain_.size()) return false;
+    ctx1 = ctx_of_id_[ctx_id];
+    ls1 = lockset_of_chain_[lock_chain];
+    if (ctx1 == 0 || ls1 == 0) return false;
+    hot_ctx_id_ = ctx_id;
+    hot_chain_ = lock_chain;
+    hot_ctx1_ = ctx1;
+    hot_ls1_ = ls1;
+  }
   Field* fp = shadow_index_.find(
       obj, fid, [this](std::uint32_t i) { return &fields_[i]; }, []() -> Field* { return nullptr; });
   if (!fp) return false;

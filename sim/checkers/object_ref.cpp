@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstring>
+#include <new>
 #include <unordered_map>
 #include <vector>
 
@@ -163,6 +164,37 @@ ObjRef ref_base(const kern::ObjectHeader* h, std::uint32_t inc, bool with_desc, 
   return r;
 }
 }  // namespace
+
+namespace {
+// Desc::Rep's free list, threaded through the released blocks.
+struct FreeRep {
+  FreeRep* next;
+};
+FreeRep* free_reps = nullptr;
+}  // namespace
+
+// Under AddressSanitizer every Rep comes from the heap, so that a Rep used
+// after its release is still caught.
+#ifdef __SANITIZE_ADDRESS__
+constexpr bool kReuseReps = false;
+#else
+constexpr bool kReuseReps = true;
+#endif
+
+void* Desc::Rep::operator new(std::size_t size) {
+  static_assert(sizeof(Rep) >= sizeof(FreeRep) && alignof(Rep) >= alignof(FreeRep));
+  if (kReuseReps && size == sizeof(Rep) && free_reps) {
+    FreeRep* f = free_reps;
+    free_reps = f->next;
+    return f;
+  }
+  return ::operator new(size);
+}
+
+void Desc::Rep::operator delete(void* p, std::size_t size) noexcept {
+  if (!kReuseReps || size != sizeof(Rep)) return ::operator delete(p, size);
+  free_reps = new (p) FreeRep{free_reps};
+}
 
 Desc Desc::object(const char* type, const kern::ObjectName& name, std::uint32_t inc, bool print_inc) {
   boost::intrusive_ptr<Rep> rep(new Rep(Rep::Kind::object));

@@ -87,6 +87,11 @@ class Desc {
   // Counted without atomics: the simulator runs on one thread (campaigns
   // fork processes), and a Desc is copied several times per command.
   struct Rep : boost::intrusive_ref_counter<Rep, boost::thread_unsafe_counter> {
+    // From a free list of Reps released before (two are made a steady
+    // command, most never printed): no malloc on the event path. The list
+    // is never given back; it holds as many as were alive at once.
+    static void* operator new(std::size_t size);
+    static void operator delete(void* p, std::size_t size) noexcept;
     enum class Kind { text, object, scsi_cmnd } kind = Kind::text;
     explicit Rep(std::string t) : built(true), text_(std::move(t)) {}
     Rep(Kind k) : kind(k) {}  // NOLINT(google-explicit-constructor)

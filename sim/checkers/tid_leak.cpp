@@ -18,7 +18,7 @@ void TidLeakChecker::check(std::int64_t now_ns, TidShadow& tids, bool quiescent)
     if (fresh)
       fate = "never bound to a task";
     else if (e.owner_moved)
-      fate = fmt::format("for {}, then {} in {} at {}", e.owner.desc, e.moved_how, e.owner_gone_at.fn,
+      fate = fmt::format("for {}, then {} in {} at {}", e.owner.desc, e.moved_text(), e.owner_gone_at.fn,
                          secs(e.owner_gone_at.ns));
     else
       fate = fmt::format("for {}, which {} freed at {}", e.owner.desc, e.owner_gone_at.fn, secs(e.owner_gone_at.ns));

@@ -2,6 +2,10 @@
 
 namespace qedisim::checkers {
 
+std::string TidEntry::moved_text() const {
+  return moved_by_tid ? std::string(moved_how) + ", " + tid_name(moved_to) + "," : std::string(moved_how);
+}
+
 void TidShadow::allocated(std::uint16_t tid, const Site& at) {
   TidEntry& e = entry(tid);
   // A fresh allocation: set, allocated here, not yet bound or reported. The
@@ -29,7 +33,9 @@ void TidShadow::bound(std::uint16_t tid, const ObjRef& owner, const Site& at) {
     if (old.has_owner && old.owner.key == owner.key && !old.owner_moved) {
       old.owner_moved = true;
       old.owner_gone_at = at;
-      old.moved_how = "overwritten by a second tid, " + tid_name(tid) + ",";
+      old.moved_how = "overwritten by a second tid";
+      old.moved_by_tid = true;
+      old.moved_to = tid;
     }
   }
   e.has_owner = true;
@@ -56,6 +62,7 @@ void TidShadow::unbound(const ObjRef& owner, std::uint16_t tid, const Site& at) 
     e->owner_moved = true;
     e->owner_gone_at = at;
     e->moved_how = "task_id reset";
+    e->moved_by_tid = false;
   }
 }
 

@@ -24,8 +24,11 @@ struct TidEntry {
   bool owner_freed = false;
   bool owner_moved = false;  // its qedi_cmd holds another tid, or none
   Site owner_gone_at;
-  std::string moved_how;  // "overwritten by tid 0x022", "task_id reset"
-  Site allocated;         // qedi_get_task_idx (or the bind when not reported)
+  // How: "task_id reset", or overwritten by a second tid (moved_by_tid), `moved_to`.
+  const char* moved_how = "";
+  bool moved_by_tid = false;
+  std::uint16_t moved_to = 0;
+  Site allocated;  // qedi_get_task_idx (or the bind when not reported)
   Site bound;
   bool ever_cleared = false;
   Site last_clear;
@@ -33,6 +36,7 @@ struct TidEntry {
 
   bool bound_since_allocated() const { return !bound.ctx.empty(); }
   bool owner_live() const { return has_owner && !owner_freed && !owner_moved; }
+  std::string moved_text() const;  // "overwritten by a second tid, tid 0x022,", "task_id reset"
 };
 
 class TidShadow {

@@ -39,14 +39,14 @@ void XmitAfterUnbindChecker::ep_disconnect_entered(const Site& at, const ObjRef&
 void XmitAfterUnbindChecker::conn_started(const Site&, const ObjRef& conn) { windows_.erase(conn.key); }
 
 void XmitAfterUnbindChecker::fire(const Site& at, const ObjRef& conn, Window& w, const char* what,
-                                  const std::string& session_state) {
+                                  const char* session_state) {
   std::string msg = fmt::format("{} {} after {} {}", what, secs(at.ns - w.at.ns), w.opened_by, where(w.at));
-  if (!session_state.empty()) msg += "; session still " + session_state;
+  if (*session_state) msg += fmt::format("; session still {}", session_state);
   report(at, conn.desc, at.fn, std::move(msg));
 }
 
 void XmitAfterUnbindChecker::xmit_entry(const Site& at, const ObjRef& conn, drv::PduKind kind,
-                                        const std::string& session_state) {
+                                        const char* session_state) {
   if (kind == drv::PduKind::login) return;  // a relogin binds first; login belongs to the next start
   const auto it = windows_.find(conn.key);
   if (it == windows_.end() || !it->second.open) return;
@@ -56,7 +56,7 @@ void XmitAfterUnbindChecker::xmit_entry(const Site& at, const ObjRef& conn, drv:
 }
 
 void XmitAfterUnbindChecker::wqe_posted(const Site& at, const ObjRef& conn, drv::PduKind kind, bool cleanup,
-                                        const std::string& session_state) {
+                                        const char* session_state) {
   if (cleanup || kind == drv::PduKind::login) return;
   const auto it = windows_.find(conn.key);
   if (it == windows_.end() || !it->second.open) return;

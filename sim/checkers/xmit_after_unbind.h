@@ -22,9 +22,8 @@ class XmitAfterUnbindChecker : public Checker {
   void ep_disconnect_entered(const Site& at, const ObjRef& conn);
   void conn_started(const Site& at, const ObjRef& conn);
   // `session_state`: the session's state word at the event, for the message ("" if unknown).
-  void xmit_entry(const Site& at, const ObjRef& conn, drv::PduKind kind, const std::string& session_state);
-  void wqe_posted(const Site& at, const ObjRef& conn, drv::PduKind kind, bool cleanup,
-                  const std::string& session_state);
+  void xmit_entry(const Site& at, const ObjRef& conn, drv::PduKind kind, const char* session_state);
+  void wqe_posted(const Site& at, const ObjRef& conn, drv::PduKind kind, bool cleanup, const char* session_state);
 
  private:
   struct Window {
@@ -35,7 +34,7 @@ class XmitAfterUnbindChecker : public Checker {
     std::string last_fire_ctx;
   };
   void open(const Site& at, const ObjRef& conn, const char* why);
-  void fire(const Site& at, const ObjRef& conn, Window& w, const char* what, const std::string& session_state);
+  void fire(const Site& at, const ObjRef& conn, Window& w, const char* what, const char* session_state);
 
   std::map<ObjKey, Window> windows_;  // by conn key
 };

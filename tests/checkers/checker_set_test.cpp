@@ -1554,6 +1554,26 @@ BOOST_AUTO_TEST_CASE(descriptions_format_lazily_what_was_seen) {
   BOOST_TEST(fmt::format("{}", Desc::scsi_cmnd(0, 0, 1, 1)) == "scsi_cmnd s0 lun0 tag 1 issue 1");
 }
 
+// A description released makes room for the next (Desc::Rep's free list):
+// the next one carries its own text, formatted or not, and one still held
+// keeps its own.
+BOOST_AUTO_TEST_CASE(released_descriptions_make_room_for_new_ones) {
+  const Desc kept = Desc::scsi_cmnd(0, 1, 2, 1);
+  for (std::uint64_t round = 0; round < 3; ++round) {
+    std::vector<Desc> live;  // alive together: each its own storage
+    for (std::uint64_t tag = 0; tag < 20; ++tag) {
+      live.push_back(Desc::scsi_cmnd(round, 0, tag, 1));
+      live.push_back(Desc::object("iscsi_task", "s0 itt 0x05", static_cast<std::uint32_t>(tag), true));
+      if (tag % 2) BOOST_TEST(live.back().str() == fmt::format("iscsi_task s0 itt 0x05 #{}", tag));
+    }
+    for (std::uint64_t tag = 0; tag < 20; ++tag) {
+      BOOST_TEST(live[2 * tag].str() == fmt::format("scsi_cmnd s{} lun0 tag {} issue 1", round, tag));
+      BOOST_TEST(live[2 * tag + 1].str() == fmt::format("iscsi_task s0 itt 0x05 #{}", tag));
+    }
+  }
+  BOOST_TEST(kept.str() == "scsi_cmnd s0 lun1 tag 2 issue 1");
+}
+
 // Name::of_literal's cache is direct-mapped by address: literals that share
 // a slot still get their own names, whatever the order of the lookups.
 BOOST_AUTO_TEST_CASE(literal_names_survive_cache_collisions) {
