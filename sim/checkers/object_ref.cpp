@@ -192,7 +192,7 @@ void* Desc::Rep::operator new(std::size_t size) {
 }
 
 void Desc::Rep::operator delete(void* p, std::size_t size) noexcept {
-  if (!kReuseReps || size != sizeof(Rep)) return ::operator delete(p, size);
+  if (!kReuseReps || size != sizeof(Rep)) return ::operator delete(p);
   free_reps = new (p) FreeRep{free_reps};
 }
 
