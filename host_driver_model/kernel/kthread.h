@@ -22,11 +22,15 @@ class KThread : public sc_core::sc_module {
     SC_THREAD(run);
   }
   Context& context() { return context_; }
+  // The thread's SystemC process once it started (empty before); still
+  // valid after the thread ended.
+  const sc_core::sc_process_handle& process() const { return process_; }
 
  private:
   void run() {
     Kernel::get().set_current(&context_);
-    context_.bind_process(sc_core::sc_get_current_process_handle().get_process_object());
+    process_ = sc_core::sc_get_current_process_handle();
+    context_.bind_process(process_.get_process_object());
     Kernel::hb_recv(this);
     try {
       body_();
@@ -36,6 +40,13 @@ class KThread : public sc_core::sc_module {
 
   Context context_;
   std::function<void()> body_;
+  // Held while the module lives: a thread that ends (qedi's probe thread,
+  // once its work is done) keeps its SystemC process, and with it its
+  // stack, instead of SystemC freeing them at its end. The memory of an
+  // explore worker's run is put back after it (sim/explore/restore_point.h):
+  // a stack unmapped by a run had to be mapped and filled again, 64 pages
+  // of a 256 KiB stack, every run.
+  sc_core::sc_process_handle process_;
 };
 
 }  // namespace qedisim::kern

@@ -365,7 +365,8 @@ bool unmap_new(std::size_t len, std::uint64_t heap_end, bool* changed) {
 // goes back) and, with `remap`, the anonymous mappings the run unmapped:
 // mapped again where they were (empty: their pages come back from the
 // copies; *remapped says so). SystemC frees the stack of a thread that
-// ended, and a run ends some of the elaborated threads. Anything else (a
+// ended and whose process nobody holds (kern::KThread holds its own: a
+// model's run unmaps none). Anything else (a
 // mapping made, moved or changed, a file's mapping dropped) is not.
 bool same_mappings(std::size_t len, std::uint64_t heap_end, bool remap, bool* remapped) {
   Control& c = *ctl;
@@ -401,7 +402,13 @@ bool same_mappings(std::size_t len, std::uint64_t heap_end, bool remap, bool* re
     if (!anonymous_private(perms)) return false;  // a file's, or a named one ([stack], [heap])
     const int prot =
         (perms[0] == 'r' ? PROT_READ : 0) | (perms[1] == 'w' ? PROT_WRITE : 0) | (perms[2] == 'x' ? PROT_EXEC : 0);
-    void* p = ::mmap(to_ptr(begin), end - begin, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+    // Writable: populated in this one call. Its pages all come back from
+    // the copies (or cleared), and a page fault each (a freed 256 KiB
+    // thread stack: 64 a run) cost far more than the call, the more so in a
+    // virtual machine, where each is an exit.
+    const int populate = perms[1] == 'w' ? MAP_POPULATE : 0;
+    void* p =
+        ::mmap(to_ptr(begin), end - begin, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE | populate, -1, 0);
     if (p != to_ptr(begin)) {
       if (p != MAP_FAILED) ::munmap(p, end - begin);  // a kernel that ignored MAP_FIXED_NOREPLACE
       return false;

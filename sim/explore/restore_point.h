@@ -18,8 +18,9 @@
 //   so no live frame is overwritten under its own feet.
 // The kernel's side is checked, and mended where the memory says how: the
 // program break is set back, anonymous mappings the run made are unmapped
-// and those it unmapped (SystemC frees the stack of a thread that ends)
-// are mapped again. A run that changed anything else (a file left open, a
+// and those it unmapped (SystemC frees the stack of a thread that ends,
+// unless something holds its process, as kern::KThread does) are mapped
+// again, populated in one call. A run that changed anything else (a file left open, a
 // file mapped, a protection changed) ends its worker after its answer, and
 // the pool forks a new one.
 //

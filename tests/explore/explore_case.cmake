@@ -224,7 +224,9 @@ elseif(CASE STREQUAL "restore_matches_fork")
   # (sim/explore/restore_point.h); with QEDISIM_RESTORE=0 a child is forked
   # for every run. The same campaigns and reproducers either way. The
   # JSON's timing says which it was: with the point on, one process per job
-  # (p11's runs end SystemC threads, whose freed stacks are mapped again).
+  # (p11's runs end qedi's probe thread, whose process and stack
+  # kern::KThread keeps; explore.unit's
+  # a_mapping_a_task_unmaps_comes_back_with_its_contents maps one again).
   # 100 runs: a worker runs past the restore that protects every written
   # page again (restore_point.cpp, kProtectEvery).
   set(every ${SRC}/tests/explore/v2-every-generator.yaml)

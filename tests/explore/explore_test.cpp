@@ -498,6 +498,36 @@ BOOST_AUTO_TEST_CASE(a_mapping_a_task_leaves_is_gone_at_the_next) {
   BOOST_TEST(forked == (why.empty() ? 1u : 6u));
 }
 
+// A mapping the point had, which a task unmaps (as SystemC frees a thread's
+// stack when the thread ends), is mapped again for the next task with the
+// contents it had at the point, and the worker goes on.
+BOOST_AUTO_TEST_CASE(a_mapping_a_task_unmaps_comes_back_with_its_contents) {
+  const std::string why = restore_point_probe();
+  void* const where = reinterpret_cast<void*>(std::uintptr_t{0x310000000000});  // NOLINT(performance-no-int-to-ptr)
+  constexpr std::size_t kSize = 256 << 10;
+  void* m = ::mmap(where, kSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+  BOOST_REQUIRE(m == where);
+  auto* bytes = static_cast<unsigned char*>(m);
+  for (std::size_t i = 0; i < kSize; ++i) bytes[i] = static_cast<unsigned char>(i / 4096 + 1);
+  std::vector<std::string> answers(6);
+  std::size_t forked = 0;
+  ForkPool pool;
+  pool.reuse = true;
+  pool.forked = &forked;
+  pool.child = [&](std::size_t) {
+    if (::msync(where, kSize, MS_ASYNC) != 0) return std::string("found it unmapped");
+    for (std::size_t i = 0; i < kSize; i += 1000)
+      if (bytes[i] != static_cast<unsigned char>(i / 4096 + 1)) return "found byte " + std::to_string(i) + " changed";
+    std::memset(bytes, 0xee, kSize / 2);  // written, then gone
+    return std::string(::munmap(where, kSize) == 0 ? "found it as it was" : "cannot unmap it");
+  };
+  pool.done = [&](std::size_t task, ChildOutcome&& o) { answers[task] = o.ok ? o.payload : "failed: " + o.error; };
+  BOOST_REQUIRE_EQUAL(pool.run({0, 1, 2, 3, 4, 5}), 6u);
+  ::munmap(where, kSize);
+  for (const auto& a : answers) BOOST_TEST(a == "found it as it was");
+  BOOST_TEST(forked == (why.empty() ? 1u : 6u));
+}
+
 // A worker that dies is replaced, and its task fails with the reason; one
 // that threw answers and goes on; one whose task left a file open answers,
 // then leaves (it cannot go back: restore_point.h checks the open files).

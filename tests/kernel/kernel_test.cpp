@@ -9,6 +9,7 @@
 #include <systemc>
 
 #include "host_driver_model/kernel/kmemleak.h"
+#include "host_driver_model/kernel/kthread.h"
 #include "host_driver_model/kernel/lock.h"
 #include "host_driver_model/kernel/pool.h"
 #include "host_driver_model/kernel/slab.h"
@@ -238,6 +239,20 @@ BOOST_AUTO_TEST_CASE(an_abandoned_call_leaves_no_lock_held_by_its_context) {
   sc_core::sc_start(sc_time(1, sc_core::SC_SEC));
   BOOST_TEST(second_ran);
   BOOST_TEST(!frwd.is_locked());
+}
+
+// A kthread whose body returns (qedi's probe thread) has ended, but its
+// SystemC process, and with it the process's stack, stays until the
+// module goes: SystemC would free the stack at the end, and an explore
+// worker's run would then have changed its mappings (restore_point.h).
+BOOST_AUTO_TEST_CASE(an_ended_kthread_keeps_its_process_until_the_module_goes) {
+  World w;
+  bool ran = false;
+  KThread probe("probe", "probe", [&] { ran = true; });
+  sc_core::sc_start(sc_time(1, SC_MS));
+  BOOST_TEST(ran);
+  BOOST_TEST(probe.process().valid());
+  BOOST_TEST(probe.process().terminated());
 }
 
 BOOST_AUTO_TEST_CASE(slab_reports_use_after_free_double_free_and_null_deref) {
