@@ -382,6 +382,40 @@ BOOST_AUTO_TEST_CASE(a_forked_child_allocates_from_its_own_heap) {
   delete from_parent;
 }
 
+// While the child heap is off (this test process never begins it), a block
+// of 2 MiB or more has a mapping of its own, aligned to 2 MiB (on huge
+// pages where the system allows them), and is unmapped when freed; smaller
+// blocks are malloc's.
+BOOST_AUTO_TEST_CASE(a_block_of_2_mib_or_more_has_a_mapping_of_its_own) {
+  constexpr std::size_t kHuge = std::size_t{2} << 20;
+  const auto mapped = [](const void* p) {  // msync() fails with ENOMEM where nothing is mapped
+    return ::msync(const_cast<void*>(p), 4096, MS_ASYNC) == 0 || errno != ENOMEM;
+  };
+  std::vector<char*> blocks;
+  for (std::size_t n : {kHuge, 3 * (kHuge / 2), 3 * kHuge + 1}) {
+    char* b = new char[n];
+    std::memset(b, 0x5a, n);
+    blocks.push_back(b);
+#if defined(__SANITIZE_ADDRESS__)
+    BOOST_TEST(b != nullptr);
+#else
+    BOOST_TEST(reinterpret_cast<std::uintptr_t>(b) % kHuge == 0u, "block of " << n);
+#endif
+  }
+  char* const small = new char[kHuge - 4096];
+  std::memset(small, 1, kHuge - 4096);
+  for (char* b : blocks) {
+    const char* last_page = b + kHuge - 4096;
+    BOOST_TEST(mapped(b));
+    delete[] b;
+#if !defined(__SANITIZE_ADDRESS__)
+    BOOST_TEST(!mapped(b));  // unmapped, not kept by malloc
+    BOOST_TEST(!mapped(last_page));
+#endif
+  }
+  delete[] small;
+}
+
 // RunOptions::campaign_answer_only (explore's and swarm's children): the
 // run builds and keeps no warning and no counter, and its answer
 // (encode_payload) is byte for byte the full run's. p11 reverted reports
