@@ -32,12 +32,15 @@ struct ChildHeap {
 };
 ChildHeap heap;
 
-// Blocks of 2 MiB or more made while the child heap is off, each in a
-// mapping of its own on transparent huge pages (where the system allows
-// them, MADV_HUGEPAGE): SystemC's library makes one of 3 MiB and zeroes it
-// before main (sc_dt's temporary heap), which is 768 page faults on 4 KiB
-// pages, two on huge pages. In a virtual machine, where each fault is an
-// exit, those faults were a third of `qedisim run`'s whole process.
+// Blocks of 2 MiB or more, each in a mapping of its own on transparent huge
+// pages (where the system allows them, MADV_HUGEPAGE): SystemC's library
+// makes one of 3 MiB and zeroes it before main (sc_dt's temporary heap),
+// which is 768 page faults on 4 KiB pages, two on huge pages; the VCD
+// tracer's list of changes doubles to tens of MiB. In a virtual machine,
+// where each fault is an exit, the faults of the first were a third of
+// `qedisim run`'s whole process, and those of the second most of what the
+// VCD cost. A run from a restore point that makes one maps memory, which
+// the restore unmaps (restore_point.h).
 constexpr std::size_t kHugePage = std::size_t{2} << 20;
 struct HugeBlock {
   void* p = nullptr;  // null: a free entry
@@ -100,7 +103,7 @@ void* allocate(std::size_t n) {
       return block + kHeader;
     }
   }
-  if (n >= kHugePage && !heap.begin) {
+  if (n >= kHugePage) {
     if (void* p = allocate_huge(n)) return p;
   }
   if (void* p = std::malloc(n == 0 ? 1 : n)) return p;

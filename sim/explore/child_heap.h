@@ -19,10 +19,11 @@
 // environment sets QEDISIM_CHILD_HEAP=0 (to compare a campaign with and
 // without it: the results are the same, tests/explore).
 //
-// While the child heap is off (before main, in a parent), a block of 2 MiB
-// or more gets a mapping of its own, aligned to and rounded up to 2 MiB, on
-// transparent huge pages where the system allows them: SystemC's library
-// zeroes a 3 MiB block before main, 768 page faults on 4 KiB pages.
+// A block of 2 MiB or more (before main too) gets a mapping of its own,
+// aligned to and rounded up to 2 MiB, on transparent huge pages where the
+// system allows them: SystemC's library zeroes a 3 MiB block before main,
+// 768 page faults on 4 KiB pages, and the VCD tracer's changes double to
+// tens of MiB.
 #pragma once
 
 #include <cstddef>
