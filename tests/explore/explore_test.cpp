@@ -385,6 +385,7 @@ BOOST_AUTO_TEST_CASE(a_forked_child_allocates_from_its_own_heap) {
 // A block of 2 MiB or more has a mapping of its own, aligned to 2 MiB (on
 // huge pages where the system allows them), and is unmapped when freed,
 // with the child heap off (this test process) and on (a forked child).
+#if !defined(__SANITIZE_ADDRESS__)  // malloc throughout under the sanitizers
 namespace {
 // What is wrong with the blocks of 2 MiB or more made now ("" when nothing).
 std::string huge_blocks_wrong() {
@@ -412,6 +413,7 @@ std::string huge_blocks_wrong() {
   return bad;
 }
 }  // namespace
+#endif
 
 BOOST_AUTO_TEST_CASE(a_block_of_2_mib_or_more_has_a_mapping_of_its_own) {
 #if defined(__SANITIZE_ADDRESS__)
