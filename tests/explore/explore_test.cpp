@@ -16,6 +16,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <numeric>
 #include <set>
 #include <sstream>
@@ -385,14 +386,19 @@ BOOST_AUTO_TEST_CASE(a_forked_child_allocates_from_its_own_heap) {
 // A block of 2 MiB or more has a mapping of its own, aligned to 2 MiB (on
 // huge pages where the system allows them), and is unmapped when freed,
 // with the child heap off (this test process) and on (a forked child).
+namespace {
+// Whether [p, p + len) is mapped, p page-aligned: msync() fails with ENOMEM
+// where nothing is.
+bool is_mapped(const void* p, std::size_t len = 4096) {
+  return ::msync(const_cast<void*>(p), len, MS_ASYNC) == 0 || errno != ENOMEM;
+}
+}  // namespace
+
 #if !defined(__SANITIZE_ADDRESS__)  // malloc throughout under the sanitizers
 namespace {
 // What is wrong with the blocks of 2 MiB or more made now ("" when nothing).
 std::string huge_blocks_wrong() {
   constexpr std::size_t kHuge = std::size_t{2} << 20;
-  const auto mapped = [](const void* p) {  // msync() fails with ENOMEM where nothing is mapped
-    return ::msync(const_cast<void*>(p), 4096, MS_ASYNC) == 0 || errno != ENOMEM;
-  };
   std::string bad;
   std::vector<char*> blocks;
   for (std::size_t n : {kHuge, 3 * (kHuge / 2), 3 * kHuge + 1}) {
@@ -405,9 +411,9 @@ std::string huge_blocks_wrong() {
   std::memset(small, 1, kHuge - 4096);
   for (char* b : blocks) {
     const char* last_page = b + kHuge - 4096;
-    if (!mapped(b)) bad += "a block not mapped; ";
+    if (!is_mapped(b)) bad += "a block not mapped; ";
     delete[] b;
-    if (mapped(b) || mapped(last_page)) bad += "a freed block still mapped; ";  // kept by malloc
+    if (is_mapped(b) || is_mapped(last_page)) bad += "a freed block still mapped; ";  // kept by malloc
   }
   delete[] small;
   return bad;
@@ -479,6 +485,27 @@ std::string see_and_spoil(std::vector<int>& parent_block, std::size_t task) {
   parent_block[999] = static_cast<int>(task);
   return seen;
 }
+
+// Tasks 0 .. n-1 in a ForkPool with `reuse` (its workers run from a restore
+// point where the kernel allows it): each task's answer ("failed: <why>"
+// when it failed) and the processes the pool forked.
+struct ReusedRun {
+  std::vector<std::string> answers;
+  std::size_t forked = 0;
+};
+ReusedRun run_in_reused_workers(std::size_t n, std::function<std::string(std::size_t)> child) {
+  ReusedRun r;
+  r.answers.resize(n);
+  ForkPool pool;
+  pool.reuse = true;
+  pool.forked = &r.forked;
+  pool.child = std::move(child);
+  pool.done = [&](std::size_t task, ChildOutcome&& o) { r.answers[task] = o.ok ? o.payload : "failed: " + o.error; };
+  std::vector<std::size_t> tasks(n);
+  std::iota(tasks.begin(), tasks.end(), 0);
+  BOOST_REQUIRE_EQUAL(pool.run(tasks), n);
+  return r;
+}
 }  // namespace
 
 // ForkPool with `reuse` (restore_point.h): a worker runs task after task,
@@ -491,34 +518,25 @@ std::string see_and_spoil(std::vector<int>& parent_block, std::size_t task) {
 BOOST_AUTO_TEST_CASE(a_reused_worker_starts_every_task_from_the_forked_state) {
   const std::string why = restore_point_probe();
   auto* parent_block = new std::vector<int>(1000, 1);
-  std::vector<std::string> answers(40);
-  std::size_t forked = 0;
-  ForkPool pool;
-  pool.reuse = true;
-  pool.forked = &forked;
-  pool.child = [&](std::size_t task) {
+  const ReusedRun r = run_in_reused_workers(40, [&](std::size_t task) {
     const std::string seen = see_and_spoil(*parent_block, task);
     auto* small = new std::string(1000, 'x');  // left for the restore to take back
     auto* large = static_cast<char*>(std::malloc(8 << 20));
     if (!small || !large) return std::string("no memory");
     std::memset(large, 1, 8 << 20);
     return seen + " pid " + std::to_string(::getpid());
-  };
-  pool.done = [&](std::size_t task, ChildOutcome&& o) { answers[task] = o.ok ? o.payload : "failed: " + o.error; };
-  std::vector<std::size_t> tasks(answers.size());
-  std::iota(tasks.begin(), tasks.end(), 0);
-  BOOST_REQUIRE_EQUAL(pool.run(tasks), tasks.size());
+  });
   std::set<std::string> pids;
-  for (const auto& a : answers) {
+  for (const auto& a : r.answers) {
     BOOST_TEST(a.rfind("7 1 1 pid ", 0) == 0, a);
     pids.insert(a.substr(a.find("pid")));
   }
   if (why.empty()) {
-    BOOST_TEST(forked == 1u);
+    BOOST_TEST(r.forked == 1u);
     BOOST_TEST(pids.size() == 1u);
   } else {
     BOOST_TEST_MESSAGE("no restore point here: " << why);
-    BOOST_TEST(forked == tasks.size());
+    BOOST_TEST(r.forked == r.answers.size());
   }
   delete parent_block;
 }
@@ -531,23 +549,15 @@ BOOST_AUTO_TEST_CASE(a_mapping_a_task_leaves_is_gone_at_the_next) {
   const std::string why = restore_point_probe();
   void* const where = reinterpret_cast<void*>(std::uintptr_t{0x300000000000});  // NOLINT(performance-no-int-to-ptr)
   constexpr std::size_t kSize = 1 << 20;
-  std::vector<std::string> answers(6);
-  std::size_t forked = 0;
-  ForkPool pool;
-  pool.reuse = true;
-  pool.forked = &forked;
-  pool.child = [&](std::size_t) {
-    // msync() fails with ENOMEM where nothing is mapped.
-    const bool was_mapped = ::msync(where, kSize, MS_ASYNC) == 0 || errno != ENOMEM;
+  const ReusedRun r = run_in_reused_workers(6, [&](std::size_t) {
+    const bool was_mapped = is_mapped(where, kSize);
     void* p = ::mmap(where, kSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
     if (p != where) return std::string("cannot map there");
     std::memset(p, 1, kSize);
     return std::string(was_mapped ? "found it mapped" : "found it unmapped");
-  };
-  pool.done = [&](std::size_t task, ChildOutcome&& o) { answers[task] = o.ok ? o.payload : "failed: " + o.error; };
-  BOOST_REQUIRE_EQUAL(pool.run({0, 1, 2, 3, 4, 5}), 6u);
-  for (const auto& a : answers) BOOST_TEST(a == "found it unmapped");
-  BOOST_TEST(forked == (why.empty() ? 1u : 6u));
+  });
+  for (const auto& a : r.answers) BOOST_TEST(a == "found it unmapped");
+  BOOST_TEST(r.forked == (why.empty() ? 1u : 6u));
 }
 
 // A mapping the point had, which a task unmaps (as SystemC frees a thread's
@@ -561,23 +571,16 @@ BOOST_AUTO_TEST_CASE(a_mapping_a_task_unmaps_comes_back_with_its_contents) {
   BOOST_REQUIRE(m == where);
   auto* bytes = static_cast<unsigned char*>(m);
   for (std::size_t i = 0; i < kSize; ++i) bytes[i] = static_cast<unsigned char>(i / 4096 + 1);
-  std::vector<std::string> answers(6);
-  std::size_t forked = 0;
-  ForkPool pool;
-  pool.reuse = true;
-  pool.forked = &forked;
-  pool.child = [&](std::size_t) {
-    if (::msync(where, kSize, MS_ASYNC) != 0) return std::string("found it unmapped");
+  const ReusedRun r = run_in_reused_workers(6, [&](std::size_t) {
+    if (!is_mapped(where, kSize)) return std::string("found it unmapped");
     for (std::size_t i = 0; i < kSize; i += 1000)
       if (bytes[i] != static_cast<unsigned char>(i / 4096 + 1)) return "found byte " + std::to_string(i) + " changed";
     std::memset(bytes, 0xee, kSize / 2);  // written, then gone
     return std::string(::munmap(where, kSize) == 0 ? "found it as it was" : "cannot unmap it");
-  };
-  pool.done = [&](std::size_t task, ChildOutcome&& o) { answers[task] = o.ok ? o.payload : "failed: " + o.error; };
-  BOOST_REQUIRE_EQUAL(pool.run({0, 1, 2, 3, 4, 5}), 6u);
+  });
   ::munmap(where, kSize);
-  for (const auto& a : answers) BOOST_TEST(a == "found it as it was");
-  BOOST_TEST(forked == (why.empty() ? 1u : 6u));
+  for (const auto& a : r.answers) BOOST_TEST(a == "found it as it was");
+  BOOST_TEST(r.forked == (why.empty() ? 1u : 6u));
 }
 
 // A worker that dies is replaced, and its task fails with the reason; one
@@ -585,22 +588,15 @@ BOOST_AUTO_TEST_CASE(a_mapping_a_task_unmaps_comes_back_with_its_contents) {
 // then leaves (it cannot go back: restore_point.h checks the open files).
 BOOST_AUTO_TEST_CASE(a_worker_that_dies_or_cannot_go_back_is_replaced) {
   const std::string why = restore_point_probe();
-  std::vector<std::string> answers(8);
-  std::size_t forked = 0;
-  ForkPool pool;
-  pool.reuse = true;
-  pool.forked = &forked;
-  pool.child = [&](std::size_t task) -> std::string {
+  const ReusedRun r = run_in_reused_workers(8, [&](std::size_t task) -> std::string {
     if (task == 2) ::kill(::getpid(), SIGKILL);
     if (task == 4) throw std::runtime_error("task 4 threw");
     if (task == 5 && ::open("/dev/null", O_RDONLY) < 0) return "cannot open /dev/null";
     return "ran " + std::to_string(task);
-  };
-  pool.done = [&](std::size_t task, ChildOutcome&& o) { answers[task] = o.ok ? o.payload : "failed: " + o.error; };
-  BOOST_REQUIRE_EQUAL(pool.run({0, 1, 2, 3, 4, 5, 6, 7}), 8u);
-  for (std::size_t t : {0, 1, 3, 5, 6, 7}) BOOST_TEST(answers[t] == "ran " + std::to_string(t));
-  BOOST_TEST(answers[2] == "failed: died with signal 9 (Killed)");
-  BOOST_TEST(answers[4] == "failed: task 4 threw");
+  });
+  for (std::size_t t : {0, 1, 3, 5, 6, 7}) BOOST_TEST(r.answers[t] == "ran " + std::to_string(t));
+  BOOST_TEST(r.answers[2] == "failed: died with signal 9 (Killed)");
+  BOOST_TEST(r.answers[4] == "failed: task 4 threw");
   // Workers: tasks 0-2 (killed), 3-5 (5 leaves a file open), 6-7.
-  BOOST_TEST(forked == (why.empty() ? 3u : 8u));
+  BOOST_TEST(r.forked == (why.empty() ? 3u : 8u));
 }
