@@ -3,7 +3,8 @@
 namespace qedisim::checkers {
 
 std::string TidEntry::moved_text() const {
-  return moved_by_tid ? std::string(moved_how) + ", " + tid_name(moved_to) + "," : std::string(moved_how);
+  return moved_how == MovedHow::overwritten ? "overwritten by a second tid, " + tid_name(moved_to) + ","
+                                            : std::string("task_id reset");
 }
 
 void TidShadow::allocated(std::uint16_t tid, const Site& at) {
@@ -33,8 +34,7 @@ void TidShadow::bound(std::uint16_t tid, const ObjRef& owner, const Site& at) {
     if (old.has_owner && old.owner.key == owner.key && !old.owner_moved) {
       old.owner_moved = true;
       old.owner_gone_at = at;
-      old.moved_how = "overwritten by a second tid";
-      old.moved_by_tid = true;
+      old.moved_how = TidEntry::MovedHow::overwritten;
       old.moved_to = tid;
     }
   }
@@ -61,8 +61,7 @@ void TidShadow::unbound(const ObjRef& owner, std::uint16_t tid, const Site& at) 
   if (e && e->has_owner && e->owner.key == owner.key && !e->owner_moved && !e->owner_freed) {
     e->owner_moved = true;
     e->owner_gone_at = at;
-    e->moved_how = "task_id reset";
-    e->moved_by_tid = false;
+    e->moved_how = TidEntry::MovedHow::task_id_reset;
   }
 }
 

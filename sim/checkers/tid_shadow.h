@@ -24,9 +24,8 @@ struct TidEntry {
   bool owner_freed = false;
   bool owner_moved = false;  // its qedi_cmd holds another tid, or none
   Site owner_gone_at;
-  // How: "task_id reset", or overwritten by a second tid (moved_by_tid), `moved_to`.
-  const char* moved_how = "";
-  bool moved_by_tid = false;
+  // How: its qedi_cmd's task_id reset, or overwritten by a second tid, `moved_to`.
+  enum class MovedHow : std::uint8_t { task_id_reset, overwritten } moved_how = MovedHow::task_id_reset;
   std::uint16_t moved_to = 0;
   Site allocated;  // qedi_get_task_idx (or the bind when not reported)
   Site bound;
