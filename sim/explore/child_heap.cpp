@@ -70,9 +70,10 @@ void* allocate_huge(std::size_t n) {
   return nullptr;
 }
 
-// Unmaps p when it is one of the huge blocks.
+// Unmaps p when it is one of the huge blocks (each 2 MiB-aligned: most
+// pointers freed are not, and are answered without the walk).
 bool release_huge(void* p) {
-  if (huge_count == 0) return false;
+  if (huge_count == 0 || reinterpret_cast<std::uintptr_t>(p) % kHugePage != 0) return false;
   for (HugeBlock& b : huge_blocks) {
     if (b.p != p) continue;
     ::munmap(b.p, b.len);
