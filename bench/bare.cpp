@@ -23,7 +23,7 @@ int sc_main(int argc, char** argv) {
     fmt::print(stderr, "usage: qedisim_bare FILE (a scenario; runs it with no checker observing)\n");
     return 2;
   }
-  qedisim::begin_child_heap();  // as `qedisim run` does
+  qedisim::begin_child_heap(qedisim::HeapPages::populate_ahead);  // as `qedisim run` does
   try {
     const qedisim::Scenario s = qedisim::load_scenario_file(argv[1]);
     qedisim::RunOptions ro;

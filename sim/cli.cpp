@@ -210,8 +210,9 @@ bool run_variant(const Scenario& s, const Options& o, const Variant& v, bool in_
 int cmd_run(const Options& o) {
   // One simulation in this process: the heap a forked run uses (free lists
   // per size class, sim/explore/child_heap.h) serves it at a fraction of
-  // malloc's cost per block. QEDISIM_CHILD_HEAP=0 keeps malloc.
-  begin_child_heap();
+  // malloc's cost per block, its pages made a chunk ahead of use.
+  // QEDISIM_CHILD_HEAP=0 keeps malloc.
+  begin_child_heap(HeapPages::populate_ahead);
   const Scenario s = load_for(o);
   const FixSet fixes = fixes_for(s, o);
   Variant v{"run", fixes, s.expect.fixed, &s.expect.final, outputs_for(o, s)};

@@ -24,7 +24,7 @@ RunResult run_in_child(const Scenario& scenario, const RunOptions& options) {
   const pid_t pid = ::fork();
   if (pid < 0) throw InternalError(fmt::format("fork: {}", std::strerror(errno)));
   if (pid == 0) {
-    begin_child_heap();
+    begin_child_heap(HeapPages::populate_ahead);  // one whole simulation: it touches every page it passes
     ::close(fds[0]);
     int code = 0;
     std::string payload;

@@ -30,11 +30,19 @@
 
 namespace qedisim {
 
+// How the child heap's pages are made. `on_fault`: by the first touch of
+// each, for a child that uses a few pages past what its parent or restore
+// point made. `populate_ahead`: a chunk at a time in front of the
+// allocation point, for a process's only simulation (`qedisim run`), which
+// touches all the pages it moves past; the simulation then takes no page
+// fault in the child heap.
+enum class HeapPages { on_fault, populate_ahead };
+
 // Call once, in the child right after fork (or before a process's only
 // simulation), before anything else allocates. Never in a process that
 // forks runs afterwards: its children would share its free lists' pages
 // copy-on-write. Returns whether operator new now uses the child heap.
-bool begin_child_heap();
+bool begin_child_heap(HeapPages pages = HeapPages::on_fault);
 
 // For tests: the bytes of the child heap handed out so far (0 when off).
 std::size_t child_heap_used();
