@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "sim/explore/child_heap.h"
+
 namespace qedisim {
 
 struct ChildOutcome {
@@ -38,6 +40,10 @@ struct ForkPool {
   bool reuse = false;
   // When set: how many children run() forked.
   std::size_t* forked = nullptr;
+  // How a child's heap makes its pages (child_heap.h): populate_ahead where
+  // each child elaborates a model of its own (swarm), touching every page
+  // it passes; on_fault where it runs from its parent's model.
+  HeapPages heap_pages = HeapPages::on_fault;
 
   // Runs `tasks` in order; returns how many were launched (all of them were
   // waited for). Throws std::runtime_error if fork/pipe fail.

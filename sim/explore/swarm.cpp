@@ -90,6 +90,7 @@ int run_swarm(const SwarmOptions& o) {
   ForkPool pool;
   std::size_t processes = 0;
   pool.forked = &processes;  // one per run: each draws and elaborates its own model
+  pool.heap_pages = HeapPages::populate_ahead;
   pool.jobs = o.jobs;
   pool.child = [&](std::size_t run) {
     const std::uint64_t seed = derive_seed(o.seed, run);

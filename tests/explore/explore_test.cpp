@@ -483,6 +483,21 @@ BOOST_AUTO_TEST_CASE(a_populating_heap_makes_its_pages_ahead_of_use) {
   };
   BOOST_TEST(seen_in_child(HeapPages::populate_ahead) == "ahead ahead");  // MADV_POPULATE_WRITE: Linux 5.14 on
   BOOST_TEST(seen_in_child(HeapPages::on_fault) == "on fault on fault");
+  // ForkPool's children begin their heap as the pool says (swarm: ahead).
+  for (const HeapPages pages : {HeapPages::populate_ahead, HeapPages::on_fault}) {
+    std::vector<std::string> answers;
+    ForkPool pool;
+    pool.heap_pages = pages;
+    pool.child = [&](std::size_t) -> std::string {
+      const auto page = reinterpret_cast<std::uintptr_t>(new char[64]) / 4096 * 4096 + 4096;
+      unsigned char in = 0;
+      return ::mincore(reinterpret_cast<void*>(page), 4096, &in) == 0 && (in & 1) != 0 ? "ahead" : "on fault";
+    };
+    pool.done = [&](std::size_t, ChildOutcome&& o) { answers.push_back(o.ok ? o.payload : "failed: " + o.error); };
+    BOOST_REQUIRE_EQUAL(pool.run({0}), 1u);
+    BOOST_REQUIRE_EQUAL(answers.size(), 1u);
+    BOOST_TEST(answers[0] == (pages == HeapPages::populate_ahead ? "ahead" : "on fault"));
+  }
 #endif
 }
 

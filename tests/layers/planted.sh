@@ -12,13 +12,16 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 
 "$check" "$src" > /dev/null || fail "the tree itself does not pass"
 
-# plant FILE LINE EXPECTED_WHY: copy the models, add LINE to FILE, expect exit 1 naming FILE.
+# One copy of the models, checked clean; each plant changes one file of it
+# and puts the file back.
+rm -rf "$work"
+mkdir -p "$work"
+cp -r "$src/common" "$src/hba_model" "$src/host_driver_model" "$src/sim" "$work/"
+"$check" "$work" > /dev/null || fail "the clean copy does not pass"
+
+# plant FILE LINE EXPECTED_WHY: add LINE to FILE in the copy, expect exit 1 naming FILE.
 plant() {
   local file=$1 line=$2 why=$3 out rc
-  rm -rf "$work"
-  mkdir -p "$work"
-  cp -r "$src/common" "$src/hba_model" "$src/host_driver_model" "$src/sim" "$work/"
-  "$check" "$work" > /dev/null || fail "the clean copy does not pass"
   printf '%s\n' "$line" >> "$work/$file"
   set +e
   out=$("$check" "$work" 2>&1)
@@ -27,6 +30,7 @@ plant() {
   [ $rc -eq 1 ] || fail "$file with '$line': exit $rc, want 1"
   grep -q "^$file:[0-9]*:" <<< "$out" || fail "$file with '$line': file not named in: $out"
   grep -qF "$why" <<< "$out" || fail "$file with '$line': reason '$why' missing in: $out"
+  cp "$src/$file" "$work/$file"
   echo "ok: $file  $line"
 }
 
@@ -38,5 +42,6 @@ plant common/duration.h '#include "hba_model/hba_params.h"' 'ground floor'
 plant hba_model/hba.cpp 'void f() { wake_.notify(sc_core::sc_time(5, sc_core::SC_NS)); }' 'through the timeline'
 plant host_driver_model/kernel/kernel.cpp 'void g() { sc_core::wait(ns(5)); }' 'through the timeline'
 plant sim/workload.cpp 'void h() { next_trigger(10, sc_core::SC_MS); }' 'through the timeline'
+"$check" "$work" > /dev/null || fail "the copy is not clean again after the plants"
 rm -rf "$work"
 echo "check-layers fires on every planted violation"
