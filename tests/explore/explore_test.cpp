@@ -444,6 +444,15 @@ BOOST_AUTO_TEST_CASE(a_block_of_2_mib_or_more_has_a_mapping_of_its_own) {
 // HeapPages::populate_ahead (`qedisim run`'s heap): the pages in front of
 // the allocation point are made before anything touches them; on_fault
 // (ForkPool's children) leaves them to the first touch.
+namespace {
+// Whether the page after the one holding b is resident (mincore).
+[[maybe_unused]] bool next_page_resident(char* b) {
+  char* const page = b - reinterpret_cast<std::uintptr_t>(b) % 4096 + 4096;
+  unsigned char in = 0;
+  return ::mincore(page, 4096, &in) == 0 && (in & 1) != 0;
+}
+}  // namespace
+
 BOOST_AUTO_TEST_CASE(a_populating_heap_makes_its_pages_ahead_of_use) {
 #if defined(__SANITIZE_ADDRESS__)
   BOOST_TEST_MESSAGE("a sanitizer build: malloc throughout");
@@ -459,15 +468,10 @@ BOOST_AUTO_TEST_CASE(a_populating_heap_makes_its_pages_ahead_of_use) {
       if (begin_child_heap(pages)) {
         // The page after a fresh block's own, and the same after ~160 KiB
         // of blocks (past two 64 KiB chunks): both in front of the point.
-        auto resident = [](const char* b) {
-          const auto page = reinterpret_cast<std::uintptr_t>(b) / 4096 * 4096 + 4096;
-          unsigned char in = 0;
-          return ::mincore(reinterpret_cast<void*>(page), 4096, &in) == 0 && (in & 1) != 0;
-        };
-        seen = resident(new char[64]) ? "ahead" : "on fault";
+        seen = next_page_resident(new char[64]) ? "ahead" : "on fault";
         char* b = nullptr;
         for (int i = 0; i < 40; ++i) b = new char[4000];
-        seen += resident(b) ? " ahead" : " on fault";
+        seen += next_page_resident(b) ? " ahead" : " on fault";
       }
       const bool ok = ::write(fds[1], seen.data(), seen.size()) == static_cast<ssize_t>(seen.size());
       ::_exit(ok ? 0 : 1);
@@ -488,11 +492,7 @@ BOOST_AUTO_TEST_CASE(a_populating_heap_makes_its_pages_ahead_of_use) {
     std::vector<std::string> answers;
     ForkPool pool;
     pool.heap_pages = pages;
-    pool.child = [&](std::size_t) -> std::string {
-      const auto page = reinterpret_cast<std::uintptr_t>(new char[64]) / 4096 * 4096 + 4096;
-      unsigned char in = 0;
-      return ::mincore(reinterpret_cast<void*>(page), 4096, &in) == 0 && (in & 1) != 0 ? "ahead" : "on fault";
-    };
+    pool.child = [&](std::size_t) -> std::string { return next_page_resident(new char[64]) ? "ahead" : "on fault"; };
     pool.done = [&](std::size_t, ChildOutcome&& o) { answers.push_back(o.ok ? o.payload : "failed: " + o.error); };
     BOOST_REQUIRE_EQUAL(pool.run({0}), 1u);
     BOOST_REQUIRE_EQUAL(answers.size(), 1u);
