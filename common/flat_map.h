@@ -75,10 +75,10 @@ class FlatMap {
   bool empty() const { return count_ == 0; }
 
  private:
-  struct Slot {
-    bool used = false;
+  struct Slot {  // the flag last: no padding in front of the key (a 32-byte key and a 4-byte value: 40 bytes, not 48)
     K key{};
     V value{};
+    bool used = false;
   };
   std::size_t home_of(const K& key) const {
     const std::uint64_t h = static_cast<std::uint64_t>(Hash()(key)) * 0x9E3779B97F4A7C15ull;

@@ -4,18 +4,37 @@
 
 namespace qedisim::checkers {
 
+DoubleCompleteChecker::Issue& DoubleCompleteChecker::issue(const ObjKey& key) {
+  if (const std::uint32_t* at = issues_.find(key)) return records_[*at];
+  std::uint32_t index = 0;
+  if (free_.empty()) {
+    index = static_cast<std::uint32_t>(records_.size());
+    records_.emplace_back();
+  } else {
+    index = free_.back();
+    free_.pop_back();
+    records_[index] = Issue();
+  }
+  issues_[key] = index;
+  return records_[index];
+}
+
 void DoubleCompleteChecker::finish(const ObjKey& key, Issue& i, const Site& at) {
   i.owner = Owner::finished;
   i.finished_at = at;
   finished_order_.push_back(key);
   while (finished_order_.size() > remember_) {
-    issues_.erase(finished_order_.front());
+    const ObjKey& oldest = finished_order_.front();
+    if (const std::uint32_t* at_index = issues_.find(oldest)) {
+      free_.push_back(*at_index);
+      issues_.erase(oldest);
+    }
     finished_order_.pop_front();
   }
 }
 
 void DoubleCompleteChecker::scsi_done(const Site& at, const ObjRef& cmd) {
-  Issue& i = issues_[cmd.key];
+  Issue& i = issue(cmd.key);
   switch (i.owner) {
     case Owner::lld:
       i.first_done = at;
@@ -40,12 +59,12 @@ void DoubleCompleteChecker::scsi_done(const Site& at, const ObjRef& cmd) {
 }
 
 void DoubleCompleteChecker::eh_owns(const Site&, const ObjRef& cmd) {
-  Issue& i = issues_[cmd.key];
+  Issue& i = issue(cmd.key);
   if (i.owner == Owner::lld) i.owner = Owner::eh;
 }
 
 void DoubleCompleteChecker::eh_done(const Site& at, const ObjRef& cmd) {
-  Issue& i = issues_[cmd.key];
+  Issue& i = issue(cmd.key);
   if (i.owner != Owner::finished) finish(cmd.key, i, at);
 }
 

@@ -406,6 +406,30 @@ BOOST_AUTO_TEST_CASE(silent_when_the_eh_hands_back_and_the_retry_completes) {
   BOOST_TEST(r.clean());
 }
 
+// The last 8,192 finished issues are remembered, the oldest forgotten
+// first; a forgotten issue's record serves a new issue as new.
+BOOST_AUTO_TEST_CASE(remembers_the_last_8192_finished_issues) {
+  Rig r;
+  auto cmd = make_cmd(5);
+  auto done = [&](std::uint32_t issue) {
+    cmd.obj().issue = issue;
+    r.set.scsi_done(cmd.ptr());
+  };
+  r.at(1 * kS, "qedi_thread/0", "qedi_scsi_completion");
+  for (std::uint32_t issue = 1; issue <= 8194; ++issue) done(issue);  // 1 and 2 forgotten
+  BOOST_TEST(r.clean());  // each new issue's record, reused ones too, starts with the LLD
+  r.at(2 * kS, "eh/host0", "fail_scsi_task");
+  done(2);  // forgotten: a first completion again, which makes 3 the oldest forgotten
+  done(3);  // the same (4 forgotten)
+  BOOST_TEST(r.clean());
+  done(5);  // the oldest still remembered
+  const Violation v = r.only();
+  BOOST_TEST(v.object == "scsi_cmnd s0 lun0 tag 5 issue 5");
+  BOOST_TEST(v.message ==
+             "scsi_done via fail_scsi_task for a command already finished by qedi_scsi_completion (qedi_thread/0, "
+             "1.000s)");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 // ---------------------------------------------------------------------------
