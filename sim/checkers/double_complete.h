@@ -10,7 +10,6 @@
 #include <string>
 #include <vector>
 
-#include "common/flat_map.h"
 #include "sim/checkers/checker.h"
 #include "sim/checkers/object_ref.h"
 
@@ -31,20 +30,36 @@ class DoubleCompleteChecker : public Checker {
     bool absorbed = false;  // a scsi_done while the EH owned it
     Site first_done;
     Site finished_at;
+    ObjKey key;              // whose issue this record holds
+    std::uint32_t hash = 0;  // of the key (hash_of)
   };
-  void finish(const ObjKey& key, Issue& i, const Site& at);
-  Issue& issue(const ObjKey& key);  // the key's, Owner::lld when it had none
+  // A slot of the index: the record's index + 1 (0: empty) and the hash of
+  // its key. The index is probed at random once or twice a command and
+  // holds every remembered issue (8,192 finished ones by default): at 8
+  // bytes a slot it is 256 KiB at 32,768 slots, where the keys and issues
+  // inline made 3 MiB. A key is compared in its record only when the
+  // hashes agree.
+  struct Slot {
+    std::uint32_t index_plus1 = 0;
+    std::uint32_t hash = 0;
+  };
+  struct Finished {  // in finished_order_: a record and the hash that finds its slot
+    std::uint32_t index;
+    std::uint32_t hash;
+  };
+  static std::uint32_t hash_of(const ObjKey& key);
+  std::size_t probe(const ObjKey& key, std::uint32_t hash) const;  // its slot, or the empty one ending the run
+  std::uint32_t issue(const ObjKey& key);  // the key's record, a new one (Owner::lld) when it had none
+  void forget(const Finished& f);          // removes the record from the index, frees it
+  void grow();
+  void finish(std::uint32_t index, const Site& at);
 
   std::size_t remember_;
-  // Key -> index in records_: the table is probed at random once or twice
-  // a command and holds every remembered issue (8,192 finished ones by
-  // default), so its slots stay small (40 bytes, 1.25 MiB at 32,768 slots;
-  // the issues inline made it 3 MiB); the records are reused through
-  // free_, last freed first.
-  FlatMap<ObjKey, std::uint32_t, ObjKeyHash> issues_;  // looked up by key only
+  std::vector<Slot> slots_ = std::vector<Slot>(64);  // a power of two, at most half full
+  std::size_t count_ = 0;
   std::vector<Issue> records_;
-  std::vector<std::uint32_t> free_;    // indexes in records_ of forgotten issues
-  std::deque<ObjKey> finished_order_;  // oldest finished issues are forgotten first
+  std::vector<std::uint32_t> free_;      // records of forgotten issues, reused last freed first
+  std::deque<Finished> finished_order_;  // oldest finished issues are forgotten first
 };
 
 }  // namespace qedisim::checkers

@@ -407,7 +407,8 @@ BOOST_AUTO_TEST_CASE(silent_when_the_eh_hands_back_and_the_retry_completes) {
 }
 
 // The last 8,192 finished issues are remembered, the oldest forgotten
-// first; a forgotten issue's record serves a new issue as new.
+// first (16,384 forgotten here); a forgotten issue's record serves a new
+// issue as new, and every remembered one is still found.
 BOOST_AUTO_TEST_CASE(remembers_the_last_8192_finished_issues) {
   Rig r;
   auto cmd = make_cmd(5);
@@ -415,19 +416,26 @@ BOOST_AUTO_TEST_CASE(remembers_the_last_8192_finished_issues) {
     cmd.obj().issue = issue;
     r.set.scsi_done(cmd.ptr());
   };
+  constexpr std::uint32_t kLast = 3 * 8192;  // 1 .. 16,384 forgotten
   r.at(1 * kS, "qedi_thread/0", "qedi_scsi_completion");
-  for (std::uint32_t issue = 1; issue <= 8194; ++issue) done(issue);  // 1 and 2 forgotten
+  for (std::uint32_t issue = 1; issue <= kLast; ++issue) done(issue);
   BOOST_TEST(r.clean());  // each new issue's record, reused ones too, starts with the LLD
   r.at(2 * kS, "eh/host0", "fail_scsi_task");
-  done(2);  // forgotten: a first completion again, which makes 3 the oldest forgotten
-  done(3);  // the same (4 forgotten)
+  done(16383);  // forgotten: a first completion again, which forgets 16,385
+  done(16384);  // the same (16,386 forgotten)
   BOOST_TEST(r.clean());
-  done(5);  // the oldest still remembered
+  done(16387);  // the oldest still remembered
   const Violation v = r.only();
-  BOOST_TEST(v.object == "scsi_cmnd s0 lun0 tag 5 issue 5");
+  BOOST_TEST(v.object == "scsi_cmnd s0 lun0 tag 5 issue 16387");
   BOOST_TEST(v.message ==
              "scsi_done via fail_scsi_task for a command already finished by qedi_scsi_completion (qedi_thread/0, "
              "1.000s)");
+  for (std::uint32_t issue = 16388; issue <= kLast; ++issue) done(issue);
+  done(16383);
+  done(16384);
+  std::size_t reports = 0;
+  for (const auto& f : r.set.violations()) reports += f.count;
+  BOOST_TEST(reports == 8192u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
