@@ -13,6 +13,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/hash_index.h"
+
 namespace qedisim {
 
 template <typename K, typename V, typename Hash>
@@ -52,9 +54,7 @@ class FlatMap {
     // Backward shift: an entry after the hole moves into it unless its home
     // slot lies cyclically in (hole, entry], where it can already be found.
     for (std::size_t j = (i + 1) & mask; slots_[j].used; j = (j + 1) & mask) {
-      const std::size_t home = home_of(slots_[j].key);
-      const bool stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
-      if (stays) continue;
+      if (open_addressing::stays(i, j, home_of(slots_[j].key))) continue;
       slots_[i] = std::move(slots_[j]);
       i = j;
     }

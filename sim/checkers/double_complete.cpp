@@ -9,22 +9,9 @@ std::uint32_t DoubleCompleteChecker::hash_of(const ObjKey& key) {
   return static_cast<std::uint32_t>(h ^ (h >> 32));
 }
 
-std::size_t DoubleCompleteChecker::probe(const ObjKey& key, std::uint32_t hash) const {
-  const std::size_t mask = slots_.size() - 1;
-  std::size_t i = hash & mask;
-  while (slots_[i].index_plus1 != 0 && !(slots_[i].hash == hash && records_[slots_[i].index_plus1 - 1].key == key))
-    i = (i + 1) & mask;
-  return i;
-}
-
 std::uint32_t DoubleCompleteChecker::issue(const ObjKey& key) {
   const std::uint32_t hash = hash_of(key);
-  std::size_t i = probe(key, hash);
-  if (slots_[i].index_plus1 != 0) return slots_[i].index_plus1 - 1;
-  if ((count_ + 1) * 2 > slots_.size()) {
-    grow();
-    i = probe(key, hash);
-  }
+  if (const auto found = index_.find(hash, [&](std::uint32_t i) { return records_[i].key == key; })) return *found;
   std::uint32_t index = 0;
   if (free_.empty()) {
     index = static_cast<std::uint32_t>(records_.size());
@@ -36,42 +23,8 @@ std::uint32_t DoubleCompleteChecker::issue(const ObjKey& key) {
   }
   records_[index].key = key;
   records_[index].hash = hash;
-  slots_[i] = Slot{index + 1, hash};
-  ++count_;
+  index_.insert(hash, index);
   return index;
-}
-
-void DoubleCompleteChecker::forget(const Finished& f) {
-  const std::size_t mask = slots_.size() - 1;
-  std::size_t i = f.hash & mask;
-  while (slots_[i].index_plus1 != f.index + 1) {
-    if (slots_[i].index_plus1 == 0) return;  // not there
-    i = (i + 1) & mask;
-  }
-  // Backward shift, no tombstone: an entry after the hole moves into it
-  // unless its home lies cyclically in (hole, entry].
-  for (std::size_t j = (i + 1) & mask; slots_[j].index_plus1 != 0; j = (j + 1) & mask) {
-    const std::size_t home = slots_[j].hash & mask;
-    const bool stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
-    if (stays) continue;
-    slots_[i] = slots_[j];
-    i = j;
-  }
-  slots_[i] = Slot{};
-  --count_;
-  free_.push_back(f.index);
-}
-
-void DoubleCompleteChecker::grow() {
-  std::vector<Slot> old(slots_.size() * 2);
-  old.swap(slots_);
-  const std::size_t mask = slots_.size() - 1;
-  for (const Slot& s : old) {
-    if (s.index_plus1 == 0) continue;
-    std::size_t i = s.hash & mask;
-    while (slots_[i].index_plus1 != 0) i = (i + 1) & mask;
-    slots_[i] = s;
-  }
 }
 
 void DoubleCompleteChecker::finish(std::uint32_t index, const Site& at) {
@@ -80,7 +33,8 @@ void DoubleCompleteChecker::finish(std::uint32_t index, const Site& at) {
   i.finished_at = at;
   finished_order_.push_back(Finished{index, i.hash});
   while (finished_order_.size() > remember_) {
-    forget(finished_order_.front());
+    const Finished oldest = finished_order_.front();
+    if (index_.erase(oldest.hash, oldest.index)) free_.push_back(oldest.index);
     finished_order_.pop_front();
   }
 }

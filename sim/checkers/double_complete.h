@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "common/hash_index.h"
 #include "sim/checkers/checker.h"
 #include "sim/checkers/object_ref.h"
 
@@ -33,30 +34,20 @@ class DoubleCompleteChecker : public Checker {
     ObjKey key;              // whose issue this record holds
     std::uint32_t hash = 0;  // of the key (hash_of)
   };
-  // A slot of the index: the record's index + 1 (0: empty) and the hash of
-  // its key. The index is probed at random once or twice a command and
-  // holds every remembered issue (8,192 finished ones by default): at 8
-  // bytes a slot it is 256 KiB at 32,768 slots, where the keys and issues
-  // inline made 3 MiB. A key is compared in its record only when the
-  // hashes agree.
-  struct Slot {
-    std::uint32_t index_plus1 = 0;
-    std::uint32_t hash = 0;
-  };
-  struct Finished {  // in finished_order_: a record and the hash that finds its slot
+  struct Finished {  // in finished_order_: a record and its key's hash, which find it in the index
     std::uint32_t index;
     std::uint32_t hash;
   };
   static std::uint32_t hash_of(const ObjKey& key);
-  std::size_t probe(const ObjKey& key, std::uint32_t hash) const;  // its slot, or the empty one ending the run
   std::uint32_t issue(const ObjKey& key);  // the key's record, a new one (Owner::lld) when it had none
-  void forget(const Finished& f);          // removes the record from the index, frees it
-  void grow();
   void finish(std::uint32_t index, const Site& at);
 
   std::size_t remember_;
-  std::vector<Slot> slots_ = std::vector<Slot>(64);  // a power of two, at most half full
-  std::size_t count_ = 0;
+  // The index is probed at random once or twice a command and holds every
+  // remembered issue (8,192 finished ones by default): at 8 bytes a slot
+  // (HashIndex) it is 256 KiB at 32,768 slots, where the keys and issues
+  // inline made 3 MiB. The key is compared in its record.
+  HashIndex index_;
   std::vector<Issue> records_;
   std::vector<std::uint32_t> free_;      // records of forgotten issues, reused last freed first
   std::deque<Finished> finished_order_;  // oldest finished issues are forgotten first
