@@ -20,7 +20,7 @@ BOOST_AUTO_TEST_SUITE(hash_index)
 // std::unordered_map holds.
 BOOST_AUTO_TEST_CASE(agrees_with_unordered_map_under_collisions_and_erases) {
   HashIndex index(4);
-  std::vector<std::uint32_t> stored;  // value -> key
+  std::vector<std::uint32_t> stored;                     // value -> key
   std::unordered_map<std::uint32_t, std::uint32_t> ref;  // key -> value
   auto hash = [](std::uint32_t key) { return key % 5; };
   auto find = [&](std::uint32_t key) {
