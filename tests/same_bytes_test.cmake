@@ -1,0 +1,23 @@
+# tests/same_bytes.cmake, which the determinism and explore tests compare
+# their outputs with: equal files are the same, and one byte changed, one
+# byte more, a file missing or a directory are not. -DWORK=scratch dir
+include(${CMAKE_CURRENT_LIST_DIR}/same_bytes.cmake)
+file(REMOVE_RECURSE ${WORK})
+file(MAKE_DIRECTORY ${WORK}/dir)
+file(WRITE ${WORK}/a "line 1\nline 2\n")
+file(WRITE ${WORK}/same "line 1\nline 2\n")
+file(WRITE ${WORK}/changed "line 1\nline 3\n")
+file(WRITE ${WORK}/longer "line 1\nline 2\n\n")
+file(WRITE ${WORK}/empty "")
+foreach(case "same;TRUE" "changed;FALSE" "longer;FALSE" "empty;FALSE" "missing;FALSE" "dir;FALSE")
+  list(GET case 0 other)
+  list(GET case 1 want)
+  foreach(order "${WORK}/a;${WORK}/${other}" "${WORK}/${other};${WORK}/a")
+    list(GET order 0 x)
+    list(GET order 1 y)
+    same_bytes(${x} ${y} got)
+    if(NOT got STREQUAL want)
+      message(FATAL_ERROR "same_bytes(${x} ${y}) is ${got}, expected ${want}")
+    endif()
+  endforeach()
+endforeach()
