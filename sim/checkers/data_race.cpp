@@ -104,9 +104,9 @@ DataRaceChecker::Field& DataRaceChecker::shadow_insert(const void* obj, std::uin
   if (!added && known->second != field_name && std::strcmp(known->second, field_name) != 0)
     throw std::logic_error(
         fmt::format("data_race: fields \"{}\" and \"{}\" hash to one id", known->second, field_name));
-  shadow_index_.insert(obj, field, static_cast<std::uint32_t>(fields_.size()));
-  fields_.emplace_back();
-  return fields_.back();
+  Field& cell = fields_.emplace_back();  // throws std::length_error when full, before the index holds it
+  shadow_index_.insert(obj, field, static_cast<std::uint32_t>(fields_.size() - 1));
+  return cell;
 }
 
 DataRaceChecker::Channel& DataRaceChecker::channel_insert(const void* key) {
