@@ -78,9 +78,9 @@ class FakeSites : public SiteSource {
 template <typename T>
 struct Obj {
   std::unique_ptr<Tracked<T>> t = std::make_unique<Tracked<T>>();
-  Obj(std::string name, std::uint32_t inc = 1, std::int64_t alloc_ns = 0) {
+  Obj(const std::string& name, std::uint32_t inc = 1, std::int64_t alloc_ns = 0) {
     t->hdr.type = T::kTypeName;
-    t->hdr.name = std::move(name);
+    t->hdr.name = name;
     t->hdr.incarnation = inc;
     t->hdr.live = true;
     t->hdr.alloc_ns = alloc_ns;
@@ -1183,6 +1183,7 @@ void check_handoffs_against_reference(int contexts, std::uint32_t seed) {
   int channels[4] = {};
   const char* field_names[3] = {"cmd_cleanup_req", "cmd_cleanup_cmpl", "active_cmd_count"};
   std::vector<std::string> names;
+  names.reserve(static_cast<std::size_t>(contexts));
   for (int i = 0; i < contexts; ++i) names.push_back("ctx" + std::to_string(i));
   // Hot contexts most of the time, so that the same ones hand off repeatedly.
   const auto pick_ctx = [&] { return names[rng() % 4 == 0 ? rng() % contexts : rng() % 3]; };
@@ -1573,7 +1574,7 @@ BOOST_AUTO_TEST_CASE(object_keys_follow_the_incarnation_not_the_address) {
 // text of an object or a scsi_cmnd, shared by copies, as eager text was.
 BOOST_AUTO_TEST_CASE(descriptions_format_lazily_what_was_seen) {
   const Desc task = Desc::object("iscsi_task", "s0 itt 0x05", 7, true);
-  const Desc copy = task;
+  const Desc copy = task;  // NOLINT(performance-unnecessary-copy-initialization): the copy is what is tested
   BOOST_TEST(task == "iscsi_task s0 itt 0x05 #7");
   BOOST_TEST(&copy.str() == &task.str());  // one text for every copy
   BOOST_TEST(Desc::object("iscsi_conn", "s0c0", 3, false).str() == "iscsi_conn s0c0");

@@ -27,10 +27,11 @@ struct Counted {
 
 // Whether the page holding `p` is resident.
 bool resident(const void* p) {
-  const long page = ::sysconf(_SC_PAGESIZE);
-  auto* base = reinterpret_cast<void*>(reinterpret_cast<std::uintptr_t>(p) & ~static_cast<std::uintptr_t>(page - 1));
+  const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const auto* at = static_cast<const char*>(p);
+  char* base = const_cast<char*>(at - (reinterpret_cast<std::uintptr_t>(p) & (page - 1)));
   unsigned char v = 0;
-  BOOST_REQUIRE(::mincore(base, static_cast<std::size_t>(page), &v) == 0);
+  BOOST_REQUIRE(::mincore(base, page, &v) == 0);
   return (v & 1) != 0;
 }
 }  // namespace
@@ -67,8 +68,9 @@ BOOST_AUTO_TEST_CASE(pages_are_made_as_elements_reach_them) {
   BOOST_TEST(resident(&a[0]));
   const std::size_t far = (1u << 20) - 1;
   BOOST_TEST(!resident(&a[0] + far));
-  BOOST_TEST(!resident(&a[0] + 4 * 4096 / sizeof(std::uint64_t)));
-  while (a.size() <= 4 * 4096 / sizeof(std::uint64_t)) a.emplace_back() = 2;
+  const std::size_t fifth_page = std::size_t{4} * 4096 / sizeof(std::uint64_t);  // its first element
+  BOOST_TEST(!resident(&a[0] + fifth_page));
+  while (a.size() <= fifth_page) a.emplace_back() = 2;
   BOOST_TEST(resident(&a[a.size() - 1]));
   BOOST_TEST(!resident(&a[0] + far));
 }
