@@ -49,6 +49,7 @@ BOOST_AUTO_TEST_CASE(agrees_with_unordered_map_under_collisions_and_erases) {
     agree = agree && flat.size() == ref.size();
     if (step % 50 == 0 && agree) {
       std::vector<std::uint32_t> keys;
+      keys.reserve(ref.size());
       for (const auto& kv : ref) keys.push_back(kv.first);
       std::sort(keys.begin(), keys.end());
       agree = flat.sorted_keys() == keys;

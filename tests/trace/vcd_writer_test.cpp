@@ -80,7 +80,7 @@ BOOST_AUTO_TEST_CASE(changes_read_as_a_plain_formatting_of_them) {
       std::string shown = t.texts()[c.text];
       for (char& ch : shown)
         if (ch == ' ') ch = '_';
-      want += "s" + shown + " " + code + "\n";
+      want.append("s").append(shown).append(" ").append(code).append("\n");
     } else if (s.width == 1) {
       want += std::string(1, (c.value & 1) ? '1' : '0') + code + "\n";
     } else {
