@@ -35,9 +35,9 @@ namespace qedisim::checkers {
 
 class DataRaceChecker : public Checker {
  public:
-  // Room for a bug scenario's few hundred fields from the start: an
-  // explore child would otherwise grow the table from nothing. The cells
-  // never move (fields_).
+  // Room for a bug scenario's field names and channels from the start: an
+  // explore child would otherwise grow them from nothing. The shadow cells
+  // need no room: they never move (fields_).
   explicit DataRaceChecker(Findings& out) : Checker(InvariantId::data_race, out) {
     field_names_.reserve(256);
     channels_.reserve(128);
