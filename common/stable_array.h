@@ -28,8 +28,9 @@ namespace qedisim {
 template <typename T>
 class StableArray {
  public:
-  // Reserves room for `max` elements (at least one), or for as many as the
-  // system gives when it refuses that many: halved until it gives some.
+  // Reserves room for `max` elements (at least one; the last page's room
+  // too), or for as many as the system gives when it refuses that many:
+  // halved until it gives some.
   explicit StableArray(std::size_t max) {
     for (std::size_t n = max > 0 ? max : 1;; n /= 2) {
       const std::size_t bytes = round_up(n * sizeof(T));
@@ -54,7 +55,8 @@ class StableArray {
   T& operator[](std::size_t i) { return data_[i]; }
   const T& operator[](std::size_t i) const { return data_[i]; }
   std::size_t size() const { return size_; }
-  // How many elements fit: `max`, or fewer where the system gave less.
+  // How many elements fit: `max` rounded up to whole pages, or fewer where
+  // the system gave less.
   std::size_t capacity() const { return max_; }
 
   // A value-initialized element at the end. Every element before it stays
