@@ -150,7 +150,7 @@ std::size_t ForkPool::run(const std::vector<std::size_t>& tasks) const {
       const pid_t pid = ::fork();
       if (pid < 0) throw std::runtime_error(fmt::format("fork: {}", std::strerror(errno)));
       if (pid == 0) {
-        begin_child_heap(heap_pages);
+        if (child_heap) begin_child_heap(heap_pages);
         ::close(fds[0]);
         for (const auto& w : workers) ::close(w.fd);
         work(*this, fds[1], tasks[next]);

@@ -44,6 +44,10 @@ struct ForkPool {
   // each child elaborates a model of its own (swarm), touching every page
   // it passes; on_fault where it runs from its parent's model.
   HeapPages heap_pages = HeapPages::on_fault;
+  // false: the child keeps the process's malloc (child_heap.h), for a
+  // child that forks children of its own (swarm's shrinks, each of whose
+  // candidates runs in a child that begins a heap of its own).
+  bool child_heap = true;
 
   // Runs `tasks` in order; returns how many were launched (all of them were
   // waited for). Throws std::runtime_error if fork/pipe fail.

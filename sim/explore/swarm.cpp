@@ -134,6 +134,14 @@ int run_swarm(const SwarmOptions& o) {
   // smallest scenario found that still fails the same way.
   const fs::path out_dir = o.out_dir.empty() ? fs::path("swarm-out") : fs::path(o.out_dir);
   std::uint64_t written = 0;
+  struct ShrinkJob {
+    const Kept* kept;
+    Scenario drawn;
+    fs::path dir;
+    fs::path drawn_path;
+    ShrinkTarget target;
+  };
+  std::vector<ShrinkJob> shrinks;
   for (const Kept& k : kept) {
     std::vector<std::string> kinds;
     Scenario drawn;
@@ -172,21 +180,57 @@ int run_swarm(const SwarmOptions& o) {
       target.ids = {*enum_from_string<InvariantId>(k.failure->id)};
     else
       target.internal_error = true;
-    if (!o.quiet)
-      fmt::print(stderr, "swarm: shrinking run {} (seed {}, {})\n", k.run, k.seed, shrink_target_text(target));
-    ShrinkOutcome sh;
-    try {
-      sh = shrink_scenario(drawn, target, o.shrink_runs, drawn_path.string(), true);
-    } catch (const InternalError&) {
-      if (was_interrupted()) return 128 + (interrupt_signal() ? interrupt_signal() : 2);
-      throw;
+    shrinks.push_back(ShrinkJob{&k, std::move(drawn), dir, drawn_path, std::move(target)});
+  }
+
+  // The shrinks, --jobs at a time: each in a forked child of its own, which
+  // runs its candidates one after another (each in a child of its own, as
+  // `qedisim shrink` does). A shrink depends on its draw alone, so the
+  // files are the same whatever --jobs; they are written here, in run order.
+  if (!shrinks.empty()) {
+    ForkPool sp;
+    sp.jobs = o.jobs;
+    sp.child_heap = false;  // it forks its candidates
+    sp.child = [&](std::size_t i) {
+      const ShrinkJob& j = shrinks[i];
+      const Kept& k = *j.kept;
+      if (!o.quiet)
+        fmt::print(stderr, "swarm: shrinking run {} (seed {}, {})\n", k.run, k.seed, shrink_target_text(j.target));
+      ShrinkOutcome sh = shrink_scenario(j.drawn, j.target, o.shrink_runs, j.drawn_path.string(), true);
+      if (!sh.fired) return std::string("-");  // the draw alone is the reproducer
+      sh.best.about =
+          fmt::format("{}\nShrunk by qedisim swarm from {} ({} candidate runs{}); it still {}.", j.drawn.about,
+                      j.drawn_path.filename().string(), sh.runs, sh.budget_hit ? ", stopped at --shrink-runs" : "",
+                      k.failure ? fmt::format("reports {}", k.failure->id) : std::string("fails internally"));
+      return "+" + scenario_to_yaml(sh.best);
+    };
+    std::vector<ChildOutcome> shrunk(shrinks.size());
+    sp.done = [&](std::size_t i, ChildOutcome&& out) { shrunk[i] = std::move(out); };
+    sp.stop = [&] { return interrupt_signal() != 0; };
+    std::vector<std::size_t> order(shrinks.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    const std::size_t launched = sp.run(order);
+    const bool stopped = launched < order.size() || interrupt_signal() != 0;
+    std::size_t done = 0;
+    for (std::size_t i = 0; i < launched; ++i) {
+      const ShrinkJob& j = shrinks[i];
+      const ChildOutcome& out = shrunk[i];
+      if (!out.ok) {
+        if (stopped) continue;  // interrupted: its child stopped too
+        throw InternalError(fmt::format("shrinking run {} (seed {}): {}", j.kept->run, j.kept->seed, out.error));
+      }
+      ++done;
+      if (out.payload.front() == '+')
+        write_file_atomically((j.dir / fmt::format("swarm-seed-{}.yaml", j.kept->seed)).string(),
+                              out.payload.substr(1));
     }
-    if (!sh.fired) continue;  // the draw alone is the reproducer
-    sh.best.about =
-        fmt::format("{}\nShrunk by qedisim swarm from {} ({} candidate runs{}); it still {}.", drawn.about,
-                    drawn_path.filename().string(), sh.runs, sh.budget_hit ? ", stopped at --shrink-runs" : "",
-                    k.failure ? fmt::format("reports {}", k.failure->id) : std::string("fails internally"));
-    write_file_atomically((dir / fmt::format("swarm-seed-{}.yaml", k.seed)).string(), scenario_to_yaml(sh.best));
+    if (stopped) {
+      std::fflush(stdout);
+      fmt::print(stderr,
+                 "qedisim: swarm interrupted while shrinking: {} of {} reproducers shrunk; every draw{} written\n",
+                 done, shrinks.size(), o.json_path.empty() ? " is" : " and the campaign result are");
+      return 128 + (interrupt_signal() ? interrupt_signal() : 2);
+    }
   }
 
   std::string note;

@@ -478,6 +478,28 @@ BOOST_AUTO_TEST_CASE(a_populating_heap_makes_its_pages_ahead_of_use) {
 #endif
 }
 
+// ForkPool::child_heap false (swarm's shrinks, each of which forks its
+// candidates): the child keeps malloc, and its own children begin their heaps.
+BOOST_AUTO_TEST_CASE(a_pool_child_can_keep_malloc) {
+#if defined(__SANITIZE_ADDRESS__)
+  BOOST_TEST_MESSAGE("a sanitizer build: malloc throughout");
+#else
+  for (const bool own : {true, false}) {
+    std::vector<std::string> answers;
+    ForkPool pool;
+    pool.child_heap = own;
+    pool.child = [&](std::size_t) -> std::string {
+      auto kept = std::make_unique<std::string>(100, 'x');  // a block the compiler cannot elide
+      return child_heap_used() > 0 && !kept->empty() ? "own heap" : "malloc";
+    };
+    pool.done = [&](std::size_t, ChildOutcome&& o) { answers.push_back(o.ok ? o.payload : "failed: " + o.error); };
+    BOOST_REQUIRE_EQUAL(pool.run({0}), 1u);
+    BOOST_REQUIRE_EQUAL(answers.size(), 1u);
+    BOOST_TEST(answers[0] == (own ? "own heap" : "malloc"));
+  }
+#endif
+}
+
 // RunOptions::campaign_answer_only (explore's and swarm's children): the
 // run builds and keeps no warning and no counter, and its answer
 // (encode_payload) is byte for byte the full run's. p11 reverted reports
