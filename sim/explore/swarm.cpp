@@ -187,7 +187,9 @@ int run_swarm(const SwarmOptions& o) {
   // runs its candidates one after another (each in a child of its own, as
   // `qedisim shrink` does). A shrink depends on its draw alone, so the
   // files are the same whatever --jobs; they are written here, in run order.
+  double shrink_s = 0;
   if (!shrinks.empty()) {
+    const auto shrink_t0 = std::chrono::steady_clock::now();
     ForkPool sp;
     sp.jobs = o.jobs;
     sp.child_heap = false;  // it forks its candidates
@@ -224,6 +226,7 @@ int run_swarm(const SwarmOptions& o) {
         write_file_atomically((j.dir / fmt::format("swarm-seed-{}.yaml", j.kept->seed)).string(),
                               out.payload.substr(1));
     }
+    shrink_s = seconds_since(shrink_t0);
     if (stopped) {
       std::fflush(stdout);
       fmt::print(stderr,
@@ -239,6 +242,9 @@ int run_swarm(const SwarmOptions& o) {
         "reproducers: {} under {}/<invariant>/<function>/ (swarm-seed-<seed>.yaml shrunk, .drawn.yaml as drawn; "
         "{})",
         written, out_dir.string(), o.keep ? fmt::format("at most {} per folder, --keep 0 for all", o.keep) : "all");
+  if (!shrinks.empty())
+    note += fmt::format("\n  shrinking: {} reproducers in {:.2f}s wall, {} at a time (--jobs)", shrinks.size(),
+                        shrink_s, std::min<std::size_t>(shrinks.size(), static_cast<std::size_t>(o.jobs)));
   print_campaign_summary(c, note, false);
   if (!o.json_path.empty()) fmt::print("  campaign result: {}\n", o.json_path);
   return campaign_exit_code(c);
