@@ -431,7 +431,7 @@ void add_swarm_options(CLI::App* cmd, SwarmOptions& o) {
   cmd->add_option("--runs", o.runs, "runs in the campaign: run i draws its scenario from seed splitmix64(S, i)")
       ->default_val(1000)
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40));
-  cmd->add_option("--jobs,-j", o.jobs, "runs in parallel (forked children)")
+  cmd->add_option("--jobs,-j", o.jobs, "runs, then the kept runs' shrinks, in parallel (forked children)")
       ->default_val(1)
       ->check(CLI::Range(1, 1024));
   cmd->add_option("--seed", o.seed, "base seed S")->default_val(1)->check(check_seed);
