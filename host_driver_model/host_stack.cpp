@@ -13,11 +13,15 @@ HostStack::HostStack(sc_core::sc_module_name name, const DriverParams& params, u
     : sc_core::sc_module(name) {
   std::vector<std::uint32_t> luns;
   std::vector<std::uint32_t> cmds_max;
+  std::vector<NodeConfig> created;  // each session's pool as the LLD's create_session sizes it
   luns.reserve(nodes.size());
   cmds_max.reserve(nodes.size());
+  created.reserve(nodes.size());
   for (const auto& n : nodes) {
     luns.push_back(n.luns);
-    cmds_max.push_back(n.cmds_max);
+    const auto asked = n.cmds_max ? n.cmds_max : static_cast<std::uint32_t>(params.session_cmds_max);
+    cmds_max.push_back(lld.session_cmds_max(asked));
+    created.push_back(NodeConfig{n.luns, cmds_max.back()});
   }
   Driver& d = driver();
   d.params = &params;
@@ -47,7 +51,7 @@ HostStack::HostStack(sc_core::sc_module_name name, const DriverParams& params, u
   set_shost(scsi_.get());
 
   link_up_.assign(luns.size(), true);
-  iscsid_ = std::make_unique<Iscsid>("iscsid", nodes, [this](std::uint32_t s) { return link_up_.at(s); });
+  iscsid_ = std::make_unique<Iscsid>("iscsid", created, [this](std::uint32_t s) { return link_up_.at(s); });
   IscsiUevents ev;
   ev.conn_error = [this](kern::KPtr<IscsiConn> c, int err) { iscsid_->conn_error(c, err); };
   ev.recv_pdu = [this](kern::KPtr<IscsiConn> c, const IscsiRsp& r) { iscsid_->recv_pdu(c, r); };

@@ -36,6 +36,10 @@ class IscsiTransport {
   virtual void destroy_conn(kern::KPtr<IscsiConn> conn) = 0;
   // .destroy_session = qedi_session_destroy (calls iscsi_session_teardown)
   virtual void destroy_session(kern::KPtr<IscsiSession> session) = 0;
+  // .create_session = qedi_session_create, the part before
+  // iscsi_session_setup: the task pool size the LLD lets a session have
+  // for the cmds_max iscsid asks.
+  virtual std::uint32_t session_cmds_max(std::uint32_t requested) const { return requested; }
 };
 
 }  // namespace qedisim::drv

@@ -84,6 +84,7 @@ class Qedi : public sc_core::sc_module, public IscsiTransport {
 
   // ---- struct iscsi_transport qedi_iscsi_transport ----
   int xmit_task(kern::KPtr<IscsiTask> task) override;                      // qedi_task_xmit
+  std::uint32_t session_cmds_max(std::uint32_t requested) const override;  // qedi_session_create
   void cleanup_task(kern::KPtr<IscsiTask> task) override;                  // qedi_cleanup_task
   kern::KPtr<QediEndpoint> ep_connect(std::uint32_t session_id) override;  // qedi_ep_connect
   void ep_disconnect(kern::KPtr<QediEndpoint> ep) override;                // qedi_ep_disconnect

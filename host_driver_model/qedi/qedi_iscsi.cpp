@@ -19,6 +19,15 @@ using kern::KPtr;
 
 // ---- xmit ----------------------------------------------------------------
 
+// qedi_session_create: cmds_max at most qedi->max_sqes (QEDI_SQ_SIZE, the
+// SQ's entries), else at least QEDI_SQ_WQES_MIN, before iscsi_session_setup.
+std::uint32_t Qedi::session_cmds_max(std::uint32_t requested) const {
+  constexpr std::uint32_t kQediSqWqesMin = 16;  // QEDI_SQ_WQES_MIN
+  if (requested > params_.sq_depth) return params_.sq_depth;
+  if (requested < kQediSqWqesMin) return kQediSqWqesMin;
+  return requested;
+}
+
 // qedi_task_xmit (.xmit_task), called by libiscsi under frwd_lock. p09 resets
 // task_id/scsi_cmd first so a task that never reaches the firmware frees no
 // tid in qedi_cleanup_task; p14 refuses IO while the card is drained.

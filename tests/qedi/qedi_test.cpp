@@ -178,6 +178,18 @@ BOOST_AUTO_TEST_CASE(tid_allocator_hands_out_the_lowest_free_tid_and_frees_at_la
   BOOST_TEST(w.rec.tid_double_clears == 0);
 }
 
+// qedi_session_create: a session's task pool is at most the SQ's entries
+// (qedi->max_sqes), else at least QEDI_SQ_WQES_MIN, whatever iscsid asks.
+BOOST_AUTO_TEST_CASE(session_create_sizes_the_pool_by_the_sq) {
+  World w(FixSet::all(), {}, false, 1, [](ModelParams& p) { p.hba_sq_depth = 64; });
+  BOOST_TEST(w.qedi->session_cmds_max(4096) == 64u);
+  BOOST_TEST(w.qedi->session_cmds_max(65) == 64u);
+  BOOST_TEST(w.qedi->session_cmds_max(64) == 64u);
+  BOOST_TEST(w.qedi->session_cmds_max(32) == 32u);
+  BOOST_TEST(w.qedi->session_cmds_max(16) == 16u);
+  BOOST_TEST(w.qedi->session_cmds_max(1) == 16u);
+}
+
 // ---- SCSI IO against the real HBA and target ---------------------------------
 
 BOOST_AUTO_TEST_CASE(scsi_io_round_trip_completes_through_libiscsi) {
