@@ -13,14 +13,14 @@ HostStack::HostStack(sc_core::sc_module_name name, const DriverParams& params, u
     : sc_core::sc_module(name) {
   std::vector<std::uint32_t> luns;
   std::vector<std::uint32_t> cmds_max;
-  std::vector<NodeConfig> created;  // each session's pool as the LLD's create_session sizes it
+  std::vector<NodeConfig> created;  // each session's pool as create_session and libiscsi size it
   luns.reserve(nodes.size());
   cmds_max.reserve(nodes.size());
   created.reserve(nodes.size());
   for (const auto& n : nodes) {
     luns.push_back(n.luns);
     const auto asked = n.cmds_max ? n.cmds_max : static_cast<std::uint32_t>(params.session_cmds_max);
-    cmds_max.push_back(lld.session_cmds_max(asked));
+    cmds_max.push_back(iscsi_session_pool_size(lld.session_cmds_max(asked)));
     created.push_back(NodeConfig{n.luns, cmds_max.back()});
   }
   Driver& d = driver();

@@ -1052,6 +1052,13 @@ void iscsi_check_transport_timeouts(KPtr<IscsiConn> conn) {
 
 // ---- session and connection lifetime ----------------------------------------
 
+std::uint32_t iscsi_session_pool_size(std::uint32_t requested) {
+  if (requested < ISCSI_TOTAL_CMDS_MIN) return requested;
+  std::uint32_t total = requested > ISCSI_TOTAL_CMDS_MAX ? ISCSI_TOTAL_CMDS_MAX : requested;
+  while ((total & (total - 1)) != 0) total &= total - 1;  // rounddown_pow_of_two
+  return total;
+}
+
 // iscsi_session_setup (+ iscsi_pool_init): session, task pool, and (p06) the session's tmf_timer.
 KPtr<IscsiSession> iscsi_session_setup(std::uint32_t id, std::uint32_t luns, std::uint32_t cmds_max) {
   KFunc f("iscsi_session_setup");
@@ -1061,7 +1068,7 @@ KPtr<IscsiSession> iscsi_session_setup(std::uint32_t id, std::uint32_t luns, std
   s.luns = luns;
   s.state = SessionState::FREE;
   s.cls_state = ClsSessionState::FREE;  // iscsi_alloc_session
-  s.cmds_max = cmds_max ? cmds_max : static_cast<std::uint32_t>(params().session_cmds_max);
+  s.cmds_max = iscsi_session_pool_size(cmds_max ? cmds_max : static_cast<std::uint32_t>(params().session_cmds_max));
   s.scsi_cmds_max = s.cmds_max > ISCSI_MGMT_CMDS_MAX + 1 ? s.cmds_max - ISCSI_MGMT_CMDS_MAX : 1;
   s.cmds = std::make_unique<kern::Pool<IscsiTask>>(s.cmds_max);
   s.tmf.tmf_state = TmfState::INITIAL;

@@ -13,6 +13,8 @@ namespace qedisim::drv {
 constexpr std::uint32_t RESERVED_ITT = 0xffffffffu;
 constexpr int ISCSI_AGE_SHIFT = 28;
 constexpr std::uint32_t ISCSI_MGMT_CMDS_MAX = 15;
+constexpr std::uint32_t ISCSI_TOTAL_CMDS_MIN = 16;
+constexpr std::uint32_t ISCSI_TOTAL_CMDS_MAX = 4096;
 inline std::uint32_t build_itt(std::uint32_t index, int age) {
   return (index & 0x0fffffffu) | (static_cast<std::uint32_t>(age & 0xf) << ISCSI_AGE_SHIFT);
 }
@@ -32,6 +34,11 @@ int iscsi_eh_recover_target(kern::KPtr<ScsiCmnd> sc);
 int iscsi_eh_session_reset(kern::KPtr<ScsiCmnd> sc);
 
 // ---- session and connection lifetime (qedi_session_create / qedi_conn_create call these) ----
+// iscsi_host_get_max_scsi_cmds: the pool libiscsi makes of `requested` tasks: at most
+// ISCSI_TOTAL_CMDS_MAX, rounded down to a power of two (its kfifo's size). The kernel
+// refuses a pool below ISCSI_TOTAL_CMDS_MIN; qedi_session_create never asks for one, and
+// the model keeps such a pool as asked (only the test transports ask for one).
+std::uint32_t iscsi_session_pool_size(std::uint32_t requested);
 // `cmds_max`: the session's task pool (iscsid's node.session.cmds_max); 0 = session.cmds_max.
 kern::KPtr<IscsiSession> iscsi_session_setup(std::uint32_t id, std::uint32_t luns, std::uint32_t cmds_max = 0);
 kern::KPtr<IscsiConn> iscsi_conn_setup(kern::KPtr<IscsiSession> session, std::uint32_t conn_idx);

@@ -426,6 +426,25 @@ BOOST_AUTO_TEST_CASE(per_session_cmds_max_sizes_each_task_pool) {
   BOOST_TEST(num(r, "streams_ok") == 400u);  // 16 leaves one SCSI task: commands wait for it, none fails
 }
 
+// iscsi_host_get_max_scsi_cmds: libiscsi's pool is at most ISCSI_TOTAL_CMDS_MAX tasks,
+// rounded down to a power of two, whatever the LLD passes on.
+BOOST_AUTO_TEST_CASE(libiscsi_rounds_a_pool_down_to_a_power_of_two) {
+  BOOST_TEST(iscsi_session_pool_size(100) == 64u);
+  BOOST_TEST(iscsi_session_pool_size(128) == 128u);
+  BOOST_TEST(iscsi_session_pool_size(4095) == 2048u);
+  BOOST_TEST(iscsi_session_pool_size(8192) == 4096u);
+  BOOST_TEST(iscsi_session_pool_size(16) == 16u);
+  Setup s;
+  s.params.session_cmds_max = 100;
+  s.sessions = {SessionSpec{1, 24}, SessionSpec{1, {}}};
+  s.streams = {Stream{0, 0, 200, 8, Duration{}, OpKind::read}, Stream{1, 0, 200, 8, Duration{}, OpKind::read}};
+  const Summary r = run(s);
+  dump("pools of 24 and 100 tasks asked", r);
+  BOOST_TEST(num(r, "pool0") == 16u);
+  BOOST_TEST(num(r, "pool1") == 64u);
+  BOOST_TEST(num(r, "streams_ok") == 400u);
+}
+
 // p07: freeing the task pool before or after session removal is not observable.
 BOOST_AUTO_TEST_CASE(p07_pool_free_order_changes_nothing) {
   auto setup = [](FixSet fixes) {
