@@ -186,9 +186,30 @@ void ScsiHost::scsi_queue_rq(Request& r) {
     finish(r, make_result(DID_TRANSPORT_FAILFAST));
     return;
   }
+  // The device's hctx->dispatch holds requests a BLK_STS_RESOURCE sent
+  // back: this one waits behind them.
+  if (Held* h = held(c.session, c.lun); h && !h->tags.empty()) {
+    kern::Kernel::hb_send(&r);  // list_splice under hctx->lock
+    h->tags.push_back(r.tag);
+    return;
+  }
   // scsi_target_queue_ready / scsi_host_queue_ready: blocked target, host in
   // recovery (SHOST_RECOVERY or tmf_in_progress), target busy -> not now.
-  if (t.blocked || host_in_recovery() || t.busy >= t.can_queue) {
+  if (t.blocked) {
+    stalled_.push_back(r.tag);
+    return;
+  }
+  if (t.target_blocked > 0) {
+    if (t.busy > 0) {  // starved: a completion runs the queue again
+      stalled_.push_back(r.tag);
+      return;
+    }
+    if (--t.target_blocked > 0) {  // unblock after target_blocked iterates to zero
+      requeue_resource(r);
+      return;
+    }
+  }
+  if (host_in_recovery() || t.busy >= t.can_queue) {
     stalled_.push_back(r.tag);
     return;
   }
@@ -199,11 +220,48 @@ void ScsiHost::scsi_queue_rq(Request& r) {
   r.cmd_timer.mod_timer(params().scsi_cmd_timeout);
   const int rtn = tmpl_.queuecommand(r.cmd);
   if (rtn == 0) return;
-  // SCSI_MLQUEUE_*_BUSY: the request goes back with SCSI_QUEUE_DELAY.
+  // SCSI_MLQUEUE_TARGET_BUSY (libiscsi's only busy answer): scsi_set_blocked
+  // (max_target_blocked, SCSI_DEFAULT_TARGET_BLOCKED), BLK_STS_RESOURCE.
   if (reqs_.count(r.tag) == 0 || !r.in_lld) return;
   r.cmd_timer.del_timer();
   leave_lld(r);
-  queue_insert(r, params().scsi_requeue_delay);
+  t.target_blocked = kMaxTargetBlocked;
+  requeue_resource(r);
+}
+
+ScsiHost::Held* ScsiHost::held(std::uint32_t session, std::uint32_t lun) {
+  const auto it = held_.find({session, lun});
+  return it == held_.end() ? nullptr : it->second.get();
+}
+
+// blk_mq_dispatch_rq_list on BLK_STS_RESOURCE: the request back at the head
+// of hctx->dispatch (blk_mq_handle_dev_resource, its timer stopped), then
+// blk_mq_delay_run_hw_queue(BLK_MQ_RESOURCE_DELAY, scsi.requeue_delay). The
+// kernel runs the queue at once instead when SCHED_RESTART was not set (the
+// request came from a software queue); the model always waits.
+void ScsiHost::requeue_resource(Request& r) {
+  ScsiCmnd& c = *r.cmd.raw();
+  c.owner = CmdOwner::lld;
+  c.task = nullptr;
+  auto& slot = held_[{c.session, c.lun}];
+  if (!slot) {
+    slot = std::make_unique<Held>();
+    slot->delay_run.setup([this, session = c.session, lun = c.lun] { run_held(session, lun); });
+  }
+  kern::Kernel::hb_send(&r);  // list_splice under hctx->lock
+  slot->tags.push_front(r.tag);
+  slot->delay_run.mod_timer(params().scsi_requeue_delay);
+}
+
+void ScsiHost::run_held(std::uint32_t session, std::uint32_t lun) {
+  Held* h = held(session, lun);
+  if (!h || h->tags.empty()) return;
+  std::deque<std::uint32_t> tags;
+  tags.swap(h->tags);
+  for (auto it = tags.rbegin(); it != tags.rend(); ++it) {
+    const auto r = reqs_.find(*it);
+    if (r != reqs_.end()) push(r->second->cmd.raw()->cpu, *it, true);
+  }
 }
 
 void ScsiHost::leave_lld(Request& r) {
@@ -236,10 +294,16 @@ bool ScsiHost::timeout_pinned(const kern::KPtr<ScsiCmnd>& cmd) const {
   return std::find(timeout_pinned_.begin(), timeout_pinned_.end(), cmd) != timeout_pinned_.end();
 }
 
-// scsi_finish_command + blk_mq_end_request: back to the stream.
+// scsi_finish_command + blk_mq_end_request: back to the stream. The target
+// may take commands again (target_blocked cleared; a request that failed
+// before dispatch, which the kernel ends without scsi_finish_command, clears
+// it too), and the freed request restarts its device's queue
+// (blk_mq_sched_restart).
 void ScsiHost::finish(Request& r, int result) {
   ScsiCmnd& c = *r.cmd.raw();
   c.owner = CmdOwner::finished;
+  const std::uint32_t session = c.session, lun = c.lun;
+  targets_.at(session).target_blocked = 0;
   c.result = result;
   r.cmd_timer.del_timer();
   r.requeue_timer.del_timer();
@@ -258,6 +322,7 @@ void ScsiHost::finish(Request& r, int result) {
     cmnds_.free(cmd);
   host_wait_.wake_up();
   kick_stalled();
+  run_held(session, lun);
   if (done) done(result);
   // Its timer or work callback may be the caller: the Request is recycled later, in a dispatch thread.
   graveyard_.push_back(std::move(node));

@@ -1,7 +1,9 @@
 // scsi-ml above the iSCSI LLD (drivers/scsi/scsi_lib.c, scsi_error.c,
 // scsi_ioctl.c): the block-layer entry that turns workload requests into
 // scsi_cmnds, the per-CPU dispatch into the host template's queuecommand,
-// requeue with SCSI_QUEUE_DELAY, the per-command timer, the async abort
+// a busy answer held at the head of its device's hardware queue (the target
+// blocked and the queue run again after BLK_MQ_RESOURCE_DELAY), requeue
+// with SCSI_QUEUE_DELAY, the per-command timer, the async abort
 // work, the EH thread's escalation and the sg_reset ioctl. It calls the
 // LLD layer only through ScsiHostTemplate, so it does not depend on libiscsi.
 #pragma once
@@ -115,6 +117,7 @@ class ScsiHost : public sc_core::sc_module {
 
  private:
   enum class Disposition { SUCCESS, NEEDS_RETRY, ADD_TO_MLQUEUE };
+  static constexpr std::uint32_t kMaxTargetBlocked = 3;  // SCSI_DEFAULT_TARGET_BLOCKED
   struct Request {
     Request() = default;
     ~Request() { kern::Kernel::hb_retire(this); }  // its address is a handoff channel (scsi_done -> the EH)
@@ -135,6 +138,10 @@ class ScsiHost : public sc_core::sc_module {
     bool blocked = false;
     bool removed = false;
     std::uint32_t busy = 0;  // starget->target_busy
+    // starget->target_blocked: set by a queuecommand that returned busy
+    // (scsi_set_blocked), counted down by dispatches while the target has
+    // nothing in flight, cleared by a finished command (scsi_finish_command).
+    std::uint32_t target_blocked = 0;
     std::uint32_t can_queue = 113;
     std::vector<SdevState> sdev;  // per LUN
   };
@@ -151,6 +158,11 @@ class ScsiHost : public sc_core::sc_module {
   void finish(Request& r, int result);
   void leave_lld(Request& r);
   void kick_stalled();
+  // BLK_STS_RESOURCE: the request goes back to the head of its device's
+  // hctx->dispatch, and the queue runs again after BLK_MQ_RESOURCE_DELAY.
+  void requeue_resource(Request& r);
+  // A run of the device's hardware queue: its hctx->dispatch first, in order.
+  void run_held(std::uint32_t session, std::uint32_t lun);
   void push(std::uint32_t cpu, std::uint32_t tag, bool front);
   Disposition scsi_decide_disposition(Request& r);
   Request* find(const kern::KPtr<ScsiCmnd>& cmd);
@@ -180,6 +192,16 @@ class ScsiHost : public sc_core::sc_module {
   std::vector<std::deque<std::uint32_t>> dispatch_q_;  // per CPU
   std::vector<std::unique_ptr<sc_core::sc_event>> dispatch_ev_;
   std::vector<std::uint32_t> stalled_;  // dispatch refused (blocked/recovery/busy): rerun on kick
+  // hctx->dispatch of each scsi_device's hardware queue (qedi's Scsi_Host
+  // has one, so one per device): the requests a BLK_STS_RESOURCE sent back,
+  // in order. While it holds any, the device's other requests wait behind
+  // them, as blk-mq dispatches hctx->dispatch before the software queues.
+  struct Held {
+    std::deque<std::uint32_t> tags;
+    kern::Timer delay_run{"blk_mq_delay_run_hw_queue", {}};
+  };
+  std::map<std::pair<std::uint32_t, std::uint32_t>, std::unique_ptr<Held>> held_;  // by (session, lun)
+  Held* held(std::uint32_t session, std::uint32_t lun);                            // null: none made yet
   std::vector<std::unique_ptr<kern::KThread>> queue_threads_;
 
   // Error handling (struct Scsi_Host).

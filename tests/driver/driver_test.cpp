@@ -445,6 +445,24 @@ BOOST_AUTO_TEST_CASE(libiscsi_rounds_a_pool_down_to_a_power_of_two) {
   BOOST_TEST(num(r, "streams_ok") == 400u);
 }
 
+// A busy queuecommand (SCSI_MLQUEUE_TARGET_BUSY) blocks the target for
+// SCSI_DEFAULT_TARGET_BLOCKED runs and holds the request at the head of its
+// device's hctx->dispatch: the device's other requests wait behind it, and
+// the queue runs again every BLK_MQ_RESOURCE_DELAY (3 ms). Over 30 ms of
+// refusals the LLD sees a few attempts, not every request every 3 ms.
+BOOST_AUTO_TEST_CASE(a_busy_target_holds_its_queue_behind_the_refused_request) {
+  Setup s;
+  s.streams = {Stream{0, 0, 8, 8, Duration::from_ms(6), OpKind::read}};  // after the login (5 ms)
+  s.tune = [](test::FakeTransport& f) { f.refuse_scsi_until = Duration::from_ms(36); };
+  const Summary r = run(s);
+  dump("LLD refuses SCSI commands until 36 ms", r);
+  BOOST_TEST(num(r, "streams_ok") == 8u);
+  // Refused attempts: one per run of the queue that reached queuecommand
+  // (every third, target_blocked counting down), ~30 ms / 9 ms; then the 8.
+  BOOST_TEST(num(r, "xmit_scsi") >= 8u + 2u);
+  BOOST_TEST(num(r, "xmit_scsi") <= 8u + 6u);
+}
+
 // p07: freeing the task pool before or after session removal is not observable.
 BOOST_AUTO_TEST_CASE(p07_pool_free_order_changes_nothing) {
   auto setup = [](FixSet fixes) {

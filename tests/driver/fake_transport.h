@@ -34,6 +34,9 @@ class FakeTransport : public sc_core::sc_module, public IscsiTransport {
   TmfAnswer lu_reset_answer = TmfAnswer::complete;
   TmfAnswer tgt_reset_answer = TmfAnswer::complete;
   bool link = true;
+  // SCSI commands xmitted before this time are refused (a non-zero return,
+  // as qedi_task_xmit's in shutdown or out of tids): libiscsi answers busy.
+  Duration refuse_scsi_until{};
   Duration ep_disconnect_hold{};  // qedi_ep_disconnect's wait for TMF works
   std::uint64_t scsi_cmds = 0;
 
@@ -48,6 +51,7 @@ class FakeTransport : public sc_core::sc_module, public IscsiTransport {
     probes().xmit_entry(conn, kind_of(hdr.opcode));
     switch (hdr.opcode) {
       case hsi::ISCSI_OP_SCSI_CMD: {
+        if (kern::Kernel::now_ns() < refuse_scsi_until.ns) return -19;  // -ENODEV
         const std::uint64_t nth = ++scsi_cmds;
         if (drop_scsi && drop_scsi(nth)) return 0;
         IscsiRsp rsp;
