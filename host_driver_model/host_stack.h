@@ -37,6 +37,7 @@ class HostStack : public sc_core::sc_module {
   // No command outstanding, no EH, no TMF, iscsid idle, no delayed action pending.
   bool quiescent() const;
 
+  std::uint64_t scsi_queue_rq_calls() const { return scsi_->counters().queue_rq_calls; }
   std::uint64_t cmds_completed() const { return scsi_->counters().cmds_completed; }
   std::uint64_t cmds_failed() const { return scsi_->counters().cmds_failed; }
   EhLevel eh_max_level() const { return scsi_->counters().eh_max_level; }

@@ -158,14 +158,18 @@ void ScsiHost::dispatch_thread(unsigned cpu) {
     auto it = reqs_.find(tag);
     if (it == reqs_.end()) continue;
     kern::Kernel::hb_recv(it->second.get());
+    const ScsiCmnd& c = *it->second->cmd.raw();
+    const std::uint32_t session = c.session, lun = c.lun;
     const kern::AbandonScope abandon;
     try {
       // __blk_mq_run_hw_queue: hctx_lock is rcu_read_lock (SCSI's hctx is not BLK_MQ_F_BLOCKING).
       kern::RcuReadLock rcu;
       scsi_queue_rq(*it->second);
     } catch (const kern::AbandonCall&) {
-      // null dereference inside queuecommand: recorded; the dispatch goes on.
+      // null dereference inside queuecommand: recorded; the dispatch goes on,
+      // with the rest of the device's hctx->dispatch.
       abandon.unwind();
+      run_held(session, lun);
     }
     kern::sched_point();
   }
@@ -174,8 +178,16 @@ void ScsiHost::dispatch_thread(unsigned cpu) {
 // scsi_queue_rq: device/target/host readiness, then the template's queuecommand.
 void ScsiHost::scsi_queue_rq(Request& r) {
   kern::KFunc f("scsi_queue_rq");
+  counters_.queue_rq_calls++;
   ScsiCmnd& c = *r.cmd.raw();
-  if (c.owner != CmdOwner::lld || r.in_lld) return;
+  // A run of the device's hctx->dispatch (run_held) sent this request.
+  Held* h = held(c.session, c.lun);
+  const bool from_held = h && h->running == r.tag;
+  if (from_held) h->running = 0;
+  if (c.owner != CmdOwner::lld || r.in_lld) {
+    if (from_held) run_held(c.session, c.lun);
+    return;
+  }
   Target& t = targets_.at(c.session);
   const SdevState st = t.removed ? SdevState::DEL : t.sdev.at(c.lun);
   if (st == SdevState::DEL || st == SdevState::OFFLINE) {
@@ -186,22 +198,27 @@ void ScsiHost::scsi_queue_rq(Request& r) {
     finish(r, make_result(DID_TRANSPORT_FAILFAST));
     return;
   }
-  // The device's hctx->dispatch holds requests a BLK_STS_RESOURCE sent
-  // back: this one waits behind them.
-  if (Held* h = held(c.session, c.lun); h && !h->tags.empty()) {
+  // blk-mq dispatches hctx->dispatch before the software queues: while the
+  // device's holds requests, this one waits behind them.
+  if (!from_held && h && (h->running != 0 || !h->tags.empty())) {
     kern::Kernel::hb_send(&r);  // list_splice under hctx->lock
     h->tags.push_back(r.tag);
     return;
   }
   // scsi_target_queue_ready / scsi_host_queue_ready: blocked target, host in
   // recovery (SHOST_RECOVERY or tmf_in_progress), target busy -> not now.
-  if (t.blocked) {
-    stalled_.push_back(r.tag);
+  // A request of the software queues waits for the next kick as it did; one
+  // from hctx->dispatch goes back to its head, the device starved.
+  if (t.blocked || host_in_recovery()) {
+    if (from_held)
+      requeue_starved(r);
+    else
+      stalled_.push_back(r.tag);
     return;
   }
   if (t.target_blocked > 0) {
     if (t.busy > 0) {  // starved: a completion runs the queue again
-      stalled_.push_back(r.tag);
+      requeue_starved(r);
       return;
     }
     if (--t.target_blocked > 0) {  // unblock after target_blocked iterates to zero
@@ -209,8 +226,8 @@ void ScsiHost::scsi_queue_rq(Request& r) {
       return;
     }
   }
-  if (host_in_recovery() || t.busy >= t.can_queue) {
-    stalled_.push_back(r.tag);
+  if (t.busy >= t.can_queue) {
+    requeue_starved(r);
     return;
   }
   t.busy++;
@@ -219,7 +236,10 @@ void ScsiHost::scsi_queue_rq(Request& r) {
   c.result = 0;
   r.cmd_timer.mod_timer(params().scsi_cmd_timeout);
   const int rtn = tmpl_.queuecommand(r.cmd);
-  if (rtn == 0) return;
+  if (rtn == 0) {
+    run_held(c.session, c.lun);  // the run goes on with the next of hctx->dispatch
+    return;
+  }
   // SCSI_MLQUEUE_TARGET_BUSY (libiscsi's only busy answer): scsi_set_blocked
   // (max_target_blocked, SCSI_DEFAULT_TARGET_BLOCKED), BLK_STS_RESOURCE.
   if (reqs_.count(r.tag) == 0 || !r.in_lld) return;
@@ -234,6 +254,15 @@ ScsiHost::Held* ScsiHost::held(std::uint32_t session, std::uint32_t lun) {
   return it == held_.end() ? nullptr : it->second.get();
 }
 
+ScsiHost::Held& ScsiHost::held_slot(std::uint32_t session, std::uint32_t lun) {
+  auto& slot = held_[{session, lun}];
+  if (!slot) {
+    slot = std::make_unique<Held>();
+    slot->delay_run.setup([this, session, lun] { run_held(session, lun); });
+  }
+  return *slot;
+}
+
 // blk_mq_dispatch_rq_list on BLK_STS_RESOURCE: the request back at the head
 // of hctx->dispatch (blk_mq_handle_dev_resource, its timer stopped), then
 // blk_mq_delay_run_hw_queue(BLK_MQ_RESOURCE_DELAY, scsi.requeue_delay). The
@@ -243,24 +272,41 @@ void ScsiHost::requeue_resource(Request& r) {
   ScsiCmnd& c = *r.cmd.raw();
   c.owner = CmdOwner::lld;
   c.task = nullptr;
-  auto& slot = held_[{c.session, c.lun}];
-  if (!slot) {
-    slot = std::make_unique<Held>();
-    slot->delay_run.setup([this, session = c.session, lun = c.lun] { run_held(session, lun); });
-  }
+  Held& h = held_slot(c.session, c.lun);
   kern::Kernel::hb_send(&r);  // list_splice under hctx->lock
-  slot->tags.push_front(r.tag);
-  slot->delay_run.mod_timer(params().scsi_requeue_delay);
+  h.tags.push_front(r.tag);
+  h.delay_run.mod_timer(params().scsi_requeue_delay);
 }
 
+// scsi_target_queue_ready's `starved` (or a blocked device, a host in
+// recovery): the request back at the head of hctx->dispatch and the device
+// at the tail of shost->starved_list, run again by the next completion
+// (scsi_run_queue -> scsi_starved_list_run). The kernel also reruns the
+// queue after BLK_MQ_RESOURCE_DELAY; the model waits for the completion.
+void ScsiHost::requeue_starved(Request& r) {
+  const ScsiCmnd& c = *r.cmd.raw();
+  Held& h = held_slot(c.session, c.lun);
+  kern::Kernel::hb_send(&r);  // list_splice under hctx->lock
+  h.tags.push_front(r.tag);
+  const std::pair<std::uint32_t, std::uint32_t> dev{c.session, c.lun};
+  starved_.erase(std::remove(starved_.begin(), starved_.end(), dev), starved_.end());  // list_move_tail
+  starved_.push_back(dev);
+}
+
+// A run of the device's hardware queue: the head of hctx->dispatch goes to
+// dispatch; scsi_queue_rq sends the next once it has reached the LLD, so
+// the run stops at the first refusal as blk_mq_dispatch_rq_list does.
 void ScsiHost::run_held(std::uint32_t session, std::uint32_t lun) {
   Held* h = held(session, lun);
-  if (!h || h->tags.empty()) return;
-  std::deque<std::uint32_t> tags;
-  tags.swap(h->tags);
-  for (auto it = tags.rbegin(); it != tags.rend(); ++it) {
-    const auto r = reqs_.find(*it);
-    if (r != reqs_.end()) push(r->second->cmd.raw()->cpu, *it, true);
+  if (!h || h->running != 0) return;
+  while (!h->tags.empty()) {
+    const std::uint32_t tag = h->tags.front();
+    h->tags.pop_front();
+    const auto r = reqs_.find(tag);
+    if (r == reqs_.end()) continue;
+    h->running = tag;
+    push(r->second->cmd.raw()->cpu, tag, true);
+    return;
   }
 }
 
@@ -304,6 +350,7 @@ void ScsiHost::finish(Request& r, int result) {
   c.owner = CmdOwner::finished;
   const std::uint32_t session = c.session, lun = c.lun;
   targets_.at(session).target_blocked = 0;
+  if (Held* h = held(session, lun); h && h->running == r.tag) h->running = 0;
   c.result = result;
   r.cmd_timer.del_timer();
   r.requeue_timer.del_timer();
@@ -592,13 +639,46 @@ void ScsiHost::scsi_unjam_host() {
 
 // Requests that dispatch refused go back to their queues in their order.
 void ScsiHost::kick_stalled() {
-  if (stalled_.empty()) return;
-  std::vector<std::uint32_t> s;
-  s.swap(stalled_);
-  for (auto it = s.rbegin(); it != s.rend(); ++it) {
-    auto r = reqs_.find(*it);
-    if (r != reqs_.end()) push(r->second->cmd.raw()->cpu, *it, true);
+  // scsi_starved_list_run: each starved device whose target has room runs
+  // its queue; the others stay on the list.
+  if (!starved_.empty()) {
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> devs;
+    devs.swap(starved_);
+    for (const auto& dev : devs) {
+      const Target& t = targets_.at(dev.first);
+      if (t.busy >= t.can_queue || t.target_blocked > 0) {  // scsi_target_is_busy
+        starved_.push_back(dev);
+        continue;
+      }
+      run_held(dev.first, dev.second);
+    }
   }
+  if (stalled_.empty()) return;
+  // A request whose device is still quiesced (scsi_target_block) or whose
+  // host is still in recovery stays where it is: scsi_queue_rq would only
+  // put it back (the kernel runs no quiesced queue; a host in recovery
+  // restarts them all from scsi_restart_operations).
+  std::vector<std::uint32_t> s, ready;
+  s.swap(stalled_);
+  for (const std::uint32_t tag : s) {
+    const auto r = reqs_.find(tag);
+    if (r == reqs_.end()) continue;
+    if (still_stalled(*r->second))
+      stalled_.push_back(tag);
+    else
+      ready.push_back(tag);
+  }
+  for (auto it = ready.rbegin(); it != ready.rend(); ++it) push(reqs_.at(*it)->cmd.raw()->cpu, *it, true);
+}
+
+bool ScsiHost::still_stalled(const Request& r) const {
+  const ScsiCmnd& c = *r.cmd.raw();
+  if (c.owner != CmdOwner::lld || r.in_lld) return false;
+  const Target& t = targets_.at(c.session);
+  if (t.removed || t.sdev.at(c.lun) != SdevState::RUNNING) return false;
+  const auto h = held_.find({c.session, c.lun});
+  if (h != held_.end() && (h->second->running != 0 || !h->second->tags.empty())) return false;
+  return t.blocked || host_in_recovery();
 }
 
 // scsi_ioctl_reset: a fake command; the host counts as in recovery (tmf_in_progress) meanwhile.

@@ -68,6 +68,7 @@ struct ScsiHostTemplate {
 enum class SdevState { RUNNING, TRANSPORT_OFFLINE, OFFLINE, DEL };
 
 struct ScsiCounters {
+  std::uint64_t queue_rq_calls = 0;  // scsi_queue_rq runs: dispatch attempts, refused or not
   std::uint64_t cmds_completed = 0;
   std::uint64_t cmds_failed = 0;
   EhLevel eh_max_level = EhLevel::none;
@@ -158,9 +159,13 @@ class ScsiHost : public sc_core::sc_module {
   void finish(Request& r, int result);
   void leave_lld(Request& r);
   void kick_stalled();
+  // What scsi_queue_rq would answer a stalled request now: stalled again.
+  bool still_stalled(const Request& r) const;
   // BLK_STS_RESOURCE: the request goes back to the head of its device's
   // hctx->dispatch, and the queue runs again after BLK_MQ_RESOURCE_DELAY.
   void requeue_resource(Request& r);
+  // The target is busy: the same, the device starved (run on a completion).
+  void requeue_starved(Request& r);
   // A run of the device's hardware queue: its hctx->dispatch first, in order.
   void run_held(std::uint32_t session, std::uint32_t lun);
   void push(std::uint32_t cpu, std::uint32_t tag, bool front);
@@ -191,17 +196,21 @@ class ScsiHost : public sc_core::sc_module {
   std::vector<Target> targets_;
   std::vector<std::deque<std::uint32_t>> dispatch_q_;  // per CPU
   std::vector<std::unique_ptr<sc_core::sc_event>> dispatch_ev_;
-  std::vector<std::uint32_t> stalled_;  // dispatch refused (blocked/recovery/busy): rerun on kick
+  std::vector<std::uint32_t> stalled_;  // dispatch refused (blocked/recovery): rerun on kick
   // hctx->dispatch of each scsi_device's hardware queue (qedi's Scsi_Host
   // has one, so one per device): the requests a BLK_STS_RESOURCE sent back,
   // in order. While it holds any, the device's other requests wait behind
   // them, as blk-mq dispatches hctx->dispatch before the software queues.
   struct Held {
     std::deque<std::uint32_t> tags;
+    std::uint32_t running = 0;  // the tag a run sent to dispatch, until scsi_queue_rq takes it (0: none)
     kern::Timer delay_run{"blk_mq_delay_run_hw_queue", {}};
   };
   std::map<std::pair<std::uint32_t, std::uint32_t>, std::unique_ptr<Held>> held_;  // by (session, lun)
   Held* held(std::uint32_t session, std::uint32_t lun);                            // null: none made yet
+  Held& held_slot(std::uint32_t session, std::uint32_t lun);
+  // shost->starved_list: devices whose head request found the target busy.
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> starved_;
   std::vector<std::unique_ptr<kern::KThread>> queue_threads_;
 
   // Error handling (struct Scsi_Host).
