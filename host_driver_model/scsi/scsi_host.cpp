@@ -199,7 +199,7 @@ void ScsiHost::scsi_queue_rq(Request& r) {
     return;
   }
   // blk-mq dispatches hctx->dispatch before the software queues: while the
-  // device's holds requests, this one waits behind them.
+  // device's hctx->dispatch holds requests, this one waits behind them.
   if (!from_held && h && (h->running != 0 || !h->tags.empty())) {
     kern::Kernel::hb_send(&r);  // list_splice under hctx->lock
     h->tags.push_back(r.tag);
@@ -211,14 +211,14 @@ void ScsiHost::scsi_queue_rq(Request& r) {
   // from hctx->dispatch goes back to its head, the device starved.
   if (t.blocked || host_in_recovery()) {
     if (from_held)
-      requeue_starved(r);
+      requeue_starved(r, !t.blocked);  // a blocked device: BLK_STS_DEV_RESOURCE, no delayed run
     else
       stalled_.push_back(r.tag);
     return;
   }
   if (t.target_blocked > 0) {
     if (t.busy > 0) {  // starved: a completion runs the queue again
-      requeue_starved(r);
+      requeue_starved(r, true);
       return;
     }
     if (--t.target_blocked > 0) {  // unblock after target_blocked iterates to zero
@@ -227,7 +227,7 @@ void ScsiHost::scsi_queue_rq(Request& r) {
     }
   }
   if (t.busy >= t.can_queue) {
-    requeue_starved(r);
+    requeue_starved(r, true);
     return;
   }
   t.busy++;
@@ -281,13 +281,15 @@ void ScsiHost::requeue_resource(Request& r) {
 // scsi_target_queue_ready's `starved` (or a blocked device, a host in
 // recovery): the request back at the head of hctx->dispatch and the device
 // at the tail of shost->starved_list, run again by the next completion
-// (scsi_run_queue -> scsi_starved_list_run). The kernel also reruns the
-// queue after BLK_MQ_RESOURCE_DELAY; the model waits for the completion.
-void ScsiHost::requeue_starved(Request& r) {
+// (scsi_run_queue -> scsi_starved_list_run) and, for BLK_STS_RESOURCE
+// (`delayed_run`: not a blocked device), after BLK_MQ_RESOURCE_DELAY: the
+// run that counts a target_blocked down when nothing completes.
+void ScsiHost::requeue_starved(Request& r, bool delayed_run) {
   const ScsiCmnd& c = *r.cmd.raw();
   Held& h = held_slot(c.session, c.lun);
   kern::Kernel::hb_send(&r);  // list_splice under hctx->lock
   h.tags.push_front(r.tag);
+  if (delayed_run) h.delay_run.mod_timer(params().scsi_requeue_delay);
   const std::pair<std::uint32_t, std::uint32_t> dev{c.session, c.lun};
   starved_.erase(std::remove(starved_.begin(), starved_.end(), dev), starved_.end());  // list_move_tail
   starved_.push_back(dev);

@@ -165,7 +165,7 @@ class ScsiHost : public sc_core::sc_module {
   // hctx->dispatch, and the queue runs again after BLK_MQ_RESOURCE_DELAY.
   void requeue_resource(Request& r);
   // The target is busy: the same, the device starved (run on a completion).
-  void requeue_starved(Request& r);
+  void requeue_starved(Request& r, bool delayed_run);
   // A run of the device's hardware queue: its hctx->dispatch first, in order.
   void run_held(std::uint32_t session, std::uint32_t lun);
   void push(std::uint32_t cpu, std::uint32_t tag, bool front);

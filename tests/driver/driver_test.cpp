@@ -483,6 +483,22 @@ BOOST_AUTO_TEST_CASE(starved_and_blocked_devices_wait_without_being_dispatched) 
   BOOST_TEST(num(r, "queue_rq") <= 88u * 10u);
 }
 
+// A starved device's queue also runs again after BLK_MQ_RESOURCE_DELAY
+// when nothing completes (blk_mq_dispatch_rq_list's delayed run for
+// BLK_STS_RESOURCE): that run is what counts a target_blocked down.
+BOOST_AUTO_TEST_CASE(a_starved_device_runs_again_after_the_resource_delay) {
+  Setup s;
+  s.sessions = {SessionSpec{1, 16}};  // can_queue 1
+  s.streams = {Stream{0, 0, 2, 2, Duration::from_ms(6), OpKind::read}};
+  s.tune = [](test::FakeTransport& f) { f.drop_scsi = [](std::uint64_t nth) { return nth == 1; }; };
+  s.stop_at = Duration::from_ms(36);
+  const Summary r = run(s);
+  dump("can_queue 1, the first command unanswered", r);
+  // The second command's head run: once at 6 ms, then every 3 ms to 36 ms.
+  BOOST_TEST(num(r, "queue_rq") >= 2u + 8u);
+  BOOST_TEST(num(r, "queue_rq") <= 2u + 11u);
+}
+
 // p07: freeing the task pool before or after session removal is not observable.
 BOOST_AUTO_TEST_CASE(p07_pool_free_order_changes_nothing) {
   auto setup = [](FixSet fixes) {
