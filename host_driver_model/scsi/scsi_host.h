@@ -164,7 +164,9 @@ class ScsiHost : public sc_core::sc_module {
   // BLK_STS_RESOURCE: the request goes back to the head of its device's
   // hctx->dispatch, and the queue runs again after BLK_MQ_RESOURCE_DELAY.
   void requeue_resource(Request& r);
-  // The target is busy: the same, the device starved (run on a completion).
+  // The target is busy (or the host in recovery, the device blocked): the
+  // same, the device starved, run again by a completion and, with
+  // `delayed_run`, after BLK_MQ_RESOURCE_DELAY.
   void requeue_starved(Request& r, bool delayed_run);
   // A run of the device's hardware queue: its hctx->dispatch first, in order.
   void run_held(std::uint32_t session, std::uint32_t lun);
